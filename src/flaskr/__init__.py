@@ -1,0 +1,50 @@
+"""Flaskr: the Flask tutorial's blog, built to run on the internet."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import accounts
+from . import config
+from . import db
+from . import errors
+from .sessions import ServerSessionInterface
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
+    """Create and configure an instance of the Flask application.
+
+    :param test_config: settings to use instead of the instance ``config.py``
+        and the ``FLASKR_*`` environment variables.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("FLASKR_INSTANCE_PATH"),
+    )
+    config.load(app, test_config)
+
+    db.init_app(app)
+    accounts.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+    app.session_interface = ServerSessionInterface()
+
+    @app.route("/hello")
+    def hello() -> str:
+        return "Hello, World!"
+
+    from . import auth
+    from . import blog
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(blog.bp)
+    # The tutorial's url_for("index") keeps working next to url_for("blog.index").
+    app.add_url_rule("/", endpoint="index")
+    return app

@@ -1,0 +1,105 @@
+"""Accounts: registering users and checking their passwords.
+
+The HTML views use these functions today, and the JSON API and password reset
+are meant to use the same ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+
+from .db import db
+from .models import User
+from .models import username_key
+from .models import USERNAME_MAX_LENGTH
+from .passwords import Passwords
+
+#: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
+#: look-alike letters from other scripts to impersonate someone with.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+USERNAME_CHARACTERS_HELP = "letters A–Z, digits and . _ -"
+
+
+class UsernameTakenError(Exception):
+    """Another account has this username, perhaps in other letter case."""
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` may not be registered, or ``None`` if it may."""
+    if not username:
+        return "Username is required."
+    if len(username) > USERNAME_MAX_LENGTH:
+        return f"Username must be at most {USERNAME_MAX_LENGTH} characters long."
+    if not USERNAME_PATTERN.fullmatch(username):
+        return f"Username may contain only {USERNAME_CHARACTERS_HELP}."
+    return None
+
+
+def _passwords() -> Passwords:
+    passwords: Passwords = current_app.extensions["flaskr.passwords"]
+    return passwords
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_user(username: str) -> User | None:
+    """The user called ``username``, compared without regard to case."""
+    if "\x00" in username:
+        return None  # No name holds one, and PostgreSQL refuses to compare it.
+    query = sa.select(User).where(User.username_key == username_key(username))
+    return db.session.scalars(query).one_or_none()
+
+
+def register_user(username: str, password: str) -> User:
+    """Create and commit a user; the caller has checked the name and password.
+
+    :raise UsernameTakenError: the name is taken, including by a registration
+        that raced this one; the unique index decides which one wins.
+    """
+    user = User(username=username, password_hash=_passwords().hash(password))
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise UsernameTakenError(username) from None
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user whose name and password these are, or ``None``.
+
+    A missing user costs the same hash verification as a wrong password, so the
+    time taken does not tell whether an account exists. A hash made with older
+    parameters or by Werkzeug is replaced after a successful check.
+    """
+    passwords = _passwords()
+    # Names are not checked against today's rules: accounts carried over from a
+    # tutorial database may have names that would not be allowed now.
+    user = find_user(username) if username else None
+    if user is None:
+        passwords.verify(passwords.dummy_hash, password)
+        return None
+    matches, needs_rehash = passwords.verify(user.password_hash, password)
+    if not matches:
+        return None
+    if needs_rehash:
+        user.password_hash = passwords.hash(password)
+        db.session.commit()
+    return user
+
+
+def init_app(app: Flask) -> None:
+    """Set up password hashing with the app's configured argon2id parameters."""
+    app.extensions["flaskr.passwords"] = Passwords(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+        memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"],
+        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+    )

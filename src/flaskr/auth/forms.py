@@ -1,0 +1,63 @@
+"""Forms of the auth blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms.validators import StopValidation
+
+from ..accounts import USERNAME_CHARACTERS_HELP
+from ..accounts import username_problem
+from ..forms import as_text
+from ..forms import Rule
+from ..forms import strip
+from ..models import USERNAME_MAX_LENGTH
+from ..passwords import PASSWORD_MAX_LENGTH
+from ..passwords import PASSWORD_MIN_LENGTH
+from ..passwords import password_problem
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[Rule(username_problem)],
+        description=f"Up to {USERNAME_MAX_LENGTH} {USERNAME_CHARACTERS_HELP}.",
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        filters=[as_text],
+        description=(
+            f"At least {PASSWORD_MIN_LENGTH} characters; any characters, spaces"
+            " included. Very common passwords are refused."
+        ),
+        render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+    def validate_password(self, field: PasswordField) -> None:
+        message = password_problem(field.data, self.username.data)
+        if message is not None:
+            raise StopValidation(message)
+
+
+def _required(message: str) -> Rule:
+    return Rule(lambda value: None if value else message)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[_required("Username is required.")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        filters=[as_text],
+        validators=[_required("Password is required.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField(filters=[as_text])

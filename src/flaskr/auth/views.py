@@ -1,0 +1,117 @@
+"""Views of the auth blueprint: register, log in, log out."""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from werkzeug import Response
+
+from ..accounts import authenticate
+from ..accounts import find_user
+from ..accounts import get_user
+from ..accounts import register_user
+from ..accounts import UsernameTakenError
+from ..forms import ButtonForm
+from ..sessions import end_session
+from ..sessions import start_user_session
+from .forms import LoginForm
+from .forms import RegisterForm
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+#: Status of a form page sent back because of what was filled in.
+INVALID_FORM = 422
+
+View = t.Callable[..., t.Any]
+
+
+def login_required(view: View) -> View:
+    """Send visitors who are not logged in to the login page, then back here."""
+
+    @functools.wraps(view)
+    def wrapped_view(**kwargs: t.Any) -> t.Any:
+        if g.user is None:
+            here = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=here))
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Set ``g.user`` to the logged-in user, or ``None``."""
+    user_id = session.get("user_id")
+    g.user = get_user(user_id) if user_id is not None else None
+
+
+def safe_next(target: str) -> str | None:
+    """``target`` if it is a path on this site, else ``None``.
+
+    Refuses other hosts in every spelling browsers accept: ``//host``,
+    ``/\\host``, schemes, and control characters that browsers strip.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/register", methods=("GET", "POST"))
+def register() -> str | Response | tuple[str, int]:
+    """Register a new user, then send them to log in."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        username = form.username.data
+        try:
+            if find_user(username) is not None:
+                raise UsernameTakenError(username)
+            register_user(username, form.password.data)
+        except UsernameTakenError:
+            form.username.errors = [f"User {username} is already registered."]
+        else:
+            flash("Your account is ready. Log in to start writing.")
+            return redirect(url_for("auth.login"))
+    page = render_template("auth/register.html", form=form)
+    return (page, INVALID_FORM) if form.is_submitted() else page
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> str | Response | tuple[str, int]:
+    """Log a user in and go where they were going, or to the index."""
+    form = LoginForm()
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            start_user_session(user.id)
+            return redirect(safe_next(form.next.data) or url_for("index"))
+        form.form_errors.append("Incorrect username or password.")
+    page = render_template("auth/login.html", form=form)
+    return (page, INVALID_FORM) if form.is_submitted() else page
+
+
+@bp.route("/logout", methods=("GET", "POST"))
+def logout() -> str | Response:
+    """Log out with a POST; a GET only asks for confirmation."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        end_session()
+        flash("You have been logged out.")
+        return redirect(url_for("index"))
+    return render_template("auth/logout.html", form=form)

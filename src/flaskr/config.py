@@ -1,0 +1,120 @@
+"""Settings: defaults, then the instance ``config.py``, then ``FLASKR_*`` variables.
+
+Every setting is listed in :data:`DEFAULTS` and in the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import tempfile
+import typing as t
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS: dict[str, t.Any] = {
+    #: No default: read from the configuration or made once in the instance folder.
+    "SECRET_KEY": None,
+    #: ``None`` means the SQLite file ``flaskr.sqlite`` in the instance folder.
+    "DATABASE_URL": None,
+    "POSTS_PER_PAGE": 10,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_NAME": "flaskr_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_IDLE_TIMEOUT": dt.timedelta(days=14),
+    "SESSION_ABSOLUTE_LIFETIME": dt.timedelta(days=30),
+    #: How stale a session's "last seen" time may get before a request rewrites it.
+    "SESSION_TOUCH_INTERVAL": dt.timedelta(minutes=5),
+    "PASSWORD_HASH_TIME_COST": 2,
+    "PASSWORD_HASH_MEMORY_COST": 19456,
+    "PASSWORD_HASH_PARALLELISM": 1,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    #: CSRF tokens live as long as the server-side session that holds them.
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+#: Settings given in seconds in the environment or in ``config.py``.
+_DURATIONS = (
+    "SESSION_IDLE_TIMEOUT",
+    "SESSION_ABSOLUTE_LIFETIME",
+    "SESSION_TOUCH_INTERVAL",
+)
+
+#: Keys printed in documentation and tutorials; never accepted outside debug mode.
+_PUBLISHED_KEYS = frozenset({"dev", "secret", "changeme", "change-me", "development"})
+_MIN_SECRET_KEY_LENGTH = 24
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a key)
+
+
+def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
+    """Fill ``app.config`` from every source, in order, and check the result.
+
+    A test configuration replaces both the instance file and the environment, so
+    a developer's shell settings cannot leak into the tests.
+    """
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("FLASKR")
+    else:
+        app.config.from_mapping(test_config)
+
+    for name in _DURATIONS:
+        value = app.config[name]
+        if not isinstance(value, dt.timedelta):
+            app.config[name] = dt.timedelta(seconds=float(value))
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        database = Path(app.instance_path) / "flaskr.sqlite"
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            app.config["DATABASE_URL"] or f"sqlite:///{database}"
+        )
+
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(app)
+    _check_secret_key(app)
+
+
+def _check_secret_key(app: Flask) -> None:
+    key = app.config["SECRET_KEY"]
+    if app.debug or app.testing:
+        return
+    if str(key).strip().lower() in _PUBLISHED_KEYS or len(key) < _MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(
+            "SECRET_KEY is a published or short key. Set FLASKR_SECRET_KEY to a"
+            ' random value, such as the output of: python -c "import secrets;'
+            ' print(secrets.token_hex())"'
+        )
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """The key stored in the instance folder, made (readable by us only) if missing.
+
+    Servers that share sessions must share a key: give them ``FLASKR_SECRET_KEY``.
+    """
+    folder = Path(app.instance_path)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".secret_key.")
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(key)
+            # mkstemp made it 0600; linking fails if another worker won the race.
+            os.link(temporary, path)
+            app.logger.warning(
+                "No SECRET_KEY was configured: generated one and stored it in %s."
+                " Several servers must share one FLASKR_SECRET_KEY instead.",
+                path,
+            )
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()

@@ -1,0 +1,172 @@
+"""The database: the SQLAlchemy object, column types, SQLite tuning and ``init-db``.
+
+This is the bottom of the import stack: it imports nothing else from ``flaskr``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sqlite3
+import typing as t
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_migrate import Migrate
+from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+
+#: Stable constraint names, so Alembic can find and alter them (SQLite batch mode
+#: needs them to rebuild tables).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Primary keys are 64-bit everywhere; on SQLite a plain INTEGER is already 64-bit
+#: and must stay INTEGER to remain the rowid.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+#: The largest id a URL may name; larger numbers are a 404, not a database error.
+MAX_ID = 2**63 - 1
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: Objects stay readable after a commit (a view commits, then renders them).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite has no time zones, so values are stored there as naive UTC text and
+    given back as aware UTC datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _tune_sqlite(
+    dbapi_connection: t.Any, connection_record: t.Any, *, timeout_ms: int
+) -> None:
+    """Turn on WAL, foreign keys and a busy timeout for each new SQLite connection."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {timeout_ms:d}")
+    # An in-memory database cannot use WAL; it stays in "memory" mode.
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def database_has_data() -> bool:
+    """Whether any table in the database holds a row."""
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as connection:
+        for name in inspector.get_table_names():
+            if name == "alembic_version":
+                continue
+            table = sa.table(name)
+            query = sa.select(sa.literal(1)).select_from(table).limit(1)
+            if connection.execute(query).first() is not None:
+                return True
+    return False
+
+
+def drop_everything() -> None:
+    """Drop every table, including ones the models do not know about."""
+    reflected = sa.MetaData()
+    reflected.reflect(bind=db.engine)
+    reflected.drop_all(bind=db.engine)
+
+
+def init_db() -> None:
+    """Clear the database and create a fresh, empty schema at the newest revision."""
+    db.session.remove()
+    drop_everything()
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+def upgrade_db() -> None:
+    """Apply every migration the database does not have yet.
+
+    A database made by the tutorial's ``schema.sql`` has no Alembic version; the
+    first revision recognises its tables and keeps them, so it upgrades in place.
+    """
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+@click.command("init-db")
+@with_appcontext
+@click.option("--yes", is_flag=True, help="Do not ask before deleting existing data.")
+def init_db_command(yes: bool) -> None:
+    """Clear the existing data and create new tables."""
+    if not yes and database_has_data():
+        click.confirm(
+            "The database holds data. Delete all of it and start empty?", abort=True
+        )
+    init_db()
+    click.echo("Initialized the database.")
+
+
+@click.command("upgrade-db")
+@with_appcontext
+def upgrade_db_command() -> None:
+    """Upgrade the database schema to the newest version, keeping the data."""
+    upgrade_db()
+    click.echo("The database schema is up to date.")
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database to ``app`` and register its commands."""
+    db.init_app(app)
+    migrate.init_app(app, db)
+    with app.app_context():
+        timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        tune = functools.partial(_tune_sqlite, timeout_ms=timeout_ms)
+        event.listen(db.engine, "connect", tune)
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(upgrade_db_command)

@@ -1,0 +1,37 @@
+"""Alembic's environment: migrations run on the Flask app's engine."""
+
+from __future__ import annotations
+
+from alembic import context
+from flask import current_app
+
+from flaskr.db import db
+
+configure_args = current_app.extensions["migrate"].configure_args
+
+
+def run_migrations_offline() -> None:
+    """Print the SQL instead of running it."""
+    context.configure(
+        url=db.engine.url.render_as_string(hide_password=False),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        **configure_args,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    with db.engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=db.metadata, **configure_args
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,227 @@
+"""Sessions kept on the server.
+
+Flask's default session is the whole session in a signed cookie, so a copy of
+the cookie taken before logout keeps working afterwards. Here the cookie holds
+only a random token, signed; the data lives in the ``auth_session`` table under
+the token's SHA-256. Ending a session deletes its row, which ends every copy of
+the cookie. No library did this with per-user listing and revocation (which
+the account page needs), so it is written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import typing as t
+
+from flask import Flask
+from flask import Request
+from flask import request
+from flask import Response
+from flask import session as flask_session
+from flask.sessions import SessionInterface
+from flask.sessions import SessionMixin
+from itsdangerous import BadSignature
+from itsdangerous import Signer
+from werkzeug.datastructures import CallbackDict
+
+from .db import db
+from .db import utcnow
+from .models import AuthSession
+
+#: Bits of randomness in a session token (ASVS asks for at least 128).
+TOKEN_BYTES = 32
+USER_AGENT_MAX_LENGTH = 200
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict[str, t.Any], SessionMixin):
+    """The session dict for one request, backed by an ``auth_session`` row."""
+
+    def __init__(
+        self, data: dict[str, t.Any] | None = None, record: AuthSession | None = None
+    ) -> None:
+        def on_update(self: ServerSession) -> None:
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(data, on_update)
+        self.record = record
+        self.modified = False
+        self.accessed = False
+        #: The token to send in a new cookie, when this request made one.
+        self.new_token: str | None = None
+        self._regenerate = False
+
+    def __getitem__(self, key: str) -> t.Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        return self.record is None
+
+    def regenerate(self) -> None:
+        """Move the data to a new token when the response is saved.
+
+        Called when the user logs in, so a token that someone planted or saw
+        before login never becomes a logged-in session.
+        """
+        self._regenerate = True
+        self.modified = True
+
+
+def start_user_session(user_id: int) -> None:
+    """Log ``user_id`` in on this browser, under a new token and CSRF token."""
+    session = _current_session()
+    session.regenerate()
+    session.pop("csrf_token", None)
+    session["user_id"] = user_id
+
+
+def end_session() -> None:
+    """Forget everything in this browser's session and delete it on the server."""
+    session = _current_session()
+    session.clear()
+    session.regenerate()
+
+
+def _current_session() -> ServerSession:
+    session = flask_session._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(session, ServerSession)
+    return session
+
+
+class ServerSessionInterface(SessionInterface):
+    """Loads and saves :class:`ServerSession` through the ``auth_session`` table.
+
+    The logged-in user's id is kept in the row's ``user_id`` column, so sessions
+    can be listed and ended per user, and is seen as ``session["user_id"]``.
+    """
+
+    salt = "flaskr.session"
+
+    def _signer(self, app: Flask) -> Signer:
+        return Signer(
+            app.secret_key,  # type: ignore[arg-type]
+            salt=self.salt,
+            key_derivation="hmac",
+            digest_method=hashlib.sha256,
+        )
+
+    def _is_expired(self, app: Flask, record: AuthSession, now: dt.datetime) -> bool:
+        idle_limit = app.config["SESSION_IDLE_TIMEOUT"]
+        absolute_limit = app.config["SESSION_ABSOLUTE_LIFETIME"]
+        return (
+            now - record.last_seen > idle_limit or now - record.created > absolute_limit
+        )
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return ServerSession()
+        try:
+            token = self._signer(app).unsign(cookie).decode()
+        except (BadSignature, UnicodeDecodeError):
+            return ServerSession()
+        record = db.session.get(AuthSession, _token_hash(token))
+        if record is None:
+            return ServerSession()
+        if self._is_expired(app, record, utcnow()):
+            db.session.delete(record)
+            db.session.commit()
+            return ServerSession()
+        data = json.loads(record.data)
+        if record.user_id is not None:
+            data["user_id"] = record.user_id
+        return ServerSession(data, record)
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        assert isinstance(session, ServerSession)
+        if session.accessed:
+            response.vary.add("Cookie")
+        if not db.session.is_active:
+            # A failed write earlier in the request; it was not committed.
+            db.session.rollback()
+
+        if not session:
+            if session.record is not None:
+                db.session.delete(session.record)
+                db.session.commit()
+                self._delete_cookie(app, response)
+            return
+
+        now = utcnow()
+        record = session.record
+        if record is None or session._regenerate:
+            if record is not None:
+                db.session.delete(record)
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            user_agent = request.headers.get("User-Agent", "")
+            record = AuthSession(
+                id=_token_hash(token),
+                created=now,
+                last_seen=now,
+                user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+            )
+            db.session.add(record)
+            session.record = record
+            session.new_token = token
+        elif session.modified or self._is_stale(app, record, now):
+            record.last_seen = now
+        else:
+            return
+
+        data = dict(session)
+        record.user_id = data.pop("user_id", None)
+        record.data = json.dumps(data, separators=(",", ":"))
+        db.session.commit()
+        if session.new_token is not None:
+            self._set_cookie(app, response, session.new_token, record.created)
+
+    def _is_stale(self, app: Flask, record: AuthSession, now: dt.datetime) -> bool:
+        """Whether ``last_seen`` is old enough to be worth a write.
+
+        Writing it on every request would make every page a database write.
+        """
+        return now - record.last_seen > app.config["SESSION_TOUCH_INTERVAL"]
+
+    def _set_cookie(
+        self, app: Flask, response: Response, token: str, created: dt.datetime
+    ) -> None:
+        signed = self._signer(app).sign(token).decode()
+        response.set_cookie(
+            self.get_cookie_name(app),
+            signed,
+            expires=created + app.config["SESSION_ABSOLUTE_LIFETIME"],
+            httponly=self.get_cookie_httponly(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+
+    def _delete_cookie(self, app: Flask, response: Response) -> None:
+        response.delete_cookie(
+            self.get_cookie_name(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )

@@ -1,0 +1,181 @@
+"""Fixtures in the tutorial's style: ``app``, ``client``, ``runner``, ``auth``.
+
+Tests run on SQLite, or on the database that ``FLASKR_TEST_DATABASE_URL`` names
+(PostgreSQL in CI). CSRF protection stays on, as in production: ``auth`` and
+``csrf`` fetch tokens from the pages the way a browser would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+
+from flaskr import create_app
+from flaskr.db import db
+from flaskr.db import init_db
+from flaskr.models import Post
+from flaskr.models import User
+from flaskr.passwords import Passwords
+
+TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL")
+
+#: argon2id at its cheapest, so tests do not spend seconds hashing.
+CHEAP_HASHING = {
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_COST": 8,
+    "PASSWORD_HASH_PARALLELISM": 1,
+}
+
+_CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def make_config(database_url: str, **overrides: t.Any) -> dict[str, t.Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test secret key, used only by the tests",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        **CHEAP_HASHING,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def _empty_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the newest schema, made once for the whole run.
+
+    On SQLite each test copies the file; on another database each test empties
+    the tables instead.
+    """
+    if TEST_DATABASE_URL:
+        url = TEST_DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'empty.sqlite'}"
+    app = create_app(make_config(url))
+    with app.app_context():
+        init_db()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    quoted = ", ".join(f'"{name}"' for name in tables)
+    db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def password_hashes() -> dict[str, str]:
+    """Hashes of the test users' passwords, computed once."""
+    passwords = Passwords(time_cost=1, memory_cost=8, parallelism=1)
+    return {"test": passwords.hash("test"), "other": passwords.hash("other")}
+
+
+def add_test_data(hashes: dict[str, str]) -> None:
+    """The tutorial's test data: users ``test`` and ``other``, one post by test."""
+    test = User("test", hashes["test"])
+    other = User("other", hashes["other"])
+    db.session.add_all([test, other])
+    db.session.flush()
+    created = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
+    db.session.add(
+        Post(author=test, title="test title", body="test\nbody", created=created)
+    )
+    db.session.commit()
+
+
+@pytest.fixture
+def database_url(_empty_database: str, tmp_path: Path) -> str:
+    if TEST_DATABASE_URL:
+        return _empty_database
+    template = Path(_empty_database.removeprefix("sqlite:///"))
+    copy = tmp_path / "flaskr.sqlite"
+    shutil.copyfile(template, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> t.Iterator[t.Callable[..., Flask]]:
+    """Make apps on the test database with some settings changed."""
+    apps: list[Flask] = []
+
+    def make(**overrides: t.Any) -> Flask:
+        overrides.setdefault("_instance", tmp_path / "instance")
+        os.environ["FLASKR_INSTANCE_PATH"] = str(overrides.pop("_instance"))
+        try:
+            app = create_app(make_config(database_url, **overrides))
+        finally:
+            del os.environ["FLASKR_INSTANCE_PATH"]
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: t.Callable[..., Flask], password_hashes: dict[str, str]) -> Flask:
+    app = make_app()
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            _empty_tables()
+        add_test_data(password_hashes)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def csrf_token_from(client: FlaskClient, path: str) -> str:
+    """The CSRF token in the form that the page at ``path`` shows."""
+    response = client.get(path)
+    match = _CSRF_PATTERN.search(response.get_data(as_text=True))
+    assert match is not None, f"no CSRF token in {path} ({response.status})"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf(client: FlaskClient) -> t.Callable[[str], str]:
+    """``csrf(path)``: the token to send with a POST to the form at ``path``."""
+    return lambda path: csrf_token_from(client, path)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "test", password: str = "test") -> t.Any:
+        token = csrf_token_from(self._client, "/auth/login")
+        return self._client.post(
+            "/auth/login",
+            data={"username": username, "password": password, "csrf_token": token},
+        )
+
+    def logout(self) -> t.Any:
+        token = csrf_token_from(self._client, "/auth/logout")
+        return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,89 @@
+import os
+import stat
+
+import pytest
+
+from flaskr import create_app
+from flaskr.config import SECRET_KEY_FILE
+
+
+def test_config(make_app):
+    assert not create_app().testing
+    assert make_app().testing
+
+
+def test_hello(client):
+    response = client.get("/hello")
+    assert response.data == b"Hello, World!"
+
+
+def test_defaults(app):
+    assert app.config["POSTS_PER_PAGE"] == 10
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """A fresh instance folder, and an environment with no Flaskr settings."""
+    for name in list(os.environ):
+        if name.startswith("FLASKR_"):
+            monkeypatch.delenv(name)
+    folder = tmp_path / "instance"
+    monkeypatch.setenv("FLASKR_INSTANCE_PATH", str(folder))
+    monkeypatch.setenv("FLASKR_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    return folder
+
+
+def test_secret_key_generated_once_and_private(instance, caplog):
+    first = create_app()
+    key_file = instance / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.secret_key) >= 64
+    assert "generated one" in caplog.text
+
+    caplog.clear()
+    second = create_app()
+    assert second.secret_key == first.secret_key
+    assert "generated one" not in caplog.text
+
+
+def test_environment_overrides_instance_config(instance, monkeypatch):
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "POSTS_PER_PAGE = 5\nSECRET_KEY = 'k' * 40\nSESSION_IDLE_TIMEOUT = 60\n"
+    )
+    app = create_app()
+    assert app.config["POSTS_PER_PAGE"] == 5
+    assert app.secret_key == "k" * 40
+    assert app.config["SESSION_IDLE_TIMEOUT"].total_seconds() == 60
+    assert not (instance / SECRET_KEY_FILE).exists()
+
+    monkeypatch.setenv("FLASKR_POSTS_PER_PAGE", "7")
+    monkeypatch.setenv("FLASKR_SECRET_KEY", "e" * 40)
+    app = create_app()
+    assert app.config["POSTS_PER_PAGE"] == 7
+    assert app.secret_key == "e" * 40
+
+
+def test_database_url_setting(instance, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    monkeypatch.setenv("FLASKR_DATABASE_URL", url)
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == url
+    monkeypatch.delenv("FLASKR_DATABASE_URL")
+    default = create_app().config["SQLALCHEMY_DATABASE_URI"]
+    assert default == f"sqlite:///{instance / 'flaskr.sqlite'}"
+
+
+@pytest.mark.parametrize("key", ["dev", "secret", "short-key"])
+def test_refuses_published_or_short_key(instance, monkeypatch, key):
+    monkeypatch.setenv("FLASKR_SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="FLASKR_SECRET_KEY"):
+        create_app()
+
+
+def test_debug_mode_accepts_dev_key(instance, monkeypatch):
+    monkeypatch.setenv("FLASKR_SECRET_KEY", "dev")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert create_app().secret_key == "dev"
