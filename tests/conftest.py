@@ -67,11 +67,12 @@ def _empty_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _empty_tables() -> None:
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-    quoted = ", ".join(f'"{name}"' for name in tables)
-    db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    db.session.commit()
+def _empty_tables(url: str) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +98,7 @@ def add_test_data(hashes: dict[str, str]) -> None:
 @pytest.fixture
 def database_url(_empty_database: str, tmp_path: Path) -> str:
     if TEST_DATABASE_URL:
+        _empty_tables(_empty_database)
         return _empty_database
     template = Path(_empty_database.removeprefix("sqlite:///"))
     copy = tmp_path / "flaskr.sqlite"
@@ -130,10 +132,23 @@ def make_app(database_url: str, tmp_path: Path) -> t.Iterator[t.Callable[..., Fl
 def app(make_app: t.Callable[..., Flask], password_hashes: dict[str, str]) -> Flask:
     app = make_app()
     with app.app_context():
-        if TEST_DATABASE_URL:
-            _empty_tables()
         add_test_data(password_hashes)
     return app
+
+
+@pytest.fixture
+def app_with(
+    make_app: t.Callable[..., Flask], password_hashes: dict[str, str]
+) -> t.Callable[..., Flask]:
+    """Make an app with the test data and some settings changed."""
+
+    def make(**overrides: t.Any) -> Flask:
+        app = make_app(**overrides)
+        with app.app_context():
+            add_test_data(password_hashes)
+        return app
+
+    return make
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def _username_key(username: str) -> str:
 def _refuse_clashing_usernames(connection: sa.Connection) -> None:
     """Stop before changing anything if two names differ only in case."""
     owners: dict[str, list[str]] = {}
-    for (username,) in connection.execute(sa.text('SELECT username FROM "user"')):
+    query = sa.text('SELECT username FROM "user" ORDER BY id')
+    for (username,) in connection.execute(query):
         owners.setdefault(_username_key(username), []).append(username)
     clashes = [names for names in owners.values() if len(names) > 1]
     if clashes:
@@ -106,6 +107,7 @@ def upgrade() -> None:
     op.rename_table("post_v2", "post")
     if connection.dialect.name == "postgresql":
         for table in ("user", "post"):
+            op.execute(f"ALTER SEQUENCE {table}_v2_id_seq RENAME TO {table}_id_seq")
             op.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'),"
                 f' COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'

@@ -1,0 +1,285 @@
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from flaskr.db import db
+from flaskr.models import BODY_MAX_LENGTH
+from flaskr.models import Post
+from flaskr.models import User
+from flaskr.posts import Cursor
+from tests.conftest import csrf_token_from
+
+
+def post_form(client, path, **data):
+    data.setdefault("csrf_token", csrf_token_from(client, path))
+    return client.post(path, data=data)
+
+
+def count_posts(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
+
+
+def add_posts(app, count, author_id=1, start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)):
+    with app.app_context():
+        db.session.add_all(
+            Post(
+                author_id=author_id,
+                title=f"post {number}",
+                body=f"body {number}",
+                created=start + dt.timedelta(minutes=number),
+            )
+            for number in range(count)
+        )
+        db.session.commit()
+
+
+def test_index(client, auth):
+    response = client.get("/")
+    assert b"Log in" in response.data
+    assert b"Register" in response.data
+
+    auth.login()
+    response = client.get("/")
+    assert b"Log out" in response.data
+    assert b"test title" in response.data
+    assert b"by test on" in response.data
+    assert b"test\nbody" in response.data
+    assert b'href="/1/update"' in response.data
+
+
+@pytest.mark.parametrize("path", ["/create", "/1/update", "/1/delete"])
+def test_login_required(client, path):
+    response = client.post(
+        path, data={"csrf_token": csrf_token_from(client, "/auth/login")}
+    )
+    assert response.headers["Location"] == f"/auth/login?next={path}"
+
+
+def test_author_required(app, client, auth):
+    # change the post author to another user
+    with app.app_context():
+        db.session.get(Post, 1).author_id = 2
+        db.session.commit()
+
+    auth.login()
+    token = csrf_token_from(client, "/create")
+    # current user can't modify other user's post
+    assert client.post("/1/update", data={"csrf_token": token}).status_code == 403
+    assert client.post("/1/delete", data={"csrf_token": token}).status_code == 403
+    assert client.get("/1/update").status_code == 403
+    # current user doesn't see edit link
+    assert b'href="/1/update"' not in client.get("/").data
+    assert count_posts(app) == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/2/update", "/2/delete", "/9223372036854775807/update"]
+)
+def test_exists_required(client, auth, path):
+    auth.login()
+    token = csrf_token_from(client, "/create")
+    assert client.post(path, data={"csrf_token": token}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/9223372036854775808/update", "/99999999999999999999999/delete"]
+)
+def test_id_too_large_is_404(client, auth, path):
+    auth.login()
+    assert client.get(path).status_code == 404
+
+
+def test_create(client, auth, app):
+    auth.login()
+    assert client.get("/create").status_code == 200
+    response = post_form(client, "/create", title="created", body="")
+    assert response.headers["Location"] == "/"
+    assert count_posts(app) == 2
+
+
+def test_update(client, auth, app):
+    auth.login()
+    assert client.get("/1/update").status_code == 200
+    post_form(client, "/1/update", title="updated", body="")
+
+    with app.app_context():
+        post = db.session.get(Post, 1)
+        assert post.title == "updated"
+        assert post.updated is not None
+        assert post.updated > post.created
+
+
+@pytest.mark.parametrize("path", ["/create", "/1/update"])
+def test_create_update_validate(client, auth, path):
+    auth.login()
+    response = post_form(client, path, title="", body="")
+    assert response.status_code == 422
+    assert b"Title is required." in response.data
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "message"),
+    [
+        ("t" * 201, "", b"Title must be at most 200 characters"),
+        ("tab\there", "", b"control characters"),
+        ("ok", "b" * (BODY_MAX_LENGTH + 1), b"Text must be at most 100,000"),
+        ("ok", "nul \x00 byte", b"NUL characters"),
+        ("   ", "only spaces in the title", b"Title is required."),
+    ],
+)
+def test_create_limits(client, auth, app, title, body, message):
+    auth.login()
+    response = post_form(client, "/create", title=title, body=body)
+    assert response.status_code == 422
+    assert message in response.data
+    assert count_posts(app) == 1
+
+
+def test_create_at_the_limits(client, auth, app):
+    auth.login()
+    body = "é" * BODY_MAX_LENGTH
+    response = post_form(client, "/create", title="t" * 200, body=body)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Post, 2).body == body
+
+
+def test_missing_fields_are_not_an_error(client, auth, app):
+    auth.login()
+    response = post_form(client, "/create")
+    assert response.status_code == 422
+    assert b"Title is required." in response.data
+    response = post_form(client, "/create", title="no body field")
+    assert response.status_code == 302
+
+
+def test_line_breaks_kept_and_text_escaped(client, auth, app):
+    auth.login()
+    body = "line one\r\nline two\r<script>alert(1)</script>"
+    post_form(client, "/create", title="<b>bold?</b>", body=body)
+    with app.app_context():
+        assert db.session.get(Post, 2).body == (
+            "line one\nline two\n<script>alert(1)</script>"
+        )
+    page = client.get("/").data
+    assert b"<script>alert(1)" not in page
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert b"&lt;b&gt;bold?&lt;/b&gt;" in page
+
+
+def test_delete(client, auth, app):
+    auth.login()
+    confirm = client.get("/1/delete")
+    assert confirm.status_code == 200
+    assert count_posts(app) == 1
+    response = post_form(client, "/1/delete")
+    assert response.headers["Location"] == "/"
+    assert count_posts(app) == 0
+
+
+def titles(response):
+    return re.findall(r"<h2>(post \d+)</h2>", response.get_data(as_text=True))
+
+
+def test_index_pages_newest_first(client, app):
+    add_posts(app, 25)
+    first = client.get("/")
+    assert titles(first) == [f"post {n}" for n in range(24, 14, -1)]
+    assert b"Newer posts" not in first.data
+
+    older = re.search(r'href="(/\?before=[^"]+)"', first.get_data(as_text=True))
+    second = client.get(older.group(1))
+    assert titles(second) == [f"post {n}" for n in range(14, 4, -1)]
+
+    older = re.search(r'href="(/\?before=[^"]+)"', second.get_data(as_text=True))
+    third = client.get(older.group(1))
+    assert titles(third) == [f"post {n}" for n in range(4, -1, -1)]
+    assert b"test title" in third.data
+    assert b"Older posts" not in third.data
+
+    newer = re.search(r'href="(/\?after=[^"]+)"', third.get_data(as_text=True))
+    back = client.get(newer.group(1))
+    assert titles(back) == titles(second)
+
+
+def test_posts_per_page_setting(app_with):
+    app = app_with(POSTS_PER_PAGE=3)
+    add_posts(app, 5)
+    assert len(titles(app.test_client().get("/"))) == 3
+
+
+def test_posts_with_the_same_time_page_by_id(client, app):
+    same = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
+    with app.app_context():
+        for number in range(15):
+            db.session.add(
+                Post(author_id=1, title=f"post {number}", body="", created=same)
+            )
+        db.session.commit()
+    first = titles(client.get("/"))
+    older = re.search(
+        r'href="(/\?before=[^"]+)"', client.get("/").get_data(as_text=True)
+    )
+    second = titles(client.get(older.group(1)))
+    assert sorted(first + second, key=lambda t: int(t.split()[1])) == [
+        f"post {n}" for n in range(15)
+    ]
+
+
+@pytest.mark.parametrize(
+    "query", ["before=x", "after=1-", "before=99999999999999999999-1", "before=-1-1"]
+)
+def test_bad_page_link_is_400(client, query):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert b"page link is not valid" in response.data
+
+
+def test_cursor_round_trip():
+    cursor = Cursor(dt.datetime(2024, 2, 29, 12, 30, 1, 123456, tzinfo=dt.UTC), 42)
+    assert Cursor.parse(str(cursor)) == cursor
+
+
+def count_statements(app, client, path):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    return statements
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_index_statement_count_does_not_grow(app, client, auth, logged_in):
+    if logged_in:
+        auth.login()
+    client.get("/")  # settle the session's CSRF token and "last seen" time
+    with_one = count_statements(app, client, "/")
+
+    with app.app_context():
+        for number in range(5):
+            db.session.add(User(f"author{number}", "x"))
+        db.session.commit()
+    add_posts(app, 49)
+    with app.app_context():
+        authors = db.session.scalars(sa.select(User.id)).all()
+        for post in db.session.scalars(sa.select(Post)):
+            post.author_id = authors[post.id % len(authors)]
+        db.session.commit()
+
+    with_fifty = count_statements(app, client, "/")
+    assert len(with_fifty) == len(with_one)
+    # Session, user, posts-with-authors when logged in; just posts when not.
+    assert len(with_one) == (3 if logged_in else 1)

@@ -1,0 +1,61 @@
+import pytest
+from flask import abort
+
+
+def assert_site_error_page(response, code, words):
+    assert response.status_code == code
+    page = response.get_data(as_text=True)
+    assert f"Error {code}" in page
+    assert words in page
+    assert '<html lang="en">' in page
+    assert 'href="#main"' in page  # in the site's layout
+    assert "Traceback" not in page
+    assert 'File "' not in page
+
+
+def test_404(client):
+    assert_site_error_page(client.get("/no/such/page"), 404, "nothing at this address")
+
+
+def test_405(client):
+    assert_site_error_page(client.put("/create"), 405, "does not accept")
+
+
+def test_413_body_over_limit(client):
+    response = client.post("/auth/login", data={"username": "x" * (1024 * 1024 + 1)})
+    assert_site_error_page(response, 413, "too large")
+
+
+def test_413_limit_is_configurable(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1000)
+    response = app.test_client().post("/auth/login", data={"username": "x" * 2000})
+    assert response.status_code == 413
+
+
+def test_trace_is_not_allowed(client):
+    assert client.open("/", method="TRACE").status_code == 405
+
+
+@pytest.fixture
+def failing_app(app_with):
+    app = app_with(PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    @app.route("/busy")
+    def busy():
+        abort(429)
+
+    return app
+
+
+def test_500_shows_no_internals(failing_app):
+    response = failing_app.test_client().get("/boom")
+    assert_site_error_page(response, 500, "went wrong on our side")
+    assert "secret internal detail" not in response.get_data(as_text=True)
+
+
+def test_429_page(failing_app):
+    assert_site_error_page(failing_app.test_client().get("/busy"), 429, "Too many")

@@ -1,0 +1,141 @@
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from werkzeug.security import generate_password_hash
+
+from flaskr.db import db
+from flaskr.db import upgrade_db
+from flaskr.models import Post
+from flaskr.models import User
+from tests.conftest import csrf_token_from
+from tests.conftest import TEST_DATABASE_URL
+
+TUTORIAL_SCHEMA = Path(__file__).parent / "data" / "tutorial_schema.sql"
+
+needs_sqlite = pytest.mark.skipif(
+    bool(TEST_DATABASE_URL), reason="the tutorial's schema.sql is SQLite only"
+)
+
+
+def assert_models_match_schema():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_upgrade_empty_database_matches_models(make_app, tmp_path):
+    if TEST_DATABASE_URL:
+        app = make_app()  # The shared test database was upgraded from empty.
+    else:
+        app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'new.sqlite'}")
+    with app.app_context():
+        upgrade_db()
+        assert_models_match_schema()
+        version = db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
+        assert version.scalar() == "0002"
+
+
+def make_tutorial_database(path, users):
+    """A database as the tutorial makes it, with ``users`` and a post each."""
+    connection = sqlite3.connect(path)
+    connection.executescript(TUTORIAL_SCHEMA.read_text())
+    for username, password_hash in users:
+        cursor = connection.execute(
+            "INSERT INTO user (username, password) VALUES (?, ?)",
+            (username, password_hash),
+        )
+        connection.execute(
+            "INSERT INTO post (author_id, created, title, body)"
+            " VALUES (?, '2018-01-01 00:00:00', ?, ?)",
+            (cursor.lastrowid, f"{username}'s title", f"{username}'s\nbody"),
+        )
+    connection.commit()
+    connection.close()
+
+
+@needs_sqlite
+def test_tutorial_database_upgrades_in_place(make_app, tmp_path):
+    path = tmp_path / "tutorial.sqlite"
+    make_tutorial_database(
+        path,
+        [
+            ("alice", generate_password_hash("alice's password", "pbkdf2:sha256:1000")),
+            ("Bob Smith", generate_password_hash("bob's password", "scrypt:1024:8:1")),
+        ],
+    )
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        assert_models_match_schema()
+        users = db.session.scalars(sa.select(User).order_by(User.id)).all()
+        assert [(u.id, u.username, u.username_key) for u in users] == [
+            (1, "alice", "alice"),
+            (2, "Bob Smith", "bob smith"),
+        ]
+        posts = db.session.scalars(sa.select(Post).order_by(Post.id)).all()
+        assert [(p.id, p.author_id, p.title, p.body) for p in posts] == [
+            (1, 1, "alice's title", "alice's\nbody"),
+            (2, 2, "Bob Smith's title", "Bob Smith's\nbody"),
+        ]
+        assert posts[0].created == dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
+        assert posts[0].updated is None
+
+    client = app.test_client()
+    for username, password in [
+        ("alice", "alice's password"),
+        ("bob smith", "bob's password"),
+    ]:
+        response = client.post(
+            "/auth/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf_token": csrf_token_from(client, "/auth/login"),
+            },
+        )
+        assert response.headers["Location"] == "/", username
+        token = csrf_token_from(client, "/auth/logout")
+        client.post("/auth/logout", data={"csrf_token": token})
+
+    with app.app_context():
+        hashes = db.session.scalars(sa.select(User.password_hash)).all()
+        assert all(h.startswith("$argon2id$") for h in hashes)
+        # New rows get new ids, never a deleted one's.
+        db.session.delete(db.session.get(Post, 2))
+        db.session.commit()
+        post = Post(author_id=1, title="new", body="")
+        db.session.add(post)
+        db.session.commit()
+        assert post.id == 3
+    assert b"alice&#39;s title" in client.get("/").data
+
+
+@needs_sqlite
+def test_tutorial_database_with_clashing_names_is_left_alone(
+    make_app, tmp_path, caplog
+):
+    path = tmp_path / "tutorial.sqlite"
+    make_tutorial_database(path, [("sam", "x"), ("Sam", "y"), ("SAM", "z")])
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    result = app.test_cli_runner().invoke(args=["upgrade-db"])
+    assert result.exit_code != 0
+    assert "not: 'sam', 'Sam', 'SAM'. Rename" in caplog.text
+
+    connection = sqlite3.connect(path)
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    users = connection.execute("SELECT username, password FROM user").fetchall()
+    connection.close()
+    assert "post" in tables
+    assert "user_v2" not in tables
+    assert users == [("sam", "x"), ("Sam", "y"), ("SAM", "z")]

@@ -1,0 +1,123 @@
+import datetime as dt
+import hashlib
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from sqlalchemy import event
+
+from flaskr.db import db
+from flaskr.models import AuthSession
+from tests.conftest import AuthActions
+from tests.conftest import csrf_token_from
+
+
+def session_rows(app):
+    with app.app_context():
+        return db.session.scalars(sa.select(AuthSession)).all()
+
+
+def test_anonymous_page_makes_no_session(client, app):
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers
+    assert session_rows(app) == []
+
+
+def test_cookie_holds_only_a_signed_random_token(client, auth, app):
+    auth.login()
+    cookie = client.get_cookie("flaskr_session").value
+    token, signature = cookie.rsplit(".", 1)
+    assert len(token) == 43  # 32 random bytes, URL-safe base64
+    assert signature
+
+    rows = session_rows(app)
+    assert len(rows) == 1
+    assert rows[0].id == hashlib.sha256(token.encode()).hexdigest()
+    assert rows[0].user_id == 1
+    assert token not in rows[0].data
+
+
+def test_forged_or_unsigned_cookie_is_ignored(client, auth, app):
+    auth.login()
+    token = client.get_cookie("flaskr_session").value.rsplit(".", 1)[0]
+    for forged in (token, token + ".bad-signature", "garbage", "\u00ff"):
+        stranger = app.test_client()
+        stranger.set_cookie("flaskr_session", forged)
+        with stranger:
+            assert stranger.get("/").status_code == 200
+            assert g.user is None
+
+
+def test_flashed_messages_survive_a_redirect(client, auth):
+    auth.login()
+    token = csrf_token_from(client, "/create")
+    client.post("/create", data={"title": "hello", "body": "", "csrf_token": token})
+    assert b"Your post is published." in client.get("/").data
+    assert b"Your post is published." not in client.get("/").data
+
+
+def age_sessions(app, **delta):
+    with app.app_context():
+        for row in db.session.scalars(sa.select(AuthSession)):
+            row.created -= dt.timedelta(**delta)
+            row.last_seen -= dt.timedelta(**delta)
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("setting", "age"),
+    [("SESSION_IDLE_TIMEOUT", 61), ("SESSION_ABSOLUTE_LIFETIME", 61)],
+)
+def test_session_expires_on_the_server(app_with, setting, age):
+    app = app_with(**{setting: 60})
+    client = app.test_client()
+    AuthActions(client).login()
+    with client:
+        client.get("/")
+        assert g.user is not None
+
+    age_sessions(app, seconds=age)
+    with client:
+        client.get("/")
+        assert g.user is None
+    assert all(row.user_id is None for row in session_rows(app))
+
+
+def test_recent_activity_keeps_idle_session_alive(app_with):
+    app = app_with(SESSION_IDLE_TIMEOUT=60, SESSION_TOUCH_INTERVAL=10)
+    client = app.test_client()
+    AuthActions(client).login()
+    for _ in range(3):
+        age_sessions(app, seconds=40)
+        with client:
+            client.get("/")
+            assert g.user is not None
+
+
+def test_last_seen_is_not_written_on_every_request(client, auth, app):
+    auth.login()
+    client.get("/")
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE auth_session"):
+            writes.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client.get("/")
+        client.get("/")
+        assert writes == []
+        age_sessions(app, minutes=6)
+        writes.clear()
+        client.get("/")
+        assert len(writes) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_pages_vary_on_cookie(client, auth):
+    auth.login()
+    assert "Cookie" in client.get("/").headers["Vary"]
