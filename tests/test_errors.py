@@ -1,5 +1,10 @@
+import re
+from pathlib import Path
+
 import pytest
 from flask import abort
+
+import flaskr
 
 
 def assert_site_error_page(response, code, words):
@@ -59,3 +64,26 @@ def test_500_shows_no_internals(failing_app):
 
 def test_429_page(failing_app):
     assert_site_error_page(failing_app.test_client().get("/busy"), 429, "Too many")
+
+
+def test_403(app, client, auth):
+    auth.login("other", "other")
+    assert_site_error_page(client.get("/1/update"), 403, "do not have permission")
+
+
+def test_400_page_for_bad_input(client):
+    assert_site_error_page(client.get("/?before=nonsense"), 400, "page link")
+
+
+TEMPLATES = Path(flaskr.__file__).parent / "templates"
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=str)
+def test_no_inline_script_or_style(template):
+    """A strict Content-Security-Policy (no 'unsafe-inline') must stay possible."""
+    text = template.read_text()
+    assert "<script" not in text
+    assert "<style" not in text
+    assert not re.search(r"\sstyle=", text)
+    assert not re.search(r"\son[a-z]+=", text)
+    assert "//cdn" not in text and "https://" not in text

@@ -1,0 +1,91 @@
+import re
+
+from playwright.sync_api import expect
+
+PASSWORD = "a browser-tested passphrase"
+
+
+def register_and_log_in(page, username):
+    page.goto("/auth/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+    expect(page.get_by_role("status")).to_contain_text("Your account is ready")
+
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text(f"Logged in as {username}")).to_be_visible()
+
+
+def test_register_write_edit_delete_log_out(new_page, screenshot):
+    page = new_page()
+    register_and_log_in(page, "reader")
+    screenshot(page, "1-logged-in")
+
+    page.get_by_role("link", name="New post").first.click()
+    page.get_by_label("Title").fill("Hello from Chromium")
+    page.get_by_label("Body").fill("First line\nSecond line <b>not bold</b>")
+    screenshot(page, "2-writing")
+    page.get_by_role("button", name="Save").click()
+    article = page.get_by_role("article").filter(has_text="Hello from Chromium")
+    expect(article).to_contain_text("Second line <b>not bold</b>")
+    screenshot(page, "3-published")
+
+    article.get_by_role("link", name=re.compile("^Edit")).click()
+    page.get_by_label("Title").fill("Hello, edited")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Hello, edited")).to_be_visible()
+    expect(page.get_by_role("article").first).to_contain_text("edited")
+    screenshot(page, "4-edited")
+
+    page.get_by_role("article").first.get_by_role(
+        "link", name=re.compile("^Edit")
+    ).click()
+    page.get_by_role("link", name="Delete this post…").click()
+    screenshot(page, "5-confirm-delete")
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text("Deleted “Hello, edited”")
+    expect(page.get_by_role("heading", name="Hello, edited")).to_have_count(0)
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("You have been logged out")
+    screenshot(page, "6-logged-out")
+
+
+def test_form_errors_are_tied_to_their_fields(new_page, screenshot):
+    page = new_page()
+    page.goto("/auth/register")
+    page.get_by_label("Username").fill("has spaces")
+    page.get_by_label("Password").fill("password")
+    page.get_by_role("button", name="Register").click()
+    username = page.get_by_label("Username")
+    expect(username).to_have_attribute("aria-invalid", "true")
+    expect(username).to_have_accessible_description(re.compile("may contain only"))
+    expect(page.get_by_label("Password")).to_have_accessible_description(
+        re.compile("most commonly used")
+    )
+    screenshot(page, "register-errors")
+
+
+def test_keyboard_skip_link_and_focus(new_page):
+    page = new_page()
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    outline = skip.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline != "none"
+
+
+def test_phone_and_dark_scheme(new_page, screenshot):
+    page = new_page(viewport={"width": 375, "height": 740}, color_scheme="dark")
+    register_and_log_in(page, "phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, "the page scrolls sideways on a phone"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(21, 23, 26)"
+    screenshot(page, "phone-dark")
