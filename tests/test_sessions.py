@@ -3,11 +3,13 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
+from flask import flash
 from flask import g
 from sqlalchemy import event
 
 from flaskr.db import db
 from flaskr.models import AuthSession
+from flaskr.sessions import end_session
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 
@@ -121,3 +123,31 @@ def test_last_seen_is_not_written_on_every_request(client, auth, app):
 def test_pages_vary_on_cookie(client, auth):
     auth.login()
     assert "Cookie" in client.get("/").headers["Vary"]
+
+
+@pytest.mark.parametrize("change", ["flash", "logout", "none"])
+def test_session_ended_by_another_request_meanwhile(app_with, change):
+    """Two requests of one session race: one ends it while the other runs."""
+    app = app_with(SESSION_TOUCH_INTERVAL=0)
+    ended = []
+
+    @app.route("/race", methods=["POST"])
+    def race():
+        with app.app_context():
+            ended.append(db.session.execute(sa.delete(AuthSession)).rowcount)
+            db.session.commit()
+        if change == "flash":
+            flash("still here")
+        elif change == "logout":
+            end_session()
+        return "ok"
+
+    client = app.test_client()
+    AuthActions(client).login()
+    token = csrf_token_from(client, "/create")
+    response = client.post("/race", data={"csrf_token": token})
+    assert response.status_code == 200
+    assert ended == [1]
+    with client:
+        client.get("/")
+        assert g.user is None

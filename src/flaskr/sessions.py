@@ -16,6 +16,7 @@ import json
 import secrets
 import typing as t
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import Request
 from flask import request
@@ -40,6 +41,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _delete_record(record_id: str) -> None:
+    """Delete a session row, whether or not another request already did."""
+    db.session.execute(
+        sa.delete(AuthSession)
+        .where(AuthSession.id == record_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class ServerSession(CallbackDict[str, t.Any], SessionMixin):
     """The session dict for one request, backed by an ``auth_session`` row."""
 
@@ -54,8 +64,6 @@ class ServerSession(CallbackDict[str, t.Any], SessionMixin):
         self.record = record
         self.modified = False
         self.accessed = False
-        #: The token to send in a new cookie, when this request made one.
-        self.new_token: str | None = None
         self._regenerate = False
 
     def __getitem__(self, key: str) -> t.Any:
@@ -141,7 +149,7 @@ class ServerSessionInterface(SessionInterface):
         if record is None:
             return ServerSession()
         if self._is_expired(app, record, utcnow()):
-            db.session.delete(record)
+            _delete_record(record.id)
             db.session.commit()
             return ServerSession()
         data = json.loads(record.data)
@@ -159,40 +167,50 @@ class ServerSessionInterface(SessionInterface):
             # A failed write earlier in the request; it was not committed.
             db.session.rollback()
 
+        record = session.record
         if not session:
-            if session.record is not None:
-                db.session.delete(session.record)
+            if record is not None:
+                _delete_record(record.id)
                 db.session.commit()
                 self._delete_cookie(app, response)
             return
 
         now = utcnow()
-        record = session.record
+        data = dict(session)
+        user_id = data.pop("user_id", None)
+        payload = json.dumps(data, separators=(",", ":"))
+
         if record is None or session._regenerate:
             if record is not None:
-                db.session.delete(record)
+                _delete_record(record.id)
             token = secrets.token_urlsafe(TOKEN_BYTES)
             user_agent = request.headers.get("User-Agent", "")
-            record = AuthSession(
+            session.record = AuthSession(
                 id=_token_hash(token),
+                user_id=user_id,
                 created=now,
                 last_seen=now,
                 user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+                data=payload,
             )
-            db.session.add(record)
-            session.record = record
-            session.new_token = token
-        elif session.modified or self._is_stale(app, record, now):
-            record.last_seen = now
-        else:
+            db.session.add(session.record)
+            db.session.commit()
+            self._set_cookie(app, response, token, now)
             return
 
-        data = dict(session)
-        record.user_id = data.pop("user_id", None)
-        record.data = json.dumps(data, separators=(",", ":"))
+        if not session.modified and not self._is_stale(app, record, now):
+            return
+        # A statement, not the ORM's unit of work: another request may have
+        # ended this session since it was loaded, and that is not an error.
+        updated = db.session.execute(
+            sa.update(AuthSession)
+            .where(AuthSession.id == record.id)
+            .values(last_seen=now, user_id=user_id, data=payload)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
-        if session.new_token is not None:
-            self._set_cookie(app, response, session.new_token, record.created)
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            self._delete_cookie(app, response)
 
     def _is_stale(self, app: Flask, record: AuthSession, now: dt.datetime) -> bool:
         """Whether ``last_seen`` is old enough to be worth a write.
