@@ -11,6 +11,7 @@ from flaskr.models import Post
 from flaskr.models import User
 from flaskr.posts import Cursor
 from tests.conftest import csrf_token_from
+from tests.conftest import TEST_DATABASE_URL
 
 
 def post_form(client, path, **data):
@@ -283,3 +284,38 @@ def test_index_statement_count_does_not_grow(app, client, auth, logged_in):
     assert len(with_fifty) == len(with_one)
     # Session, user, posts-with-authors when logged in; just posts when not.
     assert len(with_one) == (3 if logged_in else 1)
+
+
+@pytest.mark.parametrize("direction", [None, "before", "after"])
+def test_index_query_uses_the_index(app, client, direction):
+    """No page of the index scans the post table (SQLite's query plan)."""
+    if TEST_DATABASE_URL:
+        pytest.skip("query plans are checked on SQLite here")
+    add_posts(app, 30)
+    path = "/"
+    if direction:
+        with app.app_context():
+            post = db.session.scalars(sa.select(Post).order_by(Post.id.desc())).first()
+            path = f"/?{direction}={Cursor.of(post)}"
+    executed = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "FROM post" in statement:
+            executed.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    [(statement, parameters)] = executed
+    with app.app_context(), db.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        details = [row[-1] for row in plan]
+    post_steps = [step for step in details if " post" in step]
+    assert post_steps, details
+    assert all("INDEX ix_post_created_id" in step for step in post_steps), details
+    assert not any("TEMP B-TREE" in step for step in details), details
