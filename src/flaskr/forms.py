@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import typing as t
 
+from flask import render_template
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.validators import StopValidation
+
+#: Status of a form page sent back because of what was filled in.
+INVALID_FORM = 422
+
+
+def render_form(template: str, form: FlaskForm, **context: t.Any) -> tuple[str, int]:
+    """A form's page: 200 when first shown, 422 when sent back with its errors."""
+    status = INVALID_FORM if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
 
 
 class ButtonForm(FlaskForm):

@@ -22,15 +22,13 @@ from ..accounts import get_user
 from ..accounts import register_user
 from ..accounts import UsernameTakenError
 from ..forms import ButtonForm
+from ..forms import render_form
 from ..sessions import end_session
 from ..sessions import start_user_session
 from .forms import LoginForm
 from .forms import RegisterForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-#: Status of a form page sent back because of what was filled in.
-INVALID_FORM = 422
 
 View = t.Callable[..., t.Any]
 
@@ -72,7 +70,7 @@ def safe_next(target: str) -> str | None:
 
 
 @bp.route("/register", methods=("GET", "POST"))
-def register() -> str | Response | tuple[str, int]:
+def register() -> Response | tuple[str, int]:
     """Register a new user, then send them to log in."""
     form = RegisterForm()
     if form.validate_on_submit():
@@ -86,12 +84,11 @@ def register() -> str | Response | tuple[str, int]:
         else:
             flash("Your account is ready. Log in to start writing.")
             return redirect(url_for("auth.login"))
-    page = render_template("auth/register.html", form=form)
-    return (page, INVALID_FORM) if form.is_submitted() else page
+    return render_form("auth/register.html", form)
 
 
 @bp.route("/login", methods=("GET", "POST"))
-def login() -> str | Response | tuple[str, int]:
+def login() -> Response | tuple[str, int]:
     """Log a user in and go where they were going, or to the index."""
     form = LoginForm()
     if not form.is_submitted():
@@ -102,8 +99,7 @@ def login() -> str | Response | tuple[str, int]:
             start_user_session(user.id)
             return redirect(safe_next(form.next.data) or url_for("index"))
         form.form_errors.append("Incorrect username or password.")
-    page = render_template("auth/login.html", form=form)
-    return (page, INVALID_FORM) if form.is_submitted() else page
+    return render_form("auth/login.html", form)
 
 
 @bp.route("/logout", methods=("GET", "POST"))

@@ -16,6 +16,7 @@ from werkzeug import Response
 from ..auth import login_required
 from ..db import MAX_ID
 from ..forms import ButtonForm
+from ..forms import render_form
 from ..models import Post
 from ..posts import create_post
 from ..posts import Cursor
@@ -30,8 +31,6 @@ bp = Blueprint("blog", __name__)
 
 #: URL converter for a post id: numbers past the database's range are a 404.
 POST_ID = f"int(max={MAX_ID})"
-
-INVALID_FORM = 422
 
 
 def _cursor_arg(name: str) -> Cursor | None:
@@ -71,20 +70,19 @@ def get_own_post(post_id: int) -> Post:
 
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
-def create() -> str | Response | tuple[str, int]:
+def create() -> Response | tuple[str, int]:
     """Write a new post."""
     form = PostForm()
     if form.validate_on_submit():
         create_post(g.user, form.title.data, form.body.data)
         flash("Your post is published.")
         return redirect(url_for("blog.index"))
-    page = render_template("blog/create.html", form=form)
-    return (page, INVALID_FORM) if form.is_submitted() else page
+    return render_form("blog/create.html", form)
 
 
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
 @login_required
-def update(id: int) -> str | Response | tuple[str, int]:
+def update(id: int) -> Response | tuple[str, int]:
     """Edit a post the logged-in user wrote."""
     post = get_own_post(id)
     form = PostForm(obj=post)
@@ -92,8 +90,7 @@ def update(id: int) -> str | Response | tuple[str, int]:
         update_post(post, form.title.data, form.body.data)
         flash("Your changes are saved.")
         return redirect(url_for("blog.index"))
-    page = render_template("blog/update.html", form=form, post=post)
-    return (page, INVALID_FORM) if form.is_submitted() else page
+    return render_form("blog/update.html", form, post=post)
 
 
 @bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))
