@@ -44,6 +44,8 @@ def make_config(database_url: str, **overrides: t.Any) -> dict[str, t.Any]:
         "TESTING": True,
         "SECRET_KEY": "test secret key, used only by the tests",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Throttling has its own tests; the rest log in as often as they like.
+        "RATELIMIT_ENABLED": False,
         **CHEAP_HASHING,
         **overrides,
     }

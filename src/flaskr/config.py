@@ -35,6 +35,19 @@ DEFAULTS: dict[str, t.Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
+    # Throttling (Flask-Limiter settings keep Flask-Limiter's names).
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    #: Every POST form, per client address, unless a form has its own limit.
+    "RATELIMIT_DEFAULT": "30 per minute; 300 per hour",
+    #: Registrations per client address (a class behind one address can join).
+    "REGISTER_LIMITS": "10 per minute; 60 per hour",
+    #: Failed logins per client address, for any accounts.
+    "LOGIN_ADDRESS_LIMITS": "10 per minute; 100 per hour",
+    #: Failed logins per account from any address; past one, even the right
+    #: password waits until the oldest failure in that window is old enough.
+    "LOGIN_ACCOUNT_LIMITS": "5 per minute; 10 per 5 minutes; 15 per 15 minutes",
 }
 
 #: Settings given in seconds in the environment or in ``config.py``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask import render_template
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
@@ -27,10 +28,12 @@ CSRF_EXPLANATION = (
 )
 
 
-def render_error(error: HTTPException) -> tuple[str, int]:
+def render_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
     code = error.code or 500
     if isinstance(error, CSRFError):
         explanation = CSRF_EXPLANATION
+    elif isinstance(error, RateLimitExceeded):
+        explanation = EXPLANATIONS[429]  # Its description is the limit's text.
     elif error.description != type(error).description:
         explanation = error.description  # Written for this case by a view.
     else:
@@ -38,10 +41,18 @@ def render_error(error: HTTPException) -> tuple[str, int]:
     page = render_template(
         "errors/error.html", code=code, name=error.name, explanation=explanation
     )
-    return page, code
+    # Keep what the error says in headers, such as Allow (405) and Retry-After.
+    headers = [
+        (name, value)
+        for name, value in error.get_headers()
+        if name.lower() != "content-type"
+    ]
+    return page, code, headers
 
 
-def render_internal_error(error: InternalServerError) -> tuple[str, int]:
+def render_internal_error(
+    error: InternalServerError,
+) -> tuple[str, int, list[tuple[str, str]]]:
     # Whatever the failed request wrote was not committed; drop it.
     db.session.rollback()
     return render_error(error)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
 import typing as t
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -15,6 +17,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from werkzeug import Response
+from werkzeug.exceptions import TooManyRequests
 
 from ..accounts import authenticate
 from ..accounts import find_user
@@ -23,8 +26,14 @@ from ..accounts import register_user
 from ..accounts import UsernameTakenError
 from ..forms import ButtonForm
 from ..forms import render_form
+from ..models import username_key
 from ..sessions import end_session
 from ..sessions import start_user_session
+from ..throttle import clear_login_failures
+from ..throttle import failed_form
+from ..throttle import limiter
+from ..throttle import login_lockout_remaining
+from ..throttle import record_login_failure
 from .forms import LoginForm
 from .forms import RegisterForm
 
@@ -70,6 +79,7 @@ def safe_next(target: str) -> str | None:
 
 
 @bp.route("/register", methods=("GET", "POST"))
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], methods=["POST"])
 def register() -> Response | tuple[str, int]:
     """Register a new user, then send them to log in."""
     form = RegisterForm()
@@ -88,16 +98,32 @@ def register() -> Response | tuple[str, int]:
 
 
 @bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_LIMITS"],
+    methods=["POST"],
+    deduct_when=failed_form,
+)
 def login() -> Response | tuple[str, int]:
     """Log a user in and go where they were going, or to the index."""
     form = LoginForm()
     if not form.is_submitted():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        account = username_key(form.username.data)
+        wait = login_lockout_remaining(account)
+        if wait is not None:
+            minutes = math.ceil(wait / 60)
+            raise TooManyRequests(
+                "Too many failed attempts to log in to this account. Try again in"
+                f" {minutes} minute{'s' if minutes > 1 else ''}.",
+                retry_after=wait,
+            )
         user = authenticate(form.username.data, form.password.data)
         if user is not None:
+            clear_login_failures(account)
             start_user_session(user.id)
             return redirect(safe_next(form.next.data) or url_for("index"))
+        record_login_failure(account)
         form.form_errors.append("Incorrect username or password.")
     return render_form("auth/login.html", form)
 
