@@ -12,6 +12,7 @@ from . import accounts
 from . import config
 from . import db
 from . import errors
+from . import protection
 from . import throttle
 from .sessions import ServerSessionInterface
 
@@ -34,6 +35,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     db.init_app(app)
     accounts.init_app(app)
     errors.init_app(app)
+    protection.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)
     app.session_interface = ServerSessionInterface()

@@ -35,6 +35,13 @@ DEFAULTS: dict[str, t.Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
+    #: The site is served over HTTPS: Secure ``__Host-`` cookies, HSTS, https URLs,
+    #: and plain-http requests redirected (GET) or refused.
+    "HTTPS": False,
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
+    #: How many reverse proxies in front of Flaskr set X-Forwarded-For, -Proto,
+    #: -Host and -Port; 0 trusts none of those headers.
+    "TRUSTED_PROXY_HOPS": 0,
     # Throttling (Flask-Limiter settings keep Flask-Limiter's names).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -81,6 +88,15 @@ def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
         value = app.config[name]
         if not isinstance(value, dt.timedelta):
             app.config[name] = dt.timedelta(seconds=float(value))
+
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+        name = app.config["SESSION_COOKIE_NAME"]
+        if not name.startswith("__Host-"):
+            # The browser then refuses the cookie unless it is Secure, for
+            # this host only, and for every path.
+            app.config["SESSION_COOKIE_NAME"] = f"__Host-{name}"
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         database = Path(app.instance_path) / "flaskr.sqlite"

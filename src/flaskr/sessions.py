@@ -223,6 +223,8 @@ class ServerSessionInterface(SessionInterface):
         self, app: Flask, response: Response, token: str, created: dt.datetime
     ) -> None:
         signed = self._signer(app).sign(token).decode()
+        # A cached copy of this response would hand the session to others.
+        response.headers["Cache-Control"] = "no-store"
         response.set_cookie(
             self.get_cookie_name(app),
             signed,
@@ -235,6 +237,7 @@ class ServerSessionInterface(SessionInterface):
         )
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:
+        response.headers["Cache-Control"] = "no-store"
         response.delete_cookie(
             self.get_cookie_name(app),
             domain=self.get_cookie_domain(app),
