@@ -87,3 +87,12 @@ def test_debug_mode_accepts_dev_key(instance, monkeypatch):
     monkeypatch.setenv("FLASKR_SECRET_KEY", "dev")
     monkeypatch.setenv("FLASK_DEBUG", "1")
     assert create_app().secret_key == "dev"
+
+
+def test_default_database_works_with_a_configured_key(instance, monkeypatch):
+    monkeypatch.delenv("FLASKR_DATABASE_URL")
+    monkeypatch.setenv("FLASKR_SECRET_KEY", "k" * 40)
+    app = create_app()
+    result = app.test_cli_runner().invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+    assert (instance / "flaskr.sqlite").exists()

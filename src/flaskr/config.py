@@ -35,6 +35,8 @@ DEFAULTS: dict[str, t.Any] = {
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
+    #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).
+    "SECURITY_LOG_LEVEL": "INFO",
     #: The site is served over HTTPS: Secure ``__Host-`` cookies, HSTS, https URLs,
     #: and plain-http requests redirected (GET) or refused.
     "HTTPS": False,
@@ -99,10 +101,12 @@ def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
             app.config["SESSION_COOKIE_NAME"] = f"__Host-{name}"
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        database = Path(app.instance_path) / "flaskr.sqlite"
-        app.config["SQLALCHEMY_DATABASE_URI"] = (
-            app.config["DATABASE_URL"] or f"sqlite:///{database}"
-        )
+        if app.config["DATABASE_URL"]:
+            app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+        else:
+            Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+            database = Path(app.instance_path) / "flaskr.sqlite"
+            app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app)

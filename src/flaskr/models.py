@@ -64,14 +64,15 @@ class Post(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: ``None`` once the author deleted their account and kept their posts.
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When the post was last edited; ``None`` if it never was.
     updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(sa.String)
     body: Mapped[str] = mapped_column(sa.Text)
 
-    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[User | None] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.title!r}>"
@@ -88,7 +89,9 @@ class AuthSession(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, index=True
+    )
     last_seen: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, default=utcnow, index=True
     )

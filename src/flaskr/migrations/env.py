@@ -24,11 +24,21 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds tables; SQLite must not check foreign keys
+            # while a referenced table is briefly gone. (A no-op in a transaction,
+            # so it is set before one starts.)
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # Else Alembic would run inside this transaction.
         context.configure(
             connection=connection, target_metadata=db.metadata, **configure_args
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
 
 
 if context.is_offline_mode():
