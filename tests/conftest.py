@@ -36,7 +36,7 @@ CHEAP_HASHING = {
     "PASSWORD_HASH_PARALLELISM": 1,
 }
 
-_CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+_CSRF_PATTERN = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
 
 def make_config(database_url: str, **overrides: t.Any) -> dict[str, t.Any]:

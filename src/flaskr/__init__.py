@@ -13,8 +13,9 @@ from . import config
 from . import db
 from . import errors
 from . import protection
+from . import security_log
+from . import sessions
 from . import throttle
-from .sessions import ServerSessionInterface
 
 csrf = CSRFProtect()
 
@@ -38,7 +39,8 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     protection.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)
-    app.session_interface = ServerSessionInterface()
+    sessions.init_app(app)
+    security_log.init_app(app)
 
     @app.route("/hello")
     def hello() -> str:

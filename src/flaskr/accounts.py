@@ -1,4 +1,4 @@
-"""Accounts: registering users and checking their passwords.
+"""Accounts: registering, checking passwords, changing them, deleting accounts.
 
 The HTML views use these functions today, and the JSON API and password reset
 are meant to use the same ones.
@@ -14,10 +14,12 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
 from .db import db
+from .models import Post
 from .models import User
 from .models import username_key
 from .models import USERNAME_MAX_LENGTH
 from .passwords import Passwords
+from .sessions import end_sessions_of_user
 
 #: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
 #: look-alike letters from other scripts to impersonate someone with.
@@ -94,6 +96,43 @@ def authenticate(username: str, password: str) -> User | None:
         user.password_hash = passwords.hash(password)
         db.session.commit()
     return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's, as asked again before a risky change."""
+    matches, _ = _passwords().verify(user.password_hash, password)
+    return matches
+
+
+def change_password(user: User, new_password: str, *, keep_session: str | None) -> int:
+    """Set a new password and end the user's other sessions; commit.
+
+    :param keep_session: the id of the session to keep (the one asking).
+    :return: how many other sessions ended.
+    """
+    user.password_hash = _passwords().hash(new_password)
+    ended = end_sessions_of_user(user.id, keep=keep_session)
+    db.session.commit()
+    return ended
+
+
+def delete_account(user: User, *, keep_posts: bool) -> int:
+    """Delete the user and all their sessions; commit.
+
+    :param keep_posts: keep their posts, without an author, instead of
+        deleting them.
+    :return: how many posts were kept or deleted.
+    """
+    posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
+    result = db.session.execute(
+        posts.where(Post.author_id == user.id).execution_options(
+            synchronize_session=False
+        )
+    )
+    end_sessions_of_user(user.id)
+    db.session.delete(user)
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

@@ -16,12 +16,15 @@ import json
 import secrets
 import typing as t
 
+import click
 import sqlalchemy as sa
+from flask import current_app
 from flask import Flask
 from flask import Request
 from flask import request
 from flask import Response
 from flask import session as flask_session
+from flask.cli import with_appcontext
 from flask.sessions import SessionInterface
 from flask.sessions import SessionMixin
 from itsdangerous import BadSignature
@@ -93,11 +96,64 @@ class ServerSession(CallbackDict[str, t.Any], SessionMixin):
 
 
 def start_user_session(user_id: int) -> None:
-    """Log ``user_id`` in on this browser, under a new token and CSRF token."""
+    """Log ``user_id`` in on this browser, under a new token and CSRF token.
+
+    Also called after a password change: a new proof of identity gets a new
+    token. Expired sessions of anyone are purged here, a cheap indexed delete.
+    """
     session = _current_session()
     session.regenerate()
     session.pop("csrf_token", None)
     session["user_id"] = user_id
+    purge_expired_sessions()
+
+
+def current_session_id() -> str | None:
+    """The ``auth_session`` row id of this browser's session, if it has one."""
+    record = _current_session().record
+    return record.id if record is not None else None
+
+
+def sessions_of_user(user_id: int) -> list[AuthSession]:
+    """The user's sessions, most recently used first."""
+    query = (
+        sa.select(AuthSession)
+        .where(AuthSession.user_id == user_id)
+        .order_by(AuthSession.last_seen.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
+    """Delete the user's sessions, except the one with id ``keep``; return how
+    many ended. The caller commits."""
+    query = sa.delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    result = db.session.execute(query.execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_expired_sessions() -> int:
+    """Delete every session past its idle timeout or absolute lifetime."""
+    now = utcnow()
+    config = current_app.config
+    query = sa.delete(AuthSession).where(
+        sa.or_(
+            AuthSession.last_seen < now - config["SESSION_IDLE_TIMEOUT"],
+            AuthSession.created < now - config["SESSION_ABSOLUTE_LIFETIME"],
+        )
+    )
+    result = db.session.execute(query.execution_options(synchronize_session=False))
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@click.command("purge-sessions")
+@with_appcontext
+def purge_sessions_command() -> None:
+    """Delete expired sessions (logins also do this as they go)."""
+    click.echo(f"Deleted {purge_expired_sessions()} expired sessions.")
 
 
 def end_session() -> None:
@@ -246,3 +302,9 @@ class ServerSessionInterface(SessionInterface):
             httponly=self.get_cookie_httponly(app),
             samesite=self.get_cookie_samesite(app),
         )
+
+
+def init_app(app: Flask) -> None:
+    """Keep ``app``'s sessions on the server, and add ``purge-sessions``."""
+    app.session_interface = ServerSessionInterface()
+    app.cli.add_command(purge_sessions_command)

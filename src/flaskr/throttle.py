@@ -15,11 +15,14 @@ from flask import current_app
 from flask import Flask
 from flask import request
 from flask_limiter import Limiter
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from limits import RateLimitItem
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug import Response
+
+from .security_log import log_event
 
 _LOCKOUT_SCOPE = "login-failures"
 
@@ -35,10 +38,15 @@ def _form_post_limits() -> str:
 #: Bound to the app in :func:`init_app`; views decorate themselves with it.
 #: Limits are read from the app's config on each request (not once, at the
 #: first ``init_app``), so every app made from this module gets its own.
+def _log_breach(limit: RequestLimit) -> None:
+    log_event("rate_limited", limit=str(limit.limit), endpoint=request.endpoint)
+
+
 limiter = Limiter(
     key_func=get_remote_address,
     default_limits=[_form_post_limits],
     default_limits_exempt_when=_not_a_form_post,
+    on_breach=_log_breach,
 )
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import PasswordField
+from wtforms import RadioField
+from wtforms import SelectChoice
 from wtforms import StringField
+from wtforms.validators import InputRequired
 from wtforms.validators import StopValidation
 
 from ..accounts import USERNAME_CHARACTERS_HELP
@@ -61,3 +64,35 @@ class LoginForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField(filters=[as_text])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        filters=[as_text],
+        validators=[_required("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        filters=[as_text],
+        description=RegisterForm.password.kwargs["description"],
+        render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        filters=[as_text],
+        validators=[_required("Enter your password to delete your account.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    posts = RadioField(
+        "Your posts",
+        choices=[
+            SelectChoice("keep", "Keep them on the blog, shown as by “deleted user”"),
+            SelectChoice("delete", "Delete them too"),
+        ],
+        validators=[InputRequired("Choose what happens to your posts.")],
+    )

@@ -24,9 +24,13 @@ from ..accounts import find_user
 from ..accounts import get_user
 from ..accounts import register_user
 from ..accounts import UsernameTakenError
+from ..accounts import verify_password
 from ..forms import ButtonForm
 from ..forms import render_form
+from ..models import User
 from ..models import username_key
+from ..security_log import log_event
+from ..security_log import unknown_name
 from ..sessions import end_session
 from ..sessions import start_user_session
 from ..throttle import clear_login_failures
@@ -62,6 +66,44 @@ def load_logged_in_user() -> None:
     g.user = get_user(user_id) if user_id is not None else None
 
 
+def _who(name: str) -> dict[str, t.Any]:
+    """Log fields naming the account behind ``name`` without logging a typo'd
+    password: the user's id if there is one, else a hash of what was typed."""
+    user = find_user(name)
+    return {"user_id": user.id} if user else {"unknown_name": unknown_name(name)}
+
+
+def refuse_if_locked_out(account: str, who: t.Callable[[], dict[str, t.Any]]) -> None:
+    """Answer 429 while ``account`` is locked out after failed password checks.
+
+    :param who: log fields for the account, asked for only when it is locked.
+    """
+    wait = login_lockout_remaining(account)
+    if wait is None:
+        return
+    log_event("login_throttled", retry_after=wait, **who())
+    minutes = math.ceil(wait / 60)
+    raise TooManyRequests(
+        "Too many failed attempts to log in to this account. Try again in"
+        f" {minutes} minute{'s' if minutes > 1 else ''}.",
+        retry_after=wait,
+    )
+
+
+def check_password_attempt(user: User, password: str) -> bool:
+    """Check the password a logged-in user typed again before a risky change.
+
+    Wrong guesses count toward the same lockout as failed logins, so a stolen
+    session cannot be used to guess the password faster.
+    """
+    refuse_if_locked_out(user.username_key, lambda: {"user_id": user.id})
+    if verify_password(user, password):
+        return True
+    record_login_failure(user.username_key)
+    log_event("password_check_failed", user_id=user.id)
+    return False
+
+
 def safe_next(target: str) -> str | None:
     """``target`` if it is a path on this site, else ``None``.
 
@@ -88,10 +130,11 @@ def register() -> Response | tuple[str, int]:
         try:
             if find_user(username) is not None:
                 raise UsernameTakenError(username)
-            register_user(username, form.password.data)
+            user = register_user(username, form.password.data)
         except UsernameTakenError:
             form.username.errors = [f"User {username} is already registered."]
         else:
+            log_event("registered", user_id=user.id)
             flash("Your account is ready. Log in to start writing.")
             return redirect(url_for("auth.login"))
     return render_form("auth/register.html", form)
@@ -109,21 +152,17 @@ def login() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        account = username_key(form.username.data)
-        wait = login_lockout_remaining(account)
-        if wait is not None:
-            minutes = math.ceil(wait / 60)
-            raise TooManyRequests(
-                "Too many failed attempts to log in to this account. Try again in"
-                f" {minutes} minute{'s' if minutes > 1 else ''}.",
-                retry_after=wait,
-            )
-        user = authenticate(form.username.data, form.password.data)
+        name = form.username.data
+        account = username_key(name)
+        refuse_if_locked_out(account, lambda: _who(name))
+        user = authenticate(name, form.password.data)
         if user is not None:
             clear_login_failures(account)
             start_user_session(user.id)
+            log_event("login_succeeded", user_id=user.id)
             return redirect(safe_next(form.next.data) or url_for("index"))
         record_login_failure(account)
+        log_event("login_failed", **_who(name))
         form.form_errors.append("Incorrect username or password.")
     return render_form("auth/login.html", form)
 
@@ -133,6 +172,8 @@ def logout() -> str | Response:
     """Log out with a POST; a GET only asks for confirmation."""
     form = ButtonForm()
     if form.validate_on_submit():
+        if g.user is not None:
+            log_event("logged_out", user_id=g.user.id)
         end_session()
         flash("You have been logged out.")
         return redirect(url_for("index"))
