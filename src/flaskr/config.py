@@ -110,6 +110,7 @@ def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
 
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app)
+        app.config["SECRET_KEY_FROM_INSTANCE_FILE"] = True
     _check_secret_key(app)
 
 
