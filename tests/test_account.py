@@ -252,3 +252,17 @@ def test_security_events_are_logged_without_secrets(app_with, caplog):
     with app.app_context():
         tokens = db.session.scalars(sa.select(AuthSession.id)).all()
     assert not any(token in text for token in tokens)
+
+
+def test_admin_ends_a_users_sessions(app, runner):
+    clients = [logged_in_client(app, browser=f"Browser {n}") for n in "AB"]
+    other = logged_in_client(app, "other", "other")
+    result = runner.invoke(args=["end-sessions", "TEST"])
+    assert result.exit_code == 0
+    assert "Ended 2 sessions of test." in result.output
+    assert not any(is_logged_in(client) for client in clients)
+    assert is_logged_in(other)
+
+    result = runner.invoke(args=["end-sessions", "nobody"])
+    assert result.exit_code != 0
+    assert "No user is called 'nobody'" in result.output

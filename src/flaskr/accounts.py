@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
+import click
 import sqlalchemy as sa
 from flask import current_app
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from .db import db
@@ -19,6 +21,7 @@ from .models import User
 from .models import username_key
 from .models import USERNAME_MAX_LENGTH
 from .passwords import Passwords
+from .security_log import log_event
 from .sessions import end_sessions_of_user
 
 #: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
@@ -135,6 +138,20 @@ def delete_account(user: User, *, keep_posts: bool) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+@click.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+def end_sessions_command(username: str) -> None:
+    """Log USERNAME out everywhere (for an administrator)."""
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"No user is called {username!r}.")
+    ended = end_sessions_of_user(user.id)
+    db.session.commit()
+    log_event("sessions_revoked", user_id=user.id, sessions_ended=ended, by="admin")
+    click.echo(f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}.")
+
+
 def init_app(app: Flask) -> None:
     """Set up password hashing with the app's configured argon2id parameters."""
     app.extensions["flaskr.passwords"] = Passwords(
@@ -142,3 +159,4 @@ def init_app(app: Flask) -> None:
         memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"],
         parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
     )
+    app.cli.add_command(end_sessions_command)
