@@ -125,6 +125,15 @@ def test_forwarded_address_is_used_for_throttling(app_with):
     assert attempt("203.0.113.8") == 422
 
 
+def create_post_with_headers(client, headers):
+    """Log in and post a new post with a valid CSRF token and these headers."""
+    AuthActions(client).login()
+    token = csrf_token_from(client, "/create")
+    return client.post(
+        "/create", data={"title": "a post", "csrf_token": token}, headers=headers
+    )
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -136,11 +145,7 @@ def test_forwarded_address_is_used_for_throttling(app_with):
     ],
 )
 def test_cross_site_requests_are_refused(app, client, headers):
-    AuthActions(client).login()
-    token = csrf_token_from(client, "/create")
-    response = client.post(
-        "/create", data={"title": "forged", "csrf_token": token}, headers=headers
-    )
+    response = create_post_with_headers(client, headers)
     assert response.status_code == 403
     assert b"came from another site" in response.data
     assert count_posts(app) == 1
@@ -156,11 +161,7 @@ def test_cross_site_requests_are_refused(app, client, headers):
     ],
 )
 def test_same_site_requests_pass(app, client, headers):
-    AuthActions(client).login()
-    token = csrf_token_from(client, "/create")
-    response = client.post(
-        "/create", data={"title": "mine", "csrf_token": token}, headers=headers
-    )
+    response = create_post_with_headers(client, headers)
     assert response.status_code == 302
     assert count_posts(app) == 2
 
