@@ -1,0 +1,111 @@
+"""Markdown for posts: CommonMark in, safe HTML out.
+
+Two walls. markdown-it-py runs with raw HTML turned off (a ``<script>`` in a post
+is shown as text) and accepts only http, https, mailto and same-site links.
+nh3 (Ammonia) then cleans the HTML against an allow-list, in case the first
+wall has a gap. Posts are rendered when saved, not on every view.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType
+from markdown_it.utils import OptionsDict
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+EXCERPT_LENGTH = 280
+
+ALLOWED_TAGS = {
+    "a", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr",
+    "img", "li", "ol", "p", "pre", "strong", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+
+
+def _is_allowed_link(url: str) -> bool:
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return scheme in LINK_SCHEMES or (scheme == "" and not url.startswith("//"))
+
+
+def _is_same_site(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return not parts.scheme and not parts.netloc
+
+
+def _render_image(
+    renderer: RendererHTML,
+    tokens: t.Sequence[Token],
+    index: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    """Images from this site are shown; others become links to them.
+
+    The Content-Security-Policy forbids images from other sites (they would tell
+    those sites who reads what), so showing them would only show a broken image.
+    """
+    token = tokens[index]
+    source = str(token.attrGet("src") or "")
+    alt = "".join(child.content for child in token.children or [])
+    if _is_same_site(source):
+        return renderer.image(tokens, index, options, env)
+    escaped_alt = nh3.clean_text(alt or source)
+    return f'<a href="{nh3.clean_text(source)}">{escaped_alt}</a>'
+
+
+def _shift_heading(
+    renderer: RendererHTML,
+    tokens: t.Sequence[Token],
+    index: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    """A post's ``#`` heading is an ``h2``: the page's ``h1`` is the title."""
+    token = tokens[index]
+    level = min(int(token.tag[1]) + 1, 6)
+    token.tag = f"h{level}"
+    return renderer.renderToken(tokens, index, options, env)
+
+
+def _make_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    parser.validateLink = _is_allowed_link  # type: ignore[method-assign]
+    parser.add_render_rule("image", _render_image)
+    parser.add_render_rule("heading_open", _shift_heading)
+    parser.add_render_rule("heading_close", _shift_heading)
+    return parser
+
+
+_parser = _make_parser()
+
+
+def render(source: str) -> str:
+    """Markdown ``source`` as clean HTML."""
+    return nh3.clean(
+        _parser.render(source),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=set(LINK_SCHEMES),
+        link_rel="nofollow ugc noopener noreferrer",
+    )
+
+
+def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
+    """The start of the text of ``source``, without markup, cut at a word."""
+    words: list[str] = []
+    for token in _parser.parse(source):
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                words.extend(child.content.split())
+        if token.type == "code_block" or token.type == "fence":
+            words.extend(token.content.split())
+    text = " ".join(words)
+    if len(text) <= length:
+        return text
+    return text[:length].rsplit(" ", 1)[0] + "…"
