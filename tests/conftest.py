@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 
 from flaskr import create_app
+from flaskr import markdown
 from flaskr.db import db
 from flaskr.db import init_db
 from flaskr.models import Post
@@ -84,16 +85,32 @@ def password_hashes() -> dict[str, str]:
     return {"test": passwords.hash("test"), "other": passwords.hash("other")}
 
 
+def make_post(
+    author_id: int | None,
+    title: str,
+    body: str = "",
+    *,
+    published: dt.datetime | None = dt.datetime(2018, 1, 1, tzinfo=dt.UTC),
+) -> Post:
+    """A post as the posts service would save it (without tags), not added."""
+    return Post(
+        author_id=author_id,
+        title=title,
+        body=body,
+        body_html=markdown.render(body),
+        excerpt=markdown.excerpt(body),
+        created=published or dt.datetime.now(dt.UTC),
+        published=published,
+    )
+
+
 def add_test_data(hashes: dict[str, str]) -> None:
     """The tutorial's test data: users ``test`` and ``other``, one post by test."""
     test = User("test", hashes["test"])
     other = User("other", hashes["other"])
     db.session.add_all([test, other])
     db.session.flush()
-    created = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
-    db.session.add(
-        Post(author=test, title="test title", body="test\nbody", created=created)
-    )
+    db.session.add(make_post(test.id, "test title", "test\nbody"))
     db.session.commit()
 
 

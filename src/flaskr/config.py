@@ -19,6 +19,7 @@ DEFAULTS: dict[str, t.Any] = {
     "SECRET_KEY": None,
     #: ``None`` means the SQLite file ``flaskr.sqlite`` in the instance folder.
     "DATABASE_URL": None,
+    "SITE_TITLE": "Flaskr",
     "POSTS_PER_PAGE": 10,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_NAME": "flaskr_session",

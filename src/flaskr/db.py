@@ -102,12 +102,17 @@ def _tune_sqlite(
     cursor.close()
 
 
+#: Search machinery that only the migrations know: SQLite's FTS5 table (and the
+#: tables it keeps), PostgreSQL's ``tsvector`` column and its index.
+SEARCH_OBJECTS = ("post_fts", "search_vector", "ix_post_search_vector")
+
+
 def database_has_data() -> bool:
     """Whether any table in the database holds a row."""
     inspector = sa.inspect(db.engine)
     with db.engine.connect() as connection:
         for name in inspector.get_table_names():
-            if name == "alembic_version":
+            if name == "alembic_version" or name.startswith(SEARCH_OBJECTS):
                 continue
             table = sa.table(name)
             query = sa.select(sa.literal(1)).select_from(table).limit(1)
@@ -116,8 +121,25 @@ def database_has_data() -> bool:
     return False
 
 
+def is_modelled(
+    obj: t.Any, name: str | None, type_: str, reflected: bool, compare_to: t.Any
+) -> bool:
+    """For Alembic's ``include_object``: leave the search machinery alone."""
+    return not (name or "").startswith(SEARCH_OBJECTS)
+
+
 def drop_everything() -> None:
     """Drop every table, including ones the models do not know about."""
+    if db.engine.dialect.name == "sqlite":
+        # A virtual table owns hidden tables that reflection lists too; drop it
+        # first so they go with it.
+        with db.engine.begin() as connection:
+            virtual = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master"
+                " WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+            ).scalars()
+            for name in list(virtual):
+                connection.exec_driver_sql(f'DROP TABLE "{name}"')
     reflected = sa.MetaData()
     reflected.reflect(bind=db.engine)
     reflected.drop_all(bind=db.engine)

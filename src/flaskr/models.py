@@ -22,6 +22,8 @@ from .db import utcnow
 USERNAME_MAX_LENGTH = 40
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
+TAG_MAX_LENGTH = 40
+MAX_TAGS_PER_POST = 10
 
 
 def username_key(username: str) -> str:
@@ -55,24 +57,76 @@ class User(db.Model):
         return f"<User {self.id} {self.username!r}>"
 
 
+class Tag(db.Model):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Normalized: lower case letters, digits and hyphens.
+    name: Mapped[str] = mapped_column(sa.String(TAG_MAX_LENGTH), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name!r}>"
+
+
+class PostTag(db.Model):
+    """A tag on a post, with the post's publication time copied beside it so a
+    tag's page is read from one index, newest first, however many posts exist."""
+
+    __tablename__ = "post_tag"
+    __table_args__ = (
+        sa.Index("ix_post_tag_tag_id_published", "tag_id", "published", "post_id"),
+    )
+
+    post_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: ``Post.published`` of the post: ``None`` while it is a draft.
+    published: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    tag: Mapped[Tag] = relationship(lazy="joined", innerjoin=True)
+
+
 class Post(db.Model):
     __tablename__ = "post"
     __table_args__ = (
-        # The index page reads posts newest first, by this pair.
-        sa.Index("ix_post_created_id", "created", "id"),
+        # Published posts, newest first: the index, feeds and the sitemap.
+        sa.Index("ix_post_published_id", "published", "id"),
+        # An author's published posts and drafts.
+        sa.Index("ix_post_author_id_published", "author_id", "published", "id"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: ``None`` once the author deleted their account and kept their posts.
-    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When the post was last edited; ``None`` if it never was.
     updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The date readers see; ``None`` while the post is a draft.
+    published: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(sa.String)
+    #: The Markdown source, as the author wrote it.
     body: Mapped[str] = mapped_column(sa.Text)
+    #: ``body`` rendered and sanitized, when the post was saved.
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The start of the text, without markup, for lists, feeds and link previews.
+    excerpt: Mapped[str] = mapped_column(sa.Text, default="")
 
     author: Mapped[User | None] = relationship(lazy="joined")
+    tag_links: Mapped[list[PostTag]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="PostTag.tag_id"
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published is None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return sorted(link.tag.name for link in self.tag_links)
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.title!r}>"

@@ -1,7 +1,10 @@
-"""Posts: reading pages of them and writing them.
+"""Posts: pages of them, drafts, tags, and writing them.
 
-The index pages by keyset ("posts older than this one"), not by offset, so a
-page costs the same however many posts come before it.
+Lists page by keyset ("published before this post"), not by offset, and each
+list reads one index in order, so a page costs the same however many posts
+exist: published posts by ``(published, id)``, an author's by
+``(author_id, published, id)``, a tag's by ``post_tag (tag_id, published,
+post_id)``.
 """
 
 from __future__ import annotations
@@ -9,14 +12,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from . import markdown
 from .db import db
 from .db import UTCDateTime
 from .db import utcnow
 from .models import BODY_MAX_LENGTH
+from .models import MAX_TAGS_PER_POST
 from .models import Post
+from .models import PostTag
+from .models import Tag
+from .models import TAG_MAX_LENGTH
 from .models import TITLE_MAX_LENGTH
 from .models import User
 
@@ -30,14 +41,15 @@ class InvalidCursorError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Cursor:
-    """A position in the newest-first order of posts."""
+    """A position in the newest-first order of published posts."""
 
-    created: dt.datetime
+    published: dt.datetime
     id: int
 
     @classmethod
     def of(cls, post: Post) -> Cursor:
-        return cls(post.created, post.id)
+        assert post.published is not None
+        return cls(post.published, post.id)
 
     @classmethod
     def parse(cls, text: str) -> Cursor:
@@ -50,13 +62,13 @@ class Cursor:
             raise InvalidCursorError(text)
         microseconds, post_id = (int(part) for part in match.groups())
         try:
-            created = _EPOCH + dt.timedelta(microseconds=microseconds)
+            published = _EPOCH + dt.timedelta(microseconds=microseconds)
         except OverflowError:
             raise InvalidCursorError(text) from None
-        return cls(created, post_id)
+        return cls(published, post_id)
 
     def __str__(self) -> str:
-        microseconds = (self.created - _EPOCH) // dt.timedelta(microseconds=1)
+        microseconds = (self.published - _EPOCH) // dt.timedelta(microseconds=1)
         return f"{microseconds}-{self.id}"
 
 
@@ -69,24 +81,25 @@ class PostPage:
     older: Cursor | None
 
 
-def page_of_posts(
-    per_page: int, *, before: Cursor | None = None, after: Cursor | None = None
+def _page(
+    query: sa.Select[tuple[Post]],
+    position: tuple[sa.ColumnElement[t.Any], sa.ColumnElement[t.Any]],
+    per_page: int,
+    before: Cursor | None,
+    after: Cursor | None,
 ) -> PostPage:
-    """A page of posts, newest first, with their authors, in one query.
-
-    :param before: start just after this position (the "older" link).
-    :param after: end just before this position (the "newer" link).
-    """
-    position = sa.tuple_(Post.created, Post.id)
-    query = sa.select(Post).limit(per_page + 1)
+    """Run ``query`` for one page, newest first, ordered by ``position``."""
+    published, post_id = position
+    pair = sa.tuple_(published, post_id)
+    query = query.where(published.is_not(None)).limit(per_page + 1)
     if after is not None:
-        query = query.where(position > _bound(after))
-        query = query.order_by(Post.created.asc(), Post.id.asc())
+        query = query.where(pair > _bound(after))
+        query = query.order_by(published.asc(), post_id.asc())
     else:
         if before is not None:
-            query = query.where(position < _bound(before))
-        query = query.order_by(Post.created.desc(), Post.id.desc())
-    posts = list(db.session.scalars(query))
+            query = query.where(pair < _bound(before))
+        query = query.order_by(published.desc(), post_id.desc())
+    posts = list(db.session.scalars(query).unique())
     has_more = len(posts) > per_page
     posts = posts[:per_page]
 
@@ -103,7 +116,102 @@ def page_of_posts(
 
 
 def _bound(cursor: Cursor) -> sa.Tuple:
-    return sa.tuple_(sa.literal(cursor.created, UTCDateTime), sa.literal(cursor.id))
+    return sa.tuple_(sa.literal(cursor.published, UTCDateTime), sa.literal(cursor.id))
+
+
+def published_posts(
+    per_page: int, *, before: Cursor | None = None, after: Cursor | None = None
+) -> PostPage:
+    """A page of published posts with their authors and tags, in two queries."""
+    return _page(sa.select(Post), (Post.published, Post.id), per_page, before, after)
+
+
+def posts_by(
+    author: User,
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> PostPage:
+    query = sa.select(Post).where(Post.author_id == author.id)
+    return _page(query, (Post.published, Post.id), per_page, before, after)
+
+
+def posts_tagged(
+    tag: Tag,
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+) -> PostPage:
+    query = (
+        sa.select(Post)
+        .join(PostTag, PostTag.post_id == Post.id)
+        .where(PostTag.tag_id == tag.id)
+    )
+    return _page(query, (PostTag.published, PostTag.post_id), per_page, before, after)
+
+
+def drafts_of(author: User) -> list[Post]:
+    """The author's drafts, most recently written first."""
+    query = (
+        sa.select(Post)
+        .where(Post.author_id == author.id, Post.published.is_(None))
+        .order_by(sa.func.coalesce(Post.updated, Post.created).desc(), Post.id.desc())
+    )
+    return list(db.session.scalars(query).unique())
+
+
+#: Posts in each sitemap file (search engines accept up to 50,000).
+SITEMAP_POSTS = 10_000
+
+
+def highest_post_id() -> int:
+    return db.session.scalar(sa.select(sa.func.max(Post.id))) or 0
+
+
+def published_in_id_range(start: int, stop: int) -> list[sa.Row[t.Any]]:
+    """``(id, published, updated)`` of published posts with ``start <= id <
+    stop``, read along the primary key."""
+    query = (
+        sa.select(Post.id, Post.published, Post.updated)
+        .where(Post.id >= start, Post.id < stop, Post.published.is_not(None))
+        .order_by(Post.id)
+    )
+    return list(db.session.execute(query))
+
+
+def get_post(post_id: int) -> Post | None:
+    return db.session.get(Post, post_id)
+
+
+def get_readable_post(post_id: int, reader: User | None) -> Post | None:
+    """The post, unless it is a draft and ``reader`` is not its author."""
+    post = get_post(post_id)
+    if post is None:
+        return None
+    if post.is_draft and (reader is None or reader.id != post.author_id):
+        return None
+    return post
+
+
+def find_tag(name: str) -> Tag | None:
+    """The tag called ``name``, if a published post carries it.
+
+    Tags only on drafts stay unknown, so a tag page cannot reveal a draft.
+    """
+    query = (
+        sa.select(Tag)
+        .join(PostTag, PostTag.tag_id == Tag.id)
+        .where(Tag.name == name, PostTag.published.is_not(None))
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def normalize_text(text: str) -> str:
+    """Line breaks as ``\\n``, however the browser sent them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def title_problem(title: str) -> str | None:
@@ -126,28 +234,87 @@ def body_problem(body: str) -> str | None:
     return None
 
 
-def get_post(post_id: int) -> Post | None:
-    return db.session.get(Post, post_id)
+def normalize_tag(text: str) -> str:
+    """A tag as stored: lower case letters and digits, words joined by hyphens."""
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return "-".join(words)
 
 
-def normalize_text(text: str) -> str:
-    """Line breaks as ``\\n``, however the browser sent them."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def parse_tags(text: str) -> list[str]:
+    """The distinct normalized tags in a comma-separated list, in order."""
+    tags = (normalize_tag(part) for part in text.split(","))
+    return list(dict.fromkeys(tag for tag in tags if tag))
 
 
-def create_post(author: User, title: str, body: str) -> Post:
-    """Create and commit a post; the caller has checked the title and body."""
-    post = Post(author=author, title=title, body=normalize_text(body))
+def tags_problem(text: str) -> str | None:
+    """Why the comma-separated ``text`` is not a valid list of tags, or ``None``."""
+    tags = parse_tags(text)
+    if len(tags) > MAX_TAGS_PER_POST:
+        return f"A post can have at most {MAX_TAGS_PER_POST} tags."
+    too_long = [tag for tag in tags if len(tag) > TAG_MAX_LENGTH]
+    if too_long:
+        return f"Each tag must be at most {TAG_MAX_LENGTH} characters long."
+    return None
+
+
+def _tags_named(names: list[str]) -> dict[str, Tag]:
+    """The tags with these names, made where new, in two statements. Another
+    request making the same tag at the same moment is not an error."""
+    if not names:
+        return {}
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(Tag)
+        .values([{"name": name} for name in names])
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    tags = db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))
+    return {tag.name: tag for tag in tags}
+
+
+def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
+    post.title = title
+    post.body = normalize_text(body)
+    post.body_html = markdown.render(post.body)
+    post.excerpt = markdown.excerpt(post.body)
+    wanted = _tags_named(tags)
+    kept = [link for link in post.tag_links if link.tag.name in wanted]
+    kept_names = {link.tag.name for link in kept}
+    added = [PostTag(tag=tag) for name, tag in wanted.items() if name not in kept_names]
+    post.tag_links = kept + added
+    for link in post.tag_links:
+        link.published = post.published
+
+
+def create_post(
+    author: User, title: str, body: str, *, tags: list[str], publish: bool
+) -> Post:
+    """Create and commit a post, published now or as a draft; the caller has
+    checked the title, body and tags."""
+    post = Post(author=author, published=utcnow() if publish else None)
     db.session.add(post)
+    _write(post, title, body, tags)
     db.session.commit()
     return post
 
 
-def update_post(post: Post, title: str, body: str) -> None:
-    post.title = title
-    post.body = normalize_text(body)
-    post.updated = utcnow()
+def update_post(
+    post: Post, title: str, body: str, *, tags: list[str], publish: bool = False
+) -> None:
+    """Save changes to a post; ``publish`` publishes a draft, dated now."""
+    now = utcnow()
+    if publish and post.is_draft:
+        post.published = now
+    else:
+        post.updated = now
+    _write(post, title, body, tags)
     db.session.commit()
+
+
+def preview(body: str) -> str:
+    """``body`` rendered as it would be saved."""
+    return markdown.render(normalize_text(body))
 
 
 def delete_post(post: Post) -> None:

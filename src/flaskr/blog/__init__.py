@@ -1,5 +1,8 @@
-"""The blog: the index of posts, and writing, editing and deleting them."""
+"""The blog: reading posts (by date, tag, author, search, feed) and writing them."""
 
+from . import browse  # noqa: F401 (its views register themselves on bp)
+from . import feeds  # noqa: F401
+from . import sitemap  # noqa: F401
 from .views import bp
 
 __all__ = ["bp"]

@@ -10,9 +10,14 @@ from ..forms import as_text
 from ..forms import Rule
 from ..forms import strip
 from ..models import BODY_MAX_LENGTH
+from ..models import MAX_TAGS_PER_POST
 from ..models import TITLE_MAX_LENGTH
 from ..posts import body_problem
+from ..posts import tags_problem
 from ..posts import title_problem
+
+#: What the buttons of the post form ask for (the ``action`` field).
+PUBLISH, SAVE_DRAFT, SAVE, PREVIEW = "publish", "draft", "save", "preview"
 
 
 class PostForm(FlaskForm):
@@ -26,5 +31,18 @@ class PostForm(FlaskForm):
         "Body",
         filters=[as_text],
         validators=[Rule(body_problem)],
-        render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 12},
+        description=(
+            "Markdown: # headings, *emphasis*, **strong**, - lists, > quotes,"
+            " `code`, [links](https://example.org). HTML is shown as text."
+        ),
+        render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 14},
+    )
+    tags = StringField(
+        "Tags",
+        filters=[strip],
+        validators=[Rule(tags_problem)],
+        description=(
+            f"Up to {MAX_TAGS_PER_POST}, separated by commas. Letters and digits;"
+            " spaces become hyphens."
+        ),
     )

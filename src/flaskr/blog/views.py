@@ -1,4 +1,4 @@
-"""Views of the blog blueprint: the index, and writing, editing, deleting posts."""
+"""Views of the blog blueprint: the index, a post's page, and writing posts."""
 
 from __future__ import annotations
 
@@ -21,11 +21,18 @@ from ..models import Post
 from ..posts import create_post
 from ..posts import Cursor
 from ..posts import delete_post
+from ..posts import drafts_of
 from ..posts import get_post
+from ..posts import get_readable_post
 from ..posts import InvalidCursorError
-from ..posts import page_of_posts
+from ..posts import parse_tags
+from ..posts import preview
+from ..posts import published_posts
 from ..posts import update_post
 from .forms import PostForm
+from .forms import PREVIEW
+from .forms import PUBLISH
+from .forms import SAVE_DRAFT
 
 bp = Blueprint("blog", __name__)
 
@@ -33,25 +40,46 @@ bp = Blueprint("blog", __name__)
 POST_ID = f"int(max={MAX_ID})"
 
 
-def _cursor_arg(name: str) -> Cursor | None:
-    text = request.args.get(name)
-    if text is None:
-        return None
-    try:
-        return Cursor.parse(text)
-    except InvalidCursorError:
-        abort(400, description="That page link is not valid.")
+def page_position() -> dict[str, Cursor | None]:
+    """The ``before`` and ``after`` page links of the request, read.
+
+    :raise 400: a link that Flaskr did not make.
+    """
+    position: dict[str, Cursor | None] = {}
+    for name in ("before", "after"):
+        text = request.args.get(name)
+        try:
+            position[name] = Cursor.parse(text) if text is not None else None
+        except InvalidCursorError:
+            abort(400, description="That page link is not valid.")
+    return position
+
+
+def per_page() -> int:
+    return int(current_app.config["POSTS_PER_PAGE"])
 
 
 @bp.route("/")
 def index() -> str:
-    """Show the posts, newest first, a page at a time."""
-    page = page_of_posts(
-        current_app.config["POSTS_PER_PAGE"],
-        before=_cursor_arg("before"),
-        after=_cursor_arg("after"),
-    )
+    """Show the published posts, newest first, a page at a time."""
+    page = published_posts(per_page(), **page_position())
     return render_template("blog/index.html", page=page)
+
+
+@bp.route(f"/<{POST_ID}:id>")
+def post(id: int) -> str:
+    """Show a whole post; a draft only to its author."""
+    found = get_readable_post(id, g.user)
+    if found is None:
+        abort(404, description=f"Post id {id} doesn't exist.")
+    return render_template("blog/post.html", post=found)
+
+
+@bp.route("/drafts")
+@login_required
+def drafts() -> str:
+    """List the logged-in user's drafts."""
+    return render_template("blog/drafts.html", posts=drafts_of(g.user))
 
 
 def get_own_post(post_id: int) -> Post:
@@ -68,29 +96,56 @@ def get_own_post(post_id: int) -> Post:
     return post
 
 
+def _form_page(
+    template: str, form: PostForm, **context: object
+) -> Response | tuple[str, int]:
+    """The form again: with a preview when asked, else with its errors."""
+    if request.form.get("action") == PREVIEW and form.validate():
+        page = render_template(
+            template, form=form, preview=preview(form.body.data), **context
+        )
+        return page, 200
+    return render_form(template, form, **context)
+
+
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
 def create() -> Response | tuple[str, int]:
-    """Write a new post."""
+    """Write a new post: publish it, save it as a draft, or preview it."""
     form = PostForm()
-    if form.validate_on_submit():
-        create_post(g.user, form.title.data, form.body.data)
-        flash("Your post is published.")
-        return redirect(url_for("blog.index"))
-    return render_form("blog/create.html", form)
+    action = request.form.get("action", PUBLISH)
+    if action != PREVIEW and form.validate_on_submit():
+        post = create_post(
+            g.user,
+            form.title.data,
+            form.body.data,
+            tags=parse_tags(form.tags.data),
+            publish=action != SAVE_DRAFT,
+        )
+        flash("Your post is published." if not post.is_draft else "Draft saved.")
+        return redirect(url_for("blog.post", id=post.id))
+    return _form_page("blog/create.html", form)
 
 
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
 @login_required
 def update(id: int) -> Response | tuple[str, int]:
-    """Edit a post the logged-in user wrote."""
+    """Edit a post the logged-in user wrote; publish it if it is a draft."""
     post = get_own_post(id)
-    form = PostForm(obj=post)
-    if form.validate_on_submit():
-        update_post(post, form.title.data, form.body.data)
-        flash("Your changes are saved.")
-        return redirect(url_for("blog.index"))
-    return render_form("blog/update.html", form, post=post)
+    form = PostForm(obj=post, tags=", ".join(post.tag_names))
+    action = request.form.get("action")
+    if action != PREVIEW and form.validate_on_submit():
+        publishing = post.is_draft and action == PUBLISH
+        update_post(
+            post,
+            form.title.data,
+            form.body.data,
+            tags=parse_tags(form.tags.data),
+            publish=publishing,
+        )
+        flash("Your post is published." if publishing else "Your changes are saved.")
+        return redirect(url_for("blog.post", id=post.id))
+    return _form_page("blog/update.html", form, post=post)
 
 
 @bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))

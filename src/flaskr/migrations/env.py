@@ -6,8 +6,12 @@ from alembic import context
 from flask import current_app
 
 from flaskr.db import db
+from flaskr.db import is_modelled
 
-configure_args = current_app.extensions["migrate"].configure_args
+configure_args = {
+    **current_app.extensions["migrate"].configure_args,
+    "include_object": is_modelled,
+}
 
 
 def run_migrations_offline() -> None:
