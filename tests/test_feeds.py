@@ -1,0 +1,235 @@
+"""Feeds, sitemap and robots.txt, parsed and checked field by field."""
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from flaskr.db import db
+from flaskr.models import Post
+from tests.conftest import TEST_DATABASE_URL
+from tests.test_content import write
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def posts(app, client, auth):
+    """Three published posts (one edited later) and a draft, by test."""
+    auth.login()
+    write(client, title="First <post>", body="Hello **world** & more", tags="News")
+    write(client, title="Second", body="Two", tags="news, misc")
+    write(client, title="Third", body="Three")
+    write(client, "/3/update", title="Second, edited", body="Two, edited", tags="news")
+    write(client, title="Unpublished", body="draft", tags="news", action="draft")
+    auth.logout()
+    return client
+
+
+def parse(response):
+    assert response.status_code == 200
+    ET.fromstring(response.data)  # well-formed XML, or this raises
+    feed = feedparser.parse(response.data)
+    assert not feed.bozo, feed.bozo_exception
+    return feed
+
+
+def test_site_atom_feed(posts):
+    response = posts.get("/feed.atom")
+    assert response.mimetype == "application/atom+xml"
+    feed = parse(response)
+    assert feed.version == "atom10"
+    assert feed.feed.title == "Flaskr"
+    assert feed.feed.link == "http://localhost/"
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [
+        "http://localhost/feed.atom"
+    ]
+    titles = [entry.title for entry in feed.entries]
+    assert titles == ["Third", "Second, edited", "First <post>", "test title"]
+    assert "Unpublished" not in response.get_data(as_text=True)
+
+    second = feed.entries[1]
+    assert second.link == "http://localhost/3"
+    assert second.id == "http://localhost/3"
+    assert second.author == "test"
+    edited_after = dt.datetime.fromisoformat(second.updated)
+    assert dt.datetime.fromisoformat(second.published) < edited_after
+    assert [tag.term for tag in second.tags] == ["news"]
+    first = feed.entries[2]
+    assert first.content[0].type == "text/html"
+    assert "<strong>world</strong> &amp; more" in first.content[0].value
+    assert first.summary == "Hello world & more"
+    assert feed.feed.updated_parsed == second.updated_parsed
+
+
+def test_site_rss_feed(posts):
+    response = posts.get("/feed.rss")
+    assert response.mimetype == "application/rss+xml"
+    feed = parse(response)
+    assert feed.version == "rss20"
+    assert feed.feed.link == "http://localhost/"
+    entries = feed.entries
+    assert [entry.title for entry in entries][:3] == [
+        "Third",
+        "Second, edited",
+        "First <post>",
+    ]
+    assert entries[2].link == "http://localhost/2"
+    assert entries[2].id == "http://localhost/2"
+    assert "<strong>world</strong>" in entries[2].description
+    assert entries[2].author == "test"
+    published = dt.datetime(*entries[3].published_parsed[:6], tzinfo=dt.UTC)
+    assert published == dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
+    pub_date = re.search(r"<pubDate>([^<]+)</pubDate>", response.get_data(as_text=True))
+    assert pub_date.group(1).endswith(" GMT")
+
+
+def test_author_and_tag_feeds(posts):
+    author = parse(posts.get("/u/test/feed.atom"))
+    assert author.feed.title == "Flaskr: posts by test"
+    assert len(author.entries) == 4
+    tagged = parse(posts.get("/tag/news/feed.atom"))
+    assert tagged.feed.title == "Flaskr: posts tagged news"
+    assert [entry.title for entry in tagged.entries] == [
+        "Second, edited",
+        "First <post>",
+    ]
+    assert parse(posts.get("/u/other/feed.atom")).entries == []
+
+
+def test_feed_has_latest_twenty(app, client, auth):
+    auth.login()
+    for number in range(22):
+        write(client, title=f"post {number}")
+    assert len(parse(client.get("/feed.atom")).entries) == 20
+
+
+@pytest.mark.parametrize("path", ["/feed.atom", "/feed.rss", "/tag/news/feed.atom"])
+def test_feeds_can_be_polled_cheaply(posts, path):
+    first = posts.get(path)
+    assert first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    again = posts.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    since = posts.get(
+        path, headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert since.status_code == 304
+
+
+def test_feed_changes_when_a_post_is_published(posts, auth):
+    etag = posts.get("/feed.atom").headers["ETag"]
+    auth.login()
+    write(posts, title="Brand new")
+    response = posts.get("/feed.atom", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert b"Brand new" in response.data
+
+
+def test_autodiscovery_links(posts):
+    page = posts.get("/").get_data(as_text=True)
+    assert '<link rel="alternate" type="application/atom+xml"' in page
+    assert 'href="/feed.atom"' in page
+    assert 'href="/feed.rss"' in page
+    assert 'href="/tag/news/feed.atom"' in posts.get("/tag/news").get_data(as_text=True)
+    assert 'href="/u/test/feed.atom"' in posts.get("/u/test").get_data(as_text=True)
+
+
+def test_robots_txt(client):
+    response = client.get("/robots.txt")
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert "User-agent: *" in text
+    assert "Disallow: /auth/" in text
+    assert "Sitemap: http://localhost/sitemap.xml" in text
+
+
+def test_sitemap(posts):
+    index = ET.fromstring(posts.get("/sitemap.xml").data)
+    locations = [
+        loc.text
+        for loc in index.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
+    ]
+    assert locations == ["http://localhost/sitemap-0.xml"]
+    sitemap = ET.fromstring(posts.get("/sitemap-0.xml").data)
+    urls = [
+        loc.text
+        for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
+    ]
+    assert urls == [
+        "http://localhost/",
+        "http://localhost/1",
+        "http://localhost/2",
+        "http://localhost/3",
+        "http://localhost/4",
+    ]
+    assert posts.get("/sitemap-1.xml").status_code == 404
+
+
+def count_statements(app, client, path):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, path
+    return statements
+
+
+PAGES = [
+    "/1",
+    "/tag/news",
+    "/u/test",
+    "/feed.atom",
+    "/tag/news/feed.atom",
+    "/search?q=more",
+    "/sitemap-0.xml",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_statements_per_page_do_not_grow(app, posts, auth, path):
+    before = len(count_statements(app, posts, path))
+    auth.login()
+    for number in range(30):
+        write(posts, title=f"more post {number}", tags="news, misc")
+    auth.logout()
+    assert len(count_statements(app, posts, path)) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "index"),
+    [
+        ("/tag/news", "ix_post_tag_tag_id_published"),
+        ("/u/test", "ix_post_author_id_published"),
+        ("/feed.atom", "ix_post_published_id"),
+    ],
+)
+def test_list_pages_read_an_index(app, posts, path, index):
+    """Query plans on SQLite: the list is read from its index, never sorted."""
+    if TEST_DATABASE_URL:
+        pytest.skip("query plans are checked on SQLite here")
+    with app.app_context():
+        newest = db.session.scalars(sa.select(Post).order_by(Post.id.desc())).first()
+    statements = count_statements(app, posts, path)
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if "ORDER BY" in s and "LIMIT" in s
+    ]
+    with app.app_context(), db.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        details = [row[-1] for row in plan]
+    assert any(index in step for step in details), details
+    assert not any("TEMP B-TREE" in step for step in details), details
+    assert newest is not None
