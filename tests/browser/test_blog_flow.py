@@ -28,21 +28,24 @@ def test_register_write_edit_delete_log_out(new_page, screenshot):
     page.get_by_label("Title").fill("Hello from Chromium")
     page.get_by_label("Body").fill("First line\nSecond line <b>not bold</b>")
     screenshot(page, "2-writing")
-    page.get_by_role("button", name="Save").click()
-    article = page.get_by_role("article").filter(has_text="Hello from Chromium")
-    expect(article).to_contain_text("Second line <b>not bold</b>")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello from Chromium")
+    body = page.get_by_role("article")
+    expect(body).to_contain_text(
+        "First line\nSecond line <b>not bold</b>", use_inner_text=True
+    )
     screenshot(page, "3-published")
 
+    page.get_by_role("link", name="Flaskr").click()
+    article = page.get_by_role("article").filter(has_text="Hello from Chromium")
     article.get_by_role("link", name=re.compile("^Edit")).click()
     page.get_by_label("Title").fill("Hello, edited")
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("heading", name="Hello, edited")).to_be_visible()
-    expect(page.get_by_role("article").first).to_contain_text("edited")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, edited")
+    expect(page.get_by_role("article")).to_contain_text("updated")
     screenshot(page, "4-edited")
 
-    page.get_by_role("article").first.get_by_role(
-        "link", name=re.compile("^Edit")
-    ).click()
+    page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_role("link", name="Delete this post…").click()
     screenshot(page, "5-confirm-delete")
     page.get_by_role("button", name="Delete").click()
