@@ -7,6 +7,7 @@ Tests run on SQLite, or on the database that ``FLASKR_TEST_DATABASE_URL`` names
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
+from sqlalchemy import event
 
 from flaskr import create_app
 from flaskr import markdown
@@ -192,6 +194,35 @@ def csrf_token_from(client: FlaskClient, path: str) -> str:
 def csrf(client: FlaskClient) -> t.Callable[[str], str]:
     """``csrf(path)``: the token to send with a POST to the form at ``path``."""
     return lambda path: csrf_token_from(client, path)
+
+
+@contextlib.contextmanager
+def recorded_statements(app: Flask) -> t.Iterator[list[tuple[str, t.Any]]]:
+    """Collect ``(sql, parameters)`` of every statement run inside the block."""
+    statements: list[tuple[str, t.Any]] = []
+
+    def record(
+        conn: t.Any, cursor: t.Any, sql: str, parameters: t.Any, *args: t.Any
+    ) -> None:
+        statements.append((sql, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def statements_for_page(
+    app: Flask, client: FlaskClient, path: str
+) -> list[tuple[str, t.Any]]:
+    """The statements that showing the page at ``path`` runs."""
+    with recorded_statements(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return statements
 
 
 class AuthActions:

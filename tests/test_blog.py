@@ -3,7 +3,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from flaskr.db import db
 from flaskr.models import BODY_MAX_LENGTH
@@ -12,6 +11,7 @@ from flaskr.models import User
 from flaskr.posts import Cursor
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
+from tests.conftest import statements_for_page
 from tests.conftest import TEST_DATABASE_URL
 
 
@@ -247,29 +247,12 @@ def test_cursor_round_trip():
     assert Cursor.parse(str(cursor)) == cursor
 
 
-def count_statements(app, client, path):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return statements
-
-
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_index_statement_count_does_not_grow(app, client, auth, logged_in):
     if logged_in:
         auth.login()
     client.get("/")  # settle the session's CSRF token and "last seen" time
-    with_one = count_statements(app, client, "/")
+    with_one = statements_for_page(app, client, "/")
 
     with app.app_context():
         for number in range(5):
@@ -282,7 +265,7 @@ def test_index_statement_count_does_not_grow(app, client, auth, logged_in):
             post.author_id = authors[post.id % len(authors)]
         db.session.commit()
 
-    with_fifty = count_statements(app, client, "/")
+    with_fifty = statements_for_page(app, client, "/")
     assert len(with_fifty) == len(with_one)
     # Posts with their authors, then their tags; and when logged in, the
     # session and the user first.
@@ -300,21 +283,12 @@ def test_index_query_uses_the_index(app, client, direction):
         with app.app_context():
             post = db.session.scalars(sa.select(Post).order_by(Post.id.desc())).first()
             path = f"/?{direction}={Cursor.of(post)}"
-    executed = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"FROM post\b(?!_)", statement):
-            executed.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-    [(statement, parameters)] = executed
+    statements = statements_for_page(app, client, path)
+    [(statement, parameters)] = [
+        (sql, values)
+        for sql, values in statements
+        if re.search(r"FROM post\b(?!_)", sql)
+    ]
     with app.app_context(), db.engine.connect() as connection:
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         details = [row[-1] for row in plan]

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 import feedparser
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from flaskr.db import db
 from flaskr.models import Post
+from tests.conftest import statements_for_page
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_content import write
 
@@ -171,23 +171,6 @@ def test_sitemap(posts):
     assert posts.get("/sitemap-1.xml").status_code == 404
 
 
-def count_statements(app, client, path):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, path
-    return statements
-
-
 PAGES = [
     "/1",
     "/tag/news",
@@ -201,12 +184,12 @@ PAGES = [
 
 @pytest.mark.parametrize("path", PAGES)
 def test_statements_per_page_do_not_grow(app, posts, auth, path):
-    before = len(count_statements(app, posts, path))
+    before = len(statements_for_page(app, posts, path))
     auth.login()
     for number in range(30):
         write(posts, title=f"more post {number}", tags="news, misc")
     auth.logout()
-    assert len(count_statements(app, posts, path)) == before
+    assert len(statements_for_page(app, posts, path)) == before
 
 
 @pytest.mark.parametrize(
@@ -223,7 +206,7 @@ def test_list_pages_read_an_index(app, posts, path, index):
         pytest.skip("query plans are checked on SQLite here")
     with app.app_context():
         newest = db.session.scalars(sa.select(Post).order_by(Post.id.desc())).first()
-    statements = count_statements(app, posts, path)
+    statements = statements_for_page(app, posts, path)
     [(statement, parameters)] = [
         (s, p) for s, p in statements if "ORDER BY" in s and "LIMIT" in s
     ]

@@ -5,13 +5,13 @@ import pytest
 import sqlalchemy as sa
 from flask import flash
 from flask import g
-from sqlalchemy import event
 
 from flaskr.db import db
 from flaskr.models import AuthSession
 from flaskr.sessions import end_session
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
+from tests.conftest import recorded_statements
 
 
 def session_rows(app):
@@ -99,25 +99,18 @@ def test_recent_activity_keeps_idle_session_alive(app_with):
 def test_last_seen_is_not_written_on_every_request(client, auth, app):
     auth.login()
     client.get("/")
-    writes = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("UPDATE auth_session"):
-            writes.append(statement)
+    def session_writes(statements):
+        return [sql for sql, _ in statements if sql.startswith("UPDATE auth_session")]
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as statements:
         client.get("/")
         client.get("/")
-        assert writes == []
-        age_sessions(app, minutes=6)
-        writes.clear()
+    assert session_writes(statements) == []
+    age_sessions(app, minutes=6)
+    with recorded_statements(app) as statements:
         client.get("/")
-        assert len(writes) == 1
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    assert len(session_writes(statements)) == 1
 
 
 def test_pages_vary_on_cookie(client, auth):
