@@ -182,7 +182,10 @@ def test_delete(client, auth, app):
     assert count_posts(app) == 1
     response = post_form(client, "/1/delete")
     assert response.headers["Location"] == "/"
-    assert count_posts(app) == 0
+    # Deleting moves the post to the trash: gone from the blog, kept for undo.
+    assert b'<a href="/1">test title</a>' not in client.get("/").data
+    assert client.get("/1").status_code == 404
+    assert b"test title" in client.get("/trash").data
 
 
 def titles(response):
@@ -267,9 +270,9 @@ def test_index_statement_count_does_not_grow(app, client, auth, logged_in):
 
     with_fifty = statements_for_page(app, client, "/")
     assert len(with_fifty) == len(with_one)
-    # Posts with their authors, then their tags; and when logged in, the
-    # session and the user first.
-    assert len(with_one) == (4 if logged_in else 2)
+    # Posts with their authors, then their tags, then their images; and when
+    # logged in, the session and the user first.
+    assert len(with_one) == (5 if logged_in else 3)
 
 
 @pytest.mark.parametrize("direction", [None, "before", "after"])

@@ -21,6 +21,7 @@ from .models import User
 from .models import username_key
 from .models import USERNAME_MAX_LENGTH
 from .passwords import Passwords
+from .reactions import forget_user
 from .security_log import log_event
 from .sessions import end_sessions_of_user
 
@@ -120,12 +121,13 @@ def change_password(user: User, new_password: str, *, keep_session: str | None) 
 
 
 def delete_account(user: User, *, keep_posts: bool) -> int:
-    """Delete the user and all their sessions; commit.
+    """Delete the user, their sessions and likes; commit.
 
-    :param keep_posts: keep their posts, without an author, instead of
-        deleting them.
+    :param keep_posts: keep their posts and comments, without an author,
+        instead of deleting them.
     :return: how many posts were kept or deleted.
     """
+    forget_user(user, keep_comments=keep_posts)
     posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
     result = db.session.execute(
         posts.where(Post.author_id == user.id).execution_options(

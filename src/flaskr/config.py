@@ -22,6 +22,14 @@ DEFAULTS: dict[str, t.Any] = {
     "SITE_TITLE": "Flaskr",
     "POSTS_PER_PAGE": 10,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    #: Urlencoded forms may be as large as any request (Flask's default is less).
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    #: Largest image a post may carry; forms that upload one accept this much more.
+    "IMAGE_MAX_BYTES": 5_000_000,
+    #: Most pixels an image may decode to; more is treated as a decompression bomb.
+    "IMAGE_MAX_PIXELS": 40_000_000,
+    #: How long deleted posts stay in the trash before they are deleted for good.
+    "TRASH_DAYS": 30,
     "SESSION_COOKIE_NAME": "flaskr_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -53,6 +61,8 @@ DEFAULTS: dict[str, t.Any] = {
     "RATELIMIT_DEFAULT": "30 per minute; 300 per hour",
     #: Registrations per client address (a class behind one address can join).
     "REGISTER_LIMITS": "10 per minute; 60 per hour",
+    #: Comments per client address.
+    "COMMENT_LIMITS": "5 per minute; 50 per hour",
     #: Failed logins per client address, for any accounts.
     "LOGIN_ADDRESS_LIMITS": "10 per minute; 100 per hour",
     #: Failed logins per account from any address; past one, even the right

@@ -24,6 +24,8 @@ TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
 TAG_MAX_LENGTH = 40
 MAX_TAGS_PER_POST = 10
+COMMENT_MAX_LENGTH = 5_000
+ALT_MAX_LENGTH = 300
 
 
 def username_key(username: str) -> str:
@@ -96,6 +98,15 @@ class Post(db.Model):
         sa.Index("ix_post_published_id", "published", "id"),
         # An author's published posts and drafts.
         sa.Index("ix_post_author_id_published", "author_id", "published", "id"),
+        # The trash, and purging it. Partial: an index that also held the
+        # (nearly all) posts outside the trash would tempt SQLite to read the
+        # public lists from it and sort them.
+        sa.Index(
+            "ix_post_deleted",
+            "deleted",
+            sqlite_where=sa.text("deleted IS NOT NULL"),
+            postgresql_where=sa.text("deleted IS NOT NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -114,10 +125,20 @@ class Post(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
     #: The start of the text, without markup, for lists, feeds and link previews.
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When the author moved it to the trash; ``None`` while it is not there.
+    deleted: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Kept by the posts service as likes and comments come and go, so lists
+    #: show them without counting rows.
+    like_count: Mapped[int] = mapped_column(default=0)
+    comment_count: Mapped[int] = mapped_column(default=0)
 
     author: Mapped[User | None] = relationship(lazy="joined")
     tag_links: Mapped[list[PostTag]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="PostTag.tag_id"
+    )
+
+    image: Mapped[Image | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", uselist=False
     )
 
     @property
@@ -125,11 +146,67 @@ class Post(db.Model):
         return self.published is None
 
     @property
+    def is_public(self) -> bool:
+        """Published and not in the trash: anyone may read it."""
+        return self.published is not None and self.deleted is None
+
+    @property
     def tag_names(self) -> list[str]:
         return sorted(link.tag.name for link in self.tag_links)
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.title!r}>"
+
+
+class Image(db.Model):
+    """A post's picture, stored in the database so that every app server can
+    serve it: a display size and a thumbnail, both re-encoded as WebP."""
+
+    __tablename__ = "image"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("post.id", ondelete="CASCADE"), unique=True
+    )
+    alt: Mapped[str] = mapped_column(sa.String(ALT_MAX_LENGTH))
+    width: Mapped[int]
+    height: Mapped[int]
+    display: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    thumbnail: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Like(db.Model):
+    __tablename__ = "post_like"
+    __table_args__ = (
+        # A user's likes, most recent first.
+        sa.Index("ix_post_like_user_id_created", "user_id", "created", "post_id"),
+    )
+
+    post_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("post.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+    __table_args__ = (
+        # A post's comments, oldest first.
+        sa.Index("ix_comment_post_id_created", "post_id", "created", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("post.id", ondelete="CASCADE"))
+    #: ``None`` once the author deleted their account and kept their writing.
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
 
 
 class AuthSession(db.Model):

@@ -18,10 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from . import images
 from . import markdown
 from .db import db
 from .db import UTCDateTime
 from .db import utcnow
+from .images import ProcessedImage
 from .models import BODY_MAX_LENGTH
 from .models import MAX_TAGS_PER_POST
 from .models import Post
@@ -41,9 +43,10 @@ class InvalidCursorError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Cursor:
-    """A position in the newest-first order of published posts."""
+    """A position in a newest-first list: a time (when a post was published, or
+    liked) and a post id to break ties."""
 
-    published: dt.datetime
+    time: dt.datetime
     id: int
 
     @classmethod
@@ -62,13 +65,13 @@ class Cursor:
             raise InvalidCursorError(text)
         microseconds, post_id = (int(part) for part in match.groups())
         try:
-            published = _EPOCH + dt.timedelta(microseconds=microseconds)
+            time = _EPOCH + dt.timedelta(microseconds=microseconds)
         except OverflowError:
             raise InvalidCursorError(text) from None
-        return cls(published, post_id)
+        return cls(time, post_id)
 
     def __str__(self) -> str:
-        microseconds = (self.published - _EPOCH) // dt.timedelta(microseconds=1)
+        microseconds = (self.time - _EPOCH) // dt.timedelta(microseconds=1)
         return f"{microseconds}-{self.id}"
 
 
@@ -91,13 +94,14 @@ def _page(
     """Run ``query`` for one page, newest first, ordered by ``position``."""
     published, post_id = position
     pair = sa.tuple_(published, post_id)
-    query = query.where(published.is_not(None)).limit(per_page + 1)
+    query = query.where(published.is_not(None), Post.deleted.is_(None))
+    query = query.limit(per_page + 1)
     if after is not None:
-        query = query.where(pair > _bound(after))
+        query = query.where(pair > cursor_bound(after))
         query = query.order_by(published.asc(), post_id.asc())
     else:
         if before is not None:
-            query = query.where(pair < _bound(before))
+            query = query.where(pair < cursor_bound(before))
         query = query.order_by(published.desc(), post_id.desc())
     posts = list(db.session.scalars(query).unique())
     has_more = len(posts) > per_page
@@ -115,8 +119,9 @@ def _page(
     )
 
 
-def _bound(cursor: Cursor) -> sa.Tuple:
-    return sa.tuple_(sa.literal(cursor.published, UTCDateTime), sa.literal(cursor.id))
+def cursor_bound(cursor: Cursor) -> sa.Tuple:
+    """``cursor`` as a pair of SQL values, to compare with ``(time, id)`` columns."""
+    return sa.tuple_(sa.literal(cursor.time, UTCDateTime), sa.literal(cursor.id))
 
 
 def published_posts(
@@ -156,8 +161,22 @@ def drafts_of(author: User) -> list[Post]:
     """The author's drafts, most recently written first."""
     query = (
         sa.select(Post)
-        .where(Post.author_id == author.id, Post.published.is_(None))
+        .where(
+            Post.author_id == author.id,
+            Post.published.is_(None),
+            Post.deleted.is_(None),
+        )
         .order_by(sa.func.coalesce(Post.updated, Post.created).desc(), Post.id.desc())
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def trash_of(author: User) -> list[Post]:
+    """The author's posts in the trash, most recently deleted first."""
+    query = (
+        sa.select(Post)
+        .where(Post.author_id == author.id, Post.deleted.is_not(None))
+        .order_by(Post.deleted.desc(), Post.id.desc())
     )
     return list(db.session.scalars(query).unique())
 
@@ -175,7 +194,12 @@ def published_in_id_range(start: int, stop: int) -> list[sa.Row[t.Any]]:
     stop``, read along the primary key."""
     query = (
         sa.select(Post.id, Post.published, Post.updated)
-        .where(Post.id >= start, Post.id < stop, Post.published.is_not(None))
+        .where(
+            Post.id >= start,
+            Post.id < stop,
+            Post.published.is_not(None),
+            Post.deleted.is_(None),
+        )
         .order_by(Post.id)
     )
     return list(db.session.execute(query))
@@ -186,9 +210,9 @@ def get_post(post_id: int) -> Post | None:
 
 
 def get_readable_post(post_id: int, reader: User | None) -> Post | None:
-    """The post, unless it is a draft and ``reader`` is not its author."""
+    """The post, unless it is in the trash, or a draft ``reader`` did not write."""
     post = get_post(post_id)
-    if post is None:
+    if post is None or post.deleted is not None:
         return None
     if post.is_draft and (reader is None or reader.id != post.author_id):
         return None
@@ -203,7 +227,8 @@ def find_tag(name: str) -> Tag | None:
     query = (
         sa.select(Tag)
         .join(PostTag, PostTag.tag_id == Tag.id)
-        .where(Tag.name == name, PostTag.published.is_not(None))
+        .join(Post, Post.id == PostTag.post_id)
+        .where(Tag.name == name, PostTag.published.is_not(None), Post.deleted.is_(None))
         .limit(1)
     )
     return db.session.scalars(query).first()
@@ -273,6 +298,25 @@ def _tags_named(names: list[str]) -> dict[str, Tag]:
     return {tag.name: tag for tag in tags}
 
 
+@dataclasses.dataclass(frozen=True)
+class ImageChange:
+    """What to do with a post's image when it is saved."""
+
+    #: A new image, replacing any there was.
+    new: ProcessedImage | None = None
+    #: The alt text of the new or the kept image.
+    alt: str = ""
+    remove: bool = False
+
+    def apply(self, post: Post) -> None:
+        if self.remove:
+            post.image = None
+        elif self.new is not None:
+            images.attach(post, self.new, self.alt)
+        elif post.image is not None:
+            post.image.alt = self.alt
+
+
 def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
     post.title = title
     post.body = normalize_text(body)
@@ -288,19 +332,33 @@ def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
 
 
 def create_post(
-    author: User, title: str, body: str, *, tags: list[str], publish: bool
+    author: User,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool,
+    image: ImageChange | None = None,
 ) -> Post:
     """Create and commit a post, published now or as a draft; the caller has
-    checked the title, body and tags."""
+    checked the title, body, tags and image."""
     post = Post(author=author, published=utcnow() if publish else None)
     db.session.add(post)
     _write(post, title, body, tags)
+    if image is not None:
+        image.apply(post)
     db.session.commit()
     return post
 
 
 def update_post(
-    post: Post, title: str, body: str, *, tags: list[str], publish: bool = False
+    post: Post,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool = False,
+    image: ImageChange | None = None,
 ) -> None:
     """Save changes to a post; ``publish`` publishes a draft, dated now."""
     now = utcnow()
@@ -309,6 +367,8 @@ def update_post(
     else:
         post.updated = now
     _write(post, title, body, tags)
+    if image is not None:
+        image.apply(post)
     db.session.commit()
 
 
@@ -317,6 +377,36 @@ def preview(body: str) -> str:
     return markdown.render(normalize_text(body))
 
 
-def delete_post(post: Post) -> None:
+def move_to_trash(post: Post, keep_for: dt.timedelta) -> None:
+    """Take the post off every page at once; it can be restored until it is
+    older than ``keep_for`` in the trash. Purges what has been there longer."""
+    post.deleted = utcnow()
+    purge_trash(keep_for)
+    db.session.commit()
+
+
+def restore(post: Post) -> None:
+    """Bring a post back from the trash, as it was."""
+    post.deleted = None
+    db.session.commit()
+
+
+def delete_forever(post: Post) -> None:
+    """Delete a post with its tags, image, likes and comments."""
     db.session.delete(post)
     db.session.commit()
+
+
+def purge_trash(keep_for: dt.timedelta) -> int:
+    """Delete the posts that have been in the trash longer than ``keep_for``.
+
+    The database deletes their tags, images, likes and comments with them.
+    The caller commits.
+    """
+    cutoff = utcnow() - keep_for
+    result = db.session.execute(
+        sa.delete(Post)
+        .where(Post.deleted < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

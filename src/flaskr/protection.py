@@ -10,9 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import abort
+from flask import current_app
 from flask import Flask
 from flask import g
 from flask import redirect
+from flask import Request
 from flask import request
 from werkzeug import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -77,13 +79,35 @@ def add_security_headers(app: Flask, response: Response) -> Response:
             f"max-age={app.config['HSTS_MAX_AGE']:d}; includeSubDomains"
         )
     # Pages for a logged-in user stay out of caches (so do responses that set
-    # the session cookie: the session interface marks those).
-    if g.get("user") is not None:
+    # the session cookie: the session interface marks those). Responses that say
+    # how to cache themselves (images, static files) keep what they say.
+    if g.get("user") is not None and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
+#: Endpoints whose forms upload an image, and so may be larger.
+UPLOAD_ENDPOINTS = frozenset({"blog.create", "blog.update"})
+
+
+class FlaskrRequest(Request):
+    """Requests limited to ``MAX_CONTENT_LENGTH``, plus ``IMAGE_MAX_BYTES`` for
+    the forms that upload an image (Flask reads the limit per request)."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if limit is not None and self.endpoint in UPLOAD_ENDPOINTS and current_app:
+            return limit + int(current_app.config["IMAGE_MAX_BYTES"])
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = FlaskrRequest
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -32,6 +32,7 @@ _SQLITE_SEARCH = sa.text(
     " snippet(post_fts, 1, :start, :stop, '…', 24) AS snippet"
     " FROM post_fts JOIN post ON post.id = post_fts.rowid"
     " WHERE post_fts MATCH :query AND post.published IS NOT NULL"
+    " AND post.deleted IS NULL"
     " ORDER BY bm25(post_fts, 10.0, 1.0), post.id DESC"
     " LIMIT :limit OFFSET :offset"
 )
@@ -42,6 +43,7 @@ _POSTGRESQL_SEARCH = sa.text(
     "   ts_rank(post.search_vector, query) AS rank, query"
     "  FROM post, plainto_tsquery('english', :query) AS query"
     "  WHERE post.search_vector @@ query AND post.published IS NOT NULL"
+    "  AND post.deleted IS NULL"
     "  ORDER BY rank DESC, post.id DESC"
     "  LIMIT :limit OFFSET :offset)"
     " SELECT id,"

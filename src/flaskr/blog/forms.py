@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField
 from wtforms import StringField
 from wtforms import TextAreaField
 
 from ..forms import as_text
 from ..forms import Rule
 from ..forms import strip
+from ..models import ALT_MAX_LENGTH
 from ..models import BODY_MAX_LENGTH
+from ..models import COMMENT_MAX_LENGTH
 from ..models import MAX_TAGS_PER_POST
 from ..models import TITLE_MAX_LENGTH
 from ..posts import body_problem
 from ..posts import tags_problem
 from ..posts import title_problem
+from ..reactions import comment_problem
 
 #: What the buttons of the post form ask for (the ``action`` field).
 PUBLISH, SAVE_DRAFT, SAVE, PREVIEW = "publish", "draft", "save", "preview"
@@ -37,6 +42,19 @@ class PostForm(FlaskForm):
         ),
         render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 14},
     )
+    image = FileField(
+        "Image",
+        description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    image_alt = StringField(
+        "Image description (alt text)",
+        filters=[strip],
+        description="What the image shows, for people who cannot see it. Required"
+        " with an image.",
+        render_kw={"maxlength": ALT_MAX_LENGTH},
+    )
+    remove_image = BooleanField("Remove the image")
     tags = StringField(
         "Tags",
         filters=[strip],
@@ -45,4 +63,13 @@ class PostForm(FlaskForm):
             f"Up to {MAX_TAGS_PER_POST}, separated by commas. Letters and digits;"
             " spaces become hyphens."
         ),
+    )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Your comment",
+        filters=[as_text],
+        validators=[Rule(comment_problem)],
+        render_kw={"maxlength": COMMENT_MAX_LENGTH, "rows": 4},
     )

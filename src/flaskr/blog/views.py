@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort
 from flask import Blueprint
 from flask import current_app
@@ -17,24 +19,35 @@ from ..auth import login_required
 from ..db import MAX_ID
 from ..forms import ButtonForm
 from ..forms import render_form
+from ..images import ImageError
+from ..images import process_upload
+from ..images import scaled_size
+from ..models import ALT_MAX_LENGTH
 from ..models import Post
 from ..posts import create_post
 from ..posts import Cursor
-from ..posts import delete_post
 from ..posts import drafts_of
 from ..posts import get_post
 from ..posts import get_readable_post
+from ..posts import ImageChange
 from ..posts import InvalidCursorError
+from ..posts import move_to_trash
 from ..posts import parse_tags
 from ..posts import preview
 from ..posts import published_posts
 from ..posts import update_post
+from ..reactions import comments_on
+from ..reactions import COMMENTS_PER_PAGE
+from ..reactions import liked_among
+from .forms import CommentForm
 from .forms import PostForm
 from .forms import PREVIEW
 from .forms import PUBLISH
 from .forms import SAVE_DRAFT
 
 bp = Blueprint("blog", __name__)
+# Templates size <img> elements without loading the image bytes.
+bp.add_app_template_global(scaled_size, "scaled_size")
 
 #: URL converter for a post id: numbers past the database's range are a 404.
 POST_ID = f"int(max={MAX_ID})"
@@ -68,11 +81,20 @@ def index() -> str:
 
 @bp.route(f"/<{POST_ID}:id>")
 def post(id: int) -> str:
-    """Show a whole post; a draft only to its author."""
+    """Show a whole post with its comments; a draft only to its author."""
     found = get_readable_post(id, g.user)
     if found is None:
         abort(404, description=f"Post id {id} doesn't exist.")
-    return render_template("blog/post.html", post=found)
+    after = request.args.get("comments_after", type=int)
+    comments = comments_on(found, after=after)
+    return render_template(
+        "blog/post.html",
+        post=found,
+        comments=comments[:COMMENTS_PER_PAGE],
+        more_comments=len(comments) > COMMENTS_PER_PAGE,
+        liked=found.id in liked_among(g.user, [found]),
+        comment_form=CommentForm(formdata=None),
+    )
 
 
 @bp.route("/drafts")
@@ -82,14 +104,15 @@ def drafts() -> str:
     return render_template("blog/drafts.html", posts=drafts_of(g.user))
 
 
-def get_own_post(post_id: int) -> Post:
+def get_own_post(post_id: int, *, in_trash: bool = False) -> Post:
     """The post with this id, if the logged-in user wrote it.
 
-    :raise 404: no such post.
+    :param in_trash: look in the trash instead of among the other posts.
+    :raise 404: no such post (where it was looked for).
     :raise 403: someone else wrote it.
     """
     post = get_post(post_id)
-    if post is None:
+    if post is None or (post.deleted is not None) != in_trash:
         abort(404, description=f"Post id {post_id} doesn't exist.")
     if post.author_id != g.user.id:
         abort(403)
@@ -108,19 +131,53 @@ def _form_page(
     return render_form(template, form, **context)
 
 
+def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | None:
+    """What the form asks of the post's image, or ``None`` after adding the
+    reasons it cannot be done to the form's fields."""
+    upload = form.image.data
+    uploading = upload is not None and bool(upload.filename)
+    removing = bool(form.remove_image.data) and not uploading
+    keeping = post is not None and post.image is not None and not removing
+    if (uploading or keeping) and not form.image_alt.data:
+        form.image_alt.errors = [
+            "Describe the image for people who cannot see it (alt text)."
+        ]
+        return None
+    if len(form.image_alt.data) > ALT_MAX_LENGTH:
+        form.image_alt.errors = [f"At most {ALT_MAX_LENGTH} characters."]
+        return None
+    new = None
+    if uploading:
+        try:
+            new = process_upload(
+                upload.stream,
+                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
+                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+            )
+        except ImageError as error:
+            form.image.errors = [str(error)]
+            return None
+    return ImageChange(new=new, alt=form.image_alt.data, remove=removing)
+
+
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
 def create() -> Response | tuple[str, int]:
     """Write a new post: publish it, save it as a draft, or preview it."""
     form = PostForm()
     action = request.form.get("action", PUBLISH)
-    if action != PREVIEW and form.validate_on_submit():
+    if (
+        action != PREVIEW
+        and form.validate_on_submit()
+        and (image := checked_image(form)) is not None
+    ):
         post = create_post(
             g.user,
             form.title.data,
             form.body.data,
             tags=parse_tags(form.tags.data),
             publish=action != SAVE_DRAFT,
+            image=image,
         )
         flash("Your post is published." if not post.is_draft else "Draft saved.")
         return redirect(url_for("blog.post", id=post.id))
@@ -132,9 +189,17 @@ def create() -> Response | tuple[str, int]:
 def update(id: int) -> Response | tuple[str, int]:
     """Edit a post the logged-in user wrote; publish it if it is a draft."""
     post = get_own_post(id)
-    form = PostForm(obj=post, tags=", ".join(post.tag_names))
+    form = PostForm(
+        obj=post,
+        tags=", ".join(post.tag_names),
+        image_alt=post.image.alt if post.image else "",
+    )
     action = request.form.get("action")
-    if action != PREVIEW and form.validate_on_submit():
+    if (
+        action != PREVIEW
+        and form.validate_on_submit()
+        and (image := checked_image(form, post)) is not None
+    ):
         publishing = post.is_draft and action == PUBLISH
         update_post(
             post,
@@ -142,6 +207,7 @@ def update(id: int) -> Response | tuple[str, int]:
             form.body.data,
             tags=parse_tags(form.tags.data),
             publish=publishing,
+            image=image,
         )
         flash("Your post is published." if publishing else "Your changes are saved.")
         return redirect(url_for("blog.post", id=post.id))
@@ -151,11 +217,18 @@ def update(id: int) -> Response | tuple[str, int]:
 @bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))
 @login_required
 def delete(id: int) -> str | Response:
-    """Delete a post with a POST; a GET only asks for confirmation."""
+    """Move a post to the trash with a POST; a GET only asks for confirmation."""
     post = get_own_post(id)
     form = ButtonForm()
     if form.validate_on_submit():
-        delete_post(post)
-        flash(f"Deleted “{post.title}”.")
+        move_to_trash(post, trash_lifetime())
+        flash(
+            f"Moved “{post.title}” to the trash. You can restore it from there"
+            f" for {current_app.config['TRASH_DAYS']} days."
+        )
         return redirect(url_for("blog.index"))
     return render_template("blog/delete.html", form=form, post=post)
+
+
+def trash_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=current_app.config["TRASH_DAYS"])
