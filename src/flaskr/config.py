@@ -21,6 +21,7 @@ DEFAULTS: dict[str, t.Any] = {
     "DATABASE_URL": None,
     "SITE_TITLE": "Flaskr",
     "POSTS_PER_PAGE": 10,
+    "COMMENTS_PER_PAGE": 100,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     #: Urlencoded forms may be as large as any request (Flask's default is less).
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,

@@ -26,8 +26,6 @@ from .posts import Cursor
 from .posts import cursor_bound
 from .posts import normalize_text
 
-COMMENTS_PER_PAGE = 100
-
 
 def _change_count(post_id: int, column: str, by: int) -> None:
     counter = getattr(Post, column)
@@ -44,11 +42,15 @@ def set_like(user: User, post: Post, *, liked: bool) -> None:
     if liked:
         dialect = db.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        changed = db.session.execute(
+        # RETURNING tells whether a row went in (rowcount is not reliable for
+        # ON CONFLICT DO NOTHING through the ORM on every driver).
+        inserted = db.session.execute(
             insert(Like)
             .values(post_id=post.id, user_id=user.id, created=utcnow())
             .on_conflict_do_nothing()
-        ).rowcount  # type: ignore[attr-defined]
+            .returning(Like.post_id)
+        ).first()
+        changed = inserted is not None
     else:
         changed = db.session.execute(
             sa.delete(Like).where(Like.post_id == post.id, Like.user_id == user.id)
@@ -112,8 +114,9 @@ def comment_problem(body: str) -> str | None:
     return None
 
 
-def comments_on(post: Post, after: int | None = None) -> list[Comment]:
-    """The post's comments, oldest first, a page at a time.
+def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Comment]:
+    """Up to ``per_page + 1`` of the post's comments, oldest first (one more
+    than a page, to tell whether another page follows).
 
     :param after: the id of the last comment of the previous page.
     """
@@ -121,7 +124,7 @@ def comments_on(post: Post, after: int | None = None) -> list[Comment]:
         sa.select(Comment)
         .where(Comment.post_id == post.id)
         .order_by(Comment.created, Comment.id)
-        .limit(COMMENTS_PER_PAGE + 1)
+        .limit(per_page + 1)
     )
     if after is not None:
         previous = db.session.get(Comment, after)

@@ -60,12 +60,13 @@ def comment(id: int) -> Response | tuple[str, int]:
         added = add_comment(post, g.user, form.body.data)
         flash("Your comment is posted.")
         return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{added.id}"))
-    comments = comments_on(post)
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    comments = comments_on(post, per_page)
     page = render_template(
         "blog/post.html",
         post=post,
-        comments=comments,
-        more_comments=False,
+        comments=comments[:per_page],
+        more_comments=len(comments) > per_page,
         liked=post.id in liked_among(g.user, [post]),
         comment_form=form,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import flash
 from flask import g
 from flask import redirect
@@ -10,13 +11,25 @@ from flask import url_for
 from werkzeug import Response
 
 from ..auth import login_required
+from ..db import db
 from ..forms import ButtonForm
 from ..posts import delete_forever
+from ..posts import purge_trash
 from ..posts import restore
 from ..posts import trash_of
 from .views import bp
 from .views import get_own_post
 from .views import POST_ID
+from .views import trash_lifetime
+
+
+@bp.cli.command("purge-trash")
+def purge_trash_command() -> None:
+    """Delete the posts that have been in the trash too long (deleting a post
+    also does this as it goes)."""
+    purged = purge_trash(trash_lifetime())
+    db.session.commit()
+    click.echo(f"Deleted {purged} posts from the trash for good.")
 
 
 @bp.route("/trash")

@@ -37,7 +37,6 @@ from ..posts import preview
 from ..posts import published_posts
 from ..posts import update_post
 from ..reactions import comments_on
-from ..reactions import COMMENTS_PER_PAGE
 from ..reactions import liked_among
 from .forms import CommentForm
 from .forms import PostForm
@@ -45,7 +44,7 @@ from .forms import PREVIEW
 from .forms import PUBLISH
 from .forms import SAVE_DRAFT
 
-bp = Blueprint("blog", __name__)
+bp = Blueprint("blog", __name__, cli_group=None)
 # Templates size <img> elements without loading the image bytes.
 bp.add_app_template_global(scaled_size, "scaled_size")
 
@@ -86,12 +85,13 @@ def post(id: int) -> str:
     if found is None:
         abort(404, description=f"Post id {id} doesn't exist.")
     after = request.args.get("comments_after", type=int)
-    comments = comments_on(found, after=after)
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    comments = comments_on(found, per_page, after=after)
     return render_template(
         "blog/post.html",
         post=found,
-        comments=comments[:COMMENTS_PER_PAGE],
-        more_comments=len(comments) > COMMENTS_PER_PAGE,
+        comments=comments[:per_page],
+        more_comments=len(comments) > per_page,
         liked=found.id in liked_among(g.user, [found]),
         comment_form=CommentForm(formdata=None),
     )
