@@ -78,14 +78,11 @@ def process_upload(
             picture.load()
     except ImageError:
         raise
-    except (
-        UnidentifiedImageError,
-        Pillow.DecompressionBombError,
-        Pillow.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-    ):
+    except (Pillow.DecompressionBombError, Pillow.DecompressionBombWarning):
+        raise ImageError(
+            f"The image has more than the {max_pixels:,} pixels allowed."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageError(
             "That file is not a JPEG, PNG, WebP or GIF image that can be read."
         ) from None

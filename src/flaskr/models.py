@@ -163,6 +163,9 @@ class Image(db.Model):
     serve it: a display size and a thumbnail, both re-encoded as WebP."""
 
     __tablename__ = "image"
+    # A replaced image gets a new id (and URL), so caches never serve the old
+    # one: ids are never reused.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     post_id: Mapped[int] = mapped_column(
@@ -197,6 +200,7 @@ class Comment(db.Model):
     __table_args__ = (
         # A post's comments, oldest first.
         sa.Index("ix_comment_post_id_created", "post_id", "created", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

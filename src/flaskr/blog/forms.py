@@ -42,7 +42,7 @@ class PostForm(FlaskForm):
         ),
         render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 14},
     )
-    image = FileField(
+    image_file = FileField(
         "Image",
         description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
         render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},

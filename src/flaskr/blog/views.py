@@ -134,7 +134,7 @@ def _form_page(
 def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | None:
     """What the form asks of the post's image, or ``None`` after adding the
     reasons it cannot be done to the form's fields."""
-    upload = form.image.data
+    upload = form.image_file.data
     uploading = upload is not None and bool(upload.filename)
     removing = bool(form.remove_image.data) and not uploading
     keeping = post is not None and post.image is not None and not removing
@@ -155,7 +155,7 @@ def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | Non
                 max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
             )
         except ImageError as error:
-            form.image.errors = [str(error)]
+            form.image_file.errors = [str(error)]
             return None
     return ImageChange(new=new, alt=form.image_alt.data, remove=removing)
 

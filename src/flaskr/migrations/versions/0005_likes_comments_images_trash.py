@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["post_id"], ["post.id"], name="fk_image_post_id_post", ondelete="CASCADE"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "post_like",
@@ -85,6 +86,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["author_id"], ["user.id"], name="fk_comment_author_id_user"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         "ix_comment_post_id_created", "comment", ["post_id", "created", "id"]
