@@ -48,8 +48,10 @@ def test_register_write_edit_delete_log_out(new_page, screenshot):
     page.get_by_role("link", name="Edit", exact=True).click()
     page.get_by_role("link", name="Delete this post…").click()
     screenshot(page, "5-confirm-delete")
-    page.get_by_role("button", name="Delete").click()
-    expect(page.get_by_role("status")).to_contain_text("Deleted “Hello, edited”")
+    page.get_by_role("button", name="Move to trash").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Moved “Hello, edited” to the trash"
+    )
     expect(page.get_by_role("heading", name="Hello, edited")).to_have_count(0)
 
     page.get_by_role("button", name="Log out").click()
