@@ -13,13 +13,12 @@ from flask import url_for
 from werkzeug import Response
 
 from ..auth import login_required
+from ..forms import INVALID_FORM
 from ..models import Post
 from ..posts import get_readable_post
 from ..reactions import add_comment
-from ..reactions import comments_on
 from ..reactions import delete_comment
 from ..reactions import get_comment
-from ..reactions import liked_among
 from ..reactions import likes_of
 from ..reactions import may_delete
 from ..reactions import set_like
@@ -30,6 +29,7 @@ from .views import bp
 from .views import page_position
 from .views import per_page
 from .views import POST_ID
+from .views import render_post_page
 
 
 def public_post(post_id: int) -> Post:
@@ -60,17 +60,7 @@ def comment(id: int) -> Response | tuple[str, int]:
         added = add_comment(post, g.user, form.body.data)
         flash("Your comment is posted.")
         return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{added.id}"))
-    per_page = current_app.config["COMMENTS_PER_PAGE"]
-    comments = comments_on(post, per_page)
-    page = render_template(
-        "blog/post.html",
-        post=post,
-        comments=comments[:per_page],
-        more_comments=len(comments) > per_page,
-        liked=post.id in liked_among(g.user, [post]),
-        comment_form=form,
-    )
-    return page, 422
+    return render_post_page(post, form), INVALID_FORM
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["POST"])

@@ -85,15 +85,22 @@ def post(id: int) -> str:
     if found is None:
         abort(404, description=f"Post id {id} doesn't exist.")
     after = request.args.get("comments_after", type=int)
+    return render_post_page(found, CommentForm(formdata=None), comments_after=after)
+
+
+def render_post_page(
+    post: Post, comment_form: CommentForm, *, comments_after: int | None = None
+) -> str:
+    """A post's page: the post, a page of its comments, likes, the comment form."""
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    comments = comments_on(found, per_page, after=after)
+    comments = comments_on(post, per_page, after=comments_after)
     return render_template(
         "blog/post.html",
-        post=found,
+        post=post,
         comments=comments[:per_page],
         more_comments=len(comments) > per_page,
-        liked=found.id in liked_among(g.user, [found]),
-        comment_form=CommentForm(formdata=None),
+        liked=post.id in liked_among(g.user, [post]),
+        comment_form=comment_form,
     )
 
 
