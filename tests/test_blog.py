@@ -8,7 +8,7 @@ from flaskr.db import db
 from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.posts import Cursor
+from flaskr.paging import Cursor
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
 from tests.conftest import statements_for_page

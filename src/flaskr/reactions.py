@@ -22,8 +22,8 @@ from .models import COMMENT_MAX_LENGTH
 from .models import Like
 from .models import Post
 from .models import User
-from .posts import Cursor
-from .posts import cursor_bound
+from .paging import Cursor
+from .paging import cursor_bound
 from .posts import normalize_text
 
 

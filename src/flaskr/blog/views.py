@@ -24,13 +24,13 @@ from ..images import process_upload
 from ..images import scaled_size
 from ..models import ALT_MAX_LENGTH
 from ..models import Post
+from ..paging import Cursor
+from ..paging import InvalidCursorError
 from ..posts import create_post
-from ..posts import Cursor
 from ..posts import drafts_of
 from ..posts import get_post
 from ..posts import get_readable_post
 from ..posts import ImageChange
-from ..posts import InvalidCursorError
 from ..posts import move_to_trash
 from ..posts import parse_tags
 from ..posts import preview
