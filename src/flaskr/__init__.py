@@ -13,6 +13,7 @@ from . import config
 from . import db
 from . import deploy_check
 from . import errors
+from . import operations
 from . import protection
 from . import security_log
 from . import sessions
@@ -37,6 +38,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     db.init_app(app)
     accounts.init_app(app)
     errors.init_app(app)
+    operations.init_app(app)
     protection.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)

@@ -47,6 +47,8 @@ DEFAULTS: dict[str, t.Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).
     "SECURITY_LOG_LEVEL": "INFO",
+    #: Level of the ``flaskr.access`` logger: one JSON line per request at INFO.
+    "ACCESS_LOG_LEVEL": "INFO",
     #: The site is served over HTTPS: Secure ``__Host-`` cookies, HSTS, https URLs,
     #: and plain-http requests redirected (GET) or refused.
     "HTTPS": False,

@@ -13,6 +13,7 @@ import logging
 import typing as t
 
 from flask import Flask
+from flask import g
 from flask import has_request_context
 from flask import request
 
@@ -25,6 +26,7 @@ def log_event(event: str, **fields: t.Any) -> None:
     if has_request_context():
         record["address"] = request.remote_addr
         record["path"] = request.path
+        record["request_id"] = g.get("request_id")
     record.update(fields)
     logger.info(json.dumps(record, sort_keys=True, default=str))
 

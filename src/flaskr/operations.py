@@ -1,0 +1,75 @@
+"""Running Flaskr: a health check, request ids, and a structured access log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+import sqlalchemy as sa
+from flask import Flask
+from flask import g
+from flask import jsonify
+from flask import request
+from flask import Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import db
+
+access_logger = logging.getLogger("flaskr.access")
+
+#: A request id a proxy or load balancer may pass on; anything else is replaced.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def healthz() -> tuple[Response, int]:
+    """For load balancers: 200 when the database answers, 503 when it does not.
+
+    It sets no cookie and reads no session, so it costs one trivial query.
+    """
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok"), 200
+
+
+def start_request() -> None:
+    """Give the request an id (the one the proxy sent, if it is sane)."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def finish_request(response: Response) -> Response:
+    """Send the request id back, and log the request as one JSON line."""
+    request_id = g.get("request_id")
+    if request_id is None:  # the request failed before it started
+        return response
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if access_logger.isEnabledFor(logging.INFO):
+        user = g.get("user")
+        record = {
+            "request_id": request_id,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+            "address": request.remote_addr,
+            "user_id": user.id if user is not None else None,
+            "bytes": response.calculate_content_length(),
+        }
+        access_logger.info(json.dumps(record, sort_keys=True))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.before_request(start_request)
+    app.after_request(finish_request)
+    if access_logger.level == logging.NOTSET:
+        access_logger.setLevel(app.config["ACCESS_LOG_LEVEL"])
