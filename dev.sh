@@ -6,6 +6,7 @@
 #   ./dev.sh test [ARGS]    run the test suite with pytest (SQLite)
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium
+#   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
 #   ./dev.sh lint           ruff check, ruff format --check, import layers
 #   ./dev.sh lock           refresh constraints.txt from a fresh install
 set -euo pipefail
@@ -68,6 +69,12 @@ browser)
     shift
     exec "$VENV/bin/pytest" -m browser "$@"
     ;;
+multiserver)
+    ensure_venv
+    shift
+    FLASKR_TEST_DATABASE_URL=${FLASKR_TEST_DATABASE_URL:-$DEFAULT_PG_URL} \
+        exec "$VENV/bin/pytest" -m multiserver "$@"
+    ;;
 lint)
     ensure_venv
     "$VENV/bin/ruff" check .
@@ -86,7 +93,7 @@ lock)
     rm -rf "$VENV.lock"
     ;;
 *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1,0 +1,234 @@
+"""Two gunicorn servers sharing only PostgreSQL and Redis behave as one site.
+
+Run with ``./dev.sh multiserver`` (CI does): it needs the machine's PostgreSQL
+(``FLASKR_TEST_DATABASE_URL``, whose tables it empties) and Redis
+(``FLASKR_TEST_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+import requests
+from PIL import Image as Pillow
+
+pytestmark = pytest.mark.multiserver
+
+ROOT = Path(__file__).parents[2]
+DATABASE = os.environ.get(
+    "FLASKR_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS = os.environ.get("FLASKR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
+PASSWORD = "multi-server passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited: {process.returncode}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[list[str]]:
+    shared = {
+        "FLASKR_DATABASE_URL": DATABASE,
+        "FLASKR_RATELIMIT_STORAGE_URI": REDIS,
+        # A fresh prefix: Redis keeps counts between runs.
+        "FLASKR_RATELIMIT_KEY_PREFIX": secrets.token_hex(8),
+        "FLASKR_SECRET_KEY": secrets.token_hex(32),
+        "WEB_CONCURRENCY": "2",
+    }
+    processes, urls = [], []
+    for number in range(2):
+        env = {
+            **os.environ,
+            **shared,
+            # Nothing else is shared: each server has its own instance folder.
+            "FLASKR_INSTANCE_PATH": str(tmp_path_factory.mktemp(f"server{number}")),
+        }
+        if number == 0:
+            subprocess.run(  # noqa: S603
+                [sys.executable, "-m", "flask", "--app", "flaskr", "init-db", "--yes"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+        url = f"http://127.0.0.1:{free_port()}"
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                "--bind", url.removeprefix("http://"), "flaskr:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+        )  # fmt: skip
+        processes.append(process)
+        urls.append(url)
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            wait_until_healthy(url, process)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()  # SIGTERM: gunicorn's graceful shutdown
+        for process in processes:
+            assert process.wait(timeout=40) == 0
+
+
+class Browser:
+    """One browser (one cookie jar) that may talk to either server."""
+
+    def __init__(self) -> None:
+        self.http = requests.Session()
+
+    def get(self, server: str, path: str) -> requests.Response:
+        return self.http.get(server + path, allow_redirects=False, timeout=10)
+
+    def post(
+        self, server: str, path: str, form_page: str, **data: t.Any
+    ) -> requests.Response:
+        """POST to ``path`` with the CSRF token from ``form_page`` (same server)."""
+        page = self.get(server, form_page).text
+        token = CSRF.search(page)
+        assert token is not None, f"no form on {form_page}"
+        return self.http.post(
+            server + path,
+            data={**data, "csrf_token": token.group(1)},
+            files=data.pop("_files", None),
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    def register_and_log_in(self, server: str, name: str) -> None:
+        self.post(
+            server, "/auth/register", "/auth/register", username=name, password=PASSWORD
+        )
+        assert self.log_in(server, name).status_code == 302
+
+    def log_in(
+        self, server: str, name: str, password: str = PASSWORD
+    ) -> requests.Response:
+        return self.post(
+            server, "/auth/login", "/auth/login", username=name, password=password
+        )
+
+    def logged_in(self, server: str) -> bool:
+        return self.get(server, "/auth/account").status_code == 200
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+def test_a_session_made_on_one_works_on_the_other(servers):
+    a, b = servers
+    browser = Browser()
+    name = unique("alice")
+    browser.register_and_log_in(a, name)
+    page = browser.get(b, "/auth/account")
+    assert page.status_code == 200
+    assert f"<strong>{name}</strong>" in page.text
+
+
+def test_logging_out_on_one_ends_the_session_on_both(servers):
+    a, b = servers
+    browser = Browser()
+    browser.register_and_log_in(a, unique("bob"))
+    copied = dict(browser.http.cookies)
+    assert browser.post(b, "/auth/logout", "/auth/logout").status_code == 302
+    assert not browser.logged_in(a)
+    thief = Browser()
+    thief.http.cookies.update(copied)
+    assert not thief.logged_in(a) and not thief.logged_in(b)
+
+
+def test_a_password_change_on_one_logs_out_sessions_on_the_other(servers):
+    a, b = servers
+    name = unique("carol")
+    laptop, phone = Browser(), Browser()
+    laptop.register_and_log_in(a, name)
+    assert phone.log_in(b, name).status_code == 302
+    response = laptop.post(
+        a,
+        "/auth/account/password",
+        "/auth/account",
+        **{
+            "password-current_password": PASSWORD,
+            "password-new_password": "a new one!",
+        },
+    )
+    assert response.status_code == 302
+    assert not phone.logged_in(b) and not phone.logged_in(a)
+    assert laptop.logged_in(a) and laptop.logged_in(b)
+
+
+def test_rate_limits_count_across_both(servers):
+    a, b = servers
+    name = unique("dave")
+    Browser().register_and_log_in(a, name)
+    for attempt in range(5):
+        server = (a, b)[attempt % 2]
+        assert Browser().log_in(server, name, "wrong").status_code == 422
+    for server in (a, b):
+        response = Browser().log_in(server, name)  # the right password
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0
+
+
+def test_posts_and_images_written_on_one_are_on_the_other_at_once(servers):
+    a, b = servers
+    writer = Browser()
+    writer.register_and_log_in(a, unique("erin"))
+    picture = io.BytesIO()
+    Pillow.new("RGB", (30, 20), (0, 128, 255)).save(picture, "PNG")
+    title = unique("Shared post ")
+    response = writer.post(
+        a,
+        "/create",
+        "/create",
+        title=title,
+        body="Written on server A",
+        tags="shared",
+        image_alt="A blue rectangle",
+        action="publish",
+        _files={"image_file": ("blue.png", picture.getvalue(), "image/png")},
+    )
+    assert response.status_code == 302
+    post_path = response.headers["Location"]
+
+    reader = Browser()
+    assert title in reader.get(b, "/").text
+    page = reader.get(b, post_path)
+    assert page.status_code == 200
+    image = re.search(
+        r'<img src="(/images/\d+\.webp)" alt="A blue rectangle"', page.text
+    )
+    served = reader.get(b, image.group(1))
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/webp"
+    assert title in reader.get(b, "/tag/shared").text
