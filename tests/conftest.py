@@ -225,6 +225,44 @@ def statements_for_page(
     return statements
 
 
+def query_plan(
+    app: Flask, statement: str, parameters: t.Any, *, in_order: bool = False
+) -> list[str]:
+    """The database's plan for ``statement``, one line per step.
+
+    On PostgreSQL, sequential scans are discouraged for the question (and, with
+    ``in_order``, bitmap scans and sorts too): test tables are so small that
+    scanning and sorting is cheapest, and the question is whether an index
+    path (in the right order) exists at all. If none does, the plan still scans
+    or sorts.
+    """
+    settings = ["enable_seqscan"]
+    if in_order:
+        settings += ["enable_bitmapscan", "enable_sort"]
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            for setting in settings:
+                connection.exec_driver_sql(f"SET {setting} = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            return [row[0] for row in rows]
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        return [row[-1] for row in rows]
+
+
+def assert_reads_index_in_order(
+    app: Flask, statement: str, parameters: t.Any, index: str
+) -> None:
+    """The statement reads ``index`` and needs no sort of its own."""
+    plan = query_plan(app, statement, parameters, in_order=True)
+    assert any(index in step for step in plan), plan
+    sorts = [
+        step
+        for step in plan
+        if "TEMP B-TREE" in step or step.lstrip(" ->").startswith("Sort")
+    ]
+    assert sorts == [], plan
+
+
 class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client

@@ -6,10 +6,9 @@ import xml.etree.ElementTree as ET
 
 import feedparser
 import pytest
-import sqlalchemy as sa
 
-from flaskr.db import db
-from flaskr.models import Post
+from tests.conftest import assert_reads_index_in_order
+from tests.conftest import query_plan
 from tests.conftest import statements_for_page
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_content import write
@@ -198,21 +197,30 @@ def test_statements_per_page_do_not_grow(app, posts, auth, path):
         ("/tag/news", "ix_post_tag_tag_id_published"),
         ("/u/test", "ix_post_author_id_published"),
         ("/feed.atom", "ix_post_published_id"),
+        ("/u/other/likes", "ix_post_like_user_id_created"),
     ],
 )
 def test_list_pages_read_an_index(app, posts, path, index):
-    """Query plans on SQLite: the list is read from its index, never sorted."""
-    if TEST_DATABASE_URL:
-        pytest.skip("query plans are checked on SQLite here")
-    with app.app_context():
-        newest = db.session.scalars(sa.select(Post).order_by(Post.id.desc())).first()
+    """The list is read from its index in order, never scanned and sorted."""
     statements = statements_for_page(app, posts, path)
     [(statement, parameters)] = [
         (s, p) for s, p in statements if "ORDER BY" in s and "LIMIT" in s
     ]
-    with app.app_context(), db.engine.connect() as connection:
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        details = [row[-1] for row in plan]
-    assert any(index in step for step in details), details
-    assert not any("TEMP B-TREE" in step for step in details), details
-    assert newest is not None
+    assert_reads_index_in_order(app, statement, parameters, index)
+
+
+def test_search_reads_the_full_text_index(app, posts):
+    statements = statements_for_page(app, posts, "/search?q=more")
+    [(statement, parameters)] = [(s, p) for s, p in statements if "LIMIT" in s]
+    plan = query_plan(app, statement, parameters)
+    expected = "ix_post_search_vector" if TEST_DATABASE_URL else "VIRTUAL TABLE INDEX"
+    assert any(expected in step for step in plan), plan
+
+
+def test_sitemap_reads_the_primary_key(app, posts):
+    statements = statements_for_page(app, posts, "/sitemap-0.xml")
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if "ORDER BY post.id" in s
+    ]
+    plan = query_plan(app, statement, parameters)
+    assert any("pk_post" in step or "PRIMARY KEY" in step for step in plan), plan
