@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import accounts
 from . import config
 from . import db
+from . import demo
 from . import deploy_check
 from . import errors
 from . import operations
@@ -45,6 +46,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     sessions.init_app(app)
     security_log.init_app(app)
     deploy_check.init_app(app)
+    demo.init_app(app)
 
     @app.route("/hello")
     def hello() -> str:

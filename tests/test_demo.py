@@ -1,0 +1,56 @@
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.models import Comment
+from flaskr.models import Like
+from flaskr.models import Post
+from flaskr.models import PostTag
+from flaskr.models import User
+from tests.conftest import AuthActions
+
+
+def test_seed_demo(app, runner):
+    result = runner.invoke(args=["seed-demo", "--posts", "120", "--users", "6"])
+    assert result.exit_code == 0, result.output
+    assert "Added 120 posts by 6 demo users" in result.output
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Post))
+        assert count == 121  # with the test data's post
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(User)
+                .where(User.username.like("demo%"))
+            )
+            == 6
+        )
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PostTag)) > 0
+        for post in db.session.scalars(sa.select(Post).where(Post.id > 1)):
+            likes = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Like)
+                .where(Like.post_id == post.id)
+            )
+            comments = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Comment)
+                .where(Comment.post_id == post.id)
+            )
+            assert (post.like_count, post.comment_count) == (likes, comments)
+            assert post.body_html.startswith("<")
+            assert post.published is not None
+
+    client = app.test_client()
+    assert client.get("/").get_data(as_text=True).count("<article") == 10
+    assert client.get("/search?q=garden").status_code == 200
+    assert AuthActions(client).login("demo1", "demo password").status_code == 302
+
+
+def test_seed_demo_adds_to_what_is_there(app, runner):
+    runner.invoke(args=["seed-demo", "--posts", "10", "--users", "3"])
+    result = runner.invoke(args=["seed-demo", "--posts", "10", "--users", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 21
+        post = app.test_client()
+    assert post.get("/21").status_code == 200
