@@ -15,6 +15,7 @@ import typing as t
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import defer
 
 from . import images
 from . import markdown
@@ -33,14 +34,26 @@ from .paging import Cursor
 from .paging import keyset_page
 from .paging import PostPage
 
+#: Lists show excerpts: the source and the HTML (up to 100,000 characters each)
+#: stay in the database. Feeds, which need the HTML, ask ``with_text``.
+WITHOUT_TEXT = (defer(Post.body), defer(Post.body_html))
+
+
+def _select_posts(with_text: bool) -> sa.Select[tuple[Post]]:
+    query = sa.select(Post)
+    return query if with_text else query.options(*WITHOUT_TEXT)
+
 
 def published_posts(
-    per_page: int, *, before: Cursor | None = None, after: Cursor | None = None
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    with_text: bool = False,
 ) -> PostPage:
-    """A page of published posts with their authors and tags, in two queries."""
-    return keyset_page(
-        sa.select(Post), (Post.published, Post.id), per_page, before, after
-    )
+    """A page of published posts with their authors, tags and images."""
+    query = _select_posts(with_text)
+    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
 
 
 def posts_by(
@@ -49,8 +62,9 @@ def posts_by(
     *,
     before: Cursor | None = None,
     after: Cursor | None = None,
+    with_text: bool = False,
 ) -> PostPage:
-    query = sa.select(Post).where(Post.author_id == author.id)
+    query = _select_posts(with_text).where(Post.author_id == author.id)
     return keyset_page(query, (Post.published, Post.id), per_page, before, after)
 
 
@@ -60,9 +74,10 @@ def posts_tagged(
     *,
     before: Cursor | None = None,
     after: Cursor | None = None,
+    with_text: bool = False,
 ) -> PostPage:
     query = (
-        sa.select(Post)
+        _select_posts(with_text)
         .join(PostTag, PostTag.post_id == Post.id)
         .where(PostTag.tag_id == tag.id)
     )
@@ -74,7 +89,7 @@ def posts_tagged(
 def drafts_of(author: User) -> list[Post]:
     """The author's drafts, most recently written first."""
     query = (
-        sa.select(Post)
+        _select_posts(with_text=False)
         .where(
             Post.author_id == author.id,
             Post.published.is_(None),
@@ -88,7 +103,7 @@ def drafts_of(author: User) -> list[Post]:
 def trash_of(author: User) -> list[Post]:
     """The author's posts in the trash, most recently deleted first."""
     query = (
-        sa.select(Post)
+        _select_posts(with_text=False)
         .where(Post.author_id == author.id, Post.deleted.is_not(None))
         .order_by(Post.deleted.desc(), Post.id.desc())
     )

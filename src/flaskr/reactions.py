@@ -25,6 +25,7 @@ from .models import User
 from .paging import Cursor
 from .paging import cursor_bound
 from .posts import normalize_text
+from .posts import WITHOUT_TEXT
 
 
 def _change_count(post_id: int, column: str, by: int) -> None:
@@ -83,6 +84,7 @@ def likes_of(user: User, per_page: int, before: Cursor | None = None) -> LikePag
     """The public posts ``user`` liked, most recently liked first."""
     query = (
         sa.select(Post, Like.created)
+        .options(*WITHOUT_TEXT)
         .join(Like, Like.post_id == Post.id)
         .where(
             Like.user_id == user.id,

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from .db import db
 from .models import Post
+from .posts import WITHOUT_TEXT
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
@@ -108,7 +109,9 @@ def search_posts(text: str, page: int, per_page: int) -> SearchPage:
     posts = {
         post.id: post
         for post in db.session.scalars(
-            sa.select(Post).where(Post.id.in_([row.id for row in rows]))
+            sa.select(Post)
+            .options(*WITHOUT_TEXT)
+            .where(Post.id.in_([row.id for row in rows]))
         ).unique()
     }
     hits = [

@@ -65,7 +65,7 @@ def site_title() -> str:
 @bp.route("/feed.rss", defaults={"kind": "rss"}, endpoint="feed_rss")
 def site_feed(kind: str) -> Response:
     """The latest posts of the whole blog."""
-    posts = published_posts(FEED_LENGTH).posts
+    posts = published_posts(FEED_LENGTH, with_text=True).posts
     page_url = url_for("blog.index", _external=True)
     return feed_response(kind, site_title(), page_url, posts)
 
@@ -74,7 +74,7 @@ def site_feed(kind: str) -> Response:
 def author_feed(username: str) -> Response:
     """An author's latest posts."""
     author = get_author(username)
-    posts = posts_by(author, FEED_LENGTH).posts
+    posts = posts_by(author, FEED_LENGTH, with_text=True).posts
     page_url = url_for("blog.author", username=author.username, _external=True)
     title = f"{site_title()}: posts by {author.username}"
     return feed_response("atom", title, page_url, posts)
@@ -84,7 +84,7 @@ def author_feed(username: str) -> Response:
 def tag_feed(name: str) -> Response:
     """The latest posts with a tag."""
     tag = get_tag(name)
-    posts = posts_tagged(tag, FEED_LENGTH).posts
+    posts = posts_tagged(tag, FEED_LENGTH, with_text=True).posts
     page_url = url_for("blog.tag", name=tag.name, _external=True)
     title = f"{site_title()}: posts tagged {tag.name}"
     return feed_response("atom", title, page_url, posts)

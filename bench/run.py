@@ -1,0 +1,189 @@
+"""Serve Flaskr and a bare Flask app the same way, load each page with wrk, and
+print requests/s, p50, p99 and the ratio to the bare app, per blog size.
+
+Run it through ``bench/run`` (which installs wrk); see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+WORK = HERE / "work"
+CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def flaskr_env(size: int) -> dict[str, str]:
+    folder = WORK / f"{size}-posts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "FLASKR_INSTANCE_PATH": str(folder),
+        "FLASKR_SECRET_KEY": "bench-" + "k" * 40,
+        "FLASKR_RATELIMIT_ENABLED": "false",
+        # The login benchmark posts without a token; everything else is as shipped.
+        "FLASKR_WTF_CSRF_ENABLED": "false",
+        "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
+        "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
+    }
+
+
+def seed(size: int) -> None:
+    env = flaskr_env(size)
+    database = Path(env["FLASKR_INSTANCE_PATH"]) / "flaskr.sqlite"
+    if database.exists():
+        return
+    flask = [sys.executable, "-m", "flask", "--app", "flaskr"]
+    subprocess.run([*flask, "init-db", "--yes"], env=env, check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [*flask, "seed-demo", "--posts", str(size)], env=env, check=True
+    )
+
+
+def serve(
+    app: str, env: dict[str, str], cwd: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "-m", "gunicorn", "--workers", "1",
+            "--worker-class", "sync", "--bind", url.removeprefix("http://"),
+            "--log-level", "warning", app,
+        ],
+        env=env,
+        cwd=cwd,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
+    output = subprocess.run(  # noqa: S603
+        ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency", *extra, url],  # noqa: S607
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latencies = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
+
+    def ms(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{output}")
+    return {"rate": rate, "p50": ms(latencies["50"]), "p99": ms(latencies["99"])}
+
+
+def logged_in_cookie(url: str) -> str:
+    http = requests.Session()
+    http.post(
+        f"{url}/auth/login",
+        data={"username": "demo1", "password": "demo password"},
+        allow_redirects=False,
+    )
+    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+
+
+def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    children = subprocess.run(  # noqa: S603
+        ["ps", "--ppid", str(process.pid), "-o", "rss="],  # noqa: S607
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return max(int(kb) for kb in children) / 1024
+
+
+def pages(url: str) -> dict[str, tuple[str, list[str]]]:
+    """Each page to load, as (url, extra wrk arguments)."""
+    feed = requests.get(f"{url}/feed.atom", timeout=10).text
+    post_url = re.search(r'href="(http://[^"]+/\d+)"', feed).group(1)
+    cookie = logged_in_cookie(url)
+    return {
+        "index": (f"{url}/", []),
+        "index, logged in": (f"{url}/", ["-H", f"Cookie: {cookie}"]),
+        "post page": (post_url, []),
+        "tag page": (f"{url}/tag/python", []),
+        "author page": (f"{url}/u/demo1", []),
+        "Atom feed": (f"{url}/feed.atom", []),
+        "RSS feed": (f"{url}/feed.rss", []),
+        "search": (f"{url}/search?q=garden+coffee", []),
+        "log in": (f"{url}/auth/login", ["-s", str(HERE / "login.lua")]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,1000000")
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    hello, hello_url = serve("hello:app", dict(os.environ), HERE)
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    memory = {}
+    try:
+        for size in sizes:
+            seed(size)
+            flaskr, url = serve("flaskr:create_app()", flaskr_env(size), ROOT)
+            try:
+                baseline = wrk(hello_url + "/", args.seconds)
+                results[size] = {"hello": baseline}
+                for name, (page, extra) in pages(url).items():
+                    results[size][name] = wrk(page, args.seconds, *extra)
+                memory[size] = worker_rss_mb(flaskr)
+            finally:
+                flaskr.terminate()
+                flaskr.wait()
+    finally:
+        hello.terminate()
+        hello.wait()
+
+    print(f"\n{'page':<20}" + "".join(f"{f'{size:,} posts':>40}" for size in sizes))
+    print(
+        f"{'':<20}" + "".join(f"{'req/s   p50 ms   p99 ms   ratio':>40}" for _ in sizes)
+    )
+    for name in results[sizes[0]]:
+        row = f"{name:<20}"
+        for size in sizes:
+            figures = results[size][name]
+            ratio = figures["rate"] / results[size]["hello"]["rate"]
+            row += f"{figures['rate']:>16.1f}{figures['p50']:>9.2f}"
+            row += f"{figures['p99']:>9.2f}{ratio:>6.3f}"
+        print(row)
+    if len(sizes) > 1:
+        print("\nrate at the largest size / rate at the smallest:")
+        for name in results[sizes[0]]:
+            growth = results[sizes[-1]][name]["rate"] / results[sizes[0]][name]["rate"]
+            print(f"  {name:<20}{growth:.2f}")
+    for size, rss in memory.items():
+        print(f"worker resident memory after the {size:,}-post run: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
