@@ -349,3 +349,14 @@ def test_editing_a_post_updates_search(client, author):
     write(author, "/2/update", title="After okapi")
     assert "No results" in search(client, "giraffe").get_data(as_text=True)
     assert "okapi" in search(client, "okapi").get_data(as_text=True)
+
+
+def test_search_ranks_only_the_most_recent_matches(app_with):
+    app = app_with(SEARCH_WINDOW=3)
+    client = app.test_client()
+    AuthActions(client).login()
+    for number in range(5):
+        write(client, title=f"Window walrus {number}")
+    page = search(client, "walrus").get_data(as_text=True)
+    found = sorted(re.findall(r"walrus</mark> (\d)", page))
+    assert found == ["2", "3", "4"]
