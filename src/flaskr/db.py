@@ -19,6 +19,8 @@ from flask_migrate import Migrate
 from flask_migrate import upgrade
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -81,6 +83,14 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def insert_for_dialect(model: type[t.Any]) -> t.Any:
+    """An INSERT for ``model`` that offers ``on_conflict_do_nothing`` on the
+    configured database (SQLite and PostgreSQL both support it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(model)
+    return sqlite_insert(model)
 
 
 def utcnow() -> dt.datetime:

@@ -13,13 +13,12 @@ import re
 import typing as t
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
 
 from . import images
 from . import markdown
 from .db import db
+from .db import insert_for_dialect
 from .db import utcnow
 from .images import ProcessedImage
 from .models import BODY_MAX_LENGTH
@@ -216,10 +215,8 @@ def _tags_named(names: list[str]) -> dict[str, Tag]:
     request making the same tag at the same moment is not an error."""
     if not names:
         return {}
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     db.session.execute(
-        insert(Tag)
+        insert_for_dialect(Tag)
         .values([{"name": name} for name in names])
         .on_conflict_do_nothing(index_elements=["name"])
     )

@@ -11,10 +11,9 @@ import dataclasses
 import typing as t
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .db import db
+from .db import insert_for_dialect
 from .db import UTCDateTime
 from .db import utcnow
 from .models import Comment
@@ -41,12 +40,10 @@ def _change_count(post_id: int, column: str, by: int) -> None:
 def set_like(user: User, post: Post, *, liked: bool) -> None:
     """Make ``user`` like the post or not; asking twice changes nothing."""
     if liked:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         # RETURNING tells whether a row went in (rowcount is not reliable for
         # ON CONFLICT DO NOTHING through the ORM on every driver).
         inserted = db.session.execute(
-            insert(Like)
+            insert_for_dialect(Like)
             .values(post_id=post.id, user_id=user.id, created=utcnow())
             .on_conflict_do_nothing()
             .returning(Like.post_id)
