@@ -27,8 +27,8 @@ from .posts import normalize_text
 from .posts import WITHOUT_TEXT
 
 
-def _change_count(post_id: int, column: str, by: int) -> None:
-    counter = getattr(Post, column)
+def _change_count(post_id: int, counter: t.Any, by: int) -> None:
+    """Add ``by`` to one of the post's counter columns, in the database."""
     db.session.execute(
         sa.update(Post)
         .where(Post.id == post_id)
@@ -54,7 +54,7 @@ def set_like(user: User, post: Post, *, liked: bool) -> None:
             sa.delete(Like).where(Like.post_id == post.id, Like.user_id == user.id)
         ).rowcount  # type: ignore[attr-defined]
     if changed:
-        _change_count(post.id, "like_count", 1 if liked else -1)
+        _change_count(post.id, Post.like_count, 1 if liked else -1)
     db.session.commit()
     db.session.refresh(post, ["like_count"])
 
@@ -141,7 +141,7 @@ def add_comment(post: Post, author: User, body: str) -> Comment:
     """Add and commit a comment; the caller has checked ``body``."""
     comment = Comment(post_id=post.id, author=author, body=normalize_text(body).strip())
     db.session.add(comment)
-    _change_count(post.id, "comment_count", 1)
+    _change_count(post.id, Post.comment_count, 1)
     db.session.commit()
     return comment
 
@@ -158,7 +158,7 @@ def may_delete(user: User, comment: Comment, post: Post) -> bool:
 def delete_comment(comment: Comment) -> None:
     post_id = comment.post_id
     db.session.delete(comment)
-    _change_count(post_id, "comment_count", -1)
+    _change_count(post_id, Post.comment_count, -1)
     db.session.commit()
 
 
