@@ -274,3 +274,17 @@ def test_deleting_a_post_for_good_removes_its_image(app, writer):
     token = csrf_token_from(writer, "/trash")
     writer.post("/2/delete-forever", data={"csrf_token": token})
     assert image_rows(app) == []
+
+
+def test_serving_an_image_does_not_load_its_post(app, writer):
+    """Every thumbnail on a page is a request: it reads the image and the post's
+    visibility, not the post with its author, tags and image."""
+    from tests.conftest import statements_for_page
+
+    upload(writer, data=jpeg_with_gps())
+    [picture] = image_rows(app)
+    reader = app.test_client()
+    statements = statements_for_page(
+        app, reader, f"/images/{picture.id}/thumbnail.webp"
+    )
+    assert len(statements) == 2, [sql for sql, _ in statements]

@@ -137,14 +137,39 @@ def get_post(post_id: int) -> Post | None:
     return db.session.get(Post, post_id)
 
 
+def _may_read(
+    published: dt.datetime | None,
+    deleted: dt.datetime | None,
+    author_id: int | None,
+    reader: User | None,
+) -> bool:
+    """Nobody reads a post in the trash; only its author reads a draft."""
+    if deleted is not None:
+        return False
+    return published is not None or (reader is not None and reader.id == author_id)
+
+
 def get_readable_post(post_id: int, reader: User | None) -> Post | None:
     """The post, unless it is in the trash, or a draft ``reader`` did not write."""
     post = get_post(post_id)
-    if post is None or post.deleted is not None:
-        return None
-    if post.is_draft and (reader is None or reader.id != post.author_id):
+    if post is None or not _may_read(
+        post.published, post.deleted, post.author_id, reader
+    ):
         return None
     return post
+
+
+def readable_post_is_public(post_id: int, reader: User | None) -> bool | None:
+    """Whether ``reader`` may read the post, found without loading it:
+    ``None`` if not, else whether everyone may (``False``: only its author)."""
+    row = db.session.execute(
+        sa.select(Post.published, Post.deleted, Post.author_id).where(
+            Post.id == post_id
+        )
+    ).first()
+    if row is None or not _may_read(*row, reader):
+        return None
+    return row.published is not None
 
 
 def find_tag(name: str) -> Tag | None:

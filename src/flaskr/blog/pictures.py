@@ -8,7 +8,7 @@ from flask import request
 from werkzeug import Response
 
 from ..images import image_bytes
-from ..posts import get_readable_post
+from ..posts import readable_post_is_public
 from .views import bp
 
 ONE_YEAR = 365 * 24 * 3600
@@ -23,11 +23,11 @@ def image(image_id: int, size: str) -> Response:
     if found is None:
         abort(404)
     picture, data = found
-    post = get_readable_post(picture.post_id, g.user)
-    if post is None:
+    public = readable_post_is_public(picture.post_id, g.user)
+    if public is None:
         abort(404)
     response = Response(data, mimetype="image/webp")
-    scope = "public" if post.is_public else "private"
+    scope = "public" if public else "private"
     response.headers["Cache-Control"] = f"{scope}, max-age={ONE_YEAR}, immutable"
     response.add_etag()
     return response.make_conditional(request)
