@@ -24,6 +24,7 @@ from sqlalchemy import event
 
 from flaskr import create_app
 from flaskr import markdown
+from flaskr.db import BOOKKEEPING_TABLES
 from flaskr.db import db
 from flaskr.db import init_db
 from flaskr.models import Post
@@ -73,7 +74,11 @@ def _empty_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _empty_tables(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    tables = ", ".join(
+        f'"{table.name}"'
+        for table in db.metadata.sorted_tables
+        if table.name not in BOOKKEEPING_TABLES
+    )
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -15,6 +15,7 @@ from . import demo
 from . import deploy_check
 from . import errors
 from . import operations
+from . import page_cache
 from . import protection
 from . import security_log
 from . import sessions
@@ -40,6 +41,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     accounts.init_app(app)
     errors.init_app(app)
     operations.init_app(app)
+    page_cache.init_app(app)  # before protection wraps the app in ProxyFix
     protection.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)

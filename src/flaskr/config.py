@@ -46,6 +46,10 @@ DEFAULTS: dict[str, t.Any] = {
     "PASSWORD_HASH_MEMORY_COST": 19456,
     "PASSWORD_HASH_PARALLELISM": 1,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    #: Memory for rendered pages kept per worker (``page_cache``); 0 turns it off.
+    "PAGE_CACHE_BYTES": 16 * 1024 * 1024,
+    #: The longest a kept page is served, even if nothing changed.
+    "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
     #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).
@@ -81,6 +85,7 @@ _DURATIONS = (
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_LIFETIME",
     "SESSION_TOUCH_INTERVAL",
+    "PAGE_CACHE_MAX_AGE",
 )
 
 #: Keys printed in documentation and tutorials; never accepted outside debug mode.

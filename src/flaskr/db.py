@@ -117,12 +117,19 @@ def _tune_sqlite(
 SEARCH_OBJECTS = ("post_fts", "search_vector", "ix_post_search_vector")
 
 
+#: PostgreSQL's trigger function that moves ``site_version`` (migration 0006).
+SITE_VERSION_FUNCTION = "move_site_version"
+
+#: Tables that hold the schema's bookkeeping rather than anyone's data.
+BOOKKEEPING_TABLES = frozenset({"alembic_version", "site_version"})
+
+
 def database_has_data() -> bool:
-    """Whether any table in the database holds a row."""
+    """Whether any table in the database holds a row (other than bookkeeping)."""
     inspector = sa.inspect(db.engine)
     with db.engine.connect() as connection:
         for name in inspector.get_table_names():
-            if name == "alembic_version" or name.startswith(SEARCH_OBJECTS):
+            if name in BOOKKEEPING_TABLES or name.startswith(SEARCH_OBJECTS):
                 continue
             table = sa.table(name)
             query = sa.select(sa.literal(1)).select_from(table).limit(1)
@@ -153,6 +160,11 @@ def drop_everything() -> None:
     reflected = sa.MetaData()
     reflected.reflect(bind=db.engine)
     reflected.drop_all(bind=db.engine)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                f"DROP FUNCTION IF EXISTS {SITE_VERSION_FUNCTION}() CASCADE"
+            )
 
 
 def init_db() -> None:

@@ -233,3 +233,19 @@ class AuthSession(db.Model):
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
     #: The rest of the session (CSRF token, flashed messages) as JSON.
     data: Mapped[str] = mapped_column(sa.Text, default="{}")
+
+
+class SiteVersion(db.Model):
+    """One row counting changes to what readers see.
+
+    Database triggers (migration 0006) add one in the same transaction as every
+    write to posts, tags, images, likes, comments and usernames, so a page
+    rendered at version N is exact while the count is still N; the page cache
+    (``page_cache``) relies on that on every server.
+    """
+
+    __tablename__ = "site_version"
+
+    #: Always 1: the table has one row.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -44,6 +44,49 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _signer(app: Flask) -> Signer:
+    return Signer(
+        app.secret_key,  # type: ignore[arg-type]
+        salt="flaskr.session",
+        key_derivation="hmac",
+        digest_method=hashlib.sha256,
+    )
+
+
+def session_id_from_cookie(app: Flask, cookie: str) -> str | None:
+    """The ``auth_session`` row id a session cookie names, or ``None`` if the
+    cookie was not signed by this site."""
+    try:
+        token = _signer(app).unsign(cookie).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
+    return _token_hash(token)
+
+
+def is_expired(
+    config: t.Mapping[str, t.Any],
+    *,
+    created: dt.datetime,
+    last_seen: dt.datetime,
+    now: dt.datetime,
+) -> bool:
+    """Whether a session is past its idle timeout or its absolute lifetime."""
+    return (
+        now - last_seen > config["SESSION_IDLE_TIMEOUT"]
+        or now - created > config["SESSION_ABSOLUTE_LIFETIME"]
+    )
+
+
+def needs_touch(
+    config: t.Mapping[str, t.Any], *, last_seen: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether ``last_seen`` is old enough to be worth a write.
+
+    Writing it on every request would make every page a database write.
+    """
+    return now - last_seen > config["SESSION_TOUCH_INTERVAL"]
+
+
 def _delete_record(record_id: str) -> None:
     """Delete a session row, whether or not another request already did."""
     db.session.execute(
@@ -176,35 +219,19 @@ class ServerSessionInterface(SessionInterface):
     can be listed and ended per user, and is seen as ``session["user_id"]``.
     """
 
-    salt = "flaskr.session"
-
-    def _signer(self, app: Flask) -> Signer:
-        return Signer(
-            app.secret_key,  # type: ignore[arg-type]
-            salt=self.salt,
-            key_derivation="hmac",
-            digest_method=hashlib.sha256,
-        )
-
-    def _is_expired(self, app: Flask, record: AuthSession, now: dt.datetime) -> bool:
-        idle_limit = app.config["SESSION_IDLE_TIMEOUT"]
-        absolute_limit = app.config["SESSION_ABSOLUTE_LIFETIME"]
-        return (
-            now - record.last_seen > idle_limit or now - record.created > absolute_limit
-        )
-
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return ServerSession()
-        try:
-            token = self._signer(app).unsign(cookie).decode()
-        except (BadSignature, UnicodeDecodeError):
+        record_id = session_id_from_cookie(app, cookie)
+        if record_id is None:
             return ServerSession()
-        record = db.session.get(AuthSession, _token_hash(token))
+        record = db.session.get(AuthSession, record_id)
         if record is None:
             return ServerSession()
-        if self._is_expired(app, record, utcnow()):
+        if is_expired(
+            app.config, created=record.created, last_seen=record.last_seen, now=utcnow()
+        ):
             _delete_record(record.id)
             db.session.commit()
             return ServerSession()
@@ -254,7 +281,9 @@ class ServerSessionInterface(SessionInterface):
             self._set_cookie(app, response, token, now)
             return
 
-        if not session.modified and not self._is_stale(app, record, now):
+        if not session.modified and not needs_touch(
+            app.config, last_seen=record.last_seen, now=now
+        ):
             return
         # A statement, not the ORM's unit of work: another request may have
         # ended this session since it was loaded, and that is not an error.
@@ -268,17 +297,10 @@ class ServerSessionInterface(SessionInterface):
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             self._delete_cookie(app, response)
 
-    def _is_stale(self, app: Flask, record: AuthSession, now: dt.datetime) -> bool:
-        """Whether ``last_seen`` is old enough to be worth a write.
-
-        Writing it on every request would make every page a database write.
-        """
-        return now - record.last_seen > app.config["SESSION_TOUCH_INTERVAL"]
-
     def _set_cookie(
         self, app: Flask, response: Response, token: str, created: dt.datetime
     ) -> None:
-        signed = self._signer(app).sign(token).decode()
+        signed = _signer(app).sign(token).decode()
         # A cached copy of this response would hand the session to others.
         response.headers["Cache-Control"] = "no-store"
         response.set_cookie(

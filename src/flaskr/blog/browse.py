@@ -13,6 +13,7 @@ from werkzeug import Response
 from ..accounts import find_user
 from ..models import Tag
 from ..models import User
+from ..page_cache import shared
 from ..posts import find_tag
 from ..posts import posts_by
 from ..posts import posts_tagged
@@ -40,6 +41,7 @@ def get_author(username: str) -> User:
 
 
 @bp.route("/tag/<name>")
+@shared
 def tag(name: str) -> str:
     """List the published posts with a tag, newest first."""
     found = get_tag(name)
@@ -48,6 +50,7 @@ def tag(name: str) -> str:
 
 
 @bp.route("/u/<username>")
+@shared
 def author(username: str) -> str | Response:
     """List an author's published posts, newest first."""
     found = get_author(username)
@@ -59,6 +62,7 @@ def author(username: str) -> str | Response:
 
 
 @bp.route("/search")
+@shared
 def search() -> str:
     """Search the published posts' titles and text."""
     text = request.args.get("q", "").strip()

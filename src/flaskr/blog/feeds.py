@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from ..db import utcnow
 from ..models import Post
+from ..page_cache import shared
 from ..posts import posts_by
 from ..posts import posts_tagged
 from ..posts import published_posts
@@ -63,6 +64,7 @@ def site_title() -> str:
 
 @bp.route("/feed.atom", defaults={"kind": "atom"}, endpoint="feed_atom")
 @bp.route("/feed.rss", defaults={"kind": "rss"}, endpoint="feed_rss")
+@shared
 def site_feed(kind: str) -> Response:
     """The latest posts of the whole blog."""
     posts = published_posts(FEED_LENGTH, with_text=True).posts
@@ -71,6 +73,7 @@ def site_feed(kind: str) -> Response:
 
 
 @bp.route("/u/<username>/feed.atom")
+@shared
 def author_feed(username: str) -> Response:
     """An author's latest posts."""
     author = get_author(username)
@@ -81,6 +84,7 @@ def author_feed(username: str) -> Response:
 
 
 @bp.route("/tag/<name>/feed.atom")
+@shared
 def tag_feed(name: str) -> Response:
     """The latest posts with a tag."""
     tag = get_tag(name)

@@ -15,6 +15,7 @@ from werkzeug import Response
 from ..auth import login_required
 from ..forms import INVALID_FORM
 from ..models import Post
+from ..page_cache import shared
 from ..posts import get_readable_post
 from ..reactions import add_comment
 from ..reactions import delete_comment
@@ -81,6 +82,7 @@ def uncomment(comment_id: int) -> Response:
 
 
 @bp.route("/u/<username>/likes")
+@shared
 def likes(username: str) -> str | Response:
     """The posts a user liked, most recently liked first."""
     author = get_author(username)

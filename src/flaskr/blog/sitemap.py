@@ -7,6 +7,7 @@ from flask import render_template
 from flask import Response
 from flask import url_for
 
+from ..page_cache import shared
 from ..posts import highest_post_id
 from ..posts import published_in_id_range
 from ..posts import SITEMAP_POSTS
@@ -14,6 +15,7 @@ from .views import bp
 
 
 @bp.route("/robots.txt")
+@shared
 def robots() -> Response:
     sitemap = url_for("blog.sitemap_index", _external=True)
     return Response(
@@ -22,6 +24,7 @@ def robots() -> Response:
 
 
 @bp.route("/sitemap.xml")
+@shared
 def sitemap_index() -> Response:
     """A sitemap index: one sitemap per range of post ids, so none grows big
     and each is read from the primary key."""
@@ -31,6 +34,7 @@ def sitemap_index() -> Response:
 
 
 @bp.route("/sitemap-<int:number>.xml")
+@shared
 def sitemap(number: int) -> Response:
     """The published posts whose ids fall in range ``number``."""
     if number > highest_post_id() // SITEMAP_POSTS:

@@ -24,6 +24,7 @@ from ..images import process_upload
 from ..images import scaled_size
 from ..models import ALT_MAX_LENGTH
 from ..models import Post
+from ..page_cache import shared
 from ..paging import Cursor
 from ..paging import InvalidCursorError
 from ..posts import create_post
@@ -72,6 +73,7 @@ def per_page() -> int:
 
 
 @bp.route("/")
+@shared
 def index() -> str:
     """Show the published posts, newest first, a page at a time."""
     page = published_posts(per_page(), **page_position())
@@ -79,19 +81,24 @@ def index() -> str:
 
 
 @bp.route(f"/<{POST_ID}:id>")
+@shared
 def post(id: int) -> str:
     """Show a whole post with its comments; a draft only to its author."""
     found = get_readable_post(id, g.user)
     if found is None:
         abort(404, description=f"Post id {id} doesn't exist.")
     after = request.args.get("comments_after", type=int)
-    return render_post_page(found, CommentForm(formdata=None), comments_after=after)
+    # Made only for someone who may comment: a form makes a CSRF token, and that
+    # would give every reader a session (and a page nobody else may share).
+    form = CommentForm(formdata=None) if g.user is not None else None
+    return render_post_page(found, form, comments_after=after)
 
 
 def render_post_page(
-    post: Post, comment_form: CommentForm, *, comments_after: int | None = None
+    post: Post, comment_form: CommentForm | None, *, comments_after: int | None = None
 ) -> str:
-    """A post's page: the post, a page of its comments, likes, the comment form."""
+    """A post's page: the post, a page of its comments, likes, the comment form
+    (``None`` for visitors, who are asked to log in instead)."""
     per_page = current_app.config["COMMENTS_PER_PAGE"]
     comments = comments_on(post, per_page, after=comments_after)
     return render_template(

@@ -1,0 +1,377 @@
+"""The page cache: kept pages are served only while nothing they show changed,
+and only to the visitor they were rendered for."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.models import AuthSession
+from flaskr.models import Post
+from flaskr.models import SiteVersion
+from flaskr.models import User
+from flaskr.page_cache import PageCache
+from tests.conftest import AuthActions
+from tests.conftest import csrf_token_from
+from tests.conftest import recorded_statements
+from tests.test_content import write
+
+
+def page_cache(app):
+    assert isinstance(app.wsgi_app, PageCache)
+    return app.wsgi_app
+
+
+def site_version(app):
+    with app.app_context():
+        return db.session.get(SiteVersion, 1).value
+
+
+def logged_in(app, username="test", password="test"):
+    client = app.test_client()
+    AuthActions(client).login(username, password)
+    return client
+
+
+def text_of(client, path):
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", ["visitor", "test"])
+def test_a_kept_page_costs_one_statement(app, who):
+    client = app.test_client() if who == "visitor" else logged_in(app)
+    first = client.get("/")
+    with recorded_statements(app) as statements:
+        again = client.get("/")
+    assert len(statements) == 1, statements
+    assert "site_version" in statements[0][0]
+    assert again.data == first.data
+    assert again.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+    assert "Set-Cookie" not in again.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/1", "/u/test", "/feed.atom", "/search?q=test", "/sitemap.xml"]
+)
+def test_readers_get_no_session(app, path):
+    """Reading makes no session (which would be a write, and a page nobody
+    else could be served)."""
+    response = app.test_client().get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(AuthSession)) == 0
+        )
+
+
+def test_pages_that_are_not_shared_cost_no_statement_of_the_cache(app):
+    client = logged_in(app)
+    client.get("/drafts")
+    with recorded_statements(app) as statements:
+        client.get("/drafts")
+    assert not any("site_version" in sql for sql, _ in statements)
+    assert len(page_cache(app)) == 0
+
+
+def test_nobody_is_served_a_page_rendered_for_someone_else(app):
+    test = logged_in(app)
+    other = logged_in(app, "other", "other")
+    visitor = app.test_client()
+    for _ in range(2):  # the second round is served from the cache
+        assert "Logged in as <strong>test</strong>" in text_of(test, "/")
+        assert "Logged in as <strong>other</strong>" in text_of(other, "/")
+        page = text_of(visitor, "/")
+        assert "Logged in as" not in page
+        assert "csrf_token" not in page
+    # Only the author sees the edit link on their post.
+    assert "/1/update" in text_of(test, "/")
+    assert "/1/update" not in text_of(other, "/")
+
+
+def edit_post(app):
+    write(logged_in(app), "/1/update", title="Edited title", body="new")
+
+
+def new_post(app):
+    write(logged_in(app), title="Edited title", tags="fresh")
+
+
+def like_post(app):
+    client = logged_in(app, "other", "other")
+    token = csrf_token_from(client, "/1")
+    client.post("/1/like", data={"liked": "yes", "csrf_token": token})
+
+
+def comment_on_post(app):
+    client = logged_in(app, "other", "other")
+    token = csrf_token_from(client, "/1")
+    client.post("/1/comments", data={"body": "Edited title", "csrf_token": token})
+
+
+def trash_post(app):
+    client = logged_in(app)
+    client.post("/1/delete", data={"csrf_token": csrf_token_from(client, "/1/delete")})
+
+
+def delete_account(app):
+    client = logged_in(app)
+    token = csrf_token_from(client, "/auth/account")
+    client.post(
+        "/auth/account/delete",
+        data={
+            "csrf_token": token,
+            "delete-password": "test",
+            "delete-posts": "keep",
+        },
+    )
+
+
+def rename_user_in_the_database(app):
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).filter_by(username="test")).one()
+        user.username = "Edited title"
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "news"),
+    [
+        (edit_post, "/", "Edited title"),
+        (edit_post, "/1", "Edited title"),
+        (edit_post, "/feed.atom", "Edited title"),
+        (new_post, "/", "Edited title"),
+        (new_post, "/u/test", "Edited title"),
+        (like_post, "/1", "1 like<"),
+        (like_post, "/", "1 like<"),
+        (comment_on_post, "/1", "Edited title"),
+        (trash_post, "/", "No posts yet"),
+        (trash_post, "/search?q=test", "No results"),
+        (delete_account, "/", "by deleted user"),
+        (rename_user_in_the_database, "/", "Edited title"),
+    ],
+)
+@pytest.mark.parametrize("who", ["visitor", "other"])
+def test_a_change_shows_at_once(app, change, path, news, who):
+    reader = app.test_client() if who == "visitor" else logged_in(app, "other", "other")
+    reader.get(path)
+    with recorded_statements(app) as statements:
+        assert news not in reader.get(path).get_data(as_text=True)
+    assert len(statements) == 1  # served from the cache
+    change(app)
+    assert news in text_of(reader, path)
+
+
+def test_a_change_on_another_server_shows_at_once(make_app, password_hashes):
+    """Two apps on one database stand for two servers."""
+    from tests.conftest import add_test_data
+
+    first = make_app()
+    second = make_app()
+    with first.app_context():
+        add_test_data(password_hashes)
+    reader = first.test_client()
+    for _ in range(2):
+        assert "test title" in text_of(reader, "/")
+    write(logged_in(second), "/1/update", title="Changed elsewhere", body="")
+    assert "Changed elsewhere" in text_of(reader, "/")
+
+
+ADD_TAG = "INSERT INTO tag (name) VALUES ('new-tag')"
+TAG_POST = (
+    "INSERT INTO post_tag (post_id, tag_id)"
+    " SELECT 1, id FROM tag WHERE name = 'new-tag'"
+)
+ADD_COMMENT = (
+    "INSERT INTO comment (post_id, author_id, body, created)"
+    " VALUES (1, 2, 'hi', '2020-01-01 00:00:00')"
+)
+ADD_LIKE = (
+    "INSERT INTO post_like (post_id, user_id, created) VALUES (1, 2, '2020-01-01')"
+)
+ADD_IMAGE = (
+    "INSERT INTO image (post_id, alt, width, height, display, thumbnail, created)"
+    " VALUES (1, 'a', 1, 1, :pixels, :pixels, '2020-01-01 00:00:00')"
+)
+ADD_USER = (
+    'INSERT INTO "user" (username, username_key, password_hash)'
+    " VALUES ('new', 'new', 'x')"
+)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["UPDATE post SET like_count = like_count + 1"],
+        ["DELETE FROM post"],
+        [ADD_TAG],
+        [ADD_TAG, TAG_POST],
+        [ADD_TAG, TAG_POST, "DELETE FROM post_tag"],
+        [ADD_COMMENT],
+        [ADD_COMMENT, "UPDATE comment SET body = 'x'"],
+        [ADD_COMMENT, "DELETE FROM comment"],
+        [ADD_LIKE],
+        [ADD_LIKE, "DELETE FROM post_like"],
+        [ADD_IMAGE],
+        [ADD_IMAGE, "UPDATE image SET alt = 'b'"],
+        [ADD_IMAGE, "DELETE FROM image"],
+        [ADD_USER],
+        ["UPDATE \"user\" SET username = 'renamed' WHERE id = 2"],
+        ['DELETE FROM "user" WHERE id = 2'],
+    ],
+)
+def test_writes_to_public_tables_move_the_version(app, statements):
+    """Triggers, not the code that writes, keep the version: even a bulk
+    statement or a command-line change moves it, in the same transaction."""
+    committed = site_version(app)
+    with app.app_context():
+        *setup, last = statements
+        for statement in setup:
+            db.session.execute(sa.text(statement), {"pixels": b"0"})
+        before = db.session.get(SiteVersion, 1).value
+        db.session.execute(sa.text(last), {"pixels": b"0"})
+        db.session.expire_all()
+        assert db.session.get(SiteVersion, 1).value > before
+        db.session.rollback()
+    assert site_version(app) == committed
+
+
+def test_private_writes_leave_the_version_alone(app):
+    before = site_version(app)
+    client = logged_in(app)  # a session row written
+    client.get("/drafts")
+    with app.app_context():
+        db.session.execute(sa.update(User).values(password_hash="new hash"))
+        db.session.commit()
+    assert site_version(app) == before
+
+
+def test_a_waiting_message_is_shown_and_then_the_page_is_kept_again(app):
+    client = logged_in(app)
+    client.get("/")
+    client.get("/")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "A message for you")]
+    assert "A message for you" in text_of(client, "/")
+    assert "A message for you" not in text_of(client, "/")
+
+
+def test_a_session_ended_elsewhere_gets_no_kept_page(app):
+    client = logged_in(app)
+    for _ in range(2):
+        assert "Logged in as" in text_of(client, "/")
+    with app.app_context():
+        db.session.execute(sa.delete(AuthSession))
+        db.session.commit()
+    assert "Logged in as" not in text_of(client, "/")
+
+
+def test_last_seen_is_still_written_when_it_is_due(app):
+    client = logged_in(app)
+    client.get("/")
+    client.get("/")
+    with app.app_context():
+        for row in db.session.scalars(sa.select(AuthSession)):
+            row.last_seen -= dt.timedelta(minutes=6)
+        db.session.commit()
+    with recorded_statements(app) as statements:
+        client.get("/")
+    assert any(sql.startswith("UPDATE auth_session") for sql, _ in statements)
+
+
+def test_a_cookie_signed_by_someone_else_goes_to_flask(app):
+    client = app.test_client()
+    client.get("/")
+    client.set_cookie("flaskr_session", "forged.value")
+    with recorded_statements(app) as statements:
+        page = text_of(client, "/")
+    assert "test title" in page
+    assert len(statements) > 1
+
+
+def test_each_host_has_its_own_pages(app):
+    """A request with a made-up Host header cannot plant links in others' pages."""
+    client = app.test_client()
+    client.get("/feed.atom", headers={"Host": "evil.example"})
+    assert "evil.example" not in text_of(client, "/feed.atom")
+
+
+def test_conditional_requests_still_get_304(app):
+    client = app.test_client()
+    first = client.get("/feed.atom")
+    again = client.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_error_pages_are_not_kept(app):
+    client = app.test_client()
+    client.get("/12345")
+    with recorded_statements(app) as statements:
+        assert client.get("/12345").status_code == 404
+    assert len(statements) > 1
+    assert len(page_cache(app)) == 0
+
+
+def test_memory_stays_within_its_limit(app_with):
+    app = app_with(PAGE_CACHE_BYTES=30_000)
+    client = app.test_client()
+    sizes = [len(client.get(f"/?q={number}").data) for number in range(40)]
+    cache = page_cache(app)
+    assert 0 < len(cache) < 40
+    assert cache._bytes == sum(sizes[-len(cache) :]) <= 30_000
+
+
+def test_pages_older_than_the_maximum_age_are_rendered_again(app_with):
+    app = app_with(PAGE_CACHE_MAX_AGE=0)
+    client = app.test_client()
+    client.get("/")
+    with recorded_statements(app) as statements:
+        client.get("/")
+    assert len(statements) > 1
+
+
+def test_the_cache_can_be_turned_off(app_with):
+    app = app_with(PAGE_CACHE_BYTES=0)
+    assert not isinstance(app.wsgi_app, PageCache)
+
+
+def test_hits_are_in_the_access_log(app, caplog):
+    caplog.set_level("INFO", logger="flaskr.access")
+    client = app.test_client()
+    client.get("/")
+    client.get("/", headers={"X-Request-ID": "lb-42"})
+    [line] = [r.getMessage() for r in caplog.records if "lb-42" in r.getMessage()]
+    assert '"cached": true' in line
+    assert '"status": 200' in line
+
+
+def test_a_page_rendered_while_the_site_changed_is_not_served_after(app):
+    """A page is stamped with the version read before rendering, so a change
+    committed while it renders makes the next request render again."""
+    client = app.test_client()
+    cache = page_cache(app)
+    render = cache.wsgi_app
+
+    def render_while_someone_posts(environ, start_response):
+        with app.app_context():
+            published = dt.datetime.now(dt.UTC)
+            db.session.add(
+                Post(author_id=1, title="Meanwhile", body="", published=published)
+            )
+            db.session.commit()
+        return render(environ, start_response)
+
+    cache.wsgi_app = render_while_someone_posts
+    try:
+        client.get("/u/test")
+    finally:
+        cache.wsgi_app = render
+    with recorded_statements(app) as statements:
+        assert "Meanwhile" in text_of(client, "/u/test")
+    assert len(statements) > 1
+    with recorded_statements(app) as statements:
+        client.get("/u/test")
+    assert len(statements) == 1  # kept again, under the new version
