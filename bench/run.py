@@ -47,9 +47,10 @@ def flaskr_env(size: int) -> dict[str, str]:
 def seed(size: int) -> None:
     env = flaskr_env(size)
     database = Path(env["FLASKR_INSTANCE_PATH"]) / "flaskr.sqlite"
-    if database.exists():
-        return
     flask = [sys.executable, "-m", "flask", "--app", "flaskr"]
+    if database.exists():  # seeded by an earlier run: bring its schema up to date
+        subprocess.run([*flask, "upgrade-db"], env=env, check=True)  # noqa: S603
+        return
     subprocess.run([*flask, "init-db", "--yes"], env=env, check=True)  # noqa: S603
     subprocess.run(  # noqa: S603
         [*flask, "seed-demo", "--posts", str(size)], env=env, check=True

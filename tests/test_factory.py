@@ -1,5 +1,7 @@
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -96,3 +98,33 @@ def test_default_database_works_with_a_configured_key(instance, monkeypatch):
     result = app.test_cli_runner().invoke(args=["upgrade-db"])
     assert result.exit_code == 0, result.output
     assert (instance / "flaskr.sqlite").exists()
+
+
+def run_python(code, instance_path):
+    env = {**os.environ, "FLASKR_INSTANCE_PATH": str(instance_path)}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+
+
+def test_a_web_worker_does_not_load_what_only_writers_and_commands_need(tmp_path):
+    """Alembic, Pillow and markdown-it cost a worker ~15 MB it may never use."""
+    result = run_python(
+        "import sys, flaskr\n"
+        "app = flaskr.create_app()\n"
+        "app.test_client().get('/hello')\n"
+        "print(sorted(m for m in ('alembic', 'flask_migrate', 'PIL', 'markdown_it')"
+        " if m in sys.modules))",
+        tmp_path,
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_flask_migrate_commands_work(tmp_path):
+    env = {**os.environ, "FLASKR_INSTANCE_PATH": str(tmp_path)}
+    flask = [sys.executable, "-m", "flask", "--app", "flaskr"]
+    subprocess.run([*flask, "init-db", "--yes"], env=env, check=True)  # noqa: S603
+    result = subprocess.run(  # noqa: S603
+        [*flask, "db", "current"], env=env, capture_output=True, text=True
+    )
+    assert "(head)" in result.stdout, result.stderr

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask import Flask
 from flask.cli import with_appcontext
-from flask_migrate import Migrate
-from flask_migrate import upgrade
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -50,7 +49,26 @@ class Base(DeclarativeBase):
 
 #: Objects stay readable after a commit (a view commits, then renders them).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+def enable_migrations(app: Flask) -> None:
+    """Set up Flask-Migrate (Alembic) on ``app``, once.
+
+    Done only for commands and when migrating: importing Alembic costs a web
+    worker about 11 MB that it never uses (bench/README.md).
+    """
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+def _upgrade() -> None:
+    from flask_migrate import upgrade
+
+    enable_migrations(current_app._get_current_object())  # type: ignore[attr-defined]
+    upgrade(directory=MIGRATIONS_DIR)
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -171,7 +189,7 @@ def init_db() -> None:
     """Clear the database and create a fresh, empty schema at the newest revision."""
     db.session.remove()
     drop_everything()
-    upgrade(directory=MIGRATIONS_DIR)
+    _upgrade()
 
 
 def upgrade_db() -> None:
@@ -180,7 +198,7 @@ def upgrade_db() -> None:
     A database made by the tutorial's ``schema.sql`` has no Alembic version; the
     first revision recognises its tables and keeps them, so it upgrades in place.
     """
-    upgrade(directory=MIGRATIONS_DIR)
+    _upgrade()
 
 
 @click.command("init-db")
@@ -207,7 +225,9 @@ def upgrade_db_command() -> None:
 def init_app(app: Flask) -> None:
     """Bind the database to ``app`` and register its commands."""
     db.init_app(app)
-    migrate.init_app(app, db)
+    if click.get_current_context(silent=True) is not None:
+        # Made by the ``flask`` command: Flask-Migrate's ``flask db`` needs it.
+        enable_migrations(app)
     with app.app_context():
         timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
         tune = functools.partial(_tune_sqlite, timeout_ms=timeout_ms)

@@ -15,13 +15,13 @@ import typing as t
 import warnings
 
 import sqlalchemy as sa
-from PIL import Image as Pillow
-from PIL import ImageOps
-from PIL import UnidentifiedImageError
 
 from .db import db
 from .models import Image
 from .models import Post
+
+if t.TYPE_CHECKING:
+    from PIL import Image as Pillow
 
 #: What Pillow may decode an upload as: nothing else is even tried.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
@@ -58,6 +58,11 @@ def process_upload(
     :raise ImageError: too large, too many pixels, or not a JPEG, PNG, WebP or
         GIF image.
     """
+    # Imported here: a worker that never receives an upload never loads Pillow.
+    from PIL import Image as Pillow
+    from PIL import ImageOps
+    from PIL import UnidentifiedImageError
+
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ImageError(

@@ -8,15 +8,18 @@ wall has a gap. Posts are rendered when saved, not on every view.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from urllib.parse import urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType
-from markdown_it.utils import OptionsDict
+
+if t.TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType
+    from markdown_it.utils import OptionsDict
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 EXCERPT_LENGTH = 280
@@ -73,7 +76,12 @@ def _shift_heading(
     return renderer.renderToken(tokens, index, options, env)
 
 
-def _make_parser() -> MarkdownIt:
+@functools.cache
+def _parser() -> MarkdownIt:
+    """The parser, made on first use: only saving a post needs it, so a web
+    worker that only serves pages never imports markdown-it."""
+    from markdown_it import MarkdownIt
+
     parser = MarkdownIt("commonmark", {"html": False, "breaks": True})
     parser.validateLink = _is_allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("image", _render_image)
@@ -82,13 +90,10 @@ def _make_parser() -> MarkdownIt:
     return parser
 
 
-_parser = _make_parser()
-
-
 def render(source: str) -> str:
     """Markdown ``source`` as clean HTML."""
     return nh3.clean(
-        _parser.render(source),
+        _parser().render(source),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=set(LINK_SCHEMES),
@@ -99,7 +104,7 @@ def render(source: str) -> str:
 def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
     """The start of the text of ``source``, without markup, cut at a word."""
     words: list[str] = []
-    for token in _parser.parse(source):
+    for token in _parser().parse(source):
         for child in token.children or []:
             if child.type in ("text", "code_inline"):
                 words.extend(child.content.split())
