@@ -182,17 +182,33 @@ def test_post_of_deleted_user_cannot_be_edited(app):
     assert other.get("/1/update").status_code == 403
 
 
-def test_expired_sessions_are_purged(app):
-    stale = logged_in_client(app, browser="Old browser")
+def age_all_sessions(app, **delta):
     with app.app_context():
         for record in db.session.scalars(sa.select(AuthSession)):
-            record.last_seen -= dt.timedelta(days=15)
+            record.last_seen -= dt.timedelta(**delta)
         db.session.commit()
-    logged_in_client(app, browser="New browser")  # logging in purges
+
+
+def session_agents(app):
     with app.app_context():
-        agents = db.session.scalars(sa.select(AuthSession.user_agent)).all()
-    assert agents == ["New browser"]
+        return sorted(db.session.scalars(sa.select(AuthSession.user_agent)))
+
+
+def test_expired_sessions_are_purged(app_with):
+    app = app_with(SESSION_PURGE_INTERVAL=0)
+    stale = logged_in_client(app, browser="Old browser")
+    age_all_sessions(app, days=15)
+    logged_in_client(app, browser="New browser")  # logging in purges
+    assert session_agents(app) == ["New browser"]
     assert not is_logged_in(stale)
+
+
+def test_logins_purge_at_most_once_per_interval(app):
+    """A purge is a write of its own; logins do it once a minute, not each time."""
+    logged_in_client(app, browser="First")  # purges, and starts the interval
+    age_all_sessions(app, days=15)
+    logged_in_client(app, browser="Second")
+    assert session_agents(app) == ["First", "Second"]
 
 
 def test_purge_sessions_command(app, runner):

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_ABSOLUTE_LIFETIME": dt.timedelta(days=30),
     #: How stale a session's "last seen" time may get before a request rewrites it.
     "SESSION_TOUCH_INTERVAL": dt.timedelta(minutes=5),
+    #: Logins purge expired sessions at most this often (in each process).
+    "SESSION_PURGE_INTERVAL": dt.timedelta(minutes=1),
     "PASSWORD_HASH_TIME_COST": 2,
     "PASSWORD_HASH_MEMORY_COST": 19456,
     "PASSWORD_HASH_PARALLELISM": 1,
@@ -85,6 +87,7 @@ _DURATIONS = (
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_LIFETIME",
     "SESSION_TOUCH_INTERVAL",
+    "SESSION_PURGE_INTERVAL",
     "PAGE_CACHE_MAX_AGE",
 )
 

@@ -18,8 +18,6 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -106,8 +104,13 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 def insert_for_dialect(model: type[t.Any]) -> t.Any:
     """An INSERT for ``model`` that offers ``on_conflict_do_nothing`` on the
     configured database (SQLite and PostgreSQL both support it)."""
+    # Imported here: a server loads only its own database's dialect.
     if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
         return postgresql_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
     return sqlite_insert(model)
 
 

@@ -12,8 +12,6 @@ import functools
 import typing as t
 from urllib.parse import urlsplit
 
-import nh3
-
 if t.TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
@@ -58,6 +56,8 @@ def _render_image(
     alt = "".join(child.content for child in token.children or [])
     if _is_same_site(source):
         return renderer.image(tokens, index, options, env)
+    import nh3
+
     escaped_alt = nh3.clean_text(alt or source)
     return f'<a href="{nh3.clean_text(source)}">{escaped_alt}</a>'
 
@@ -92,6 +92,8 @@ def _parser() -> MarkdownIt:
 
 def render(source: str) -> str:
     """Markdown ``source`` as clean HTML."""
+    import nh3  # here, like markdown-it: only saving a post needs it
+
     return nh3.clean(
         _parser().render(source),
         tags=ALLOWED_TAGS,
