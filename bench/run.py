@@ -20,6 +20,9 @@ import requests
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 WORK = HERE / "work"
+#: How long the worker is left idle before its memory is read again (gunicorn's
+#: ``trim_after_idle`` hands freed memory back after 2 s).
+IDLE_SECONDS = 4
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -120,11 +123,51 @@ def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
     return max(int(kb) for kb in children) / 1024
 
 
+def search_rotation_script() -> Path:
+    """A wrk script that searches a different pair of demo words each time, so
+    no answer comes from the page cache: what search itself costs."""
+    from flaskr.demo import WORDS
+
+    pairs = [f"{first}+{second}" for first in WORDS for second in WORDS[::7]]
+    script = WORK / "search_rotation.lua"
+    script.write_text(
+        "local queries = {" + ",".join(f'"{pair}"' for pair in pairs) + "}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        '  return wrk.format(nil, "/search?q=" .. queries[n % #queries + 1])\n'
+        "end\n"
+    )
+    return script
+
+
+def password_hash_ms(samples: int = 60) -> float:
+    """Median time of one argon2id check at Flaskr's settings, in this process."""
+    import statistics
+
+    from flaskr.config import DEFAULTS
+    from flaskr.passwords import Passwords
+
+    passwords = Passwords(
+        time_cost=DEFAULTS["PASSWORD_HASH_TIME_COST"],
+        memory_cost=DEFAULTS["PASSWORD_HASH_MEMORY_COST"],
+        parallelism=DEFAULTS["PASSWORD_HASH_PARALLELISM"],
+    )
+    stored = passwords.hash("demo password")
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        passwords.verify(stored, "demo password")
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     """Each page to load, as (url, extra wrk arguments)."""
     feed = requests.get(f"{url}/feed.atom", timeout=10).text
     post_url = re.search(r'href="(http://[^"]+/\d+)"', feed).group(1)
     cookie = logged_in_cookie(url)
+    requests.get(f"{url}/", headers={"Cookie": cookie}, timeout=60)
     return {
         "index": (f"{url}/", []),
         "index, logged in": (f"{url}/", ["-H", f"Cookie: {cookie}"]),
@@ -134,6 +177,7 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
         "Atom feed": (f"{url}/feed.atom", []),
         "RSS feed": (f"{url}/feed.rss", []),
         "search": (f"{url}/search?q=garden+coffee", []),
+        "search, uncached": (url, ["-s", str(search_rotation_script())]),
         "log in": (f"{url}/auth/login", ["-s", str(HERE / "login.lua")]),
     }
 
@@ -147,7 +191,8 @@ def main() -> None:
 
     hello, hello_url = serve("hello:app", dict(os.environ), HERE)
     results: dict[int, dict[str, dict[str, float]]] = {}
-    memory = {}
+    memory: dict[int, tuple[float, float]] = {}
+    hash_ms: dict[int, float] = {}
     try:
         for size in sizes:
             seed(size)
@@ -156,8 +201,13 @@ def main() -> None:
                 baseline = wrk(hello_url + "/", args.seconds)
                 results[size] = {"hello": baseline}
                 for name, (page, extra) in pages(url).items():
+                    if not extra:  # warm up: the first request renders the page
+                        requests.get(page, timeout=60)
                     results[size][name] = wrk(page, args.seconds, *extra)
-                memory[size] = worker_rss_mb(flaskr)
+                busy = worker_rss_mb(flaskr)
+                hash_ms[size] = password_hash_ms()
+                time.sleep(IDLE_SECONDS)
+                memory[size] = (busy, worker_rss_mb(flaskr))
             finally:
                 flaskr.terminate()
                 flaskr.wait()
@@ -182,8 +232,16 @@ def main() -> None:
         for name in results[sizes[0]]:
             growth = results[sizes[-1]][name]["rate"] / results[sizes[0]][name]["rate"]
             print(f"  {name:<20}{growth:.2f}")
-    for size, rss in memory.items():
-        print(f"worker resident memory after the {size:,}-post run: {rss:.0f} MB")
+    print("\nlog in: the rest of the request beside the password check")
+    for size, check_ms in hash_ms.items():
+        login_ms = 1000 / results[size]["log in"]["rate"]
+        print(
+            f"  {size:,} posts: {login_ms:.1f} ms per login, {check_ms:.1f} ms per"
+            f" argon2id check: +{(login_ms / check_ms - 1) * 100:.0f}%"
+        )
+    print("\nworker resident memory, at the end of the run / after it idled:")
+    for size, (busy, idle) in memory.items():
+        print(f"  {size:,} posts: {busy:.0f} MB / {idle:.0f} MB")
 
 
 if __name__ == "__main__":

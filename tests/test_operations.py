@@ -60,3 +60,26 @@ def test_security_events_carry_the_request_id(auth, caplog):
     auth.login("test", "wrong")
     [line] = [r for r in caplog.records if r.name == "flaskr.security"]
     assert len(json.loads(line.getMessage())["request_id"]) == 32
+
+
+def test_log_lines_reach_stderr_under_a_server_without_logging_set_up(tmp_path):
+    """gunicorn sets up only its own loggers: the JSON lines must still appear,
+    each on its own line, with nothing before the JSON."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, flaskr\n"
+        "logging.root.handlers.clear()\n"
+        "app = flaskr.create_app()\n"
+        "app.test_client().get('/hello', headers={'X-Request-ID': 'lb-7'})\n"
+    )
+    env = {**os.environ, "FLASKR_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    lines = [line for line in result.stderr.splitlines() if "lb-7" in line]
+    assert len(lines) == 1, result.stderr
+    assert json.loads(lines[0])["path"] == "/hello"

@@ -49,6 +49,8 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     security_log.init_app(app)
     deploy_check.init_app(app)
     demo.init_app(app)
+    for logger in (operations.access_logger, security_log.logger):
+        operations.write_lines_to_stderr(logger)
 
     @app.route("/hello")
     def hello() -> str:

@@ -14,6 +14,7 @@ from flask import g
 from flask import jsonify
 from flask import request
 from flask import Response
+from flask.logging import default_handler
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
@@ -101,6 +102,28 @@ def finish_request(response: Response) -> Response:
             size=response.calculate_content_length(),
         )
     return response
+
+
+def write_lines_to_stderr(logger: logging.Logger) -> None:
+    """Give ``logger`` a handler that writes each message alone on a line to
+    stderr, unless logging is configured (it, or an ancestor, has a handler
+    other than Flask's default one).
+
+    Without this, gunicorn (which configures only its own loggers) would drop
+    the lines; through Flask's default handler they would get a text prefix
+    that breaks the JSON.
+    """
+    ancestor: logging.Logger | None = logger
+    while ancestor is not None:
+        if any(handler is not default_handler for handler in ancestor.handlers):
+            return
+        if not ancestor.propagate:
+            break
+        ancestor = ancestor.parent
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
 
 
 def init_app(app: Flask) -> None:
