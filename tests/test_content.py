@@ -360,3 +360,18 @@ def test_search_ranks_only_the_most_recent_matches(app_with):
     page = search(client, "walrus").get_data(as_text=True)
     found = sorted(re.findall(r"walrus</mark> (\d)", page))
     assert found == ["2", "3", "4"]
+
+
+def test_search_puts_title_matches_first_then_the_newest(client, author):
+    write(author, title="Old notes", body="a walrus in the text")
+    write(author, title="Walrus facts", body="all about them")
+    write(author, title="New notes", body="another walrus mention")
+    write(author, title="Newest notes", body="the walrus again")
+    page = search(client, "walrus").get_data(as_text=True)
+    titles = re.findall(r'<h2><a href="/\d+">(.*?)</a></h2>', page)
+    assert titles == [
+        "<mark>Walrus</mark> facts",
+        "Newest notes",
+        "New notes",
+        "Old notes",
+    ]

@@ -27,40 +27,50 @@ MAX_PAGE = 50
 _START, _STOP = "\ue000", "\ue001"
 _WORD = re.compile(r"[^\W_]+")
 
-# Only the most recent ``window`` matches are ranked: finding them follows the
-# index in id order and stops, where ranking every match of a common word in a
-# large blog would read and score them all.
+# Only the most recent ``window`` matches are ranked: finding them walks the
+# index from the newest post and stops. They are ranked by whether the title
+# has every word, then newest first. (bm25 and ts_rank were dropped: SQLite's
+# bm25 counts every match of each word in the whole blog to weigh it, 15 ms for
+# a common word at a million posts, whatever the window; bench/README.md.)
+# Highlights and snippets are made for the page's posts only.
 _SQLITE_SEARCH = sa.text(
-    "SELECT post.id,"
+    "WITH recent AS ("
+    "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :query"
+    "  ORDER BY rowid DESC LIMIT :window),"
+    " titled AS ("
+    "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :title_query"
+    "  AND rowid >= (SELECT min(id) FROM recent)),"
+    " best AS ("
+    "  SELECT recent.id, recent.id IN (SELECT id FROM titled) AS in_title"
+    "  FROM recent JOIN post ON post.id = recent.id"
+    "  WHERE post.published IS NOT NULL AND post.deleted IS NULL"
+    "  ORDER BY in_title DESC, recent.id DESC LIMIT :limit OFFSET :offset)"
+    " SELECT best.id,"
     " highlight(post_fts, 0, :start, :stop) AS title,"
     " snippet(post_fts, 1, :start, :stop, '…', 24) AS snippet"
-    " FROM post_fts JOIN post ON post.id = post_fts.rowid"
+    " FROM best JOIN post_fts ON post_fts.rowid = best.id"
     " WHERE post_fts MATCH :query"
-    " AND post_fts.rowid >= COALESCE(("
-    "  SELECT rowid FROM post_fts WHERE post_fts MATCH :query"
-    "  ORDER BY rowid DESC LIMIT 1 OFFSET :window - 1), 0)"
-    " AND post.published IS NOT NULL AND post.deleted IS NULL"
-    " ORDER BY bm25(post_fts, 10.0, 1.0), post.id DESC"
-    " LIMIT :limit OFFSET :offset"
+    " ORDER BY best.in_title DESC, best.id DESC"
 )
 
 _POSTGRESQL_SEARCH = sa.text(
     "WITH recent AS ("
-    "  SELECT post.id FROM post, plainto_tsquery('english', :query) AS query"
+    "  SELECT post.id,"
+    "   post.search_vector @@ to_tsquery('english', :title_query) AS in_title"
+    "  FROM post, plainto_tsquery('english', :query) AS query"
     "  WHERE post.search_vector @@ query AND post.published IS NOT NULL"
     "  AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :window),"
-    " matches AS ("
-    "  SELECT post.id, post.title, post.body,"
-    "   ts_rank(post.search_vector, query) AS rank, query"
-    "  FROM recent JOIN post ON post.id = recent.id,"
-    "   plainto_tsquery('english', :query) AS query"
-    "  ORDER BY rank DESC, post.id DESC"
+    " best AS ("
+    "  SELECT post.id, recent.in_title, post.title, post.body"
+    "  FROM recent JOIN post ON post.id = recent.id"
+    "  ORDER BY recent.in_title DESC, post.id DESC"
     "  LIMIT :limit OFFSET :offset)"
     " SELECT id,"
     " ts_headline('english', title, query, :title_options) AS title,"
     " ts_headline('english', body, query, :snippet_options) AS snippet"
-    " FROM matches ORDER BY rank DESC, id DESC"
+    " FROM best, plainto_tsquery('english', :query) AS query"
+    " ORDER BY in_title DESC, id DESC"
 )
 
 
@@ -91,9 +101,9 @@ def _highlighted(text: str) -> Markup:
 
 
 def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage:
-    """One page of the published posts matching every word of ``text``, best
-    match first among the ``window`` most recent matches. Nothing matches a
-    text without words."""
+    """One page of the published posts matching every word of ``text``, from the
+    ``window`` most recent matches: those with every word in the title first,
+    newest first in each group. Nothing matches a text without words."""
     terms = search_terms(text)
     if not terms:
         return SearchPage(hits=[], page=page, has_next=False)
@@ -108,6 +118,8 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
             _POSTGRESQL_SEARCH,
             {
                 "query": " ".join(terms),
+                # The words are letters and digits only: no tsquery syntax.
+                "title_query": " & ".join(f"{term}:A" for term in terms),
                 "title_options": f"{markers}, HighlightAll=true",
                 "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
                 **limits,
@@ -117,7 +129,13 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
         fts_query = " ".join(f'"{term}"' for term in terms)
         rows = db.session.execute(
             _SQLITE_SEARCH,
-            {"query": fts_query, "start": _START, "stop": _STOP, **limits},
+            {
+                "query": fts_query,
+                "title_query": f"{{title}} : ({fts_query})",
+                "start": _START,
+                "stop": _STOP,
+                **limits,
+            },
         ).all()
     has_next = len(rows) > per_page
     rows = rows[:per_page]
