@@ -49,7 +49,7 @@ DEFAULTS: dict[str, t.Any] = {
     "PASSWORD_HASH_PARALLELISM": 1,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     #: Memory for rendered pages kept per worker (``page_cache``); 0 turns it off.
-    "PAGE_CACHE_BYTES": 16 * 1024 * 1024,
+    "PAGE_CACHE_BYTES": 8 * 1024 * 1024,
     #: The longest a kept page is served, even if nothing changed.
     "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
     #: CSRF tokens live as long as the server-side session that holds them.

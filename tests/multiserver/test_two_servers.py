@@ -232,3 +232,29 @@ def test_posts_and_images_written_on_one_are_on_the_other_at_once(servers):
     assert served.status_code == 200
     assert served.headers["Content-Type"] == "image/webp"
     assert title in reader.get(b, "/tag/shared").text
+
+
+def test_pages_kept_by_either_server_change_at_once(servers):
+    """Every worker of both servers keeps the post page (for a visitor and for
+    a logged-in reader); an edit on one server shows on all of them at once."""
+    a, b = servers
+    writer = Browser()
+    writer.register_and_log_in(a, unique("fay"))
+    before, after = unique("before"), unique("after")
+    title = unique("Kept post ")
+    response = writer.post(
+        a, "/create", "/create", title=title, body=before, action="publish"
+    )
+    post_path = response.headers["Location"]
+    visitor, member = Browser(), Browser()
+    member.register_and_log_in(b, unique("gus"))
+    readings = [(server, who) for server in (a, b) for who in (visitor, member)] * 6
+    for server, who in readings:
+        assert before in who.get(server, post_path).text
+
+    edit = f"{post_path}/update"
+    assert writer.post(a, edit, edit, title=title, body=after).status_code == 302
+    for server, who in readings:
+        page = who.get(server, post_path).text
+        assert after in page
+        assert before not in page
