@@ -97,10 +97,9 @@ _Key = tuple[str | None, str, str, str, str]
 
 
 class _Visitor(t.NamedTuple):
-    """What the state read found: the version, and the session if asked."""
+    """What the state read found: the version, and the session's user if any."""
 
     version: int
-    session_id: str | None
     user_id: int | None
 
 
@@ -204,10 +203,10 @@ class PageCache:
         if version != self._version:
             self._forget_all(version)
         if session_id is None:
-            return _Visitor(version, None, None)
+            return _Visitor(version, None)
         if row is None or row.created is None or not self._session_is_quiet(row):
             return None
-        return _Visitor(version, session_id, row.user_id)
+        return _Visitor(version, row.user_id)
 
     def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:
