@@ -375,3 +375,17 @@ def test_search_puts_title_matches_first_then_the_newest(client, author):
         "New notes",
         "Old notes",
     ]
+
+
+def test_search_skips_drafts_among_the_newest_matches(client, author):
+    for number in range(12):
+        write(author, title=f"common public {number}")
+    for number in range(6):  # newer than all of them, and not for readers
+        write(author, title=f"common draft {number}", action="draft")
+    first = search(client, "common").get_data(as_text=True)
+    assert first.count("<article") == 10
+    assert "</mark> draft" not in first
+    assert "More results" in first
+    second = search(client, "common", 2).get_data(as_text=True)
+    assert second.count("<article") == 2
+    assert "</mark> draft" not in second

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing as t
 
 import sqlalchemy as sa
 from markupsafe import escape
@@ -32,26 +33,30 @@ _WORD = re.compile(r"[^\W_]+")
 # has every word, then newest first. (bm25 and ts_rank were dropped: SQLite's
 # bm25 counts every match of each word in the whole blog to weigh it, 15 ms for
 # a common word at a million posts, whatever the window; bench/README.md.)
-# Highlights and snippets are made for the page's posts only.
-_SQLITE_SEARCH = sa.text(
+#
+# On SQLite the candidates are put in order before any is looked up in
+# ``post`` (drafts and trashed posts are in the index too), so only about as
+# many posts are read as the page needs; then highlights and snippets are made
+# for the page's posts only, in one walk of the index over their id range
+# (asking FTS5 for each id on its own restarts the query each time).
+_SQLITE_RANKED = sa.text(
     "WITH recent AS ("
     "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :query"
     "  ORDER BY rowid DESC LIMIT :window),"
     " titled AS ("
     "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :title_query"
-    "  AND rowid >= (SELECT min(id) FROM recent)),"
-    " best AS ("
-    "  SELECT recent.id, recent.id IN (SELECT id FROM titled) AS in_title"
-    "  FROM recent JOIN post ON post.id = recent.id"
-    "  WHERE post.published IS NOT NULL AND post.deleted IS NULL"
-    "  ORDER BY in_title DESC, recent.id DESC LIMIT :limit OFFSET :offset)"
-    " SELECT best.id,"
+    "  AND rowid >= (SELECT min(id) FROM recent))"
+    " SELECT id FROM recent"
+    " ORDER BY id IN (SELECT id FROM titled) DESC, id DESC"
+)
+
+_SQLITE_MARKED = sa.text(
+    "SELECT rowid AS id,"
     " highlight(post_fts, 0, :start, :stop) AS title,"
     " snippet(post_fts, 1, :start, :stop, '…', 24) AS snippet"
-    " FROM best JOIN post_fts ON post_fts.rowid = best.id"
-    " WHERE post_fts MATCH :query"
-    " ORDER BY best.in_title DESC, best.id DESC"
-)
+    " FROM post_fts WHERE post_fts MATCH :query"
+    " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
+).bindparams(sa.bindparam("ids", expanding=True))
 
 _POSTGRESQL_SEARCH = sa.text(
     "WITH recent AS ("
@@ -100,6 +105,51 @@ def _highlighted(text: str) -> Markup:
     return Markup(marked.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S704
 
 
+def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.Any]]:
+    """Rows of (id, title, snippet) on SQLite, in rank order."""
+    fts_query = " ".join(f'"{term}"' for term in terms)
+    ranked = db.session.scalars(
+        _SQLITE_RANKED,
+        {
+            "query": fts_query,
+            "title_query": f"{{title}} : ({fts_query})",
+            "window": limits["window"],
+        },
+    ).all()
+    wanted = limits["offset"] + limits["limit"]
+    public: list[int] = []
+    for start in range(0, len(ranked), wanted):
+        if len(public) >= wanted:
+            break
+        batch = ranked[start : start + wanted]
+        readable = set(
+            db.session.scalars(
+                sa.select(Post.id).where(
+                    Post.id.in_(batch),
+                    Post.published.is_not(None),
+                    Post.deleted.is_(None),
+                )
+            )
+        )
+        public.extend(post_id for post_id in batch if post_id in readable)
+    ids = public[limits["offset"] : wanted]
+    if not ids:
+        return []
+    marked = db.session.execute(
+        _SQLITE_MARKED,
+        {
+            "query": fts_query,
+            "start": _START,
+            "stop": _STOP,
+            "first": min(ids),
+            "last": max(ids),
+            "ids": ids,
+        },
+    )
+    by_id = {row.id: row for row in marked}
+    return [by_id[post_id] for post_id in ids if post_id in by_id]
+
+
 def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage:
     """One page of the published posts matching every word of ``text``, from the
     ``window`` most recent matches: those with every word in the title first,
@@ -126,17 +176,7 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
             },
         ).all()
     else:
-        fts_query = " ".join(f'"{term}"' for term in terms)
-        rows = db.session.execute(
-            _SQLITE_SEARCH,
-            {
-                "query": fts_query,
-                "title_query": f"{{title}} : ({fts_query})",
-                "start": _START,
-                "stop": _STOP,
-                **limits,
-            },
-        ).all()
+        rows = _sqlite_search(terms, limits)
     has_next = len(rows) > per_page
     rows = rows[:per_page]
     posts = {
