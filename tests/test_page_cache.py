@@ -51,6 +51,10 @@ def test_a_kept_page_costs_one_statement(app, who):
     assert again.data == first.data
     assert again.headers["X-Request-ID"] != first.headers["X-Request-ID"]
     assert "Set-Cookie" not in again.headers
+    # Security headers come back too; a logged-in page stays out of other caches.
+    assert again.headers["Content-Security-Policy"]
+    if who == "test":
+        assert again.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize(
