@@ -16,6 +16,7 @@ import typing as t
 import sqlalchemy as sa
 from markupsafe import escape
 from markupsafe import Markup
+from sqlalchemy.orm import raiseload
 
 from .db import db
 from .models import Post
@@ -183,7 +184,8 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
         post.id: post
         for post in db.session.scalars(
             sa.select(Post)
-            .options(*WITHOUT_TEXT)
+            # Results show a title, a snippet and a byline: no tags or picture.
+            .options(*WITHOUT_TEXT, raiseload(Post.tag_links), raiseload(Post.image))
             .where(Post.id.in_([row.id for row in rows]))
         ).unique()
     }
