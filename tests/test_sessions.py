@@ -144,3 +144,30 @@ def test_session_ended_by_another_request_meanwhile(app_with, change):
     with client:
         client.get("/")
         assert g.user is None
+
+
+def test_a_visitors_session_ends_sooner_than_a_users(app):
+    """Opening a form gives a visitor a session (for its CSRF token); unused for
+    a day it ends, while a logged-in session lives on."""
+    visitor = app.test_client()
+    token = csrf_token_from(visitor, "/auth/login")
+    member = app.test_client()
+    AuthActions(member).login()
+    age_sessions(app, hours=25)
+    with member:
+        member.get("/drafts")
+        assert g.user is not None
+    response = visitor.post(
+        "/auth/login",
+        data={"username": "test", "password": "test", "csrf_token": token},
+    )
+    assert response.status_code == 400  # the token ended with the session
+
+
+def test_a_login_purges_visitors_sessions_after_a_day(app_with):
+    app = app_with(SESSION_PURGE_INTERVAL=0)
+    for _ in range(3):
+        app.test_client().get("/auth/register")
+    age_sessions(app, hours=25)
+    AuthActions(app.test_client()).login()
+    assert [row.user_id for row in session_rows(app)] == [1]

@@ -40,6 +40,9 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_COOKIE_SECURE": False,
     "SESSION_IDLE_TIMEOUT": dt.timedelta(days=14),
     "SESSION_ABSOLUTE_LIFETIME": dt.timedelta(days=30),
+    #: A visitor's session (one that only holds a form's CSRF token) ends sooner:
+    #: a crawler that opens the login page leaves no row for weeks.
+    "SESSION_VISITOR_IDLE_TIMEOUT": dt.timedelta(days=1),
     #: How stale a session's "last seen" time may get before a request rewrites it.
     "SESSION_TOUCH_INTERVAL": dt.timedelta(minutes=5),
     #: Logins purge expired sessions at most this often (in each process).
@@ -86,6 +89,7 @@ DEFAULTS: dict[str, t.Any] = {
 _DURATIONS = (
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_LIFETIME",
+    "SESSION_VISITOR_IDLE_TIMEOUT",
     "SESSION_TOUCH_INTERVAL",
     "SESSION_PURGE_INTERVAL",
     "PAGE_CACHE_MAX_AGE",

@@ -213,7 +213,13 @@ class PageCache:
         it is live, needs no "last seen" write and has no message waiting."""
         config = self.app.config
         now = utcnow()
-        if is_expired(config, created=row.created, last_seen=row.last_seen, now=now):
+        if is_expired(
+            config,
+            created=row.created,
+            last_seen=row.last_seen,
+            logged_in=row.user_id is not None,
+            now=now,
+        ):
             return False
         if needs_touch(config, last_seen=row.last_seen, now=now):
             return False

@@ -74,11 +74,16 @@ def is_expired(
     *,
     created: dt.datetime,
     last_seen: dt.datetime,
+    logged_in: bool,
     now: dt.datetime,
 ) -> bool:
-    """Whether a session is past its idle timeout or its absolute lifetime."""
+    """Whether a session is past its idle timeout (a visitor's is shorter) or
+    its absolute lifetime."""
+    idle_limit = config[
+        "SESSION_IDLE_TIMEOUT" if logged_in else "SESSION_VISITOR_IDLE_TIMEOUT"
+    ]
     return (
-        now - last_seen > config["SESSION_IDLE_TIMEOUT"]
+        now - last_seen > idle_limit
         or now - created > config["SESSION_ABSOLUTE_LIFETIME"]
     )
 
@@ -198,13 +203,17 @@ def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
 
 
 def purge_expired_sessions() -> int:
-    """Delete every session past its idle timeout or absolute lifetime; return
-    how many. The caller commits."""
+    """Delete every session past its idle timeout (a visitor's is shorter) or
+    absolute lifetime; return how many. The caller commits."""
     now = utcnow()
     config = current_app.config
     query = sa.delete(AuthSession).where(
         sa.or_(
             AuthSession.last_seen < now - config["SESSION_IDLE_TIMEOUT"],
+            sa.and_(
+                AuthSession.user_id.is_(None),
+                AuthSession.last_seen < now - config["SESSION_VISITOR_IDLE_TIMEOUT"],
+            ),
             AuthSession.created < now - config["SESSION_ABSOLUTE_LIFETIME"],
         )
     )
@@ -252,7 +261,11 @@ class ServerSessionInterface(SessionInterface):
         if record is None:
             return ServerSession()
         if is_expired(
-            app.config, created=record.created, last_seen=record.last_seen, now=utcnow()
+            app.config,
+            created=record.created,
+            last_seen=record.last_seen,
+            logged_in=record.user_id is not None,
+            now=utcnow(),
         ):
             _delete_record(record.id)
             db.session.commit()
