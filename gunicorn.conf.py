@@ -4,6 +4,7 @@ changed by the environment variable named beside it."""
 
 import ctypes
 import functools
+import gc
 import multiprocessing
 import os
 import threading
@@ -104,6 +105,10 @@ def _malloc_trim() -> typing.Callable[[], object] | None:
 
 
 def post_worker_init(worker: typing.Any) -> None:
+    # The app is loaded: what it made lives as long as the worker, so the
+    # garbage collector need not walk it again on every full collection
+    # (logins measured ~0.3 ms faster, bench/README.md).
+    gc.freeze()
     trim = _malloc_trim()
     if trim_after_idle > 0 and trim is not None:
         worker.flaskr_trimmer = IdleTrimmer(trim_after_idle, trim)

@@ -1,5 +1,6 @@
 """The gunicorn settings file: its defaults and the idle memory trimmer."""
 
+import gc
 import runpy
 from pathlib import Path
 
@@ -49,3 +50,13 @@ def test_malloc_trim_is_found_on_glibc(settings):
     trim = settings["_malloc_trim"]()
     assert trim is not None
     assert trim() in (0, 1)
+
+
+def test_a_new_worker_freezes_what_loading_the_app_made(monkeypatch):
+    monkeypatch.setenv("FLASKR_TRIM_AFTER_IDLE", "0")  # no trimmer thread here
+    settings = runpy.run_path(str(CONF))
+    try:
+        settings["post_worker_init"](object())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
