@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -145,10 +146,16 @@ class Post(db.Model):
     def is_draft(self) -> bool:
         return self.published is None
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
-        """Published and not in the trash: anyone may read it."""
+        """Published and not in the trash: anyone may read it. Also usable in
+        queries (``.where(Post.is_public)``), so the rule is written once."""
         return self.published is not None and self.deleted is None
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.published.is_not(None), cls.deleted.is_(None))
 
     @property
     def tag_names(self) -> list[str]:

@@ -125,8 +125,7 @@ def published_in_id_range(start: int, stop: int) -> list[sa.Row[t.Any]]:
         .where(
             Post.id >= start,
             Post.id < stop,
-            Post.published.is_not(None),
-            Post.deleted.is_(None),
+            Post.is_public,
         )
         .order_by(Post.id)
     )

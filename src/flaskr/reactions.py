@@ -85,8 +85,7 @@ def likes_of(user: User, per_page: int, before: Cursor | None = None) -> LikePag
         .join(Like, Like.post_id == Post.id)
         .where(
             Like.user_id == user.id,
-            Post.published.is_not(None),
-            Post.deleted.is_(None),
+            Post.is_public,
         )
         .order_by(Like.created.desc(), Like.post_id.desc())
         .limit(per_page + 1)

@@ -125,11 +125,7 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.An
         batch = ranked[start : start + wanted]
         readable = set(
             db.session.scalars(
-                sa.select(Post.id).where(
-                    Post.id.in_(batch),
-                    Post.published.is_not(None),
-                    Post.deleted.is_(None),
-                )
+                sa.select(Post.id).where(Post.id.in_(batch), Post.is_public)
             )
         )
         public.extend(post_id for post_id in batch if post_id in readable)
