@@ -55,12 +55,18 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+#: Built once: a login looks a user up by name, and making the statement again
+#: each time cost more than running it.
+_USER_BY_KEY = sa.select(User).where(User.username_key == sa.bindparam("key"))
+
+
 def find_user(username: str) -> User | None:
     """The user called ``username``, compared without regard to case."""
     if "\x00" in username:
         return None  # No name holds one, and PostgreSQL refuses to compare it.
-    query = sa.select(User).where(User.username_key == username_key(username))
-    return db.session.scalars(query).one_or_none()
+    return db.session.scalars(
+        _USER_BY_KEY, {"key": username_key(username)}
+    ).one_or_none()
 
 
 def register_user(username: str, password: str) -> User:

@@ -22,6 +22,8 @@ logger = logging.getLogger("flaskr.security")
 
 def log_event(event: str, **fields: t.Any) -> None:
     """Log ``event`` with ``fields`` and, in a request, the client's address."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
     record: dict[str, t.Any] = {"event": event}
     if has_request_context():
         record["address"] = request.remote_addr
