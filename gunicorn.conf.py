@@ -47,25 +47,35 @@ loglevel = os.environ.get("FLASKR_LOG_LEVEL", "info")
 _SHARED_MEMORY = "/dev/shm"  # noqa: S108 (gunicorn recommends it for heartbeats)
 worker_tmp_dir = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
 
-#: After this many idle seconds a worker hands the memory it freed back to the
-#: system (0 never does). glibc keeps freed memory for reuse: a login's argon2
-#: check allocates 19 MiB, which stays resident after it, and releasing it after
-#: every login would cost each one ~10 ms of page faults. Waiting for a quiet
-#: moment keeps logins fast under load and the worker small afterwards.
-trim_after_idle = float(os.environ.get("FLASKR_TRIM_AFTER_IDLE", 2))
+#: A worker hands the memory it freed back to the system once it has gone this
+#: many seconds without a request, or without a password check while it keeps
+#: serving pages (0 never does). glibc keeps freed memory for reuse: a login's
+#: argon2 check allocates 19 MiB, which stays resident after it, and releasing
+#: it after every login would cost each one ~10 ms of page faults. Waiting until
+#: logins stop keeps a stream of them fast and the worker small afterwards.
+trim_memory_after = float(os.environ.get("FLASKR_TRIM_MEMORY_AFTER", 2))
 
 
-class IdleTrimmer:
-    """Calls ``trim`` once whenever the worker has been idle for ``idle`` seconds
-    since its last request (checked by a background thread)."""
+class MemoryTrimmer:
+    """Calls ``trim`` once ``after`` seconds have passed since the worker's last
+    request (checked by a background thread), and once ``after`` seconds have
+    passed since ``last_hash()``, the last argon2 run, checked after each request.
+    Each moment is trimmed for once."""
 
-    def __init__(self, idle: float, trim: typing.Callable[[], object]) -> None:
-        self.idle = idle
+    def __init__(
+        self,
+        after: float,
+        trim: typing.Callable[[], object],
+        last_hash: typing.Callable[[], float | None] = lambda: None,
+    ) -> None:
+        self.after = after
         self.trim = trim
+        self.last_hash = last_hash
         self._lock = threading.Lock()
         self._busy = False
         self._last_request = time.monotonic()
-        self._trimmed = False
+        self._trimmed_idle = False
+        self._trimmed_hash: float | None = None
 
     def request_started(self) -> None:
         with self._lock:
@@ -75,25 +85,33 @@ class IdleTrimmer:
         with self._lock:
             self._busy = False
             self._last_request = time.monotonic()
-            self._trimmed = False
+            self._trimmed_idle = False
 
-    def trim_if_idle(self) -> bool:
+    def trim_if_due(self) -> bool:
         """Trim if it is time; return whether it did."""
+        last_hash = self.last_hash()
         with self._lock:
-            quiet = time.monotonic() - self._last_request >= self.idle
-            if self._busy or self._trimmed or not quiet:
+            now = time.monotonic()
+            idle = not self._trimmed_idle and now - self._last_request >= self.after
+            hashes_stopped = (
+                last_hash is not None
+                and last_hash != self._trimmed_hash
+                and now - last_hash >= self.after
+            )
+            if self._busy or not (idle or hashes_stopped):
                 return False
-            self._trimmed = True
+            self._trimmed_idle = True
+            self._trimmed_hash = last_hash
         self.trim()
         return True
 
     def start(self) -> None:
         def watch() -> None:
             while True:
-                time.sleep(self.idle / 2)
-                self.trim_if_idle()
+                time.sleep(self.after / 2)
+                self.trim_if_due()
 
-        threading.Thread(target=watch, name="idle-trimmer", daemon=True).start()
+        threading.Thread(target=watch, name="memory-trimmer", daemon=True).start()
 
 
 def _malloc_trim() -> typing.Callable[[], object] | None:
@@ -110,8 +128,10 @@ def post_worker_init(worker: typing.Any) -> None:
     # (logins measured ~0.3 ms faster, bench/README.md).
     gc.freeze()
     trim = _malloc_trim()
-    if trim_after_idle > 0 and trim is not None:
-        worker.flaskr_trimmer = IdleTrimmer(trim_after_idle, trim)
+    if trim_memory_after > 0 and trim is not None:
+        from flaskr.passwords import last_argon2_run
+
+        worker.flaskr_trimmer = MemoryTrimmer(trim_memory_after, trim, last_argon2_run)
         worker.flaskr_trimmer.start()
 
 
@@ -125,3 +145,4 @@ def post_request(
 ) -> None:
     if hasattr(worker, "flaskr_trimmer"):
         worker.flaskr_trimmer.request_finished()
+        worker.flaskr_trimmer.trim_if_due()

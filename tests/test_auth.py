@@ -14,6 +14,7 @@ from flaskr.db import db
 from flaskr.models import User
 from flaskr.passwords import common_passwords
 from flaskr.passwords import DEFAULT_HASH_PARAMETERS
+from flaskr.passwords import last_argon2_run
 from flaskr.passwords import Passwords
 from tests.conftest import csrf_token_from
 
@@ -318,6 +319,19 @@ def test_new_hashes_use_owasp_argon2id():
         19456,
         1,
     )
+
+
+def test_each_argon2_run_is_noted_for_the_memory_trimmer():
+    passwords = Passwords(time_cost=1, memory_cost=8, parallelism=1)
+    before_hash = last_argon2_run() or 0.0
+    stored = passwords.hash("a password")
+    after_hash = last_argon2_run()
+    assert after_hash is not None and after_hash >= before_hash
+    passwords.verify(stored, "wrong password")
+    after_failed_check = last_argon2_run()
+    assert after_failed_check > after_hash
+    passwords.verify("pbkdf2:sha256:1000$salt$0000", "a password")  # no argon2
+    assert last_argon2_run() == after_failed_check
 
 
 @pytest.mark.parametrize("method", ["pbkdf2:sha256:1000", "scrypt:1024:8:1"])

@@ -1,4 +1,4 @@
-"""The gunicorn settings file: its defaults and the idle memory trimmer."""
+"""The gunicorn settings file: its defaults and the memory trimmer."""
 
 import gc
 import runpy
@@ -11,7 +11,7 @@ CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
 @pytest.fixture
 def settings(monkeypatch):
-    for name in ("WEB_CONCURRENCY", "FLASKR_MAX_REQUESTS", "FLASKR_TRIM_AFTER_IDLE"):
+    for name in ("WEB_CONCURRENCY", "FLASKR_MAX_REQUESTS", "FLASKR_TRIM_MEMORY_AFTER"):
         monkeypatch.delenv(name, raising=False)
     return runpy.run_path(str(CONF))
 
@@ -20,30 +20,65 @@ def test_defaults(settings):
     assert settings["worker_class"] == "sync"
     assert settings["graceful_timeout"] == 30
     assert settings["max_requests"] == 0  # restarts stall requests (bench/README)
-    assert settings["trim_after_idle"] == 2
+    assert settings["trim_memory_after"] == 2
 
 
 def test_memory_is_trimmed_once_per_quiet_moment(settings, monkeypatch):
     clock = [100.0]
     monkeypatch.setattr(settings["time"], "monotonic", lambda: clock[0])
     trims = []
-    trimmer = settings["IdleTrimmer"](2, lambda: trims.append(clock[0]))
+    trimmer = settings["MemoryTrimmer"](2, lambda: trims.append(clock[0]))
 
     trimmer.request_started()
     clock[0] += 10
-    assert not trimmer.trim_if_idle()  # a long request is not idleness
+    assert not trimmer.trim_if_due()  # a long request is not idleness
     trimmer.request_finished()
     clock[0] += 1
-    assert not trimmer.trim_if_idle()  # not quiet long enough yet
+    assert not trimmer.trim_if_due()  # not quiet long enough yet
     clock[0] += 1
-    assert trimmer.trim_if_idle()
+    assert trimmer.trim_if_due()
     clock[0] += 5
-    assert not trimmer.trim_if_idle()  # nothing was freed since
+    assert not trimmer.trim_if_due()  # nothing was freed since
     trimmer.request_started()
     trimmer.request_finished()
     clock[0] += 2
-    assert trimmer.trim_if_idle()
+    assert trimmer.trim_if_due()
     assert trims == [112.0, 119.0]
+
+
+def test_memory_is_trimmed_when_password_checks_stop_on_a_busy_worker(
+    settings, monkeypatch
+):
+    clock = [100.0]
+    monkeypatch.setattr(settings["time"], "monotonic", lambda: clock[0])
+    last_hash = [None]
+    trims = []
+    trimmer = settings["MemoryTrimmer"](
+        2, lambda: trims.append(clock[0]), lambda: last_hash[0]
+    )
+
+    def serve_page(seconds=0.5, *, check_password=False):
+        trimmer.request_started()
+        clock[0] += seconds
+        if check_password:
+            last_hash[0] = clock[0]
+        trimmer.request_finished()
+        return trimmer.trim_if_due()
+
+    assert not serve_page()  # no password checked yet: nothing to give back
+    for _ in range(10):  # a stream of logins keeps argon2's memory for the next
+        assert not serve_page(0.02, check_password=True)
+    assert not serve_page()  # pages, but the last login was only 0.5 s ago
+    assert not serve_page(1)
+    assert serve_page()  # 2 s after the last login, though never idle
+    assert trims == [clock[0]]
+    assert not serve_page()  # once for that login
+    assert not serve_page(check_password=True)
+    clock[0] += 1
+    assert not trimmer.trim_if_due()
+    clock[0] += 1
+    assert trimmer.trim_if_due()  # idle and no check since: one trim for both
+    assert len(trims) == 2
 
 
 def test_malloc_trim_is_found_on_glibc(settings):
@@ -53,7 +88,7 @@ def test_malloc_trim_is_found_on_glibc(settings):
 
 
 def test_a_new_worker_freezes_what_loading_the_app_made(monkeypatch):
-    monkeypatch.setenv("FLASKR_TRIM_AFTER_IDLE", "0")  # no trimmer thread here
+    monkeypatch.setenv("FLASKR_TRIM_MEMORY_AFTER", "0")  # no trimmer thread here
     settings = runpy.run_path(str(CONF))
     try:
         settings["post_worker_init"](object())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import time
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -24,6 +25,22 @@ PASSWORD_MAX_LENGTH = 4096
 DEFAULT_HASH_PARAMETERS = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
 
 _LEGACY_PREFIXES = ("pbkdf2:", "scrypt:")
+
+#: ``time.monotonic()`` when this process last ran argon2, or ``None``.
+_last_argon2_run: float | None = None
+
+
+def last_argon2_run() -> float | None:
+    """When this process last hashed or checked a password with argon2
+    (``time.monotonic()``), or ``None``. Each run leaves its 19 MiB of working
+    memory free in the heap; the gunicorn workers hand it back to the system
+    once logins stop (``gunicorn.conf.py``)."""
+    return _last_argon2_run
+
+
+def _note_argon2_run() -> None:
+    global _last_argon2_run  # noqa: PLW0603 (one fact about the process)
+    _last_argon2_run = time.monotonic()
 
 
 @functools.cache
@@ -43,7 +60,10 @@ class Passwords:
         self._hasher = _hasher(time_cost, memory_cost, parallelism)
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        try:
+            return self._hasher.hash(password)
+        finally:
+            _note_argon2_run()
 
     def verify(self, stored_hash: str, password: str) -> tuple[bool, bool]:
         """Check ``password`` against ``stored_hash``.
@@ -57,6 +77,8 @@ class Passwords:
             self._hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False, False
+        finally:
+            _note_argon2_run()
         return True, self._hasher.check_needs_rehash(stored_hash)
 
     @functools.cached_property
