@@ -106,6 +106,19 @@ def _highlighted(text: str) -> Markup:
     return Markup(marked.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S704
 
 
+#: Built once, like the statements above: making them cost a search more than
+#: running them (the ids are expanded into the SQL at each run).
+_PUBLIC_AMONG = sa.select(Post.id).where(
+    Post.id.in_(sa.bindparam("ids", expanding=True)), Post.is_public
+)
+_POSTS_FOR_HITS = (
+    sa.select(Post)
+    # Results show a title, a snippet and a byline: no tags or picture.
+    .options(*WITHOUT_TEXT, raiseload(Post.tag_links), raiseload(Post.image))
+    .where(Post.id.in_(sa.bindparam("ids", expanding=True)))
+)
+
+
 def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.Any]]:
     """Rows of (id, title, snippet) on SQLite, in rank order."""
     fts_query = " ".join(f'"{term}"' for term in terms)
@@ -116,19 +129,15 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.An
             "title_query": f"{{title}} : ({fts_query})",
             "window": limits["window"],
         },
-    ).all()
+    )
+    # SQLite has put every candidate in order; read them only as far as the
+    # page needs, checking which are published a batch at a time.
     wanted = limits["offset"] + limits["limit"]
     public: list[int] = []
-    for start in range(0, len(ranked), wanted):
-        if len(public) >= wanted:
-            break
-        batch = ranked[start : start + wanted]
-        readable = set(
-            db.session.scalars(
-                sa.select(Post.id).where(Post.id.in_(batch), Post.is_public)
-            )
-        )
+    while len(public) < wanted and (batch := ranked.fetchmany(wanted)):
+        readable = set(db.session.scalars(_PUBLIC_AMONG, {"ids": batch}))
         public.extend(post_id for post_id in batch if post_id in readable)
+    ranked.close()
     ids = public[limits["offset"] : wanted]
     if not ids:
         return []
@@ -179,10 +188,7 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
     posts = {
         post.id: post
         for post in db.session.scalars(
-            sa.select(Post)
-            # Results show a title, a snippet and a byline: no tags or picture.
-            .options(*WITHOUT_TEXT, raiseload(Post.tag_links), raiseload(Post.image))
-            .where(Post.id.in_([row.id for row in rows]))
+            _POSTS_FOR_HITS, {"ids": [row.id for row in rows]}
         ).unique()
     }
     hits = [
