@@ -72,8 +72,14 @@ def require_https(app: Flask) -> Response | None:
 
 
 def add_security_headers(app: Flask, response: Response) -> Response:
-    for name, value in STATIC_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # The names are compared once here: asking ``headers`` about each missing
+    # one raises and catches a KeyError inside Werkzeug, on every response.
+    present = {name.lower() for name, _ in response.headers}
+    response.headers.extend(
+        (name, value)
+        for name, value in STATIC_HEADERS.items()
+        if name.lower() not in present
+    )
     if app.config["HTTPS"] and request.is_secure:
         response.headers["Strict-Transport-Security"] = (
             f"max-age={app.config['HSTS_MAX_AGE']:d}; includeSubDomains"
@@ -81,7 +87,7 @@ def add_security_headers(app: Flask, response: Response) -> Response:
     # Pages for a logged-in user stay out of caches (so do responses that set
     # the session cookie: the session interface marks those). Responses that say
     # how to cache themselves (images, static files) keep what they say.
-    if g.get("user") is not None and "Cache-Control" not in response.headers:
+    if g.get("user") is not None and "cache-control" not in present:
         response.headers["Cache-Control"] = "no-store"
     return response
 
