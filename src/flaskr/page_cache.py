@@ -1,6 +1,7 @@
 """Rendered pages kept in memory and served again while nothing they show changed.
 
-A view marked with :func:`shared` has its page kept, stamped with the site
+A view marked with :func:`shared` has its page kept once it is asked for a
+second time (one-off pages would push popular ones out), stamped with the site
 version (``models.SiteVersion``) read *before* it was rendered. Database
 triggers move that version in the same transaction as every write to public
 content, so a kept page is served only while the data it was rendered from is
@@ -68,6 +69,10 @@ _FOREIGN_COOKIE = "foreign"
 #: One page may use at most this share of the cache.
 _LARGEST_SHARE = 8
 
+#: How many recently rendered pages are remembered (as hashes of their keys)
+#: per this many bytes of cache, to keep only pages asked for twice.
+_SEEN_PER_BYTES = 2048
+
 View = t.Callable[..., t.Any]
 
 
@@ -116,6 +121,9 @@ class PageCache:
             self.engine = db.engine
         self._pages: collections.OrderedDict[_Key, _Page] = collections.OrderedDict()
         self._bytes = 0
+        # Hashes of the keys of pages rendered lately, oldest first.
+        self._seen: dict[int, None] = {}
+        self._max_seen = max(64, self.max_bytes // _SEEN_PER_BYTES)
         self._version = -1
         self._lock = threading.Lock()
         self._version_query = sa.select(SiteVersion.value).where(SiteVersion.id == 1)
@@ -279,8 +287,10 @@ class PageCache:
         if not sent:
             return body
         status, headers = sent[-1]
-        if not status.startswith("200") or any(
-            name.lower() == "set-cookie" for name, _ in headers
+        if (
+            not status.startswith("200")
+            or any(name.lower() == "set-cookie" for name, _ in headers)
+            or not self._asked_before(key)
         ):
             return body
         try:
@@ -293,6 +303,23 @@ class PageCache:
         ]
         self._keep(key, _Page(version, time.monotonic(), status, kept_headers, content))
         return [content]
+
+    def _asked_before(self, key: _Key) -> bool:
+        """Whether ``key``'s page was rendered lately (and remember it was now).
+
+        Only such pages are kept: a page asked for once (a crawler walking
+        every list, a search nobody repeats) would push popular ones out. The
+        memory of what was asked outlives site versions, so after a change a
+        popular page is kept again at its first request.
+        """
+        marker = hash(key)
+        with self._lock:
+            asked = marker in self._seen
+            self._seen.pop(marker, None)  # and put it back as the newest
+            self._seen[marker] = None
+            while len(self._seen) > self._max_seen:
+                del self._seen[next(iter(self._seen))]
+        return asked
 
     def _keep(self, key: _Key, page: _Page) -> None:
         size = len(page.body)
