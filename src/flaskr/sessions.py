@@ -311,10 +311,10 @@ class ServerSessionInterface(SessionInterface):
                 "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
                 "data": payload,
             }
-            # A Core INSERT on the table, with the row as parameters: the ORM's
-            # unit of work (or an ORM-enabled insert) costs a login more than
-            # the statement does, and nothing else in the request needs it.
-            db.session.execute(_INSERT_SESSION, row)
+            # A Core INSERT on the session's connection, with the row as
+            # parameters: the ORM's unit of work (or its execute) costs a login
+            # more than the statement does, and nothing else here needs it.
+            db.session.connection().execute(_INSERT_SESSION, row)
             db.session.commit()
             session.record = AuthSession(**row)
             self._set_cookie(app, response, token, now)
