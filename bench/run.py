@@ -43,10 +43,14 @@ def postgresql_database(server: str, size: int) -> str:
 def flaskr_env(size: int, postgresql: str | None = None) -> dict[str, str]:
     folder = WORK / (f"{size}-posts" + ("-postgresql" if postgresql else ""))
     folder.mkdir(parents=True, exist_ok=True)
-    database = {"FLASKR_DATABASE_URL": postgresql_database(postgresql, size)}
+    database = (
+        {"FLASKR_DATABASE_URL": postgresql_database(postgresql, size)}
+        if postgresql
+        else {}
+    )
     return {
         **os.environ,
-        **(database if postgresql else {}),
+        **database,
         "FLASKR_INSTANCE_PATH": str(folder),
         "FLASKR_SECRET_KEY": "bench-" + "k" * 40,
         "FLASKR_RATELIMIT_ENABLED": "false",
