@@ -51,7 +51,7 @@ worker_tmp_dir = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
 #: many seconds without a request, or without a password check while it keeps
 #: serving pages (0 never does). glibc keeps freed memory for reuse: a login's
 #: argon2 check allocates 19 MiB, which stays resident after it, and releasing
-#: it after every login would cost each one ~10 ms of page faults. Waiting until
+#: it after every login would cost each one 4–11 ms of page faults. Waiting until
 #: logins stop keeps a stream of them fast and the worker small afterwards.
 trim_memory_after = float(os.environ.get("FLASKR_TRIM_MEMORY_AFTER", 2))
 
