@@ -303,7 +303,7 @@ def main() -> None:
             print(
                 f"  {size:,} posts, {name}: {login_ms:.1f} ms per login,"
                 f" {check_ms:.1f} ms per argon2id check:"
-                f" +{(login_ms / check_ms - 1) * 100:.0f}%"
+                f" {(login_ms / check_ms - 1) * 100:+.0f}%"
             )
     print(
         "\nworker resident memory: as the logins end / at the end of the run"
