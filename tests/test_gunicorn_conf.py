@@ -2,6 +2,7 @@
 
 import gc
 import runpy
+import types
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,26 @@ def test_memory_is_trimmed_when_password_checks_stop_on_a_busy_worker(
     clock[0] += 1
     assert trimmer.trim_if_due()  # idle and no check since: one trim for both
     assert len(trims) == 2
+
+
+def test_each_request_ends_with_a_look_at_the_trimmer(settings):
+    """After a request, not only when idle: a busy worker is never idle."""
+    calls = []
+
+    class RecordingTrimmer:
+        def request_started(self):
+            calls.append("started")
+
+        def request_finished(self):
+            calls.append("finished")
+
+        def trim_if_due(self):
+            calls.append("trim if due")
+
+    worker = types.SimpleNamespace(flaskr_trimmer=RecordingTrimmer())
+    settings["pre_request"](worker, None)
+    settings["post_request"](worker, None, {}, None)
+    assert calls == ["started", "finished", "trim if due"]
 
 
 def test_malloc_trim_is_found_on_glibc(settings):
