@@ -287,3 +287,10 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def author(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    """A client logged in as the test user, who writes posts."""
+    auth.login()
+    return client

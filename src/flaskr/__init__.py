@@ -17,6 +17,7 @@ from . import errors
 from . import operations
 from . import page_cache
 from . import protection
+from . import search
 from . import security_log
 from . import sessions
 from . import throttle
@@ -49,6 +50,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     security_log.init_app(app)
     deploy_check.init_app(app)
     demo.init_app(app)
+    search.init_app(app)
     for logger in (operations.access_logger, security_log.logger):
         operations.write_lines_to_stderr(logger)
 

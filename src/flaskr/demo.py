@@ -28,6 +28,7 @@ from .models import Tag
 from .models import User
 from .models import username_key
 from .passwords import Passwords
+from .search import optimize_search_index
 
 DEMO_PASSWORD = "demo password"  # noqa: S105 (documented, for demo data only)
 BATCH = 5_000
@@ -209,6 +210,9 @@ def seed_demo_command(posts: int, users: int | None, seed_value: int) -> None:
     with click.progressbar(length=posts, label=f"Writing {posts:,} posts") as bar:
         for written in seed(posts, users, rng):
             bar.update(written)
+    # Thousands of posts a commit leave the search index in many pieces.
+    if optimize_search_index():
+        click.echo("Merged the search index.")
     click.echo(
         f"Added {posts:,} posts by {users:,} demo users (password: {DEMO_PASSWORD!r})."
     )

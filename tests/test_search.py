@@ -1,0 +1,189 @@
+"""Full-text search: matching, ranking, highlighting, and the index's upkeep."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import db
+from tests.conftest import AuthActions
+from tests.conftest import csrf_token_from
+from tests.conftest import TEST_DATABASE_URL
+from tests.test_content import write
+
+needs_sqlite = pytest.mark.skipif(
+    TEST_DATABASE_URL is not None, reason="SQLite's full-text index"
+)
+
+
+def search(client, text, page=None):
+    query = {"q": text} if page is None else {"q": text, "page": page}
+    return client.get("/search", query_string=query)
+
+
+def test_search_finds_ranks_and_highlights(app, client, author):
+    write(
+        author,
+        title="Gardening notes",
+        body="Tomatoes like sun. Watering tomatoes daily.",
+    )
+    write(author, title="Tomato soup", body="A recipe for <soup> with tomatoes")
+    write(author, title="Unrelated", body="Nothing to see")
+    page = search(client, "tomatoes").get_data(as_text=True)
+    titles = re.findall(r'<h2><a href="/\d+">(.*?)</a></h2>', page)
+    assert titles[0] == "<mark>Tomato</mark> soup"  # a title match ranks first
+    assert "Gardening notes" in titles[1]
+    assert "Unrelated" not in page
+    assert "<mark>" in page
+    # Text that looks like a tag is escaped (SQLite) or left out of the
+    # snippet (PostgreSQL's ts_headline drops it); it is never markup.
+    assert "<soup>" not in page
+
+
+def test_search_all_words_must_match(client, author):
+    write(author, title="Apples and pears")
+    write(author, title="Apples only")
+    page = search(client, "apples pears").get_data(as_text=True)
+    assert "pears" in page.lower()
+    assert "Apples only" not in page
+
+
+HOSTILE = [
+    '"',
+    '"unbalanced',
+    "((((",
+    ")",
+    "a AND OR NOT b",
+    "NEAR(a b)",
+    "title:x",
+    "*",
+    "-x",
+    "a' OR 1=1 --",
+    "%_\\",
+    "\x00",
+    "<script>alert(1)</script>",
+    "x" * 10_000,
+    " ".join(["word"] * 500),
+    "日本語 テキスト",
+    "😀",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_search_survives_any_input(client, author, text):
+    write(author, title="Findable word", body="<script> NEAR and OR")
+    response = search(client, text)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<script>alert" not in body
+    assert ("No results" in body) or ("Results for" in body) or ("Type words" in body)
+
+
+@pytest.mark.parametrize("page", ["0", "51", "x", "-1", "1e9"])
+def test_search_page_out_of_range_is_400(client, page):
+    assert search(client, "word", page).status_code == 400
+
+
+def test_search_pages(client, author):
+    for number in range(12):
+        write(author, title=f"common {number}")
+    first = search(client, "common").get_data(as_text=True)
+    assert first.count("<article") == 10
+    assert "More results" in first
+    second = search(client, "common", 2).get_data(as_text=True)
+    assert second.count("<article") == 2
+    assert "More results" not in second
+
+
+def test_search_box_on_every_page(client):
+    for path in ("/", "/auth/login", "/1", "/no/such/page"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'role="search"' in page, path
+        assert 'action="/search"' in page, path
+
+
+def test_deleting_a_post_removes_it_from_search(client, author):
+    write(author, title="Ephemeral zebra")
+    assert "Ephemeral" in search(client, "zebra").get_data(as_text=True)
+    token = csrf_token_from(client, "/2/delete")
+    client.post("/2/delete", data={"csrf_token": token})
+    assert "No results" in search(client, "zebra").get_data(as_text=True)
+
+
+def test_editing_a_post_updates_search(client, author):
+    write(author, title="Before giraffe")
+    write(author, "/2/update", title="After okapi")
+    assert "No results" in search(client, "giraffe").get_data(as_text=True)
+    assert "okapi" in search(client, "okapi").get_data(as_text=True)
+
+
+def test_search_ranks_only_the_most_recent_matches(app_with):
+    app = app_with(SEARCH_WINDOW=3)
+    client = app.test_client()
+    AuthActions(client).login()
+    for number in range(5):
+        write(client, title=f"Window walrus {number}")
+    page = search(client, "walrus").get_data(as_text=True)
+    found = sorted(re.findall(r"walrus</mark> (\d)", page))
+    assert found == ["2", "3", "4"]
+
+
+def test_search_puts_title_matches_first_then_the_newest(client, author):
+    write(author, title="Old notes", body="a walrus in the text")
+    write(author, title="Walrus facts", body="all about them")
+    write(author, title="New notes", body="another walrus mention")
+    write(author, title="Newest notes", body="the walrus again")
+    page = search(client, "walrus").get_data(as_text=True)
+    titles = re.findall(r'<h2><a href="/\d+">(.*?)</a></h2>', page)
+    assert titles == [
+        "<mark>Walrus</mark> facts",
+        "Newest notes",
+        "New notes",
+        "Old notes",
+    ]
+
+
+def test_search_skips_drafts_among_the_newest_matches(client, author):
+    for number in range(12):
+        write(author, title=f"common public {number}")
+    for number in range(6):  # newer than all of them, and not for readers
+        write(author, title=f"common draft {number}", action="draft")
+    first = search(client, "common").get_data(as_text=True)
+    assert first.count("<article") == 10
+    assert "</mark> draft" not in first
+    assert "More results" in first
+    second = search(client, "common", 2).get_data(as_text=True)
+    assert second.count("<article") == 2
+    assert "</mark> draft" not in second
+
+
+def index_pieces(app):
+    """How many segments SQLite's full-text index is in."""
+    with app.app_context():
+        return db.session.scalar(
+            sa.text("SELECT count(DISTINCT segid) FROM post_fts_idx")
+        )
+
+
+@needs_sqlite
+def test_optimize_search_merges_the_index(app, client, author, runner):
+    for number in range(2):  # each post is its own commit, so its own piece
+        write(author, title=f"Merged marmot {number}")
+    assert index_pieces(app) > 1
+    result = runner.invoke(args=["optimize-search"])
+    assert result.exit_code == 0, result.output
+    assert "Merged the search index" in result.output
+    assert index_pieces(app) == 1
+    page = search(client, "marmot").get_data(as_text=True)
+    assert page.count("<article") == 2
+    write(author, title="Marmot after the merge")
+    assert search(client, "marmot").get_data(as_text=True).count("<article") == 3
+
+
+def test_optimize_search_on_any_database(runner):
+    result = runner.invoke(args=["optimize-search"])
+    assert result.exit_code == 0, result.output
+    expected = "Nothing to do" if TEST_DATABASE_URL else "Merged the search index"
+    assert expected in result.output
