@@ -22,9 +22,6 @@ DEFAULTS: dict[str, t.Any] = {
     "SITE_TITLE": "Flaskr",
     "POSTS_PER_PAGE": 10,
     "COMMENTS_PER_PAGE": 100,
-    #: Search ranks the most recent matches, this many, by relevance: a word
-    #: common to a large blog then costs no more than a rare one.
-    "SEARCH_WINDOW": 1000,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     #: Urlencoded forms may be as large as any request (Flask's default is less).
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,

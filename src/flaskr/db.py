@@ -133,9 +133,15 @@ def _tune_sqlite(
     cursor.close()
 
 
-#: Search machinery that only the migrations know: SQLite's FTS5 table (and the
-#: tables it keeps), PostgreSQL's ``tsvector`` column and its index.
-SEARCH_OBJECTS = ("post_fts", "search_vector", "ix_post_search_vector")
+#: Search machinery that only the migrations know: SQLite's FTS5 tables (and the
+#: tables they keep), PostgreSQL's ``tsvector`` column and the indexes.
+SEARCH_OBJECTS = (
+    "post_fts",
+    "post_title_fts",
+    "search_vector",
+    "ix_post_search_vector",
+    "ix_post_title_search",
+)
 
 
 #: PostgreSQL's trigger function that moves ``site_version`` (migration 0006).

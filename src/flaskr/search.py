@@ -9,6 +9,7 @@ unbalanced parentheses are only punctuation.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import typing as t
@@ -32,26 +33,24 @@ MAX_PAGE = 50
 _START, _STOP = "\ue000", "\ue001"
 _WORD = re.compile(r"[^\W_]+")
 
-# Only the most recent ``window`` matches are ranked: finding them walks the
-# index from the newest post and stops. They are ranked by whether the title
-# has every word, then newest first. (bm25 and ts_rank were dropped: SQLite's
-# bm25 counts every match of each word in the whole blog to weigh it, 15 ms for
-# a common word at a million posts, whatever the window; bench/README.md.)
+# Ranking: posts with every word in the title first, then the other matches,
+# newest first in each group. (Relevance scores were dropped: SQLite's bm25
+# counts every match of each word in the whole blog to weigh it, 15 ms for a
+# common word at a million posts; bench/README.md.) Titles have an index of
+# their own (migration 0007), so finding the newest title matches reads only
+# titles, however common the words are in the text.
 #
-# On SQLite the candidates are put in order before any is looked up in
-# ``post`` (drafts and trashed posts are in the index too), so only about as
-# many posts are read as the page needs; then highlights and snippets are made
-# for the page's posts only, in one walk of the index over their id range
-# (asking FTS5 for each id on its own restarts the query each time).
-_SQLITE_RANKED = sa.text(
-    "WITH recent AS ("
-    "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :query"
-    "  ORDER BY rowid DESC LIMIT :window),"
-    " titled AS ("
-    "  SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :title_query"
-    "  AND rowid >= (SELECT min(id) FROM recent))"
-    " SELECT id FROM recent"
-    " ORDER BY id IN (SELECT id FROM titled) DESC, id DESC"
+# On SQLite each list is read only as far as the page needs, and the ids are
+# checked against ``post`` (drafts and trashed posts are in the index too) a
+# batch at a time. Then highlights and snippets are made for the page's posts
+# only, in one walk of the index over their id range (asking FTS5 for each id
+# on its own restarts the query each time).
+_SQLITE_TITLE_MATCHES = sa.text(
+    "SELECT rowid FROM post_title_fts WHERE post_title_fts MATCH :query"
+    " ORDER BY rowid DESC"
+)
+_SQLITE_MATCHES = sa.text(
+    "SELECT rowid FROM post_fts WHERE post_fts MATCH :query ORDER BY rowid DESC"
 )
 
 _SQLITE_MARKED = sa.text(
@@ -62,24 +61,32 @@ _SQLITE_MARKED = sa.text(
     " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
 ).bindparams(sa.bindparam("ids", expanding=True))
 
+# ``to_tsvector('english', post.title)`` is written as migration 0007's index
+# is, so that the index serves it.
 _POSTGRESQL_SEARCH = sa.text(
-    "WITH recent AS ("
-    "  SELECT post.id,"
-    "   post.search_vector @@ to_tsquery('english', :title_query) AS in_title"
-    "  FROM post, plainto_tsquery('english', :query) AS query"
-    "  WHERE post.search_vector @@ query AND post.published IS NOT NULL"
-    "  AND post.deleted IS NULL"
-    "  ORDER BY post.id DESC LIMIT :window),"
-    " best AS ("
-    "  SELECT post.id, recent.in_title, post.title, post.body"
-    "  FROM recent JOIN post ON post.id = recent.id"
-    "  ORDER BY recent.in_title DESC, post.id DESC"
-    "  LIMIT :limit OFFSET :offset)"
-    " SELECT id,"
-    " ts_headline('english', title, query, :title_options) AS title,"
-    " ts_headline('english', body, query, :snippet_options) AS snippet"
-    " FROM best, plainto_tsquery('english', :query) AS query"
-    " ORDER BY in_title DESC, id DESC"
+    "WITH titled AS ("
+    "  SELECT post.id FROM post"
+    "  WHERE to_tsvector('english', post.title)"
+    "   @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  ORDER BY post.id DESC LIMIT :wanted),"
+    " others AS ("
+    "  SELECT post.id FROM post"
+    "  WHERE post.search_vector @@ plainto_tsquery('english', :query)"
+    "  AND NOT to_tsvector('english', post.title)"
+    "   @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  ORDER BY post.id DESC LIMIT :wanted),"
+    " ranked AS ("
+    "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
+    "  ORDER BY tier, id DESC LIMIT :limit OFFSET :offset)"
+    " SELECT post.id,"
+    " ts_headline('english', post.title, plainto_tsquery('english', :query),"
+    "  :title_options) AS title,"
+    " ts_headline('english', post.body, plainto_tsquery('english', :query),"
+    "  :snippet_options) AS snippet"
+    " FROM ranked JOIN post ON post.id = ranked.id"
+    " ORDER BY ranked.tier, post.id DESC"
 )
 
 
@@ -122,25 +129,44 @@ _POSTS_FOR_HITS = (
 )
 
 
+def _in_batches(
+    statement: sa.TextClause, query: str, size: int
+) -> t.Iterator[t.Sequence[int]]:
+    """The ids ``statement`` finds, read only as far as the caller goes: first
+    ``size`` of them, then twice as many each time (so a long run of drafts
+    costs a few more statements, not one per page of them)."""
+    result = db.session.scalars(statement, {"query": query})
+    try:
+        while batch := result.fetchmany(size):
+            yield batch
+            size *= 2
+    finally:
+        result.close()
+
+
+def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]:
+    """Batches of the matching posts' ids, best first: every word in the
+    title, then the rest; newest first in each. Drafts and trash included."""
+    in_title: set[int] = set()
+    for batch in _in_batches(_SQLITE_TITLE_MATCHES, fts_query, size):
+        in_title.update(batch)
+        yield batch
+    for batch in _in_batches(_SQLITE_MATCHES, fts_query, size):
+        yield [post_id for post_id in batch if post_id not in in_title]
+
+
 def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.Any]]:
     """Rows of (id, title, snippet) on SQLite, in rank order."""
     fts_query = " ".join(f'"{term}"' for term in terms)
-    ranked = db.session.scalars(
-        _SQLITE_RANKED,
-        {
-            "query": fts_query,
-            "title_query": f"{{title}} : ({fts_query})",
-            "window": limits["window"],
-        },
-    )
-    # SQLite has put every candidate in order; read them only as far as the
-    # page needs, checking which are published a batch at a time.
     wanted = limits["offset"] + limits["limit"]
     public: list[int] = []
-    while len(public) < wanted and (batch := ranked.fetchmany(wanted)):
-        readable = set(db.session.scalars(_PUBLIC_AMONG, {"ids": batch}))
-        public.extend(post_id for post_id in batch if post_id in readable)
-    ranked.close()
+    with contextlib.closing(_sqlite_ranked_ids(fts_query, wanted)) as batches:
+        for batch in batches:
+            if batch:
+                readable = set(db.session.scalars(_PUBLIC_AMONG, {"ids": batch}))
+                public.extend(post_id for post_id in batch if post_id in readable)
+            if len(public) >= wanted:
+                break
     ids = public[limits["offset"] : wanted]
     if not ids:
         return []
@@ -159,26 +185,21 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.An
     return [by_id[post_id] for post_id in ids if post_id in by_id]
 
 
-def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage:
-    """One page of the published posts matching every word of ``text``, from the
-    ``window`` most recent matches: those with every word in the title first,
-    newest first in each group. Nothing matches a text without words."""
+def search_posts(text: str, page: int, per_page: int) -> SearchPage:
+    """One page of the published posts matching every word of ``text``: those
+    with every word in the title first, newest first in each group. Nothing
+    matches a text without words."""
     terms = search_terms(text)
     if not terms:
         return SearchPage(hits=[], page=page, has_next=False)
-    limits = {
-        "limit": per_page + 1,
-        "offset": (page - 1) * per_page,
-        "window": window,
-    }
+    limits = {"limit": per_page + 1, "offset": (page - 1) * per_page}
     if db.session.get_bind().dialect.name == "postgresql":
         markers = f'StartSel="{_START}", StopSel="{_STOP}"'
         rows = db.session.execute(
             _POSTGRESQL_SEARCH,
             {
                 "query": " ".join(terms),
-                # The words are letters and digits only: no tsquery syntax.
-                "title_query": " & ".join(f"{term}:A" for term in terms),
+                "wanted": limits["offset"] + limits["limit"],
                 "title_options": f"{markers}, HighlightAll=true",
                 "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
                 **limits,
@@ -206,6 +227,9 @@ def search_posts(text: str, page: int, per_page: int, window: int) -> SearchPage
 #: :func:`optimize_search_index`.
 _SQLITE_MERGE_STEPS = [
     sa.text("INSERT INTO post_fts (post_fts, rank) VALUES ('merge', :pages)"),
+    sa.text(
+        "INSERT INTO post_title_fts (post_title_fts, rank) VALUES ('merge', :pages)"
+    ),
 ]
 #: How many pages of index one merge step writes before it commits, so that
 #: writers wait for one step at most, not for the whole merge (at a million

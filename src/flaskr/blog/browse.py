@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -69,8 +68,7 @@ def search() -> str:
     page_number = request.args.get("page", "1")
     if not page_number.isdigit() or not 1 <= int(page_number) <= MAX_PAGE:
         abort(400, description=f"Pages of results go from 1 to {MAX_PAGE}.")
-    window = current_app.config["SEARCH_WINDOW"]
     results = None
     if text:
-        results = search_posts(text, int(page_number), per_page(), window)
+        results = search_posts(text, int(page_number), per_page())
     return render_template("blog/search.html", text=text, results=results)
