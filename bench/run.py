@@ -92,16 +92,19 @@ def seed(size: int, postgresql: str | None = None) -> None:
         seeded = (Path(env["FLASKR_INSTANCE_PATH"]) / "flaskr.sqlite").exists()
     if seeded:  # by an earlier run: bring its schema up to date
         subprocess.run([*flask, "upgrade-db"], env=env, check=True)  # noqa: S603
-        return
-    subprocess.run([*flask, "init-db", "--yes"], env=env, check=True)  # noqa: S603
-    subprocess.run(  # noqa: S603
-        [*flask, "seed-demo", "--posts", str(size)], env=env, check=True
-    )
+    else:
+        subprocess.run([*flask, "init-db", "--yes"], env=env, check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [*flask, "seed-demo", "--posts", str(size)], env=env, check=True
+        )
+    # A live site's upkeep, after the bulk load or a migration's new index.
     if postgresql:
-        # What autovacuum would do on a live site: statistics for the planner,
-        # and the full-text index's pending entries merged into it.
+        # What autovacuum would do: statistics for the planner, and the
+        # full-text index's pending entries merged into it.
         with _postgresql(postgresql_database(postgresql, size)) as connection:
             connection.execute("VACUUM ANALYZE")
+    else:
+        subprocess.run([*flask, "optimize-search"], env=env, check=True)  # noqa: S603
 
 
 def serve(

@@ -151,8 +151,9 @@ def test_delete_account(app, posts):
             assert post.author_id is None
         else:
             assert post is None
-    page = client.get("/").get_data(as_text=True)
-    assert ("by deleted user" in page) == (posts == "keep")
+    for path in ("/", "/search?q=test"):
+        page = client.get(path).get_data(as_text=True)
+        assert ("by deleted user" in page) == (posts == "keep"), path
     assert AuthActions(app.test_client()).login("test", "test").status_code == 422
 
 

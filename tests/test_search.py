@@ -35,6 +35,7 @@ def test_search_finds_ranks_and_highlights(app, client, author):
     assert "Gardening notes" in titles[1]
     assert "Unrelated" not in page
     assert "<mark>" in page
+    assert page.count('by <a href="/u/test">test</a> on <time') == 2
     # Text that looks like a tag is escaped (SQLite) or left out of the
     # snippet (PostgreSQL's ts_headline drops it); it is never markup.
     assert "<soup>" not in page

@@ -146,6 +146,11 @@ class Post(db.Model):
     def is_draft(self) -> bool:
         return self.published is None
 
+    @property
+    def author_name(self) -> str | None:
+        """The author's username; ``None`` once their account is deleted."""
+        return self.author.username if self.author else None
+
     @hybrid_property
     def is_public(self) -> bool:
         """Published and not in the trash: anyone may read it. Also usable in

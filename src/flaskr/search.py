@@ -20,11 +20,10 @@ from flask import Flask
 from flask.cli import with_appcontext
 from markupsafe import escape
 from markupsafe import Markup
-from sqlalchemy.orm import raiseload
 
 from .db import db
 from .models import Post
-from .posts import WITHOUT_TEXT
+from .models import User
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
@@ -80,22 +79,30 @@ _POSTGRESQL_SEARCH = sa.text(
     " ranked AS ("
     "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
     "  ORDER BY tier, id DESC LIMIT :limit OFFSET :offset)"
-    " SELECT post.id,"
+    " SELECT post.id, post.published, post.updated,"
+    ' "user".username AS author_name, false AS is_draft,'
     " ts_headline('english', post.title, plainto_tsquery('english', :query),"
     "  :title_options) AS title,"
     " ts_headline('english', post.body, plainto_tsquery('english', :query),"
     "  :snippet_options) AS snippet"
     " FROM ranked JOIN post ON post.id = ranked.id"
+    ' LEFT JOIN "user" ON "user".id = post.author_id'
     " ORDER BY ranked.tier, post.id DESC"
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
-    post: Post
+    #: What the result's byline shows: ``id``, ``author_name``, ``published``,
+    #: ``updated`` and ``is_draft``, named as on :class:`Post`.
+    post: sa.Row[t.Any]
     #: The title and a piece of the text, escaped, with matches in ``<mark>``.
     title: Markup
     snippet: Markup
+
+
+#: A page of results as (byline, title, snippet), the last two with markers.
+Found = list[tuple[sa.Row[t.Any], str, str]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,16 +123,20 @@ def _highlighted(text: str) -> Markup:
     return Markup(marked.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S704
 
 
-#: Built once, like the statements above: making them cost a search more than
-#: running them (the ids are expanded into the SQL at each run).
-_PUBLIC_AMONG = sa.select(Post.id).where(
-    Post.id.in_(sa.bindparam("ids", expanding=True)), Post.is_public
-)
-_POSTS_FOR_HITS = (
-    sa.select(Post)
-    # Results show a title, a snippet and a byline: no tags or picture.
-    .options(*WITHOUT_TEXT, raiseload(Post.tag_links), raiseload(Post.image))
-    .where(Post.id.in_(sa.bindparam("ids", expanding=True)))
+#: Bylines of those of ``ids`` that anyone may read. Rows, not ORM objects: a
+#: results page only shows them, and loading ten posts through the ORM cost
+#: more than finding them. Built once, like the statements above: building it
+#: cost a search more than running it (the ids are expanded at each run).
+_PUBLIC_BYLINES = (
+    sa.select(
+        Post.id,
+        Post.published,
+        Post.updated,
+        User.username.label("author_name"),
+        sa.false().label("is_draft"),
+    )
+    .outerjoin(User, User.id == Post.author_id)
+    .where(Post.id.in_(sa.bindparam("ids", expanding=True)), Post.is_public)
 )
 
 
@@ -155,21 +166,23 @@ def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]
         yield [post_id for post_id in batch if post_id not in in_title]
 
 
-def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.Any]]:
-    """Rows of (id, title, snippet) on SQLite, in rank order."""
+def _sqlite_search(terms: list[str], limits: dict[str, int]) -> Found:
+    """One page of results on SQLite, in rank order."""
     fts_query = " ".join(f'"{term}"' for term in terms)
     wanted = limits["offset"] + limits["limit"]
-    public: list[int] = []
+    public: dict[int, sa.Row[t.Any]] = {}  # in rank order
     with contextlib.closing(_sqlite_ranked_ids(fts_query, wanted)) as batches:
         for batch in batches:
             if batch:
-                readable = set(db.session.scalars(_PUBLIC_AMONG, {"ids": batch}))
-                public.extend(post_id for post_id in batch if post_id in readable)
+                rows = db.session.execute(_PUBLIC_BYLINES, {"ids": batch})
+                bylines = {row.id: row for row in rows}
+                public.update((id_, bylines[id_]) for id_ in batch if id_ in bylines)
             if len(public) >= wanted:
                 break
-    ids = public[limits["offset"] : wanted]
-    if not ids:
+    page = list(public.values())[limits["offset"] : wanted]
+    if not page:
         return []
+    ids = [row.id for row in page]
     marked = db.session.execute(
         _SQLITE_MARKED,
         {
@@ -182,7 +195,11 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> list[sa.Row[t.An
         },
     )
     by_id = {row.id: row for row in marked}
-    return [by_id[post_id] for post_id in ids if post_id in by_id]
+    return [
+        (row, by_id[row.id].title, by_id[row.id].snippet)
+        for row in page
+        if row.id in by_id
+    ]
 
 
 def search_posts(text: str, page: int, per_page: int) -> SearchPage:
@@ -204,23 +221,15 @@ def search_posts(text: str, page: int, per_page: int) -> SearchPage:
                 "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
                 **limits,
             },
-        ).all()
+        )
+        found = [(row, row.title, row.snippet) for row in rows]
     else:
-        rows = _sqlite_search(terms, limits)
-    has_next = len(rows) > per_page
-    rows = rows[:per_page]
-    posts = {
-        post.id: post
-        for post in db.session.scalars(
-            _POSTS_FOR_HITS, {"ids": [row.id for row in rows]}
-        ).unique()
-    }
+        found = _sqlite_search(terms, limits)
     hits = [
-        Hit(posts[row.id], _highlighted(row.title), _highlighted(row.snippet))
-        for row in rows
-        if row.id in posts
+        Hit(post, _highlighted(title), _highlighted(snippet))
+        for post, title, snippet in found[:per_page]
     ]
-    return SearchPage(hits=hits, page=page, has_next=has_next)
+    return SearchPage(hits=hits, page=page, has_next=len(found) > per_page)
 
 
 #: A merge step for each of SQLite's full-text tables: see
