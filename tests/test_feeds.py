@@ -216,7 +216,6 @@ def test_search_reads_the_full_text_indexes(app, posts):
     if TEST_DATABASE_URL:
         [(statement, parameters)] = [(s, p) for s, p in statements if "WITH" in s]
         plan = query_plan(app, statement, parameters)
-        assert any("ix_post_title_search" in step for step in plan), plan
         assert not any("Seq Scan" in step for step in plan), plan
         return
     searches = [(s, p) for s, p in statements if "MATCH" in s]

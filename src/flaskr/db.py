@@ -134,13 +134,14 @@ def _tune_sqlite(
 
 
 #: Search machinery that only the migrations know: SQLite's FTS5 tables (and the
-#: tables they keep), PostgreSQL's ``tsvector`` column and the indexes.
+#: tables they keep), PostgreSQL's ``tsvector`` columns and their indexes.
 SEARCH_OBJECTS = (
     "post_fts",
     "post_title_fts",
     "search_vector",
     "ix_post_search_vector",
-    "ix_post_title_search",
+    "title_vector",
+    "ix_post_title_vector",
 )
 
 

@@ -60,20 +60,16 @@ _SQLITE_MARKED = sa.text(
     " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
 ).bindparams(sa.bindparam("ids", expanding=True))
 
-# ``to_tsvector('english', post.title)`` is written as migration 0007's index
-# is, so that the index serves it.
 _POSTGRESQL_SEARCH = sa.text(
     "WITH titled AS ("
     "  SELECT post.id FROM post"
-    "  WHERE to_tsvector('english', post.title)"
-    "   @@ plainto_tsquery('english', :query)"
+    "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     " others AS ("
     "  SELECT post.id FROM post"
     "  WHERE post.search_vector @@ plainto_tsquery('english', :query)"
-    "  AND NOT to_tsvector('english', post.title)"
-    "   @@ plainto_tsquery('english', :query)"
+    "  AND NOT post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     " ranked AS ("
