@@ -7,9 +7,11 @@ Run it through ``bench/run`` (which installs wrk); see bench/README.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +27,9 @@ WORK = HERE / "work"
 #: ``trim_memory_after`` hands freed memory back after 2 s).
 IDLE_SECONDS = 4
 LOG_IN = "log in"
+#: Logins are loaded in rounds, each compared with a check timed around it:
+#: the machine's speed drifts between moments by as much as the 10% asked.
+LOGIN_ROUNDS = 4
 BARE_LOG_IN = "log in, bare Flask"
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
@@ -191,8 +196,6 @@ def search_rotation_script() -> Path:
 
 def password_hash_ms(samples: int = 60) -> float:
     """Median time of one argon2id check at Flaskr's settings, in this process."""
-    import statistics
-
     from flaskr.config import DEFAULTS
     from flaskr.passwords import Passwords
 
@@ -208,6 +211,56 @@ def password_hash_ms(samples: int = 60) -> float:
         passwords.verify(stored, "demo password")
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+@dataclasses.dataclass
+class LoginRounds:
+    """The bare and Flaskr logins over all rounds (mean rate, median p50,
+    worst p99), and what was measured in each round."""
+
+    bare: dict[str, float]
+    flaskr: dict[str, float]
+    #: Per round: the check's ms, then ms per bare login and per Flaskr login.
+    timings: list[tuple[float, float, float]]
+    #: Flaskr's worker memory (MB) just after its last logins.
+    memory_mb: float
+
+
+def login_rounds(
+    bare_url: str,
+    flaskr_url: str,
+    flaskr: subprocess.Popen[bytes],
+    seconds: int,
+    *extra: str,
+) -> LoginRounds:
+    """Load the bare and Flaskr logins in turn for ``LOGIN_ROUNDS`` rounds that
+    together last ``seconds`` each, timing the check around each round."""
+    each = max(1, round(seconds / LOGIN_ROUNDS))
+    runs: dict[str, list[dict[str, float]]] = {bare_url: [], flaskr_url: []}
+    timings = []
+    for number in range(LOGIN_ROUNDS):
+        before = password_hash_ms(20)
+        # Each goes first in every other round, so neither gets all the drift;
+        # Flaskr goes last in the last one, for its memory as the logins end.
+        flaskr_last = (LOGIN_ROUNDS - number) % 2 == 1
+        for url in [bare_url, flaskr_url][:: 1 if flaskr_last else -1]:
+            runs[url].append(wrk(url, each, *extra))
+        if number == LOGIN_ROUNDS - 1:
+            memory_mb = worker_rss_mb(flaskr)
+        check = (before + password_hash_ms(20)) / 2
+        bare, mine = runs[bare_url][-1], runs[flaskr_url][-1]
+        timings.append((check, 1000 / bare["rate"], 1000 / mine["rate"]))
+
+    def overall(figures: list[dict[str, float]]) -> dict[str, float]:
+        return {
+            "rate": statistics.mean(f["rate"] for f in figures),
+            "p50": statistics.median(f["p50"] for f in figures),
+            "p99": max(f["p99"] for f in figures),
+        }
+
+    return LoginRounds(
+        overall(runs[bare_url]), overall(runs[flaskr_url]), timings, memory_mb
+    )
 
 
 def pages(url: str) -> dict[str, tuple[str, list[str]]]:
@@ -250,31 +303,42 @@ def main() -> None:
     hello, hello_url = serve("hello:app", yardstick_env, ROOT)
     results: dict[int, dict[str, dict[str, float]]] = {}
     memory: dict[int, tuple[float, float, float]] = {}
-    hash_ms: dict[int, float] = {}
+    login_timings: dict[int, list[tuple[float, float, float]]] = {}
+    hello_rates: dict[int, tuple[float, float]] = {}
     try:
         for size in sizes:
             seed(size, args.postgresql)
             env = flaskr_env(size, args.postgresql)
             flaskr, url = serve("flaskr:create_app()", env, ROOT)
             try:
-                baseline = wrk(hello_url + "/", args.seconds)
-                results[size] = {"hello": baseline}
+                hello_before = wrk(hello_url + "/", args.seconds)
+                results[size] = {"hello": hello_before}
                 for name, (page, extra) in pages(url).items():
                     if not extra:  # warm up: the first request renders the page
                         requests.get(page, timeout=60)
                     if name == LOG_IN:
-                        check_before = password_hash_ms()
-                        bare = wrk(f"{hello_url}/auth/login", args.seconds, *extra)
-                        results[size][BARE_LOG_IN] = bare
-                    results[size][name] = wrk(page, args.seconds, *extra)
-                    if name == LOG_IN:
-                        during_logins = worker_rss_mb(flaskr)
-                        # The mean of a check timed just before and just after
-                        # the logins: the machine's speed drifts by a few percent.
-                        hash_ms[size] = (check_before + password_hash_ms()) / 2
+                        logins = login_rounds(
+                            f"{hello_url}/auth/login", page, flaskr, args.seconds,
+                            *extra,
+                        )  # fmt: skip
+                        results[size][BARE_LOG_IN] = logins.bare
+                        results[size][name] = logins.flaskr
+                        login_timings[size] = logins.timings
+                        during_logins = logins.memory_mb
+                    else:
+                        results[size][name] = wrk(page, args.seconds, *extra)
                 at_end = worker_rss_mb(flaskr)
                 time.sleep(IDLE_SECONDS)
                 memory[size] = (during_logins, at_end, worker_rss_mb(flaskr))
+                # The machine's speed drifts during a run: the ratios are to the
+                # mean of the bare app timed before and after Flaskr's pages.
+                hello_after = wrk(hello_url + "/", args.seconds)
+                hello_rates[size] = (hello_before["rate"], hello_after["rate"])
+                results[size]["hello"] = {
+                    "rate": statistics.mean(hello_rates[size]),
+                    "p50": max(hello_before["p50"], hello_after["p50"]),
+                    "p99": max(hello_before["p99"], hello_after["p99"]),
+                }
             finally:
                 flaskr.terminate()
                 flaskr.wait()
@@ -294,19 +358,26 @@ def main() -> None:
             row += f"{figures['rate']:>16.1f}{figures['p50']:>9.2f}"
             row += f"{figures['p99']:>9.2f}{ratio:>6.3f}"
         print(row)
+    print("\nhello, requests/s before and after Flaskr's pages (ratios use the mean):")
+    for size, (before, after) in hello_rates.items():
+        print(f"  {size:,} posts: {before:.0f} / {after:.0f}")
     if len(sizes) > 1:
         print("\nrate at the largest size / rate at the smallest:")
         for name in results[sizes[0]]:
             growth = results[sizes[-1]][name]["rate"] / results[sizes[0]][name]["rate"]
             print(f"  {name:<20}{growth:.2f}")
-    print("\nlog in: the rest of the request beside the password check")
-    for size, check_ms in hash_ms.items():
-        for name in (LOG_IN, BARE_LOG_IN):
-            login_ms = 1000 / results[size][name]["rate"]
+    print(
+        "\nlog in: the rest of the request beside the password check, per round"
+        f" (the median of {LOGIN_ROUNDS})"
+    )
+    for size, timings in login_timings.items():
+        for name, column in ((LOG_IN, 2), (BARE_LOG_IN, 1)):
+            extra = [(row[column] / row[0] - 1) * 100 for row in timings]
             print(
-                f"  {size:,} posts, {name}: {login_ms:.1f} ms per login,"
-                f" {check_ms:.1f} ms per argon2id check:"
-                f" {(login_ms / check_ms - 1) * 100:+.0f}%"
+                f"  {size:,} posts, {name}: {statistics.median(extra):+.0f}%"
+                f" ({', '.join(f'{value:+.0f}%' for value in extra)};"
+                f" checks of {min(row[0] for row in timings):.1f}"
+                f"–{max(row[0] for row in timings):.1f} ms)"
             )
     print(
         "\nworker resident memory: as the logins end / at the end of the run"
