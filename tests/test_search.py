@@ -5,7 +5,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from flaskr import search as search_module
 from flaskr.db import db
+from flaskr.models import Post
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import TEST_DATABASE_URL
@@ -222,6 +224,32 @@ def test_optimize_search_merges_the_index(app, client, author, runner):
     assert page.count("<article") == 2
     write(author, title="Marmot after the merge")
     assert search(client, "marmot").get_data(as_text=True).count("<article") == 3
+
+
+@needs_sqlite
+def test_optimize_search_steps_on_whichever_connection(app, monkeypatch):
+    with app.app_context():
+        # Each post its own commit, so its own piece; enough text for the
+        # merge to take many steps of one page.
+        for number in range(40):
+            db.session.add(
+                Post(
+                    author_id=1,
+                    title=f"Stepped stoat {number}",
+                    body=" ".join(f"w{number}x{word}" for word in range(400)),
+                )
+            )
+            db.session.commit()
+    assert index_pieces(app) > 1
+    monkeypatch.setattr(search_module, "MERGE_STEP_PAGES", 1)
+    with app.app_context():
+        # Two connections in the pool, so that the steps take turns on them.
+        first, second = db.engine.connect(), db.engine.connect()
+        first.close()
+        second.close()
+        steps = search_module.optimize_search_index()
+    assert steps > 3
+    assert index_pieces(app) == 1
 
 
 def test_optimize_search_on_any_database(runner):

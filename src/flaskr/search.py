@@ -253,18 +253,20 @@ def optimize_search_index() -> int:
     """
     if db.session.get_bind().dialect.name != "sqlite":
         return 0
-    connection = db.session.connection().connection.driver_connection
     steps = 0
     for merge in _SQLITE_MERGE_STEPS:
         while True:
+            # Each step may get another of the pool's connections: ask this one.
+            connection = db.session.connection().connection.driver_connection
             before = connection.total_changes
             # A negative number merges whatever is there, level or not.
             db.session.execute(merge, {"pages": -MERGE_STEP_PAGES})
+            changed = connection.total_changes - before
             db.session.commit()
             steps += 1
             # SQLite's documented test: fewer than two rows changed means
             # there was nothing left to merge.
-            if connection.total_changes - before < 2:
+            if changed < 2:
                 break
     return steps
 
