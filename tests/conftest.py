@@ -24,6 +24,7 @@ from sqlalchemy import event
 
 from flaskr import create_app
 from flaskr import markdown
+from flaskr import page_cache
 from flaskr.db import BOOKKEEPING_TABLES
 from flaskr.db import db
 from flaskr.db import init_db
@@ -151,7 +152,8 @@ def make_app(database_url: str, tmp_path: Path) -> t.Iterator[t.Callable[..., Fl
     for app in apps:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+        for engine in app_engines(app):
+            engine.dispose()
 
 
 @pytest.fixture
@@ -211,13 +213,24 @@ def recorded_statements(app: Flask) -> t.Iterator[list[tuple[str, t.Any]]]:
     ) -> None:
         statements.append((sql, parameters))
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+    engines = app_engines(app)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def app_engines(app: Flask) -> list[sa.Engine]:
+    """The app's engine, and the page cache's if it has one of its own."""
+    with app.app_context():
+        engines = [db.engine]
+    cache = app.extensions.get(page_cache.EXTENSION)
+    if cache is not None and cache.engine is not engines[0]:
+        engines.append(cache.engine)
+    return engines
 
 
 def statements_for_page(

@@ -13,6 +13,7 @@ from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.models import User
 from flaskr.page_cache import PageCache
+from tests.conftest import app_engines
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
@@ -79,13 +80,14 @@ def test_a_hit_reads_outside_a_transaction(app, who):
         else:
             in_transaction.append(dbapi.in_transaction)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
+    engines = app_engines(app)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
     try:
         client.get("/")
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
     assert in_transaction == [False]
 
 
