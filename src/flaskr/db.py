@@ -142,6 +142,7 @@ SEARCH_OBJECTS = (
     "ix_post_search_vector",
     "title_vector",
     "ix_post_title_vector",
+    "ix_post_title_vector_public",
 )
 
 

@@ -37,7 +37,9 @@ _WORD = re.compile(r"[^\W_]+")
 # counts every match of each word in the whole blog to weigh it, 15 ms for a
 # common word at a million posts; bench/README.md.) Titles have an index of
 # their own (migration 0007), so finding the newest title matches reads only
-# titles, however common the words are in the text.
+# titles, however common the words are in the text. On PostgreSQL the public
+# posts' title vectors are also kept in order of id (0008): that walk reads no
+# post rows.
 #
 # On SQLite each list is read only as far as the page needs, and the ids are
 # checked against ``post`` (drafts and trashed posts are in the index too) a
