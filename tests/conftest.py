@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from flaskr import create_app
 from flaskr import markdown
-from flaskr import page_cache
+from flaskr.db import autocommit_engine
 from flaskr.db import BOOKKEEPING_TABLES
 from flaskr.db import db
 from flaskr.db import init_db
@@ -223,13 +223,36 @@ def recorded_statements(app: Flask) -> t.Iterator[list[tuple[str, t.Any]]]:
             event.remove(engine, "before_cursor_execute", record)
 
 
+@contextlib.contextmanager
+def transaction_states(app: Flask) -> t.Iterator[list[tuple[str, bool]]]:
+    """Collect ``(sql, in_transaction)`` for every statement run inside the
+    block: whether the driver held a transaction open once it had run."""
+    states: list[tuple[str, bool]] = []
+
+    def note(conn: t.Any, cursor: t.Any, sql: str, *args: t.Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        if conn.dialect.name == "postgresql":
+            states.append((sql, not dbapi.autocommit))
+        else:
+            states.append((sql, dbapi.in_transaction))
+
+    engines = app_engines(app)
+    for engine in engines:
+        event.listen(engine, "after_cursor_execute", note)
+    try:
+        yield states
+    finally:
+        for engine in engines:
+            event.remove(engine, "after_cursor_execute", note)
+
+
 def app_engines(app: Flask) -> list[sa.Engine]:
-    """The app's engine, and the page cache's if it has one of its own."""
+    """The app's engine, and its autocommit engine if it has one."""
     with app.app_context():
         engines = [db.engine]
-    cache = app.extensions.get(page_cache.EXTENSION)
-    if cache is not None and cache.engine is not engines[0]:
-        engines.append(cache.engine)
+    autocommit = autocommit_engine(app)
+    if autocommit is not None:
+        engines.append(autocommit)
     return engines
 
 

@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from flaskr.db import db
 from flaskr.models import AuthSession
@@ -13,10 +12,10 @@ from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.models import User
 from flaskr.page_cache import PageCache
-from tests.conftest import app_engines
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
+from tests.conftest import transaction_states
 from tests.test_content import write
 
 
@@ -71,24 +70,9 @@ def test_a_hit_reads_outside_a_transaction(app, who):
     PostgreSQL those would be two more round trips to the server per hit."""
     client = app.test_client() if who == "visitor" else logged_in(app)
     kept(client, "/")
-    in_transaction = []
-
-    def note(conn, cursor, sql, *args):
-        dbapi = conn.connection.dbapi_connection
-        if conn.dialect.name == "postgresql":
-            in_transaction.append(not dbapi.autocommit)
-        else:
-            in_transaction.append(dbapi.in_transaction)
-
-    engines = app_engines(app)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", note)
-    try:
+    with transaction_states(app) as states:
         client.get("/")
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", note)
-    assert in_transaction == [False]
+    assert [in_transaction for _, in_transaction in states] == [False]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 
+from .db import autocommit_engine
 from .db import db
 from .db import utcnow
 from .models import AuthSession
@@ -121,20 +122,9 @@ class PageCache:
         self.max_bytes = int(app.config["PAGE_CACHE_BYTES"])
         self.max_age = app.config["PAGE_CACHE_MAX_AGE"].total_seconds()
         self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        # On PostgreSQL a hit's one read makes one round trip, not three.
         with app.app_context():
-            self.engine = db.engine
-        if self.engine.dialect.name == "postgresql":
-            # One read a hit: without a BEGIN before it and a ROLLBACK after
-            # it, a hit makes one round trip to the server instead of three.
-            # (SQLite's driver reads outside a transaction already.) The reads
-            # have connections of their own that stay in autocommit mode:
-            # switching a request's connection to it and back cost ~40 µs of a
-            # ~210 µs read. So a worker holds one more connection, from its
-            # first public page on.
-            options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
-            self.engine = sa.create_engine(
-                self.engine.url, **{**options, "isolation_level": "AUTOCOMMIT"}
-            )
+            self.engine = autocommit_engine(app) or db.engine
         self._pages: collections.OrderedDict[_Key, _Page] = collections.OrderedDict()
         self._bytes = 0
         # Hashes of the keys of pages rendered lately, oldest first.
