@@ -417,6 +417,20 @@ def test_a_page_asked_for_once_is_not_kept(app):
     assert len(page_cache(app)) == 1
 
 
+def test_a_page_asked_for_once_reads_no_version(app):
+    """It can be neither served from the cache nor kept, so the site version
+    (a round trip on PostgreSQL) is not read for it; the second time it is."""
+    client = app.test_client()
+    with recorded_statements(app) as statements:
+        client.get("/search?q=test")
+    assert statements, "the search read nothing"
+    assert not any("site_version" in sql for sql, _ in statements), statements
+    with recorded_statements(app) as statements:
+        client.get("/search?q=test")
+    assert "site_version" in statements[0][0], statements
+    assert len(page_cache(app)) == 1
+
+
 def test_after_a_change_a_page_asked_for_before_is_kept_at_once(app):
     reader = app.test_client()
     kept(reader, "/")

@@ -163,8 +163,12 @@ class PageCache:
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
         )
-        # Other pages cost no statement of ours.
-        if key not in self._pages and not self._is_shared(environ):
+        # Other pages cost no statement of ours, and neither does a page asked
+        # for the first time lately: it can be neither served from here nor
+        # kept, so the version is not needed.
+        if key not in self._pages and (
+            not self._is_shared(environ) or not self._asked_before(key)
+        ):
             return self.wsgi_app(environ, start_response)
         visitor = self._read_visitor(session_id)
         if visitor is None:
