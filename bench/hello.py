@@ -1,13 +1,30 @@
-"""The yardsticks, served exactly like Flaskr: a bare Flask "Hello, World!",
-and a bare login that only reads the form, checks the password with Flaskr's
-argon2id settings and redirects (what no login can do without)."""
+"""The yardsticks, served exactly like Flaskr: a bare Flask "Hello, World!"; a
+bare login that only reads the form, checks the password with Flaskr's argon2id
+settings and redirects (what no login can do without); and that login with the
+database work every login with sessions kept on the server does — the user's row
+by name, a new session row and its commit — through SQLAlchemy Core on Flaskr's
+own tables, with nothing else of Flaskr (``/floor/login``).
 
+The last one's database is ``YARDSTICK_DATABASE_URL`` (an SQLite file in
+``bench/work`` by default); its tables are made and its one user added here."""
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import typing as t
+from pathlib import Path
+
+import sqlalchemy as sa
 from flask import Flask
 from flask import redirect
 from flask import request
+from itsdangerous import Signer
 from werkzeug import Response
 
 from flaskr.config import DEFAULTS
+from flaskr.models import AuthSession
+from flaskr.models import User
 from flaskr.passwords import Passwords
 
 app = Flask(__name__)
@@ -28,3 +45,76 @@ def hello() -> str:
 def log_in() -> Response:
     matches, _ = passwords.verify(stored_hash, request.form["password"])
     return redirect("/" if matches else "/auth/login")
+
+
+def _floor_engine() -> sa.Engine:
+    default = Path(__file__).parent / "work" / "yardstick.sqlite"
+    url = os.environ.get("YARDSTICK_DATABASE_URL", f"sqlite:///{default}")
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":  # as Flaskr sets it up
+
+        @sa.event.listens_for(engine, "connect")
+        def tune(connection: t.Any, record: object) -> None:
+            for pragma in (
+                "foreign_keys = ON",
+                "journal_mode = WAL",
+                "synchronous = NORMAL",
+            ):
+                connection.execute(f"PRAGMA {pragma}")
+
+    tables = [User.__table__, AuthSession.__table__]
+    User.metadata.create_all(engine, tables=tables)
+    with engine.begin() as connection:
+        connection.execute(sa.delete(AuthSession.__table__))
+        connection.execute(sa.delete(User.__table__))
+        connection.execute(
+            sa.insert(User.__table__),
+            {
+                "username": "demo1",
+                "username_key": "demo1",
+                "password_hash": stored_hash,
+            },
+        )
+    return engine
+
+
+floor_engine = _floor_engine()
+_USER = sa.select(User.id, User.password_hash).where(
+    User.username_key == sa.bindparam("key")
+)
+_NEW_SESSION = sa.insert(AuthSession.__table__)
+_signer = Signer(
+    "yardstick-" + "k" * 40,
+    salt="flaskr.session",
+    key_derivation="hmac",
+    digest_method=hashlib.sha256,
+)
+
+
+@app.post("/floor/login")
+def log_in_with_a_session_row() -> Response:
+    with floor_engine.connect() as connection:
+        user = connection.execute(
+            _USER, {"key": request.form["username"].casefold()}
+        ).first()
+        if user is None:
+            return redirect("/auth/login")
+        matches, _ = passwords.verify(user.password_hash, request.form["password"])
+        if not matches:
+            return redirect("/auth/login")
+        token = secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC)
+        row = {
+            "id": hashlib.sha256(token.encode()).hexdigest(),
+            "user_id": user.id,
+            "created": now,
+            "last_seen": now,
+            "user_agent": request.headers.get("User-Agent", "")[:200],
+            "data": "{}",
+        }
+        connection.execute(_NEW_SESSION, row)
+        connection.commit()
+    response = redirect("/")
+    response.headers["Cache-Control"] = "no-store"
+    response.set_cookie("session", _signer.sign(token).decode(), httponly=True)
+    return response

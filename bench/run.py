@@ -31,6 +31,8 @@ LOG_IN = "log in"
 #: the machine's speed drifts between moments by as much as the 10% asked.
 LOGIN_ROUNDS = 4
 BARE_LOG_IN = "log in, bare Flask"
+FLOOR_LOG_IN = "log in, floor"
+CHECK = "check"
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -40,9 +42,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def postgresql_database(server: str, size: int) -> str:
-    """The URL of the benchmark's database for ``size`` on the PostgreSQL
-    ``server`` (a URL naming any database there, which is left alone)."""
+def postgresql_database(server: str, size: int | str) -> str:
+    """The URL of the benchmark's database for ``size`` (or the floor login's)
+    on the PostgreSQL ``server`` (a URL naming any database there, which is
+    left alone)."""
     return server.rsplit("/", 1)[0] + f"/flaskr_bench_{size}"
 
 
@@ -76,7 +79,7 @@ def _postgresql(url: str) -> t.Any:
     )
 
 
-def _create_postgresql_database(server: str, size: int) -> bool:
+def _create_postgresql_database(server: str, size: int | str) -> bool:
     """Create the database for ``size`` unless it exists; return whether it did.
     (Drop it to seed again.)"""
     name = postgresql_database(server, size).rsplit("/", 1)[1]
@@ -215,41 +218,41 @@ def password_hash_ms(samples: int = 60) -> float:
 
 @dataclasses.dataclass
 class LoginRounds:
-    """The bare and Flaskr logins over all rounds (mean rate, median p50,
-    worst p99), and what was measured in each round."""
+    """Each login over all rounds (mean rate, median p50, worst p99), and what
+    was measured in each round."""
 
-    bare: dict[str, float]
-    flaskr: dict[str, float]
-    #: Per round: the check's ms, then ms per bare login and per Flaskr login.
-    timings: list[tuple[float, float, float]]
+    figures: dict[str, dict[str, float]]
+    #: Per round: the check's ms (``CHECK``) and ms per login of each kind.
+    timings: list[dict[str, float]]
     #: Flaskr's worker memory (MB) just after its last logins.
     memory_mb: float
 
 
 def login_rounds(
-    bare_url: str,
-    flaskr_url: str,
+    urls: dict[str, str],
     flaskr: subprocess.Popen[bytes],
     seconds: int,
     *extra: str,
 ) -> LoginRounds:
-    """Load the bare and Flaskr logins in turn for ``LOGIN_ROUNDS`` rounds that
-    together last ``seconds`` each, timing the check around each round."""
+    """Load each login in ``urls`` (name: URL, Flaskr's last) in turn for
+    ``LOGIN_ROUNDS`` rounds that together last ``seconds`` each, timing the
+    check around each round."""
     each = max(1, round(seconds / LOGIN_ROUNDS))
-    runs: dict[str, list[dict[str, float]]] = {bare_url: [], flaskr_url: []}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
     timings = []
     for number in range(LOGIN_ROUNDS):
         before = password_hash_ms(20)
-        # Each goes first in every other round, so neither gets all the drift;
+        # The order turns round every round, so none gets all the drift;
         # Flaskr goes last in the last one, for its memory as the logins end.
         flaskr_last = (LOGIN_ROUNDS - number) % 2 == 1
-        for url in [bare_url, flaskr_url][:: 1 if flaskr_last else -1]:
-            runs[url].append(wrk(url, each, *extra))
+        for name in list(urls)[:: 1 if flaskr_last else -1]:
+            runs[name].append(wrk(urls[name], each, *extra))
         if number == LOGIN_ROUNDS - 1:
             memory_mb = worker_rss_mb(flaskr)
         check = (before + password_hash_ms(20)) / 2
-        bare, mine = runs[bare_url][-1], runs[flaskr_url][-1]
-        timings.append((check, 1000 / bare["rate"], 1000 / mine["rate"]))
+        timings.append(
+            {CHECK: check} | {name: 1000 / runs[name][-1]["rate"] for name in urls}
+        )
 
     def overall(figures: list[dict[str, float]]) -> dict[str, float]:
         return {
@@ -259,7 +262,7 @@ def login_rounds(
         }
 
     return LoginRounds(
-        overall(runs[bare_url]), overall(runs[flaskr_url]), timings, memory_mb
+        {name: overall(figures) for name, figures in runs.items()}, timings, memory_mb
     )
 
 
@@ -300,10 +303,16 @@ def main() -> None:
 
     # Served from the project's folder, so gunicorn reads the same settings.
     yardstick_env = {**os.environ, "PYTHONPATH": str(HERE)}
+    WORK.mkdir(exist_ok=True)
+    if args.postgresql:  # the floor login's tables, on the same server
+        _create_postgresql_database(args.postgresql, "floor")
+        yardstick_env["YARDSTICK_DATABASE_URL"] = postgresql_database(
+            args.postgresql, "floor"
+        )
     hello, hello_url = serve("hello:app", yardstick_env, ROOT)
     results: dict[int, dict[str, dict[str, float]]] = {}
     memory: dict[int, tuple[float, float, float]] = {}
-    login_timings: dict[int, list[tuple[float, float, float]]] = {}
+    login_timings: dict[int, list[dict[str, float]]] = {}
     hello_rates: dict[int, tuple[float, float]] = {}
     try:
         for size in sizes:
@@ -317,12 +326,13 @@ def main() -> None:
                     if not extra:  # warm up: the first request renders the page
                         requests.get(page, timeout=60)
                     if name == LOG_IN:
-                        logins = login_rounds(
-                            f"{hello_url}/auth/login", page, flaskr, args.seconds,
-                            *extra,
-                        )  # fmt: skip
-                        results[size][BARE_LOG_IN] = logins.bare
-                        results[size][name] = logins.flaskr
+                        urls = {
+                            BARE_LOG_IN: f"{hello_url}/auth/login",
+                            FLOOR_LOG_IN: f"{hello_url}/floor/login",
+                            LOG_IN: page,
+                        }
+                        logins = login_rounds(urls, flaskr, args.seconds, *extra)
+                        results[size].update(logins.figures)
                         login_timings[size] = logins.timings
                         during_logins = logins.memory_mb
                     else:
@@ -371,13 +381,13 @@ def main() -> None:
         f" (the median of {LOGIN_ROUNDS})"
     )
     for size, timings in login_timings.items():
-        for name, column in ((LOG_IN, 2), (BARE_LOG_IN, 1)):
-            extra = [(row[column] / row[0] - 1) * 100 for row in timings]
+        checks = [row[CHECK] for row in timings]
+        for name in (LOG_IN, FLOOR_LOG_IN, BARE_LOG_IN):
+            extra = [(row[name] / row[CHECK] - 1) * 100 for row in timings]
             print(
                 f"  {size:,} posts, {name}: {statistics.median(extra):+.0f}%"
                 f" ({', '.join(f'{value:+.0f}%' for value in extra)};"
-                f" checks of {min(row[0] for row in timings):.1f}"
-                f"–{max(row[0] for row in timings):.1f} ms)"
+                f" checks of {min(checks):.1f}–{max(checks):.1f} ms)"
             )
     print(
         "\nworker resident memory: as the logins end / at the end of the run"
