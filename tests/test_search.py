@@ -203,6 +203,31 @@ def test_a_run_of_drafts_costs_few_statements(app, client, author):
     assert len(checks) == 3
 
 
+def test_title_matches_that_fill_the_page_are_all_it_reads(app, client, author):
+    """The list of other matches is not read when titles fill the page."""
+    for number in range(12):
+        write(author, title=f"Walrus {number}", body="a walrus in the text too")
+    with recorded_statements(app) as statements:
+        page = search(client, "walrus").get_data(as_text=True)
+    assert titles_on(page)[0] == "<mark>Walrus</mark> 11"
+    assert "More results" in page
+    if not TEST_DATABASE_URL:
+        text_searches = [s for s, _ in statements if "SELECT rowid FROM post_fts " in s]
+        assert text_searches == [], text_searches
+        return
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if s.startswith("WITH titled")
+    ]
+    with app.app_context():
+        connection = db.session.connection()
+        plan = connection.exec_driver_sql(f"EXPLAIN ANALYZE {statement}", parameters)
+        steps = [row[0] for row in plan]
+    walks = [step for step in steps if "Scan" in step and " on post " in step]
+    # The newest titles are read; the walk for the other matches never starts.
+    assert any("never executed" in step for step in walks), steps
+    assert not all("never executed" in step for step in walks), steps
+
+
 def index_pieces(app):
     """How many segments SQLite's full-text index is in."""
     with app.app_context():

@@ -68,9 +68,11 @@ _POSTGRESQL_SEARCH = sa.text(
     "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
+    # Read only when the title matches do not fill the page (a one-time test).
     " others AS ("
     "  SELECT post.id FROM post"
-    "  WHERE post.search_vector @@ plainto_tsquery('english', :query)"
+    "  WHERE (SELECT count(*) FROM titled) < :wanted"
+    "  AND post.search_vector @@ plainto_tsquery('english', :query)"
     "  AND NOT post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
