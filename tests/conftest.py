@@ -204,6 +204,22 @@ def csrf(client: FlaskClient) -> t.Callable[[str], str]:
 
 
 @contextlib.contextmanager
+def listening(
+    app: Flask, name: str, listener: t.Callable[..., None]
+) -> t.Iterator[None]:
+    """Call ``listener`` on the ``name`` event of each of the app's engines
+    inside the block."""
+    engines = app_engines(app)
+    for engine in engines:
+        event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            event.remove(engine, name, listener)
+
+
+@contextlib.contextmanager
 def recorded_statements(app: Flask) -> t.Iterator[list[tuple[str, t.Any]]]:
     """Collect ``(sql, parameters)`` of every statement run inside the block."""
     statements: list[tuple[str, t.Any]] = []
@@ -213,14 +229,8 @@ def recorded_statements(app: Flask) -> t.Iterator[list[tuple[str, t.Any]]]:
     ) -> None:
         statements.append((sql, parameters))
 
-    engines = app_engines(app)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app, "before_cursor_execute", record):
         yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 @contextlib.contextmanager
@@ -236,14 +246,8 @@ def transaction_states(app: Flask) -> t.Iterator[list[tuple[str, bool]]]:
         else:
             states.append((sql, dbapi.in_transaction))
 
-    engines = app_engines(app)
-    for engine in engines:
-        event.listen(engine, "after_cursor_execute", note)
-    try:
+    with listening(app, "after_cursor_execute", note):
         yield states
-    finally:
-        for engine in engines:
-            event.remove(engine, "after_cursor_execute", note)
 
 
 def app_engines(app: Flask) -> list[sa.Engine]:
