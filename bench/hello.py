@@ -9,10 +9,10 @@ The last one's database is ``YARDSTICK_DATABASE_URL`` (an SQLite file in
 ``bench/work`` by default); its tables are made and its one user added here."""
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import secrets
-import typing as t
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from itsdangerous import Signer
 from werkzeug import Response
 
 from flaskr.config import DEFAULTS
+from flaskr.db import tune_sqlite
 from flaskr.models import AuthSession
 from flaskr.models import User
 from flaskr.passwords import Passwords
@@ -51,17 +52,9 @@ def _floor_engine() -> sa.Engine:
     default = Path(__file__).parent / "work" / "yardstick.sqlite"
     url = os.environ.get("YARDSTICK_DATABASE_URL", f"sqlite:///{default}")
     engine = sa.create_engine(url)
-    if engine.dialect.name == "sqlite":  # as Flaskr sets it up
-
-        @sa.event.listens_for(engine, "connect")
-        def tune(connection: t.Any, record: object) -> None:
-            for pragma in (
-                "foreign_keys = ON",
-                "journal_mode = WAL",
-                "synchronous = NORMAL",
-            ):
-                connection.execute(f"PRAGMA {pragma}")
-
+    # WAL, foreign keys and the busy timeout, as Flaskr sets up SQLite.
+    tune = functools.partial(tune_sqlite, timeout_ms=DEFAULTS["SQLITE_BUSY_TIMEOUT_MS"])
+    sa.event.listen(engine, "connect", tune)
     tables = [User.__table__, AuthSession.__table__]
     User.metadata.create_all(engine, tables=tables)
     with engine.begin() as connection:

@@ -172,7 +172,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _tune_sqlite(
+def tune_sqlite(
     dbapi_connection: t.Any, connection_record: t.Any, *, timeout_ms: int
 ) -> None:
     """Turn on WAL, foreign keys and a busy timeout for each new SQLite connection."""
@@ -295,7 +295,7 @@ def init_app(app: Flask) -> None:
         enable_migrations(app)
     with app.app_context():
         timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
-        tune = functools.partial(_tune_sqlite, timeout_ms=timeout_ms)
+        tune = functools.partial(tune_sqlite, timeout_ms=timeout_ms)
         event.listen(db.engine, "connect", tune)
         if db.engine.dialect.name == "postgresql":
             options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
