@@ -55,18 +55,23 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-#: Built once: a login looks a user up by name, and making the statement again
-#: each time cost more than running it.
+#: Built once: making the statement again each time cost more than running it.
 _USER_BY_KEY = sa.select(User).where(User.username_key == sa.bindparam("key"))
+
+
+def _searchable_key(username: str) -> str | None:
+    """``username``'s key, or ``None`` for a name no account can have."""
+    if not username or "\x00" in username:
+        return None  # No name holds a NUL, and PostgreSQL refuses to compare it.
+    return username_key(username)
 
 
 def find_user(username: str) -> User | None:
     """The user called ``username``, compared without regard to case."""
-    if "\x00" in username:
-        return None  # No name holds one, and PostgreSQL refuses to compare it.
-    return db.session.scalars(
-        _USER_BY_KEY, {"key": username_key(username)}
-    ).one_or_none()
+    key = _searchable_key(username)
+    if key is None:
+        return None
+    return db.session.scalars(_USER_BY_KEY, {"key": key}).one_or_none()
 
 
 def register_user(username: str, password: str) -> User:
@@ -85,8 +90,16 @@ def register_user(username: str, password: str) -> User:
     return user
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The user whose name and password these are, or ``None``.
+#: What a login needs of an account, as a row: loading a ``User`` through the
+#: ORM cost a login more than a tenth of its work besides the password check
+#: (``./bench/run instructions``).
+_LOGIN_BY_KEY = sa.select(User.id, User.password_hash).where(
+    User.username_key == sa.bindparam("key")
+)
+
+
+def authenticate(username: str, password: str) -> int | None:
+    """The id of the user whose name and password these are, or ``None``.
 
     A missing user costs the same hash verification as a wrong password, so the
     time taken does not tell whether an account exists. A hash made with older
@@ -95,17 +108,26 @@ def authenticate(username: str, password: str) -> User | None:
     passwords = _passwords()
     # Names are not checked against today's rules: accounts carried over from a
     # tutorial database may have names that would not be allowed now.
-    user = find_user(username) if username else None
-    if user is None:
+    key = _searchable_key(username)
+    account = None
+    if key is not None:
+        query = db.session.connection().execute(_LOGIN_BY_KEY, {"key": key})
+        account = query.first()
+    if account is None:
         passwords.verify(passwords.dummy_hash, password)
         return None
-    matches, needs_rehash = passwords.verify(user.password_hash, password)
+    matches, needs_rehash = passwords.verify(account.password_hash, password)
     if not matches:
         return None
     if needs_rehash:
-        user.password_hash = passwords.hash(password)
+        db.session.execute(
+            sa.update(User)
+            .where(User.id == account.id)
+            .values(password_hash=passwords.hash(password))
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
-    return user
+    return int(account.id)
 
 
 def verify_password(user: User, password: str) -> bool:

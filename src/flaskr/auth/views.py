@@ -155,11 +155,11 @@ def login() -> Response | tuple[str, int]:
         name = form.username.data
         account = username_key(name)
         refuse_if_locked_out(account, lambda: _who(name))
-        user = authenticate(name, form.password.data)
-        if user is not None:
+        user_id = authenticate(name, form.password.data)
+        if user_id is not None:
             clear_login_failures(account)
-            start_user_session(user.id)
-            log_event("login_succeeded", user_id=user.id)
+            start_user_session(user_id)
+            log_event("login_succeeded", user_id=user_id)
             return redirect(safe_next(form.next.data) or url_for("index"))
         record_login_failure(account)
         log_event("login_failed", **_who(name))
