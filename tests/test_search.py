@@ -228,6 +228,32 @@ def test_title_matches_that_fill_the_page_are_all_it_reads(app, client, author):
     assert not all("never executed" in step for step in walks), steps
 
 
+def test_the_row_past_the_page_gets_no_highlights(app, client, author):
+    """The eleventh result only tells that a next page exists: no snippet is
+    made for it."""
+    for number in range(12):
+        write(author, title=f"Walrus {number}", body="a walrus in the text too")
+    with recorded_statements(app) as statements:
+        page = search(client, "walrus").get_data(as_text=True)
+    assert len(titles_on(page)) == 10
+    assert "More results" in page
+    if not TEST_DATABASE_URL:
+        [marked] = [p for s, p in statements if "snippet(post_fts" in s]
+        # After the markers (twice), the query and the id range: the ids, the
+        # page's ten and not the eleventh.
+        ids = marked[7:]
+        assert len(ids) == 10, marked
+        return
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if s.startswith("WITH titled")
+    ]
+    with app.app_context():
+        rows = db.session.connection().exec_driver_sql(statement, parameters).all()
+    assert len(rows) == 11
+    assert all(row.title and row.snippet for row in rows[:10])
+    assert rows[10].title is None and rows[10].snippet is None
+
+
 def index_pieces(app):
     """How many segments SQLite's full-text index is in."""
     with app.app_context():

@@ -78,16 +78,21 @@ _POSTGRESQL_SEARCH = sa.text(
     "  ORDER BY post.id DESC LIMIT :wanted),"
     " ranked AS ("
     "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
-    "  ORDER BY tier, id DESC LIMIT :limit OFFSET :offset)"
+    "  ORDER BY tier, id DESC LIMIT :limit OFFSET :offset),"
+    # The last row, there only to tell whether a next page exists, gets no
+    # headlines: they cost more the longer the post.
+    " shown AS ("
+    "  SELECT id, tier, row_number() OVER (ORDER BY tier, id DESC) <= :shown"
+    "  AS on_page FROM ranked)"
     " SELECT post.id, post.published, post.updated,"
     ' "user".username AS author_name, false AS is_draft,'
-    " ts_headline('english', post.title, plainto_tsquery('english', :query),"
-    "  :title_options) AS title,"
-    " ts_headline('english', post.body, plainto_tsquery('english', :query),"
-    "  :snippet_options) AS snippet"
-    " FROM ranked JOIN post ON post.id = ranked.id"
+    " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
+    "  plainto_tsquery('english', :query), :title_options) END AS title,"
+    " CASE WHEN shown.on_page THEN ts_headline('english', post.body,"
+    "  plainto_tsquery('english', :query), :snippet_options) END AS snippet"
+    " FROM shown JOIN post ON post.id = shown.id"
     ' LEFT JOIN "user" ON "user".id = post.author_id'
-    " ORDER BY ranked.tier, post.id DESC"
+    " ORDER BY shown.tier, post.id DESC"
 )
 
 
@@ -101,8 +106,9 @@ class Hit:
     snippet: Markup
 
 
-#: A page of results as (byline, title, snippet), the last two with markers.
-Found = list[tuple[sa.Row[t.Any], str, str]]
+#: A page of results as (byline, title, snippet), the last two with markers,
+#: and whether more results follow.
+Found = tuple[list[tuple[sa.Row[t.Any], str, str]], bool]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,10 +172,10 @@ def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]
         yield [post_id for post_id in batch if post_id not in in_title]
 
 
-def _sqlite_search(terms: list[str], limits: dict[str, int]) -> Found:
+def _sqlite_search(terms: list[str], offset: int, per_page: int) -> Found:
     """One page of results on SQLite, in rank order."""
     fts_query = " ".join(f'"{term}"' for term in terms)
-    wanted = limits["offset"] + limits["limit"]
+    wanted = offset + per_page + 1  # one more: is there a next page?
     public: dict[int, sa.Row[t.Any]] = {}  # in rank order
     with contextlib.closing(_sqlite_ranked_ids(fts_query, wanted)) as batches:
         for batch in batches:
@@ -179,9 +185,11 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> Found:
                 public.update((id_, bylines[id_]) for id_ in batch if id_ in bylines)
             if len(public) >= wanted:
                 break
-    page = list(public.values())[limits["offset"] : wanted]
+    page = list(public.values())[offset:wanted]
+    has_next = len(page) > per_page
+    page = page[:per_page]
     if not page:
-        return []
+        return [], has_next
     ids = [row.id for row in page]
     marked = db.session.execute(
         _SQLITE_MARKED,
@@ -195,11 +203,31 @@ def _sqlite_search(terms: list[str], limits: dict[str, int]) -> Found:
         },
     )
     by_id = {row.id: row for row in marked}
-    return [
+    found = [
         (row, by_id[row.id].title, by_id[row.id].snippet)
         for row in page
         if row.id in by_id
     ]
+    return found, has_next
+
+
+def _postgresql_search(terms: list[str], offset: int, per_page: int) -> Found:
+    """One page of results on PostgreSQL, in rank order."""
+    markers = f'StartSel="{_START}", StopSel="{_STOP}"'
+    rows = db.session.execute(
+        _POSTGRESQL_SEARCH,
+        {
+            "query": " ".join(terms),
+            "offset": offset,
+            "limit": per_page + 1,  # one more: is there a next page?
+            "wanted": offset + per_page + 1,
+            "shown": per_page,
+            "title_options": f"{markers}, HighlightAll=true",
+            "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
+        },
+    ).all()
+    found = [(row, row.title, row.snippet) for row in rows[:per_page]]
+    return found, len(rows) > per_page
 
 
 def search_posts(text: str, page: int, per_page: int) -> SearchPage:
@@ -209,27 +237,16 @@ def search_posts(text: str, page: int, per_page: int) -> SearchPage:
     terms = search_terms(text)
     if not terms:
         return SearchPage(hits=[], page=page, has_next=False)
-    limits = {"limit": per_page + 1, "offset": (page - 1) * per_page}
+    offset = (page - 1) * per_page
     if db.session.get_bind().dialect.name == "postgresql":
-        markers = f'StartSel="{_START}", StopSel="{_STOP}"'
-        rows = db.session.execute(
-            _POSTGRESQL_SEARCH,
-            {
-                "query": " ".join(terms),
-                "wanted": limits["offset"] + limits["limit"],
-                "title_options": f"{markers}, HighlightAll=true",
-                "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
-                **limits,
-            },
-        )
-        found = [(row, row.title, row.snippet) for row in rows]
+        found, has_next = _postgresql_search(terms, offset, per_page)
     else:
-        found = _sqlite_search(terms, limits)
+        found, has_next = _sqlite_search(terms, offset, per_page)
     hits = [
         Hit(post, _highlighted(title), _highlighted(snippet))
-        for post, title, snippet in found[:per_page]
+        for post, title, snippet in found
     ]
-    return SearchPage(hits=hits, page=page, has_next=len(found) > per_page)
+    return SearchPage(hits=hits, page=page, has_next=has_next)
 
 
 #: A merge step for each of SQLite's full-text tables: see
