@@ -91,7 +91,7 @@ def register_user(username: str, password: str) -> User:
 
 
 #: What a login needs of an account, as a row: loading a ``User`` through the
-#: ORM cost a login more than a tenth of its work besides the password check
+#: ORM cost a login 8% of its work besides the password check
 #: (``./bench/run instructions``).
 _LOGIN_BY_KEY = sa.select(User.id, User.password_hash).where(
     User.username_key == sa.bindparam("key")
