@@ -109,10 +109,6 @@ class _Visitor(t.NamedTuple):
     user_id: int | None
 
 
-#: ``app.extensions`` key: the app's :class:`PageCache`, if it has one.
-EXTENSION = "flaskr.page_cache"
-
-
 class PageCache:
     """WSGI middleware serving :func:`shared` pages from memory (see the module)."""
 
@@ -367,6 +363,4 @@ def init_app(app: Flask) -> None:
     host and scheme in its keys are the ones the proxy reported.
     """
     if app.config["PAGE_CACHE_BYTES"] > 0:
-        cache = PageCache(app, app.wsgi_app)
-        app.extensions[EXTENSION] = cache
-        app.wsgi_app = cache  # type: ignore[method-assign]
+        app.wsgi_app = PageCache(app, app.wsgi_app)  # type: ignore[method-assign]
