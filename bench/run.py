@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import re
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import typing as t
+import urllib.parse
 from pathlib import Path
 
 import requests
@@ -33,6 +35,7 @@ LOGIN_ROUNDS = 4
 BARE_LOG_IN = "log in, bare Flask"
 FLOOR_LOG_IN = "log in, floor"
 CHECK = "check"
+APP = "in the app"
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -216,14 +219,33 @@ def password_hash_ms(samples: int = 60) -> float:
     return statistics.median(times)
 
 
+def worker_timings(url: str) -> dict[str, float]:
+    """What the worker serving ``url`` measured since the last call
+    (``bench/check_timing.py``): the mean check (``CHECK``) and the mean POST
+    request in the app (``APP``), in ms; NaN where there were none."""
+    if str(HERE) not in sys.path:  # run as a script with PYTHONSAFEPATH
+        sys.path.insert(0, str(HERE))
+    import check_timing
+
+    server = urllib.parse.urlsplit(url)._replace(path=check_timing.PATH)
+    reading = requests.get(server.geturl(), timeout=10).text.split()
+    checks, check_seconds, posts, app_seconds = map(float, reading)
+    return {
+        CHECK: check_seconds * 1000 / checks if checks else math.nan,
+        APP: app_seconds * 1000 / posts if posts else math.nan,
+    }
+
+
 @dataclasses.dataclass
 class LoginRounds:
     """Each login over all rounds (mean rate, median p50, worst p99), and what
     was measured in each round."""
 
     figures: dict[str, dict[str, float]]
-    #: Per round: the check's ms (``CHECK``) and ms per login of each kind.
-    timings: list[dict[str, float]]
+    #: Per round: the check's ms in this process (``CHECK``), ms per login of
+    #: each kind, and the worker's own timings (``(kind, CHECK)`` and
+    #: ``(kind, APP)``: see :func:`worker_timings`).
+    timings: list[dict[t.Any, float]]
     #: Flaskr's worker memory (MB) just after its last logins.
     memory_mb: float
 
@@ -242,16 +264,25 @@ def login_rounds(
     timings = []
     for number in range(LOGIN_ROUNDS):
         before = password_hash_ms(20)
+        in_worker = {}
         # The order turns round every round, so none gets all the drift;
         # Flaskr goes last in the last one, for its memory as the logins end.
         flaskr_last = (LOGIN_ROUNDS - number) % 2 == 1
         for name in list(urls)[:: 1 if flaskr_last else -1]:
+            worker_timings(urls[name])  # starts its count
             runs[name].append(wrk(urls[name], each, *extra))
+            in_worker[name] = worker_timings(urls[name])
         if number == LOGIN_ROUNDS - 1:
             memory_mb = worker_rss_mb(flaskr)
         check = (before + password_hash_ms(20)) / 2
         timings.append(
-            {CHECK: check} | {name: 1000 / runs[name][-1]["rate"] for name in urls}
+            {CHECK: check}
+            | {name: 1000 / runs[name][-1]["rate"] for name in urls}
+            | {
+                (name, part): ms
+                for name, parts in in_worker.items()
+                for part, ms in parts.items()
+            }
         )
 
     def overall(figures: list[dict[str, float]]) -> dict[str, float]:
@@ -288,6 +319,27 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
+def login_report(name: str, timings: list[dict[t.Any, float]]) -> str:
+    """What a login of kind ``name`` cost besides its check, as shares of the
+    check, over the rounds (the median, then each round's)."""
+    checks = [row[name, CHECK] for row in timings]
+    shares = {
+        # ms per login (all the worker's time under load) against the check
+        # in the same requests; then only what the app itself took.
+        "all the rest": [row[name] / row[name, CHECK] for row in timings],
+        "of which in the app": [row[name, APP] / row[name, CHECK] for row in timings],
+        "all the rest against the check timed in the runner": [
+            row[name] / row[CHECK] for row in timings
+        ],
+    }
+    lines = [f"checks in the worker of {min(checks):.2f}–{max(checks):.2f} ms"]
+    for label, ratios in shares.items():
+        extra = [(ratio - 1) * 100 for ratio in ratios]
+        each = ", ".join(f"{value:+.1f}%" for value in extra)
+        lines.append(f"{label} {statistics.median(extra):+.1f}% ({each})")
+    return ";\n    ".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,1000000")
@@ -309,16 +361,17 @@ def main() -> None:
         yardstick_env["YARDSTICK_DATABASE_URL"] = postgresql_database(
             args.postgresql, "floor"
         )
-    hello, hello_url = serve("hello:app", yardstick_env, ROOT)
+    hello, hello_url = serve("check_timing:yardsticks()", yardstick_env, ROOT)
     results: dict[int, dict[str, dict[str, float]]] = {}
     memory: dict[int, tuple[float, float, float]] = {}
-    login_timings: dict[int, list[dict[str, float]]] = {}
+    login_timings: dict[int, list[dict[t.Any, float]]] = {}
     hello_rates: dict[int, tuple[float, float]] = {}
     try:
         for size in sizes:
             seed(size, args.postgresql)
             env = flaskr_env(size, args.postgresql)
-            flaskr, url = serve("flaskr:create_app()", env, ROOT)
+            flaskr_app = "check_timing:flaskr()"
+            flaskr, url = serve(flaskr_app, {**env, "PYTHONPATH": str(HERE)}, ROOT)
             try:
                 hello_before = wrk(hello_url + "/", args.seconds)
                 results[size] = {"hello": hello_before}
@@ -386,14 +439,8 @@ def main() -> None:
         f" (the median of {LOGIN_ROUNDS})"
     )
     for size, timings in login_timings.items():
-        checks = [row[CHECK] for row in timings]
         for name in (LOG_IN, FLOOR_LOG_IN, BARE_LOG_IN):
-            extra = [(row[name] / row[CHECK] - 1) * 100 for row in timings]
-            print(
-                f"  {size:,} posts, {name}: {statistics.median(extra):+.0f}%"
-                f" ({', '.join(f'{value:+.0f}%' for value in extra)};"
-                f" checks of {min(checks):.1f}–{max(checks):.1f} ms)"
-            )
+            print(f"  {size:,} posts, {name}: {login_report(name, timings)}")
     print(
         "\nworker resident memory: as the logins end / at the end of the run"
         f" / after {IDLE_SECONDS} s idle"
