@@ -3,10 +3,11 @@ went inside the worker while wrk was loading it: in the password check, and in
 the app as a whole (the rest of a login's time is gunicorn's and the system's).
 
 A check timed in the runner between rounds is not the check the logins made: on
-a busy machine it was up to 10% faster than the same check in the worker, so
-the bare login, which does nothing but the check, came out 4–12% over it.
-Timing it in the worker, in the same requests, leaves only the rest of the
-request in the difference. Every app served here pays the same timers (two
+a busy machine it was up to 10% faster than the same check in the worker, and
+the bare login, which does nothing but the check, moved between +4% and +12%
+from one run to the next. Timing it in the worker, in the same requests, leaves
+only the rest of the request in the difference (the bare login's stays at ~5%:
+gunicorn's and the system's part). Every app served here pays the same timers (two
 clock reads per check and per POST) and the same path comparison per request.
 
 ``GET /_bench/check-time`` answers ``CHECKS CHECK_SECONDS POSTS APP_SECONDS``
