@@ -113,16 +113,14 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         _log_in(sys.argv[2], int(sys.argv[3]))
         return
+    sys.path.insert(0, str(HERE))  # run as a script with PYTHONSAFEPATH
+    import run
+
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,
             "FLASKR_INSTANCE_PATH": folder,
-            "FLASKR_SECRET_KEY": "bench-" + "k" * 40,
-            # As bench/run serves Flaskr.
-            "FLASKR_RATELIMIT_ENABLED": "false",
-            "FLASKR_WTF_CSRF_ENABLED": "false",
-            "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
-            "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
+            **run.FLASKR_SETTINGS,  # as bench/run serves Flaskr
             "YARDSTICK_DATABASE_URL": f"sqlite:///{folder}/yardstick.sqlite",
             # The same dictionaries' layout in every run.
             "PYTHONHASHSEED": "0",

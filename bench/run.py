@@ -36,6 +36,15 @@ BARE_LOG_IN = "log in, bare Flask"
 FLOOR_LOG_IN = "log in, floor"
 CHECK = "check"
 APP = "in the app"
+#: How the benchmark configures Flaskr, besides where its database is.
+FLASKR_SETTINGS = {
+    "FLASKR_SECRET_KEY": "bench-" + "k" * 40,
+    "FLASKR_RATELIMIT_ENABLED": "false",
+    # The login benchmark posts without a token; everything else is as shipped.
+    "FLASKR_WTF_CSRF_ENABLED": "false",
+    "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
+    "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
+}
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -64,12 +73,7 @@ def flaskr_env(size: int, postgresql: str | None = None) -> dict[str, str]:
         **os.environ,
         **database,
         "FLASKR_INSTANCE_PATH": str(folder),
-        "FLASKR_SECRET_KEY": "bench-" + "k" * 40,
-        "FLASKR_RATELIMIT_ENABLED": "false",
-        # The login benchmark posts without a token; everything else is as shipped.
-        "FLASKR_WTF_CSRF_ENABLED": "false",
-        "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
-        "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
+        **FLASKR_SETTINGS,
     }
 
 
@@ -258,7 +262,7 @@ def login_rounds(
 ) -> LoginRounds:
     """Load each login in ``urls`` (name: URL, Flaskr's last) in turn for
     ``LOGIN_ROUNDS`` rounds that together last ``seconds`` each, timing the
-    check around each round."""
+    check here around each round and reading each worker's own timings."""
     each = max(1, round(seconds / LOGIN_ROUNDS))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}
     timings = []
