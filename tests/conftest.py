@@ -189,6 +189,15 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+def without_csrf_tokens(page: str) -> str:
+    """``page`` with the value of each CSRF token field emptied. A token carries
+    the second it was signed, so two renders of the same form for the same
+    session differ there when a second boundary falls between them."""
+    return _CSRF_PATTERN.sub(
+        lambda match: match.group(0).replace(match.group(1), ""), page
+    )
+
+
 def csrf_token_from(client: FlaskClient, path: str) -> str:
     """The CSRF token in the form that the page at ``path`` shows."""
     response = client.get(path)
