@@ -22,7 +22,7 @@ import functools
 import time
 import typing as t
 
-from flaskr.passwords import Passwords
+from flaskr.services.passwords import Passwords
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse

@@ -26,7 +26,7 @@ from flaskr.config import DEFAULTS
 from flaskr.db import tune_sqlite
 from flaskr.models import AuthSession
 from flaskr.models import User
-from flaskr.passwords import Passwords
+from flaskr.services.passwords import Passwords
 
 app = Flask(__name__)
 passwords = Passwords(

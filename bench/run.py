@@ -188,7 +188,7 @@ def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
 def search_rotation_script() -> Path:
     """A wrk script that searches a different pair of demo words each time, so
     no answer comes from the page cache: what search itself costs."""
-    from flaskr.demo import WORDS
+    from flaskr.cli.demo import WORDS
 
     # More pairs than a run makes requests, so none is asked for twice.
     pairs = [f"{first}+{second}" for first in WORDS for second in WORDS]
@@ -207,7 +207,7 @@ def search_rotation_script() -> Path:
 def password_hash_ms(samples: int = 60) -> float:
     """Median time of one argon2id check at Flaskr's settings, in this process."""
     from flaskr.config import DEFAULTS
-    from flaskr.passwords import Passwords
+    from flaskr.services.passwords import Passwords
 
     passwords = Passwords(
         time_cost=DEFAULTS["PASSWORD_HASH_TIME_COST"],

@@ -23,14 +23,14 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import event
 
 from flaskr import create_app
-from flaskr import markdown
-from flaskr.db import autocommit_engine
-from flaskr.db import BOOKKEEPING_TABLES
 from flaskr.db import db
-from flaskr.db import init_db
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.passwords import Passwords
+from flaskr.plumbing.read_only import autocommit_engine
+from flaskr.schema import BOOKKEEPING_TABLES
+from flaskr.schema import init_db
+from flaskr.services import markdown
+from flaskr.services.passwords import Passwords
 
 TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL")
 

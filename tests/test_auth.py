@@ -8,14 +8,14 @@ from flask import g
 from flask import session
 from werkzeug.security import generate_password_hash
 
-from flaskr.accounts import authenticate
-from flaskr.auth.views import safe_next
+from flaskr.blueprints.auth.views import safe_next
 from flaskr.db import db
 from flaskr.models import User
-from flaskr.passwords import common_passwords
-from flaskr.passwords import DEFAULT_HASH_PARAMETERS
-from flaskr.passwords import last_argon2_run
-from flaskr.passwords import Passwords
+from flaskr.services.accounts import authenticate
+from flaskr.services.passwords import common_passwords
+from flaskr.services.passwords import DEFAULT_HASH_PARAMETERS
+from flaskr.services.passwords import last_argon2_run
+from flaskr.services.passwords import Passwords
 from tests.conftest import csrf_token_from
 from tests.conftest import without_csrf_tokens
 

@@ -8,7 +8,7 @@ from flaskr.db import db
 from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.paging import Cursor
+from flaskr.services.paging import Cursor
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from

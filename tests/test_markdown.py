@@ -3,9 +3,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flaskr.markdown import ALLOWED_TAGS
-from flaskr.markdown import excerpt
-from flaskr.markdown import render
+from flaskr.services.markdown import ALLOWED_TAGS
+from flaskr.services.markdown import excerpt
+from flaskr.services.markdown import render
 
 
 def parse(html):

@@ -9,10 +9,10 @@ from alembic.migration import MigrationContext
 from werkzeug.security import generate_password_hash
 
 from flaskr.db import db
-from flaskr.db import is_modelled
-from flaskr.db import upgrade_db
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.schema import is_modelled
+from flaskr.schema import upgrade_db
 from tests.conftest import csrf_token_from
 from tests.conftest import TEST_DATABASE_URL
 

@@ -11,7 +11,7 @@ from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.models import User
-from flaskr.page_cache import PageCache
+from flaskr.plumbing.page_cache import PageCache
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements

@@ -5,9 +5,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from flaskr import search as search_module
 from flaskr.db import db
 from flaskr.models import Post
+from flaskr.services import search as search_module
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import TEST_DATABASE_URL

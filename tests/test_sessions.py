@@ -8,7 +8,7 @@ from flask import g
 
 from flaskr.db import db
 from flaskr.models import AuthSession
-from flaskr.sessions import end_session
+from flaskr.web.users import end_session
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements

@@ -8,19 +8,20 @@ import typing as t
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import accounts
-from . import config
-from . import db
-from . import demo
-from . import deploy_check
-from . import errors
-from . import operations
-from . import page_cache
-from . import protection
-from . import search
-from . import security_log
-from . import sessions
-from . import throttle
+from flaskr import cli
+from flaskr import config
+from flaskr import db
+from flaskr import schema
+from flaskr import web
+from flaskr.plumbing import errors
+from flaskr.plumbing import operations
+from flaskr.plumbing import page_cache
+from flaskr.plumbing import protection
+from flaskr.plumbing import read_only
+from flaskr.plumbing import server_sessions
+from flaskr.plumbing import throttle
+from flaskr.services import accounts
+from flaskr.services import security_log
 
 csrf = CSRFProtect()
 
@@ -39,6 +40,8 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     config.load(app, test_config)
 
     db.init_app(app)
+    schema.init_app(app)
+    read_only.init_app(app)
     accounts.init_app(app)
     errors.init_app(app)
     operations.init_app(app)
@@ -46,11 +49,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     protection.init_app(app)
     csrf.init_app(app)
     throttle.init_app(app)
-    sessions.init_app(app)
+    server_sessions.init_app(app)
     security_log.init_app(app)
-    deploy_check.init_app(app)
-    demo.init_app(app)
-    search.init_app(app)
+    cli.init_app(app)
     for logger in (operations.access_logger, security_log.logger):
         operations.write_lines_to_stderr(logger)
 
@@ -58,9 +59,10 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     def hello() -> str:
         return "Hello, World!"
 
-    from . import auth
-    from . import blog
+    from flaskr.blueprints import auth
+    from flaskr.blueprints import blog
 
+    web.init_app(app)  # g.user is loaded after the hooks above have run
     app.register_blueprint(auth.bp)
     app.register_blueprint(blog.bp)
     # The tutorial's url_for("index") keeps working next to url_for("blog.index").

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from .db import BigId
-from .db import db
-from .db import UTCDateTime
-from .db import utcnow
+from flaskr.db import BigId
+from flaskr.db import db
+from flaskr.db import UTCDateTime
+from flaskr.db import utcnow
 
 USERNAME_MAX_LENGTH = 40
 TITLE_MAX_LENGTH = 200

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from flaskr import create_app
 from flaskr.db import db
-from flaskr.db import init_db
+from flaskr.schema import init_db
 from tests.conftest import make_config
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,7 +6,7 @@ from alembic import context
 from flask import current_app
 
 from flaskr.db import db
-from flaskr.db import is_modelled
+from flaskr.schema import is_modelled
 
 configure_args = {
     **current_app.extensions["migrate"].configure_args,

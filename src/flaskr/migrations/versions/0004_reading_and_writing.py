@@ -18,8 +18,8 @@ from alembic import op
 
 from flaskr.db import BigId
 from flaskr.db import UTCDateTime
-from flaskr.markdown import excerpt
-from flaskr.markdown import render
+from flaskr.services.markdown import excerpt
+from flaskr.services.markdown import render
 
 revision = "0004"
 down_revision = "0003"

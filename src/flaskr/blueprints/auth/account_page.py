@@ -1,0 +1,104 @@
+"""The account page: change the password, see and end sessions, delete the account."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.auth.forms import ChangePasswordForm
+from flaskr.blueprints.auth.forms import DeleteAccountForm
+from flaskr.blueprints.auth.views import bp
+from flaskr.services.accounts import change_password
+from flaskr.services.accounts import delete_account
+from flaskr.services.login_policy import check_password_attempt
+from flaskr.services.passwords import password_problem
+from flaskr.services.security_log import log_event
+from flaskr.services.sessions import end_sessions_of_user
+from flaskr.services.sessions import sessions_of_user
+from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.users import current_session_id
+from flaskr.web.users import end_session
+from flaskr.web.users import login_required
+from flaskr.web.users import start_user_session
+
+
+def _account_page(
+    change: ChangePasswordForm | None = None,
+    delete: DeleteAccountForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    page = render_template(
+        "auth/account.html",
+        change_form=change or ChangePasswordForm(prefix="password", formdata=None),
+        delete_form=delete or DeleteAccountForm(prefix="delete", formdata=None),
+        sessions_form=ButtonForm(prefix="sessions", formdata=None),
+        sessions=sessions_of_user(g.user.id),
+        current_session=current_session_id(),
+    )
+    return page, status
+
+
+@bp.route("/account")
+@login_required
+def account() -> tuple[str, int]:
+    """Show the account page."""
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"], endpoint="change_password")
+@login_required
+def change_password_view() -> Response | tuple[str, int]:
+    """Change the password; every other session of the user ends."""
+    form = ChangePasswordForm(prefix="password")
+    if form.validate():
+        if not check_password_attempt(g.user, form.current_password.data):
+            form.current_password.errors = ["That is not your current password."]
+        elif problem := password_problem(form.new_password.data, g.user.username):
+            form.new_password.errors = [problem]
+        else:
+            ended = change_password(
+                g.user, form.new_password.data, keep_session=current_session_id()
+            )
+            start_user_session(g.user.id)
+            log_event("password_changed", user_id=g.user.id, sessions_ended=ended)
+            flash("Your password is changed. Every other session was logged out.")
+            return redirect(url_for("auth.account"))
+    return _account_page(change=form, status=INVALID_FORM)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions() -> Response:
+    """Log out every other browser logged in to this account."""
+    ended = end_sessions_of_user(g.user.id, keep=current_session_id())
+    log_event("sessions_revoked", user_id=g.user.id, sessions_ended=ended)
+    flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/delete", methods=["POST"], endpoint="delete_account")
+@login_required
+def delete_account_view() -> Response | tuple[str, int]:
+    """Delete the account after asking for the password again."""
+    form = DeleteAccountForm(prefix="delete")
+    if form.validate():
+        if not check_password_attempt(g.user, form.password.data):
+            form.password.errors = ["That is not your password."]
+        else:
+            user_id, keep_posts = g.user.id, form.posts.data == "keep"
+            posts = delete_account(g.user, keep_posts=keep_posts)
+            end_session()
+            log_event(
+                "account_deleted",
+                user_id=user_id,
+                posts_kept=posts if keep_posts else 0,
+                posts_deleted=0 if keep_posts else posts,
+            )
+            flash("Your account is deleted.")
+            return redirect(url_for("index"))
+    return _account_page(delete=form, status=INVALID_FORM)

@@ -1,0 +1,98 @@
+"""Forms of the auth blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import RadioField
+from wtforms import SelectChoice
+from wtforms import StringField
+from wtforms.validators import InputRequired
+from wtforms.validators import StopValidation
+
+from flaskr.models import USERNAME_MAX_LENGTH
+from flaskr.services.accounts import USERNAME_CHARACTERS_HELP
+from flaskr.services.accounts import username_problem
+from flaskr.services.passwords import PASSWORD_MAX_LENGTH
+from flaskr.services.passwords import PASSWORD_MIN_LENGTH
+from flaskr.services.passwords import password_problem
+from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import Rule
+from flaskr.web.shared_forms import strip
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[Rule(username_problem)],
+        description=f"Up to {USERNAME_MAX_LENGTH} {USERNAME_CHARACTERS_HELP}.",
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        filters=[as_text],
+        description=(
+            f"At least {PASSWORD_MIN_LENGTH} characters; any characters, spaces"
+            " included. Very common passwords are refused."
+        ),
+        render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+    def validate_password(self, field: PasswordField) -> None:
+        message = password_problem(field.data, self.username.data)
+        if message is not None:
+            raise StopValidation(message)
+
+
+def _required(message: str) -> Rule:
+    return Rule(lambda value: None if value else message)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[_required("Username is required.")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        filters=[as_text],
+        validators=[_required("Password is required.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField(filters=[as_text])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        filters=[as_text],
+        validators=[_required("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        filters=[as_text],
+        description=RegisterForm.password.kwargs["description"],
+        render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        filters=[as_text],
+        validators=[_required("Enter your password to delete your account.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    posts = RadioField(
+        "Your posts",
+        choices=[
+            SelectChoice("keep", "Keep them on the blog, shown as by “deleted user”"),
+            SelectChoice("delete", "Delete them too"),
+        ],
+        validators=[InputRequired("Choose what happens to your posts.")],
+    )

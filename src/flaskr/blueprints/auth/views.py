@@ -1,0 +1,103 @@
+"""Views of the auth blueprint: register, log in, log out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.auth.forms import LoginForm
+from flaskr.blueprints.auth.forms import RegisterForm
+from flaskr.plumbing.throttle import failed_form
+from flaskr.plumbing.throttle import limiter
+from flaskr.services.accounts import find_user
+from flaskr.services.accounts import register_user
+from flaskr.services.accounts import UsernameTakenError
+from flaskr.services.login_policy import log_in
+from flaskr.services.security_log import log_event
+from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import render_form
+from flaskr.web.users import end_session
+from flaskr.web.users import start_user_session
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def safe_next(target: str) -> str | None:
+    """``target`` if it is a path on this site, else ``None``.
+
+    Refuses other hosts in every spelling browsers accept: ``//host``,
+    ``/\\host``, schemes, and control characters that browsers strip.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/register", methods=("GET", "POST"))
+@limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], methods=["POST"])
+def register() -> Response | tuple[str, int]:
+    """Register a new user, then send them to log in."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        username = form.username.data
+        taken = f"User {username} is already registered."
+        if find_user(username) is not None:
+            form.username.errors = [taken]
+        else:
+            try:
+                user = register_user(username, form.password.data)
+            except UsernameTakenError:  # registered since the look-up
+                form.username.errors = [taken]
+            else:
+                log_event("registered", user_id=user.id)
+                flash("Your account is ready. Log in to start writing.")
+                return redirect(url_for("auth.login"))
+    return render_form("auth/register.html", form)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_LIMITS"],
+    methods=["POST"],
+    deduct_when=failed_form,
+)
+def login() -> Response | tuple[str, int]:
+    """Log a user in and go where they were going, or to the index."""
+    form = LoginForm()
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user_id = log_in(form.username.data, form.password.data)
+        if user_id is not None:
+            start_user_session(user_id)
+            log_event("login_succeeded", user_id=user_id)
+            return redirect(safe_next(form.next.data) or url_for("index"))
+        form.form_errors.append("Incorrect username or password.")
+    return render_form("auth/login.html", form)
+
+
+@bp.route("/logout", methods=("GET", "POST"))
+def logout() -> str | Response:
+    """Log out with a POST; a GET only asks for confirmation."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        if g.user is not None:
+            log_event("logged_out", user_id=g.user.id)
+        end_session()
+        flash("You have been logged out.")
+        return redirect(url_for("index"))
+    return render_template("auth/logout.html", form=form)

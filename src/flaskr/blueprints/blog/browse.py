@@ -1,0 +1,56 @@
+"""Ways into the posts: by tag, by author, and by search."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.blog.views import bp
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.posts import posts_by
+from flaskr.services.posts import posts_tagged
+from flaskr.services.search import MAX_PAGE
+from flaskr.services.search import search_posts
+from flaskr.web.lookups import get_author
+from flaskr.web.lookups import get_tag
+from flaskr.web.page_links import page_position
+from flaskr.web.page_links import per_page
+
+
+@bp.route("/tag/<name>")
+@kept_per_visitor
+def tag(name: str) -> str:
+    """List the published posts with a tag, newest first."""
+    found = get_tag(name)
+    page = posts_tagged(found, per_page(), **page_position())
+    return render_template("blog/tag.html", tag=found, page=page)
+
+
+@bp.route("/u/<username>")
+@kept_per_visitor
+def author(username: str) -> str | Response:
+    """List an author's published posts, newest first."""
+    found = get_author(username)
+    if found.username != username:
+        # One address per author, whatever the letter case typed.
+        return redirect(url_for("blog.author", username=found.username), 301)
+    page = posts_by(found, per_page(), **page_position())
+    return render_template("blog/author.html", author=found, page=page)
+
+
+@bp.route("/search")
+@kept_per_visitor
+def search() -> str:
+    """Search the published posts' titles and text."""
+    text = request.args.get("q", "").strip()
+    page_number = request.args.get("page", "1")
+    if not page_number.isdigit() or not 1 <= int(page_number) <= MAX_PAGE:
+        abort(400, description=f"Pages of results go from 1 to {MAX_PAGE}.")
+    results = None
+    if text:
+        results = search_posts(text, int(page_number), per_page())
+    return render_template("blog/search.html", text=text, results=results)

@@ -1,0 +1,94 @@
+"""Atom and RSS feeds of the whole blog, an author, or a tag."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.blog.views import bp
+from flaskr.db import utcnow
+from flaskr.models import Post
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.posts import posts_by
+from flaskr.services.posts import posts_tagged
+from flaskr.services.posts import published_posts
+from flaskr.web.lookups import get_author
+from flaskr.web.lookups import get_tag
+
+FEED_LENGTH = 20
+FEED_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
+
+
+@bp.app_template_filter("rfc822")
+def rfc822(moment: dt.datetime) -> str:
+    """A date as RSS wants it: ``Tue, 24 Nov 2026 03:00:00 GMT``."""
+    return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
+def last_change(post: Post) -> dt.datetime:
+    """When readers last saw the post change: published, or edited after."""
+    assert post.published is not None
+    if post.updated is not None and post.updated > post.published:
+        return post.updated
+    return post.published
+
+
+def feed_response(kind: str, title: str, page_url: str, posts: list[Post]) -> Response:
+    """The feed, with an ETag and Last-Modified so readers can poll cheaply
+    (a 304 Not Modified when nothing changed)."""
+    updated = max((last_change(post) for post in posts), default=None)
+    xml = render_template(
+        f"feeds/{kind}.xml",
+        title=title,
+        page_url=page_url,
+        self_url=request.base_url,
+        posts=posts,
+        updated=updated or utcnow(),
+    )
+    response = Response(xml, mimetype=FEED_TYPES[kind])
+    response.add_etag()
+    if updated is not None:
+        response.last_modified = updated
+    return response.make_conditional(request)
+
+
+def site_title() -> str:
+    return str(current_app.config["SITE_TITLE"])
+
+
+@bp.route("/feed.atom", defaults={"kind": "atom"}, endpoint="feed_atom")
+@bp.route("/feed.rss", defaults={"kind": "rss"}, endpoint="feed_rss")
+@kept_per_visitor
+def site_feed(kind: str) -> Response:
+    """The latest posts of the whole blog."""
+    posts = published_posts(FEED_LENGTH, with_text=True).posts
+    page_url = url_for("blog.index", _external=True)
+    return feed_response(kind, site_title(), page_url, posts)
+
+
+@bp.route("/u/<username>/feed.atom")
+@kept_per_visitor
+def author_feed(username: str) -> Response:
+    """An author's latest posts."""
+    author = get_author(username)
+    posts = posts_by(author, FEED_LENGTH, with_text=True).posts
+    page_url = url_for("blog.author", username=author.username, _external=True)
+    title = f"{site_title()}: posts by {author.username}"
+    return feed_response("atom", title, page_url, posts)
+
+
+@bp.route("/tag/<name>/feed.atom")
+@kept_per_visitor
+def tag_feed(name: str) -> Response:
+    """The latest posts with a tag."""
+    tag = get_tag(name)
+    posts = posts_tagged(tag, FEED_LENGTH, with_text=True).posts
+    page_url = url_for("blog.tag", name=tag.name, _external=True)
+    title = f"{site_title()}: posts tagged {tag.name}"
+    return feed_response("atom", title, page_url, posts)

@@ -1,0 +1,75 @@
+"""Forms of the blog blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField
+from wtforms import StringField
+from wtforms import TextAreaField
+
+from flaskr.models import ALT_MAX_LENGTH
+from flaskr.models import BODY_MAX_LENGTH
+from flaskr.models import COMMENT_MAX_LENGTH
+from flaskr.models import MAX_TAGS_PER_POST
+from flaskr.models import TITLE_MAX_LENGTH
+from flaskr.services.posts import body_problem
+from flaskr.services.posts import tags_problem
+from flaskr.services.posts import title_problem
+from flaskr.services.reactions import comment_problem
+from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import Rule
+from flaskr.web.shared_forms import strip
+
+#: What the buttons of the post form ask for (the ``action`` field).
+PUBLISH, SAVE_DRAFT, SAVE, PREVIEW = "publish", "draft", "save", "preview"
+
+
+class PostForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[Rule(title_problem)],
+        render_kw={"maxlength": TITLE_MAX_LENGTH, "required": True},
+    )
+    body = TextAreaField(
+        "Body",
+        filters=[as_text],
+        validators=[Rule(body_problem)],
+        description=(
+            "Markdown: # headings, *emphasis*, **strong**, - lists, > quotes,"
+            " `code`, [links](https://example.org). HTML is shown as text."
+        ),
+        render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 14},
+    )
+    image_file = FileField(
+        "Image",
+        description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    image_alt = StringField(
+        "Image description (alt text)",
+        filters=[strip],
+        description="What the image shows, for people who cannot see it. Required"
+        " with an image.",
+        render_kw={"maxlength": ALT_MAX_LENGTH},
+    )
+    remove_image = BooleanField("Remove the image")
+    tags = StringField(
+        "Tags",
+        filters=[strip],
+        validators=[Rule(tags_problem)],
+        description=(
+            f"Up to {MAX_TAGS_PER_POST}, separated by commas. Letters and digits;"
+            " spaces become hyphens."
+        ),
+    )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Your comment",
+        filters=[as_text],
+        validators=[Rule(comment_problem)],
+        render_kw={"maxlength": COMMENT_MAX_LENGTH, "rows": 4},
+    )

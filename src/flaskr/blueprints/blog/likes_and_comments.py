@@ -1,0 +1,92 @@
+"""Likes and comments on posts, and the list of what a user liked."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.blog.forms import CommentForm
+from flaskr.blueprints.blog.post_page import render_post_page
+from flaskr.blueprints.blog.views import bp
+from flaskr.models import Post
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.throttle import limiter
+from flaskr.services.posts import get_readable_post
+from flaskr.services.reactions import add_comment
+from flaskr.services.reactions import delete_comment
+from flaskr.services.reactions import get_comment
+from flaskr.services.reactions import likes_of
+from flaskr.services.reactions import may_delete
+from flaskr.services.reactions import set_like
+from flaskr.web.lookups import get_author
+from flaskr.web.lookups import POST_ID
+from flaskr.web.page_links import page_position
+from flaskr.web.page_links import per_page
+from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.users import login_required
+
+
+def public_post(post_id: int) -> Post:
+    """:raise 404: no published post outside the trash has this id."""
+    post = get_readable_post(post_id, None)
+    if post is None:
+        abort(404, description=f"Post id {post_id} doesn't exist.")
+    return post
+
+
+@bp.route(f"/<{POST_ID}:id>/like", methods=["POST"])
+@login_required
+def like(id: int) -> Response:
+    """Like (``liked=yes``) or stop liking (``liked=no``) a post."""
+    post = public_post(id)
+    set_like(g.user, post, liked=request.form.get("liked") != "no")
+    return redirect(url_for("blog.post", id=post.id, _anchor="likes"))
+
+
+@bp.route(f"/<{POST_ID}:id>/comments", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["COMMENT_LIMITS"])
+def comment(id: int) -> Response | tuple[str, int]:
+    """Add a comment to a post."""
+    post = public_post(id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        added = add_comment(post, g.user, form.body.data)
+        flash("Your comment is posted.")
+        return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{added.id}"))
+    return render_post_page(post, form), INVALID_FORM
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def uncomment(comment_id: int) -> Response:
+    """Delete a comment: its author and the post's author may."""
+    found = get_comment(comment_id)
+    if found is None:
+        abort(404, description="That comment doesn't exist.")
+    post = get_readable_post(found.post_id, g.user)
+    if post is None:
+        abort(404, description="That comment doesn't exist.")
+    if not may_delete(g.user, found, post):
+        abort(403)
+    delete_comment(found)
+    flash("The comment is deleted.")
+    return redirect(url_for("blog.post", id=post.id, _anchor="comments"))
+
+
+@bp.route("/u/<username>/likes")
+@kept_per_visitor
+def likes(username: str) -> str | Response:
+    """The posts a user liked, most recently liked first."""
+    author = get_author(username)
+    if author.username != username:
+        return redirect(url_for("blog.likes", username=author.username), 301)
+    page = likes_of(author, per_page(), before=page_position()["before"])
+    return render_template("blog/likes.html", author=author, page=page)

@@ -1,0 +1,34 @@
+"""Serving the images of posts."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import g
+from flask import request
+from werkzeug import Response
+
+from flaskr.blueprints.blog.views import bp
+from flaskr.services.images import image_bytes
+from flaskr.services.posts import Access
+from flaskr.services.posts import access_to_post
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/images/<int:image_id>.webp", defaults={"size": "display"})
+@bp.route("/images/<int:image_id>/thumbnail.webp", defaults={"size": "thumbnail"})
+def image(image_id: int, size: str) -> Response:
+    """An image, to whoever may read its post. A new image gets a new id, so
+    an image never changes and browsers may keep it."""
+    found = image_bytes(image_id, size)
+    if found is None:
+        abort(404)
+    picture, data = found
+    access = access_to_post(picture.post_id, g.user)
+    if access is Access.NOBODY:
+        abort(404)
+    response = Response(data, mimetype="image/webp")
+    scope = "public" if access is Access.EVERYONE else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age={ONE_YEAR}, immutable"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,29 @@
+"""A post's page, shown by the post view and again by a refused comment."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import g
+from flask import render_template
+
+from flaskr.blueprints.blog.forms import CommentForm
+from flaskr.models import Post
+from flaskr.services.reactions import comments_on
+from flaskr.services.reactions import liked_among
+
+
+def render_post_page(
+    post: Post, comment_form: CommentForm | None, *, comments_after: int | None = None
+) -> str:
+    """A post's page: the post, a page of its comments, likes, the comment form
+    (``None`` for visitors, who are asked to log in instead)."""
+    per_page = current_app.config["COMMENTS_PER_PAGE"]
+    comments = comments_on(post, per_page, after=comments_after)
+    return render_template(
+        "blog/post.html",
+        post=post,
+        comments=comments[:per_page],
+        more_comments=len(comments) > per_page,
+        liked=post.id in liked_among(g.user, [post]),
+        comment_form=comment_form,
+    )

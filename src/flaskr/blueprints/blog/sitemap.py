@@ -1,0 +1,45 @@
+"""``robots.txt`` and the sitemap, for search engines."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import render_template
+from flask import Response
+from flask import url_for
+
+from flaskr.blueprints.blog.views import bp
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.posts import highest_post_id
+from flaskr.services.posts import published_in_id_range
+from flaskr.services.posts import SITEMAP_POSTS
+
+
+@bp.route("/robots.txt")
+@kept_per_visitor
+def robots() -> Response:
+    sitemap = url_for("blog.sitemap_index", _external=True)
+    return Response(
+        render_template("robots.txt", sitemap=sitemap), mimetype="text/plain"
+    )
+
+
+@bp.route("/sitemap.xml")
+@kept_per_visitor
+def sitemap_index() -> Response:
+    """A sitemap index: one sitemap per range of post ids, so none grows big
+    and each is read from the primary key."""
+    count = highest_post_id() // SITEMAP_POSTS + 1
+    xml = render_template("sitemap_index.xml", sitemaps=range(count))
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.route("/sitemap-<int:number>.xml")
+@kept_per_visitor
+def sitemap(number: int) -> Response:
+    """The published posts whose ids fall in range ``number``."""
+    if number > highest_post_id() // SITEMAP_POSTS:
+        abort(404)
+    start = number * SITEMAP_POSTS
+    posts = published_in_id_range(start, start + SITEMAP_POSTS)
+    xml = render_template("sitemap.xml", posts=posts, with_home=number == 0)
+    return Response(xml, mimetype="application/xml")

@@ -1,0 +1,184 @@
+"""Views of the blog blueprint: the index, a post's page, and writing posts."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.blog.forms import CommentForm
+from flaskr.blueprints.blog.forms import PostForm
+from flaskr.blueprints.blog.forms import PREVIEW
+from flaskr.blueprints.blog.forms import PUBLISH
+from flaskr.blueprints.blog.forms import SAVE_DRAFT
+from flaskr.blueprints.blog.post_page import render_post_page
+from flaskr.models import ALT_MAX_LENGTH
+from flaskr.models import Post
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.images import ImageError
+from flaskr.services.images import process_upload
+from flaskr.services.images import scaled_size
+from flaskr.services.posts import create_post
+from flaskr.services.posts import drafts_of
+from flaskr.services.posts import ImageChange
+from flaskr.services.posts import move_to_trash
+from flaskr.services.posts import parse_tags
+from flaskr.services.posts import preview
+from flaskr.services.posts import published_posts
+from flaskr.services.posts import update_post
+from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_readable_post_or_404
+from flaskr.web.lookups import POST_ID
+from flaskr.web.page_links import page_position
+from flaskr.web.page_links import per_page
+from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import render_form
+from flaskr.web.users import login_required
+
+bp = Blueprint("blog", __name__, cli_group=None)
+# Templates size <img> elements without loading the image bytes.
+bp.add_app_template_global(scaled_size, "scaled_size")
+
+
+@bp.route("/")
+@kept_per_visitor
+def index() -> str:
+    """Show the published posts, newest first, a page at a time."""
+    page = published_posts(per_page(), **page_position())
+    return render_template("blog/index.html", page=page)
+
+
+@bp.route(f"/<{POST_ID}:id>")
+@kept_per_visitor
+def post(id: int) -> str:
+    """Show a whole post with its comments; a draft only to its author."""
+    found = get_readable_post_or_404(id)
+    after = request.args.get("comments_after", type=int)
+    # Made only for someone who may comment: a form makes a CSRF token, and that
+    # would give every reader a session (and a page nobody else may share).
+    form = CommentForm(formdata=None) if g.user is not None else None
+    return render_post_page(found, form, comments_after=after)
+
+
+@bp.route("/drafts")
+@login_required
+def drafts() -> str:
+    """List the logged-in user's drafts."""
+    return render_template("blog/drafts.html", posts=drafts_of(g.user))
+
+
+def _form_page(
+    template: str, form: PostForm, **context: object
+) -> Response | tuple[str, int]:
+    """The form again: with a preview when asked, else with its errors."""
+    if request.form.get("action") == PREVIEW and form.validate():
+        page = render_template(
+            template, form=form, preview=preview(form.body.data), **context
+        )
+        return page, 200
+    return render_form(template, form, **context)
+
+
+def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | None:
+    """What the form asks of the post's image, or ``None`` after adding the
+    reasons it cannot be done to the form's fields."""
+    upload = form.image_file.data
+    uploading = upload is not None and bool(upload.filename)
+    removing = bool(form.remove_image.data) and not uploading
+    keeping = post is not None and post.image is not None and not removing
+    if (uploading or keeping) and not form.image_alt.data:
+        form.image_alt.errors = [
+            "Describe the image for people who cannot see it (alt text)."
+        ]
+        return None
+    if len(form.image_alt.data) > ALT_MAX_LENGTH:
+        form.image_alt.errors = [f"At most {ALT_MAX_LENGTH} characters."]
+        return None
+    new = None
+    if uploading:
+        try:
+            new = process_upload(
+                upload.stream,
+                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
+                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+            )
+        except ImageError as error:
+            form.image_file.errors = [str(error)]
+            return None
+    return ImageChange(new=new, alt=form.image_alt.data, remove=removing)
+
+
+@bp.route("/create", methods=("GET", "POST"))
+@login_required
+def create() -> Response | tuple[str, int]:
+    """Write a new post: publish it, save it as a draft, or preview it."""
+    form = PostForm()
+    action = request.form.get("action", PUBLISH)
+    if (
+        action != PREVIEW
+        and form.validate_on_submit()
+        and (image := checked_image(form)) is not None
+    ):
+        post = create_post(
+            g.user,
+            form.title.data,
+            form.body.data,
+            tags=parse_tags(form.tags.data),
+            publish=action != SAVE_DRAFT,
+            image=image,
+        )
+        flash("Your post is published." if not post.is_draft else "Draft saved.")
+        return redirect(url_for("blog.post", id=post.id))
+    return _form_page("blog/create.html", form)
+
+
+@bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
+@login_required
+def update(id: int) -> Response | tuple[str, int]:
+    """Edit a post the logged-in user wrote; publish it if it is a draft."""
+    post = get_own_post(id)
+    form = PostForm(
+        obj=post,
+        tags=", ".join(post.tag_names),
+        image_alt=post.image.alt if post.image else "",
+    )
+    action = request.form.get("action")
+    if (
+        action != PREVIEW
+        and form.validate_on_submit()
+        and (image := checked_image(form, post)) is not None
+    ):
+        publishing = post.is_draft and action == PUBLISH
+        update_post(
+            post,
+            form.title.data,
+            form.body.data,
+            tags=parse_tags(form.tags.data),
+            publish=publishing,
+            image=image,
+        )
+        flash("Your post is published." if publishing else "Your changes are saved.")
+        return redirect(url_for("blog.post", id=post.id))
+    return _form_page("blog/update.html", form, post=post)
+
+
+@bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))
+@login_required
+def delete(id: int) -> str | Response:
+    """Move a post to the trash with a POST; a GET only asks for confirmation."""
+    post = get_own_post(id)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        move_to_trash(post)
+        flash(
+            f"Moved “{post.title}” to the trash. You can restore it from there"
+            f" for {current_app.config['TRASH_DAYS']} days."
+        )
+        return redirect(url_for("blog.index"))
+    return render_template("blog/delete.html", form=form, post=post)

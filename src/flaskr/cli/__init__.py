@@ -1,0 +1,28 @@
+"""Commands for the ``flask`` command line: set-up, demo content, maintenance.
+
+Each command is a thin shell over the services, like a view: it reads its
+arguments, calls a service (which commits) and says what happened.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from flaskr.cli.demo import seed_demo_command
+from flaskr.cli.deploy_check import check_deploy_command
+from flaskr.cli.maintenance import end_sessions_command
+from flaskr.cli.maintenance import optimize_search_command
+from flaskr.cli.maintenance import purge_sessions_command
+from flaskr.cli.maintenance import purge_trash_command
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        seed_demo_command,
+        check_deploy_command,
+        end_sessions_command,
+        optimize_search_command,
+        purge_sessions_command,
+        purge_trash_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,58 @@
+"""Maintenance commands: expired sessions, the trash, the search index."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from flaskr.services.accounts import find_user
+from flaskr.services.posts import purge_trash
+from flaskr.services.search import optimize_search_index
+from flaskr.services.security_log import log_event
+from flaskr.services.sessions import end_sessions_of_user
+from flaskr.services.sessions import purge_expired_sessions
+
+
+@click.command("purge-sessions")
+@with_appcontext
+def purge_sessions_command() -> None:
+    """Delete expired sessions (logins also do this as they go)."""
+    purged = purge_expired_sessions()
+    click.echo(f"Deleted {purged} expired sessions.")
+
+
+@click.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+def end_sessions_command(username: str) -> None:
+    """Log USERNAME out everywhere (for an administrator)."""
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"No user is called {username!r}.")
+    ended = end_sessions_of_user(user.id)
+    log_event("sessions_revoked", user_id=user.id, sessions_ended=ended, by="admin")
+    click.echo(f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}.")
+
+
+@click.command("purge-trash")
+@with_appcontext
+def purge_trash_command() -> None:
+    """Delete the posts that have been in the trash too long (deleting a post
+    also does this as it goes)."""
+    purged = purge_trash()
+    click.echo(f"Deleted {purged} posts from the trash for good.")
+
+
+@click.command("optimize-search")
+@with_appcontext
+def optimize_search_command() -> None:
+    """Merge the full-text search index (SQLite), so that searches read less.
+
+    Run it after a bulk import and now and then on a large blog; other writers
+    wait for one short step at a time, not for the whole merge.
+    """
+    steps = optimize_search_index()
+    if steps:
+        click.echo(f"Merged the search index ({steps} step{'s' * (steps > 1)}).")
+    else:
+        click.echo("Nothing to do: PostgreSQL keeps its search index itself.")

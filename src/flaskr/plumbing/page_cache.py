@@ -1,0 +1,371 @@
+"""Rendered pages kept in memory and served again while nothing they show changed.
+
+A view marked with :func:`kept_per_visitor` has its page kept once it is asked for a
+second time (one-off pages would push popular ones out), stamped with the site
+version (``models.SiteVersion``) read *before* it was rendered. Database
+triggers move that version in the same transaction as every write to public
+content, so a kept page is served only while the data it was rendered from is
+unchanged; after an edit on any server the next request renders afresh, on
+every server, because they all read the same version.
+
+Pages are kept per visitor: visitors without a session cookie share one set,
+and a session's pages are kept under its own row id, so nobody is ever served a
+page rendered for someone else. A session's pages are served only while its row
+says it is live, has no flashed message waiting and needs no "last seen" write;
+otherwise Flask handles the request as usual.
+
+This is WSGI middleware in front of Flask, not a Flask extension, because a hit
+must cost less than Flask itself does (bench/README.md): one statement (the
+version, with the session row when there is a cookie), a dictionary look-up and
+the access-log line. No library did this with per-session keys and a version
+kept by the database, so it is written here.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import enum
+import json
+import threading
+import time
+import typing as t
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
+
+from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import AuthSession
+from flaskr.models import SiteVersion
+from flaskr.plumbing.operations import log_access
+from flaskr.plumbing.operations import request_id_for
+from flaskr.plumbing.operations import REQUEST_ID_HEADER
+from flaskr.plumbing.read_only import autocommit_engine
+from flaskr.services.sessions import is_expired
+from flaskr.services.sessions import needs_touch
+from flaskr.services.sessions import session_id_from_cookie
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+
+#: The attribute :func:`kept_per_visitor` sets on a view function.
+_KEPT_ATTRIBUTE = "page_cache_kept_per_visitor"
+
+#: Requests that ask for something other than the whole current page.
+_PASS_THROUGH_HEADERS = (
+    "HTTP_AUTHORIZATION",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_RANGE",
+)
+
+
+class _Cookie(enum.Enum):
+    #: A session cookie with a signature that is not this site's.
+    FOREIGN = "foreign"
+
+
+#: One page may use at most this share of the cache.
+_LARGEST_SHARE = 8
+
+#: How many recently rendered pages are remembered (as hashes of their keys)
+#: per this many bytes of cache, to keep only pages asked for twice.
+_SEEN_PER_BYTES = 2048
+
+View = t.Callable[..., t.Any]
+
+
+def kept_per_visitor(view: View) -> View:
+    """Let the page cache keep this view's page.
+
+    Only for pages that show nothing but public content and the visitor's own
+    session (their name, their CSRF token): the page is served again to the
+    same visitor until the site version moves. Responses that are not a 200,
+    or that set a cookie, are never kept.
+    """
+    setattr(view, _KEPT_ATTRIBUTE, True)
+    return view
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Page:
+    version: int
+    stored: float
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+#: (session row id or None, scheme, host, path, query string)
+_Key = tuple[str | None, str, str, str, str]
+
+
+class _Visitor(t.NamedTuple):
+    """What the state read found: the version, and the session's user if any."""
+
+    version: int
+    user_id: int | None
+
+
+class PageCache:
+    """WSGI middleware serving the pages of :func:`kept_per_visitor` views from
+    memory (see the module)."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.max_bytes = int(app.config["PAGE_CACHE_BYTES"])
+        self.max_age = app.config["PAGE_CACHE_MAX_AGE"].total_seconds()
+        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        # On PostgreSQL a hit's one read makes one round trip, not three.
+        with app.app_context():
+            self.engine = autocommit_engine(app) or db.engine
+        self._pages: collections.OrderedDict[_Key, _Page] = collections.OrderedDict()
+        self._bytes = 0
+        # Hashes of the keys of pages rendered lately, oldest first.
+        self._seen: dict[int, None] = {}
+        self._max_seen = max(64, self.max_bytes // _SEEN_PER_BYTES)
+        self._version = -1
+        self._lock = threading.Lock()
+        self._version_query = sa.select(SiteVersion.value).where(SiteVersion.id == 1)
+        self._session_query = (
+            sa.select(
+                SiteVersion.value,
+                AuthSession.user_id,
+                AuthSession.created,
+                AuthSession.last_seen,
+                AuthSession.data,
+            )
+            .outerjoin(AuthSession, AuthSession.id == sa.bindparam("session_id"))
+            .where(SiteVersion.id == 1)
+        )
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        if environ["REQUEST_METHOD"] != "GET" or any(
+            name in environ for name in _PASS_THROUGH_HEADERS
+        ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        session_id = self._session_id(environ)
+        if session_id is _Cookie.FOREIGN:
+            return self.wsgi_app(environ, start_response)
+        key = (
+            session_id,
+            environ["wsgi.url_scheme"],
+            environ.get("HTTP_HOST", environ["SERVER_NAME"]),
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+        # Other pages cost no statement of ours, and neither does a page asked
+        # for the first time lately: it can be neither served from here nor
+        # kept, so the version is not needed.
+        if key not in self._pages and (
+            not self._is_kept(environ) or not self._asked_before(key)
+        ):
+            return self.wsgi_app(environ, start_response)
+        visitor = self._read_visitor(session_id)
+        if visitor is None:
+            return self.wsgi_app(environ, start_response)
+        page = self._find(key, visitor.version)
+        if page is not None:
+            return self._serve(page, environ, start_response, started, visitor)
+        return self._render_and_keep(key, visitor.version, environ, start_response)
+
+    def _session_id(self, environ: WSGIEnvironment) -> str | _Cookie | None:
+        """The session row id the cookie names, ``None`` without a session
+        cookie, or ``_Cookie.FOREIGN`` if this site did not sign it."""
+        if "HTTP_COOKIE" not in environ:
+            return None
+        cookie = parse_cookie(environ).get(self.cookie_name)
+        if cookie is None:
+            return None
+        session_id = session_id_from_cookie(self.app, cookie)
+        return _Cookie.FOREIGN if session_id is None else session_id
+
+    def _is_kept(self, environ: WSGIEnvironment) -> bool:
+        """Whether the URL leads to a :func:`kept_per_visitor` view."""
+        adapter = self.app.url_map.bind_to_environ(
+            environ, server_name=self.app.config["SERVER_NAME"]
+        )
+        try:
+            endpoint, _ = adapter.match()
+        except HTTPException:  # 404, 405, and redirects to the canonical URL
+            return False
+        view = self.app.view_functions.get(endpoint)
+        return getattr(view, _KEPT_ATTRIBUTE, False)
+
+    def _read_visitor(self, session_id: str | None) -> _Visitor | None:
+        """The site version and the visitor's session, in one statement; ``None``
+        if this request must go to Flask."""
+        try:
+            with self.engine.connect() as connection:
+                if session_id is None:
+                    version = connection.execute(self._version_query).scalar()
+                    row = None
+                else:
+                    row = connection.execute(
+                        self._session_query, {"session_id": session_id}
+                    ).first()
+                    version = row.value if row is not None else None
+        except SQLAlchemyError:
+            return None  # Flask shows the error page, or recovers.
+        if version is None:
+            return None
+        if version != self._version:
+            self._forget_all(version)
+        if session_id is None:
+            return _Visitor(version, None)
+        if row is None or row.created is None or not self._session_is_quiet(row):
+            return None
+        return _Visitor(version, row.user_id)
+
+    def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
+        """Whether serving a kept page leaves nothing undone for this session:
+        it is live, needs no "last seen" write and has no message waiting."""
+        config = self.app.config
+        now = utcnow()
+        if is_expired(
+            config,
+            created=row.created,
+            last_seen=row.last_seen,
+            logged_in=row.user_id is not None,
+            now=now,
+        ):
+            return False
+        if needs_touch(config, last_seen=row.last_seen, now=now):
+            return False
+        return "_flashes" not in json.loads(row.data)
+
+    def _find(self, key: _Key, version: int) -> _Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            age = time.monotonic() - page.stored
+            if page.version != version or age > self.max_age:
+                self._drop(key)
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def _serve(
+        self,
+        page: _Page,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        started: float,
+        visitor: _Visitor,
+    ) -> list[bytes]:
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        start_response(page.status, [*page.headers, (REQUEST_ID_HEADER, request_id)])
+        log_access(
+            request_id=request_id,
+            method="GET",
+            path=environ.get("PATH_INFO", ""),
+            status=int(page.status[:3]),
+            started=started,
+            address=environ.get("REMOTE_ADDR"),
+            user_id=visitor.user_id,
+            size=len(page.body),
+            cached=True,
+        )
+        return [page.body]
+
+    def _render_and_keep(
+        self,
+        key: _Key,
+        version: int,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> t.Iterable[bytes]:
+        sent: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def remember_start(
+            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Any:
+            sent.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, remember_start)
+        if not sent:
+            return body
+        status, headers = sent[-1]
+        if (
+            not status.startswith("200")
+            or any(name.lower() == "set-cookie" for name, _ in headers)
+            or not self._asked_before(key)
+        ):
+            return body
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        kept_headers = [
+            (name, value) for name, value in headers if name != REQUEST_ID_HEADER
+        ]
+        self._keep(key, _Page(version, time.monotonic(), status, kept_headers, content))
+        return [content]
+
+    def _asked_before(self, key: _Key) -> bool:
+        """Whether ``key``'s page was rendered lately (and remember it was now).
+
+        Only such pages are kept: a page asked for once (a crawler walking
+        every list, a search nobody repeats) would push popular ones out. The
+        memory of what was asked outlives site versions, so after a change a
+        popular page is kept again at its first request.
+        """
+        marker = hash(key)
+        with self._lock:
+            asked = marker in self._seen
+            self._seen.pop(marker, None)  # and put it back as the newest
+            self._seen[marker] = None
+            while len(self._seen) > self._max_seen:
+                del self._seen[next(iter(self._seen))]
+        return asked
+
+    def _keep(self, key: _Key, page: _Page) -> None:
+        size = len(page.body)
+        if size * _LARGEST_SHARE > self.max_bytes:
+            return
+        with self._lock:
+            if page.version != self._version:
+                return  # The site changed while this page was rendered.
+            self._drop(key)
+            self._pages[key] = page
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: _Key) -> None:
+        page = self._pages.pop(key, None)
+        if page is not None:
+            self._bytes -= len(page.body)
+
+    def _forget_all(self, version: int) -> None:
+        """Every kept page is from another version: free them at once."""
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+            self._version = version
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def init_app(app: Flask) -> None:
+    """Put the page cache in front of ``app`` (unless ``PAGE_CACHE_BYTES`` is 0).
+
+    Call it before anything else wraps ``app.wsgi_app`` (``ProxyFix``), so the
+    host and scheme in its keys are the ones the proxy reported.
+    """
+    if app.config["PAGE_CACHE_BYTES"] > 0:
+        app.wsgi_app = PageCache(app, app.wsgi_app)  # type: ignore[method-assign]

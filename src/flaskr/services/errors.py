@@ -1,0 +1,26 @@
+"""Domain errors: the services' way of saying no, without HTTP.
+
+:mod:`flaskr.web.errors` maps each one to an HTTP error, so an HTML page and
+the JSON API refuse the same thing with the same words and status.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class ServiceError(Exception):
+    """Something a service refuses to do; ``str(error)`` is for people."""
+
+
+class LockedOut(ServiceError):
+    """Too many failed password checks for one account; try again later."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        minutes = math.ceil(wait_seconds / 60)
+        super().__init__(
+            "Too many failed attempts to log in to this account. Try again in"
+            f" {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        #: Seconds until the account may try again.
+        self.wait_seconds = wait_seconds

@@ -1,0 +1,141 @@
+"""The login policy: a lockout per account after failed password checks.
+
+Per-address limits are Flask-Limiter's (:mod:`flaskr.plumbing.throttle`). The
+account lockout is written here because it is keyed by the username typed,
+must refuse even the right password while it lasts, and grows with repeated
+failures. Its counts live in the rate limiter's storage, which
+:mod:`flaskr.plumbing.throttle` hands over at start-up, so servers sharing
+Redis share lockouts too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import typing as t
+
+from flask import current_app
+from flask import Flask
+from limits import parse_many
+from limits import RateLimitItem
+from limits.storage import Storage
+from limits.strategies import MovingWindowRateLimiter
+
+from flaskr.models import User
+from flaskr.models import username_key
+from flaskr.services.accounts import authenticate
+from flaskr.services.accounts import find_user
+from flaskr.services.accounts import verify_password
+from flaskr.services.errors import LockedOut
+from flaskr.services.security_log import log_event
+from flaskr.services.security_log import unknown_name
+
+#: ``app.extensions`` key: a function that gives the storage the counts live in.
+STORAGE = "flaskr.login_policy.storage"
+
+_LOCKOUT_SCOPE = "login-failures"
+
+
+def _lockout_limits() -> list[RateLimitItem]:
+    return parse_many(current_app.config["LOGIN_ACCOUNT_LIMITS"])
+
+
+def _lockout_strategy() -> MovingWindowRateLimiter:
+    storage: t.Callable[[], Storage] = current_app.extensions[STORAGE]
+    return MovingWindowRateLimiter(storage())
+
+
+def _enabled() -> bool:
+    return bool(current_app.config["RATELIMIT_ENABLED"])
+
+
+def login_lockout_remaining(account: str) -> int | None:
+    """Seconds until ``account`` may try to log in again, or ``None`` if it may now.
+
+    :param account: the username's comparison key, whether or not such a user
+        exists, so a lockout looks the same for real and made-up names.
+    """
+    if not _enabled():
+        return None
+    strategy = _lockout_strategy()
+    waits = [
+        strategy.get_window_stats(limit, _LOCKOUT_SCOPE, account).reset_time
+        - time.time()
+        for limit in _lockout_limits()
+        if not strategy.test(limit, _LOCKOUT_SCOPE, account)
+    ]
+    if not waits:
+        return None
+    return max(1, math.ceil(max(waits)))
+
+
+def record_login_failure(account: str) -> None:
+    if not _enabled():
+        return
+    strategy = _lockout_strategy()
+    for limit in _lockout_limits():
+        strategy.hit(limit, _LOCKOUT_SCOPE, account)
+
+
+def clear_login_failures(account: str) -> None:
+    """Forget an account's failures once someone proves they know the password."""
+    if not _enabled():
+        return
+    strategy = _lockout_strategy()
+    for limit in _lockout_limits():
+        strategy.clear(limit, _LOCKOUT_SCOPE, account)
+
+
+def _who(name: str) -> dict[str, t.Any]:
+    """Log fields naming the account behind ``name`` without logging a typo'd
+    password: the user's id if there is one, else a hash of what was typed."""
+    user = find_user(name)
+    return {"user_id": user.id} if user else {"unknown_name": unknown_name(name)}
+
+
+def refuse_if_locked_out(account: str, who: t.Callable[[], dict[str, t.Any]]) -> None:
+    """:param who: log fields for the account, asked for only when it is locked.
+    :raise LockedOut: while ``account`` is locked out."""
+    wait = login_lockout_remaining(account)
+    if wait is None:
+        return
+    log_event("login_throttled", retry_after=wait, **who())
+    raise LockedOut(wait)
+
+
+def log_in(name: str, password: str) -> int | None:
+    """The id of the user these credentials are for, or ``None`` (a failure
+    that counts toward the account's lockout).
+
+    :raise LockedOut: the account is locked out, even if the password is right.
+    """
+    account = username_key(name)
+    refuse_if_locked_out(account, lambda: _who(name))
+    user_id = authenticate(name, password)
+    if user_id is not None:
+        clear_login_failures(account)
+        return user_id
+    record_login_failure(account)
+    log_event("login_failed", **_who(name))
+    return None
+
+
+def check_password_attempt(user: User, password: str) -> bool:
+    """Check the password a logged-in user typed again before a risky change.
+
+    Wrong guesses count toward the same lockout as failed logins, so a stolen
+    session cannot be used to guess the password faster.
+
+    :raise LockedOut: the account is locked out.
+    """
+    refuse_if_locked_out(user.username_key, lambda: {"user_id": user.id})
+    if verify_password(user, password):
+        return True
+    record_login_failure(user.username_key)
+    log_event("password_check_failed", user_id=user.id)
+    return False
+
+
+def init_app(app: Flask, storage: t.Callable[[], Storage]) -> None:
+    """Keep ``app``'s lockout counts in ``storage()`` (asked on each use)."""
+    app.extensions[STORAGE] = storage

@@ -1,0 +1,389 @@
+"""Posts: lists of them, drafts, tags, the trash, and writing them.
+
+Each list reads one index in order (see ``paging``): published posts by
+``(published, id)``, an author's by ``(author_id, published, id)``, a tag's by
+``post_tag (tag_id, published, post_id)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import re
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import defer
+
+from flaskr.db import affected_rows
+from flaskr.db import db
+from flaskr.db import insert_for_dialect
+from flaskr.db import utcnow
+from flaskr.models import BODY_MAX_LENGTH
+from flaskr.models import MAX_TAGS_PER_POST
+from flaskr.models import Post
+from flaskr.models import PostTag
+from flaskr.models import Tag
+from flaskr.models import TAG_MAX_LENGTH
+from flaskr.models import TITLE_MAX_LENGTH
+from flaskr.models import User
+from flaskr.services import images
+from flaskr.services import markdown
+from flaskr.services.images import ProcessedImage
+from flaskr.services.paging import Cursor
+from flaskr.services.paging import keyset_page
+from flaskr.services.paging import PostPage
+
+#: Lists show excerpts: the source and the HTML (up to 100,000 characters each)
+#: stay in the database. Feeds, which need the HTML, ask ``with_text``.
+WITHOUT_TEXT = (defer(Post.body), defer(Post.body_html))
+
+
+def _select_posts(with_text: bool) -> sa.Select[tuple[Post]]:
+    query = sa.select(Post)
+    return query if with_text else query.options(*WITHOUT_TEXT)
+
+
+def published_posts(
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    with_text: bool = False,
+) -> PostPage:
+    """A page of published posts with their authors, tags and images."""
+    query = _select_posts(with_text)
+    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+
+
+def posts_by(
+    author: User,
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    with_text: bool = False,
+) -> PostPage:
+    query = _select_posts(with_text).where(Post.author_id == author.id)
+    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+
+
+def posts_tagged(
+    tag: Tag,
+    per_page: int,
+    *,
+    before: Cursor | None = None,
+    after: Cursor | None = None,
+    with_text: bool = False,
+) -> PostPage:
+    query = (
+        _select_posts(with_text)
+        .join(PostTag, PostTag.post_id == Post.id)
+        .where(PostTag.tag_id == tag.id)
+    )
+    return keyset_page(
+        query, (PostTag.published, PostTag.post_id), per_page, before, after
+    )
+
+
+def drafts_of(author: User) -> list[Post]:
+    """The author's drafts, most recently written first."""
+    query = (
+        _select_posts(with_text=False)
+        .where(
+            Post.author_id == author.id,
+            Post.published.is_(None),
+            Post.deleted.is_(None),
+        )
+        .order_by(sa.func.coalesce(Post.updated, Post.created).desc(), Post.id.desc())
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def trash_of(author: User) -> list[Post]:
+    """The author's posts in the trash, most recently deleted first."""
+    query = (
+        _select_posts(with_text=False)
+        .where(Post.author_id == author.id, Post.deleted.is_not(None))
+        .order_by(Post.deleted.desc(), Post.id.desc())
+    )
+    return list(db.session.scalars(query).unique())
+
+
+#: Posts in each sitemap file (search engines accept up to 50,000).
+SITEMAP_POSTS = 10_000
+
+
+def highest_post_id() -> int:
+    return db.session.scalar(sa.select(sa.func.max(Post.id))) or 0
+
+
+def published_in_id_range(start: int, stop: int) -> list[sa.Row[t.Any]]:
+    """``(id, published, updated)`` of published posts with ``start <= id <
+    stop``, read along the primary key."""
+    query = (
+        sa.select(Post.id, Post.published, Post.updated)
+        .where(
+            Post.id >= start,
+            Post.id < stop,
+            Post.is_public,
+        )
+        .order_by(Post.id)
+    )
+    return list(db.session.execute(query))
+
+
+def get_post(post_id: int) -> Post | None:
+    return db.session.get(Post, post_id)
+
+
+def _may_read(
+    published: dt.datetime | None,
+    deleted: dt.datetime | None,
+    author_id: int | None,
+    reader: User | None,
+) -> bool:
+    """Nobody reads a post in the trash; only its author reads a draft."""
+    if deleted is not None:
+        return False
+    return published is not None or (reader is not None and reader.id == author_id)
+
+
+def get_readable_post(post_id: int, reader: User | None) -> Post | None:
+    """The post, unless it is in the trash, or a draft ``reader`` did not write."""
+    post = get_post(post_id)
+    if post is None or not _may_read(
+        post.published, post.deleted, post.author_id, reader
+    ):
+        return None
+    return post
+
+
+class Access(enum.Enum):
+    """Who may read a post."""
+
+    NOBODY = "nobody"  # (that is: not the one asking, or there is no such post)
+    AUTHOR_ONLY = "author only"
+    EVERYONE = "everyone"
+
+
+def access_to_post(post_id: int, reader: User | None) -> Access:
+    """Whether ``reader`` may read the post, and whether everyone may, found
+    without loading the post.
+
+    :return: ``NOBODY`` when ``reader`` may not (or there is no such post).
+    """
+    row = db.session.execute(
+        sa.select(Post.published, Post.deleted, Post.author_id).where(
+            Post.id == post_id
+        )
+    ).first()
+    if row is None or not _may_read(*row, reader):
+        return Access.NOBODY
+    return Access.EVERYONE if row.published is not None else Access.AUTHOR_ONLY
+
+
+def find_tag(name: str) -> Tag | None:
+    """The tag called ``name``, if a published post carries it.
+
+    Tags only on drafts stay unknown, so a tag page cannot reveal a draft.
+    """
+    query = (
+        sa.select(Tag)
+        .join(PostTag, PostTag.tag_id == Tag.id)
+        .join(Post, Post.id == PostTag.post_id)
+        .where(Tag.name == name, PostTag.published.is_not(None), Post.deleted.is_(None))
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def normalize_text(text: str) -> str:
+    """Line breaks as ``\\n``, however the browser sent them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def title_problem(title: str) -> str | None:
+    """Why ``title`` may not be a post's title, or ``None`` if it may."""
+    if not title:
+        return "Title is required."
+    if len(title) > TITLE_MAX_LENGTH:
+        return f"Title must be at most {TITLE_MAX_LENGTH} characters long."
+    if any(ord(char) < 32 or ord(char) == 127 for char in title):
+        return "Title must not contain control characters."
+    return None
+
+
+def body_problem(body: str) -> str | None:
+    """Why ``body`` may not be a post's text, or ``None`` if it may."""
+    if len(normalize_text(body)) > BODY_MAX_LENGTH:
+        return f"Text must be at most {BODY_MAX_LENGTH:,} characters long."
+    if "\x00" in body:
+        return "Text must not contain NUL characters."
+    return None
+
+
+def normalize_tag(text: str) -> str:
+    """A tag as stored: lower case letters and digits, words joined by hyphens."""
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return "-".join(words)
+
+
+def parse_tags(text: str) -> list[str]:
+    """The distinct normalized tags in a comma-separated list, in order."""
+    tags = (normalize_tag(part) for part in text.split(","))
+    return list(dict.fromkeys(tag for tag in tags if tag))
+
+
+def tags_problem(text: str) -> str | None:
+    """Why the comma-separated ``text`` is not a valid list of tags, or ``None``."""
+    tags = parse_tags(text)
+    if len(tags) > MAX_TAGS_PER_POST:
+        return f"A post can have at most {MAX_TAGS_PER_POST} tags."
+    too_long = [tag for tag in tags if len(tag) > TAG_MAX_LENGTH]
+    if too_long:
+        return f"Each tag must be at most {TAG_MAX_LENGTH} characters long."
+    return None
+
+
+def _tags_named(names: list[str]) -> dict[str, Tag]:
+    """The tags with these names, made where new, in two statements. Another
+    request making the same tag at the same moment is not an error."""
+    if not names:
+        return {}
+    db.session.execute(
+        insert_for_dialect(Tag)
+        .values([{"name": name} for name in names])
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    tags = db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))
+    return {tag.name: tag for tag in tags}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageChange:
+    """What to do with a post's image when it is saved."""
+
+    #: A new image, replacing any there was.
+    new: ProcessedImage | None = None
+    #: The alt text of the new or the kept image.
+    alt: str = ""
+    remove: bool = False
+
+    def apply(self, post: Post) -> None:
+        if self.remove:
+            post.image = None
+        elif self.new is not None:
+            images.attach(post, self.new, self.alt)
+        elif post.image is not None:
+            post.image.alt = self.alt
+
+
+def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
+    post.title = title
+    post.body = normalize_text(body)
+    post.body_html = markdown.render(post.body)
+    post.excerpt = markdown.excerpt(post.body)
+    wanted = _tags_named(tags)
+    kept = [link for link in post.tag_links if link.tag.name in wanted]
+    kept_names = {link.tag.name for link in kept}
+    added = [PostTag(tag=tag) for name, tag in wanted.items() if name not in kept_names]
+    post.tag_links = kept + added
+    for link in post.tag_links:
+        link.published = post.published
+
+
+def create_post(
+    author: User,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool,
+    image: ImageChange | None = None,
+) -> Post:
+    """Create and commit a post, published now or as a draft; the caller has
+    checked the title, body, tags and image."""
+    post = Post(author=author, published=utcnow() if publish else None)
+    db.session.add(post)
+    _write(post, title, body, tags)
+    if image is not None:
+        image.apply(post)
+    db.session.commit()
+    return post
+
+
+def update_post(
+    post: Post,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool = False,
+    image: ImageChange | None = None,
+) -> None:
+    """Save changes to a post; ``publish`` publishes a draft, dated now."""
+    now = utcnow()
+    if publish and post.is_draft:
+        post.published = now
+    else:
+        post.updated = now
+    _write(post, title, body, tags)
+    if image is not None:
+        image.apply(post)
+    db.session.commit()
+
+
+def preview(body: str) -> str:
+    """``body`` rendered as it would be saved."""
+    return markdown.render(normalize_text(body))
+
+
+def trash_lifetime() -> dt.timedelta:
+    """How long a post waits in the trash (``TRASH_DAYS``)."""
+    return dt.timedelta(days=current_app.config["TRASH_DAYS"])
+
+
+def move_to_trash(post: Post) -> None:
+    """Take the post off every page at once; it can be restored for
+    :func:`trash_lifetime`. Purges what has been in the trash longer."""
+    post.deleted = utcnow()
+    delete_old_trash()
+    db.session.commit()
+
+
+def restore(post: Post) -> None:
+    """Bring a post back from the trash, as it was."""
+    post.deleted = None
+    db.session.commit()
+
+
+def delete_forever(post: Post) -> None:
+    """Delete a post with its tags, image, likes and comments."""
+    db.session.delete(post)
+    db.session.commit()
+
+
+def delete_old_trash() -> int:
+    """Delete the posts that have been in the trash longer than
+    :func:`trash_lifetime`; return how many.
+
+    The database deletes their tags, images, likes and comments with them.
+    The caller commits.
+    """
+    cutoff = utcnow() - trash_lifetime()
+    result = db.session.execute(
+        sa.delete(Post)
+        .where(Post.deleted < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return affected_rows(result)
+
+
+def purge_trash() -> int:
+    """Delete the posts that have been in the trash too long; return how many."""
+    purged = delete_old_trash()
+    db.session.commit()
+    return purged

@@ -1,0 +1,199 @@
+"""Likes and comments.
+
+A post's ``like_count`` and ``comment_count`` change only together with the
+row they count, in one transaction, and a like is inserted with ON CONFLICT DO
+NOTHING: so however many requests race, each user counts once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.db import insert_for_dialect
+from flaskr.db import UTCDateTime
+from flaskr.db import utcnow
+from flaskr.models import Comment
+from flaskr.models import COMMENT_MAX_LENGTH
+from flaskr.models import Like
+from flaskr.models import Post
+from flaskr.models import User
+from flaskr.services.paging import Cursor
+from flaskr.services.paging import cursor_bound
+from flaskr.services.posts import normalize_text
+from flaskr.services.posts import WITHOUT_TEXT
+
+
+def _change_count(post_id: int, counter: t.Any, by: int) -> None:
+    """Add ``by`` to one of the post's counter columns, in the database."""
+    db.session.execute(
+        sa.update(Post)
+        .where(Post.id == post_id)
+        .values({counter: counter + by})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_like(user: User, post: Post, *, liked: bool) -> None:
+    """Make ``user`` like the post or not; asking twice changes nothing."""
+    if liked:
+        # RETURNING tells whether a row went in (rowcount is not reliable for
+        # ON CONFLICT DO NOTHING through the ORM on every driver).
+        inserted = db.session.execute(
+            insert_for_dialect(Like)
+            .values(post_id=post.id, user_id=user.id, created=utcnow())
+            .on_conflict_do_nothing()
+            .returning(Like.post_id)
+        ).first()
+        changed = inserted is not None
+    else:
+        changed = db.session.execute(
+            sa.delete(Like).where(Like.post_id == post.id, Like.user_id == user.id)
+        ).rowcount  # type: ignore[attr-defined]
+    if changed:
+        _change_count(post.id, Post.like_count, 1 if liked else -1)
+    db.session.commit()
+    db.session.refresh(post, ["like_count"])
+
+
+def liked_among(user: User | None, posts: t.Iterable[Post]) -> set[int]:
+    """Which of ``posts`` the user likes, in one query."""
+    ids = [post.id for post in posts]
+    if user is None or not ids:
+        return set()
+    query = sa.select(Like.post_id).where(
+        Like.user_id == user.id, Like.post_id.in_(ids)
+    )
+    return set(db.session.scalars(query))
+
+
+@dataclasses.dataclass(frozen=True)
+class LikePage:
+    posts: list[Post]
+    #: Where the next page starts, or ``None`` on the last page.
+    older: Cursor | None
+
+
+def likes_of(user: User, per_page: int, before: Cursor | None = None) -> LikePage:
+    """The public posts ``user`` liked, most recently liked first."""
+    query = (
+        sa.select(Post, Like.created)
+        .options(*WITHOUT_TEXT)
+        .join(Like, Like.post_id == Post.id)
+        .where(
+            Like.user_id == user.id,
+            Post.is_public,
+        )
+        .order_by(Like.created.desc(), Like.post_id.desc())
+        .limit(per_page + 1)
+    )
+    if before is not None:
+        position = sa.tuple_(Like.created, Like.post_id)
+        query = query.where(position < cursor_bound(before))
+    rows = db.session.execute(query).unique().all()
+    older = None
+    if len(rows) > per_page:
+        post, liked = rows[per_page - 1]
+        older = Cursor(liked, post.id)
+    return LikePage(posts=[post for post, _ in rows[:per_page]], older=older)
+
+
+def comment_problem(body: str) -> str | None:
+    """Why ``body`` may not be a comment, or ``None`` if it may."""
+    if not body.strip():
+        return "Comment is required."
+    if len(normalize_text(body)) > COMMENT_MAX_LENGTH:
+        return f"A comment must be at most {COMMENT_MAX_LENGTH:,} characters long."
+    if "\x00" in body:
+        return "A comment must not contain NUL characters."
+    return None
+
+
+def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Comment]:
+    """Up to ``per_page + 1`` of the post's comments, oldest first (one more
+    than a page, to tell whether another page follows).
+
+    :param after: the id of the last comment of the previous page.
+    """
+    query = (
+        sa.select(Comment)
+        .where(Comment.post_id == post.id)
+        .order_by(Comment.created, Comment.id)
+        .limit(per_page + 1)
+    )
+    if after is not None:
+        previous = db.session.get(Comment, after)
+        if previous is None or previous.post_id != post.id:
+            return []
+        position = sa.tuple_(Comment.created, Comment.id)
+        bound = sa.tuple_(
+            sa.literal(previous.created, UTCDateTime), sa.literal(previous.id)
+        )
+        query = query.where(position > bound)
+    return list(db.session.scalars(query).unique())
+
+
+def add_comment(post: Post, author: User, body: str) -> Comment:
+    """Add and commit a comment; the caller has checked ``body``."""
+    comment = Comment(post_id=post.id, author=author, body=normalize_text(body).strip())
+    db.session.add(comment)
+    _change_count(post.id, Post.comment_count, 1)
+    db.session.commit()
+    return comment
+
+
+def get_comment(comment_id: int) -> Comment | None:
+    return db.session.get(Comment, comment_id)
+
+
+def may_delete(user: User, comment: Comment, post: Post) -> bool:
+    """A comment may be deleted by whoever wrote it and by the post's author."""
+    return user.id in (comment.author_id, post.author_id)
+
+
+def delete_comment(comment: Comment) -> None:
+    post_id = comment.post_id
+    db.session.delete(comment)
+    _change_count(post_id, Post.comment_count, -1)
+    db.session.commit()
+
+
+def forget_user(user: User, *, keep_comments: bool) -> None:
+    """Take back a departing user's likes, and keep their comments without an
+    author or delete them, adjusting the counts. The caller commits."""
+    liked = sa.select(Like.post_id).where(Like.user_id == user.id)
+    db.session.execute(
+        sa.update(Post)
+        .where(Post.id.in_(liked))
+        .values(like_count=Post.like_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(sa.delete(Like).where(Like.user_id == user.id))
+    if keep_comments:
+        db.session.execute(
+            sa.update(Comment)
+            .where(Comment.author_id == user.id)
+            .values(author_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    theirs = (
+        sa.select(sa.func.count())
+        .where(Comment.post_id == Post.id, Comment.author_id == user.id)
+        .scalar_subquery()
+    )
+    commented = sa.select(Comment.post_id).where(Comment.author_id == user.id)
+    db.session.execute(
+        sa.update(Post)
+        .where(Post.id.in_(commented))
+        .values(comment_count=Post.comment_count - theirs)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.delete(Comment)
+        .where(Comment.author_id == user.id)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,289 @@
+"""Full-text search of published posts.
+
+SQLite uses the FTS5 table ``post_fts``, PostgreSQL the ``search_vector``
+column; both are made and kept up to date by migration 0004. What the visitor
+typed never reaches either as query syntax: it is cut into words, and each word
+is searched for as plain text (all of them must match), so quotes, operators and
+unbalanced parentheses are only punctuation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import typing as t
+
+import sqlalchemy as sa
+from markupsafe import escape
+from markupsafe import Markup
+
+from flaskr.db import db
+from flaskr.models import Post
+from flaskr.models import User
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 10
+MAX_PAGE = 50
+#: Private-use characters that mark matches until the text is escaped.
+_START, _STOP = "\ue000", "\ue001"
+_WORD = re.compile(r"[^\W_]+")
+
+# Ranking: posts with every word in the title first, then the other matches,
+# newest first in each group. (Relevance scores were dropped: SQLite's bm25
+# counts every match of each word in the whole blog to weigh it, 15 ms for a
+# common word at a million posts; bench/README.md.) Titles have an index of
+# their own (migration 0007), so finding the newest title matches reads only
+# titles, however common the words are in the text. On PostgreSQL the public
+# posts' title vectors are also kept in order of id (0008): that walk reads no
+# post rows.
+#
+# On SQLite each list is read only as far as the page needs, and the ids are
+# checked against ``post`` (drafts and trashed posts are in the index too) a
+# batch at a time. Then highlights and snippets are made for the page's posts
+# only, in one walk of the index over their id range (asking FTS5 for each id
+# on its own restarts the query each time).
+_SQLITE_TITLE_MATCHES = sa.text(
+    "SELECT rowid FROM post_title_fts WHERE post_title_fts MATCH :query"
+    " ORDER BY rowid DESC"
+)
+_SQLITE_MATCHES = sa.text(
+    "SELECT rowid FROM post_fts WHERE post_fts MATCH :query ORDER BY rowid DESC"
+)
+
+_SQLITE_MARKED = sa.text(
+    "SELECT rowid AS id,"
+    " highlight(post_fts, 0, :start, :stop) AS title,"
+    " snippet(post_fts, 1, :start, :stop, '…', 24) AS snippet"
+    " FROM post_fts WHERE post_fts MATCH :query"
+    " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
+).bindparams(sa.bindparam("ids", expanding=True))
+
+_POSTGRESQL_SEARCH = sa.text(
+    "WITH titled AS ("
+    "  SELECT post.id FROM post"
+    "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  ORDER BY post.id DESC LIMIT :wanted),"
+    # Read only when the title matches do not fill the page (a one-time test).
+    " others AS ("
+    "  SELECT post.id FROM post"
+    "  WHERE (SELECT count(*) FROM titled) < :wanted"
+    "  AND post.search_vector @@ plainto_tsquery('english', :query)"
+    "  AND NOT post.title_vector @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  ORDER BY post.id DESC LIMIT :wanted),"
+    " ranked AS ("
+    "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
+    "  ORDER BY tier, id DESC LIMIT :limit OFFSET :offset),"
+    # The last row, there only to tell whether a next page exists, gets no
+    # headlines: they cost more the longer the post.
+    " shown AS ("
+    "  SELECT id, tier, row_number() OVER (ORDER BY tier, id DESC) <= :shown"
+    "  AS on_page FROM ranked)"
+    " SELECT post.id, post.published, post.updated,"
+    ' "user".username AS author_name, false AS is_draft,'
+    " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
+    "  plainto_tsquery('english', :query), :title_options) END AS title,"
+    " CASE WHEN shown.on_page THEN ts_headline('english', post.body,"
+    "  plainto_tsquery('english', :query), :snippet_options) END AS snippet"
+    " FROM shown JOIN post ON post.id = shown.id"
+    ' LEFT JOIN "user" ON "user".id = post.author_id'
+    " ORDER BY shown.tier, post.id DESC"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    #: What the result's byline shows: ``id``, ``author_name``, ``published``,
+    #: ``updated`` and ``is_draft``, named as on :class:`Post`.
+    post: sa.Row[t.Any]
+    #: The title and a piece of the text, escaped, with matches in ``<mark>``.
+    title: Markup
+    snippet: Markup
+
+
+#: A page of results as (byline, title, snippet), the last two with markers,
+#: and whether more results follow.
+Found = tuple[list[tuple[sa.Row[t.Any], str, str]], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    page: int
+    has_next: bool
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of ``text`` that are searched for."""
+    return _WORD.findall(text[:MAX_QUERY_LENGTH])[:MAX_TERMS]
+
+
+def _highlighted(text: str) -> Markup:
+    marked = str(escape(text))
+    # Safe: the text is escaped, and only our own markers become tags.
+    return Markup(marked.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S704
+
+
+#: Bylines of those of ``ids`` that anyone may read. Rows, not ORM objects: a
+#: results page only shows them, and loading ten posts through the ORM cost
+#: more than finding them. Built once, like the statements above: building it
+#: cost a search more than running it (the ids are expanded at each run).
+_PUBLIC_BYLINES = (
+    sa.select(
+        Post.id,
+        Post.published,
+        Post.updated,
+        User.username.label("author_name"),
+        sa.false().label("is_draft"),
+    )
+    .outerjoin(User, User.id == Post.author_id)
+    .where(Post.id.in_(sa.bindparam("ids", expanding=True)), Post.is_public)
+)
+
+
+def _in_batches(
+    statement: sa.TextClause, query: str, size: int
+) -> t.Iterator[t.Sequence[int]]:
+    """The ids ``statement`` finds, read only as far as the caller goes: first
+    ``size`` of them, then twice as many each time (so a long run of drafts
+    costs a few more statements, not one per page of them)."""
+    result = db.session.scalars(statement, {"query": query})
+    try:
+        while batch := result.fetchmany(size):
+            yield batch
+            size *= 2
+    finally:
+        result.close()
+
+
+def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]:
+    """Batches of the matching posts' ids, best first: every word in the
+    title, then the rest; newest first in each. Drafts and trash included."""
+    in_title: set[int] = set()
+    for batch in _in_batches(_SQLITE_TITLE_MATCHES, fts_query, size):
+        in_title.update(batch)
+        yield batch
+    for batch in _in_batches(_SQLITE_MATCHES, fts_query, size):
+        yield [post_id for post_id in batch if post_id not in in_title]
+
+
+def _sqlite_search(terms: list[str], offset: int, per_page: int) -> Found:
+    """One page of results on SQLite, in rank order."""
+    fts_query = " ".join(f'"{term}"' for term in terms)
+    wanted = offset + per_page + 1  # one more: is there a next page?
+    public: dict[int, sa.Row[t.Any]] = {}  # in rank order
+    with contextlib.closing(_sqlite_ranked_ids(fts_query, wanted)) as batches:
+        for batch in batches:
+            if batch:
+                rows = db.session.execute(_PUBLIC_BYLINES, {"ids": batch})
+                bylines = {row.id: row for row in rows}
+                public.update((id_, bylines[id_]) for id_ in batch if id_ in bylines)
+            if len(public) >= wanted:
+                break
+    page = list(public.values())[offset:wanted]
+    has_next = len(page) > per_page
+    page = page[:per_page]
+    if not page:
+        return [], has_next
+    ids = [row.id for row in page]
+    marked = db.session.execute(
+        _SQLITE_MARKED,
+        {
+            "query": fts_query,
+            "start": _START,
+            "stop": _STOP,
+            "first": min(ids),
+            "last": max(ids),
+            "ids": ids,
+        },
+    )
+    by_id = {row.id: row for row in marked}
+    found = [
+        (row, by_id[row.id].title, by_id[row.id].snippet)
+        for row in page
+        if row.id in by_id
+    ]
+    return found, has_next
+
+
+def _postgresql_search(terms: list[str], offset: int, per_page: int) -> Found:
+    """One page of results on PostgreSQL, in rank order."""
+    markers = f'StartSel="{_START}", StopSel="{_STOP}"'
+    rows = db.session.execute(
+        _POSTGRESQL_SEARCH,
+        {
+            "query": " ".join(terms),
+            "offset": offset,
+            "limit": per_page + 1,  # one more: is there a next page?
+            "wanted": offset + per_page + 1,
+            "shown": per_page,
+            "title_options": f"{markers}, HighlightAll=true",
+            "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
+        },
+    ).all()
+    found = [(row, row.title, row.snippet) for row in rows[:per_page]]
+    return found, len(rows) > per_page
+
+
+def search_posts(text: str, page: int, per_page: int) -> SearchPage:
+    """One page of the published posts matching every word of ``text``: those
+    with every word in the title first, newest first in each group. Nothing
+    matches a text without words."""
+    terms = search_terms(text)
+    if not terms:
+        return SearchPage(hits=[], page=page, has_next=False)
+    offset = (page - 1) * per_page
+    if db.session.get_bind().dialect.name == "postgresql":
+        found, has_next = _postgresql_search(terms, offset, per_page)
+    else:
+        found, has_next = _sqlite_search(terms, offset, per_page)
+    hits = [
+        Hit(post, _highlighted(title), _highlighted(snippet))
+        for post, title, snippet in found
+    ]
+    return SearchPage(hits=hits, page=page, has_next=has_next)
+
+
+#: A merge step for each of SQLite's full-text tables: see
+#: :func:`optimize_search_index`.
+_SQLITE_MERGE_STEPS = [
+    sa.text("INSERT INTO post_fts (post_fts, rank) VALUES ('merge', :pages)"),
+    sa.text(
+        "INSERT INTO post_title_fts (post_title_fts, rank) VALUES ('merge', :pages)"
+    ),
+]
+#: How many pages of index one merge step writes before it commits, so that
+#: writers wait for one step at most, not for the whole merge (at a million
+#: posts here: 99 steps in 4.4 s, each 35 ms but the slowest 0.7 s).
+MERGE_STEP_PAGES = 500
+
+
+def optimize_search_index() -> int:
+    """Merge SQLite's full-text index into one piece, committing after each
+    step; return the number of steps (0 on PostgreSQL, whose index needs
+    nothing of the kind).
+
+    Each write adds a small piece ("segment") to the index, and SQLite merges
+    them only as far as a handful per level: a search then walks every piece.
+    Merged, a common-word search at a million posts reads ~40% less.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return 0
+    steps = 0
+    for merge in _SQLITE_MERGE_STEPS:
+        while True:
+            # Each step may get another of the pool's connections: ask this one.
+            connection = db.session.connection().connection.driver_connection
+            before = connection.total_changes
+            # A negative number merges whatever is there, level or not.
+            db.session.execute(merge, {"pages": -MERGE_STEP_PAGES})
+            changed = connection.total_changes - before
+            db.session.commit()
+            steps += 1
+            # SQLite's documented test: fewer than two rows changed means
+            # there was nothing left to merge.
+            if changed < 2:
+                break
+    return steps

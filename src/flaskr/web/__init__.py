@@ -1,0 +1,20 @@
+"""The web floor: what every blueprint stands on.
+
+The logged-in user (``g.user``) and ``login_required``, id converters, page
+links, look-ups that answer 404 or 403, the forms' shared parts, and the
+mapping from the services' domain errors to HTTP. Blueprints import this and
+the services, never each other.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from flaskr.web import errors
+from flaskr.web import users
+
+
+def init_app(app: Flask) -> None:
+    """Load ``g.user`` for each request; answer domain errors with HTTP errors."""
+    users.init_app(app)
+    errors.init_app(app)

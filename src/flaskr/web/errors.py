@@ -1,0 +1,26 @@
+"""Domain errors to HTTP: the services say no, the web floor says which status.
+
+Each handler turns the domain error into the HTTP error that says the same
+thing, then lets the app answer that as it answers any HTTP error (an HTML
+page here; a blueprint with handlers of its own, such as a JSON API, answers
+in its own way).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import Flask
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response
+
+from flaskr.services.errors import LockedOut
+
+
+def locked_out(error: LockedOut) -> Response:
+    """429 with ``Retry-After``: the account is locked out for a while."""
+    http_error = TooManyRequests(str(error), retry_after=error.wait_seconds)
+    return current_app.make_response(current_app.handle_http_exception(http_error))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(LockedOut, locked_out)

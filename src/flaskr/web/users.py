@@ -1,0 +1,74 @@
+"""Who is asking: ``g.user``, ``login_required``, logging in and out."""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+
+from flask import Flask
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+
+from flaskr.plumbing.server_sessions import ServerSession
+from flaskr.services.accounts import get_user
+from flaskr.services.sessions import purge_expired_sessions_if_due
+
+View = t.Callable[..., t.Any]
+
+
+def load_logged_in_user() -> None:
+    """Set ``g.user`` to the logged-in user, or ``None``."""
+    user_id = session.get("user_id")
+    g.user = get_user(user_id) if user_id is not None else None
+
+
+def login_required(view: View) -> View:
+    """Send visitors who are not logged in to the login page, then back here."""
+
+    @functools.wraps(view)
+    def wrapped_view(**kwargs: t.Any) -> t.Any:
+        if g.user is None:
+            here = request.full_path if request.query_string else request.path
+            return redirect(url_for("auth.login", next=here))
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+def _server_session() -> ServerSession:
+    assert isinstance(session, ServerSession)
+    return session
+
+
+def start_user_session(user_id: int) -> None:
+    """Log ``user_id`` in on this browser, under a new token and CSRF token.
+
+    Also called after a password change: a new proof of identity gets a new
+    token. Expired sessions of anyone are purged here too, now and then. The
+    session is saved (and committed) with the response.
+    """
+    current = _server_session()
+    current.regenerate()
+    current.pop("csrf_token", None)
+    current["user_id"] = user_id
+    purge_expired_sessions_if_due()
+
+
+def current_session_id() -> str | None:
+    """The ``auth_session`` row id of this browser's session, if it has one."""
+    record = _server_session().record
+    return record.id if record is not None else None
+
+
+def end_session() -> None:
+    """Forget everything in this browser's session and delete it on the server."""
+    current = _server_session()
+    current.clear()
+    current.regenerate()
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_logged_in_user)

@@ -1,0 +1,61 @@
+"""The rules of the layers that import-linter cannot see: it checks which
+modules import which, not which names they take from ``flask``."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import flaskr
+
+PACKAGE = Path(flaskr.__file__).parent
+
+#: Names that exist only while a request is handled, and the HTTP error helpers.
+REQUEST_NAMES = {"request", "session", "g", "abort", "redirect", "url_for"}
+HTTP_MODULES = (
+    "flask_wtf",
+    "flask_limiter",
+    "werkzeug.exceptions",
+    "werkzeug.wrappers",
+)
+
+#: The services and everything below them.
+BELOW_THE_WEB = sorted(
+    [
+        *PACKAGE.glob("services/*.py"),
+        *(PACKAGE / n for n in ("models.py", "schema.py", "db.py")),
+    ]
+)
+
+
+def imported_from_flask(path):
+    """(module, name) for each ``from X import name`` in the file."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                yield node.module, alias.name
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, None
+
+
+@pytest.mark.parametrize("path", BELOW_THE_WEB, ids=lambda p: p.name)
+def test_services_and_below_know_nothing_of_requests(path):
+    for module, name in imported_from_flask(path):
+        assert not (module == "flask" and name in REQUEST_NAMES), (module, name)
+        assert not module.startswith(HTTP_MODULES), module
+
+
+def test_the_rule_sees_a_request_import(tmp_path):
+    # The check above must be able to fail.
+    sample = tmp_path / "sample.py"
+    sample.write_text("from flask import request\nfrom flask_wtf import FlaskForm\n")
+    found = list(imported_from_flask(sample))
+    assert ("flask", "request") in found
+    assert ("flask_wtf", "FlaskForm") in found
+
+
+def test_services_below_the_web_are_all_checked():
+    names = {path.name for path in BELOW_THE_WEB}
+    assert {"accounts.py", "login_policy.py", "sessions.py", "db.py"} <= names
