@@ -3,11 +3,11 @@
 # works on a fresh Debian machine with Python 3.11, and running it again is safe.
 #
 #   ./dev.sh serve          run the site at http://127.0.0.1:5000 (SQLite)
-#   ./dev.sh test [ARGS]    run the test suite with pytest (SQLite)
+#   ./dev.sh test [ARGS]    the test suite with pytest (SQLite), with coverage
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
-#   ./dev.sh lint           ruff check, ruff format --check, import layers
+#   ./dev.sh lint           ruff check and format, import layers, mypy
 #   ./dev.sh lock           refresh constraints.txt from a fresh install
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,8 +40,8 @@ ensure_venv() {
     local stamp
     stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
     if [[ ! -f $VENV/.installed || $(cat "$VENV/.installed") != "$stamp" ]]; then
-        "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'
+        "$VENV/bin/python" -m pip install -qq --upgrade pip
+        "$VENV/bin/python" -m pip install -qq -c constraints.txt -e '.[dev]'
         echo "$stamp" > "$VENV/.installed"
     fi
 }
@@ -55,7 +55,14 @@ serve)
 test)
     ensure_venv
     shift
-    exec "$VENV/bin/pytest" "$@"
+    # Coverage with branches, kept out of the checkout (test-artifacts/).
+    mkdir -p test-artifacts
+    status=0
+    "$VENV/bin/coverage" run -m pytest "$@" || status=$?
+    "$VENV/bin/coverage" report > test-artifacts/coverage.txt || true
+    echo "Coverage (lines and branches): $("$VENV/bin/coverage" report --format=total)%" \
+        "- the modules below 100% are in test-artifacts/coverage.txt"
+    exit $status
     ;;
 test-postgres)
     ensure_venv
@@ -79,7 +86,8 @@ lint)
     ensure_venv
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
-    "$VENV/bin/lint-imports"
+    "$VENV/bin/lint-imports" --no-cache | sed -n '/^Contracts/,$p'
+    "$VENV/bin/mypy"
     ;;
 lock)
     rm -rf "$VENV.lock"

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import event
 
+import flaskr
 from flaskr import create_app
 from flaskr.db import db
 from flaskr.models import Post
@@ -122,6 +123,15 @@ def add_test_data(hashes: dict[str, str]) -> None:
     db.session.commit()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _checkout_stays_clean() -> t.Iterator[None]:
+    """Fail the run if a test made an instance folder in the checkout."""
+    instance = Path(flaskr.__file__).parent.parent / "instance"
+    existed = instance.exists()
+    yield
+    assert existed or not instance.exists(), f"a test wrote into {instance}"
+
+
 @pytest.fixture
 def database_url(_empty_database: str, tmp_path: Path) -> str:
     if TEST_DATABASE_URL:
@@ -140,11 +150,15 @@ def make_app(database_url: str, tmp_path: Path) -> t.Iterator[t.Callable[..., Fl
 
     def make(**overrides: t.Any) -> Flask:
         overrides.setdefault("_instance", tmp_path / "instance")
+        before = os.environ.get("FLASKR_INSTANCE_PATH")
         os.environ["FLASKR_INSTANCE_PATH"] = str(overrides.pop("_instance"))
         try:
             app = create_app(make_config(database_url, **overrides))
         finally:
-            del os.environ["FLASKR_INSTANCE_PATH"]
+            if before is None:
+                del os.environ["FLASKR_INSTANCE_PATH"]
+            else:
+                os.environ["FLASKR_INSTANCE_PATH"] = before
         apps.append(app)
         return app
 

@@ -9,9 +9,10 @@ from flaskr import create_app
 from flaskr.config import SECRET_KEY_FILE
 
 
-def test_config(make_app):
+def test_config(make_app, instance):
     assert not create_app().testing
     assert make_app().testing
+    assert (instance / SECRET_KEY_FILE).exists()  # not in the checkout
 
 
 def test_hello(client):

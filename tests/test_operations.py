@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from flaskr.db import db
+from flaskr.plumbing.operations import access_log_level
 
 
 def test_healthz(client):
@@ -83,3 +84,18 @@ def test_log_lines_reach_stderr_under_a_server_without_logging_set_up(tmp_path):
     lines = [line for line in result.stderr.splitlines() if "lb-7" in line]
     assert len(lines) == 1, result.stderr
     assert json.loads(lines[0])["path"] == "/hello"
+
+
+@pytest.mark.parametrize(
+    ("debug", "configured", "level"),
+    [
+        (False, None, "INFO"),
+        (True, None, "WARNING"),  # the development server logs each request
+        (True, "INFO", "INFO"),
+        (False, "ERROR", "ERROR"),
+    ],
+)
+def test_one_access_line_per_request_in_development(app, debug, configured, level):
+    app.debug = debug
+    app.config["ACCESS_LOG_LEVEL"] = configured
+    assert access_log_level(app) == level

@@ -57,7 +57,9 @@ DEFAULTS: dict[str, t.Any] = {
     #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).
     "SECURITY_LOG_LEVEL": "INFO",
     #: Level of the ``flaskr.access`` logger: one JSON line per request at INFO.
-    "ACCESS_LOG_LEVEL": "INFO",
+    #: Unset, it is INFO, except in debug mode, where the development server
+    #: already writes a line per request (WARNING then).
+    "ACCESS_LOG_LEVEL": None,
     #: The site is served over HTTPS: Secure ``__Host-`` cookies, HSTS, https URLs,
     #: and plain-http requests redirected (GET) or refused.
     "HTTPS": False,

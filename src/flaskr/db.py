@@ -68,11 +68,18 @@ class RequestSession(Session):
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
-#: Objects stay readable after a commit (a view commits, then renders them).
+#: Objects stay readable after a commit (a service commits, a view renders them).
 db = SQLAlchemy(
     model_class=Base,
     session_options={"expire_on_commit": False, "class_": RequestSession},
 )
+
+if t.TYPE_CHECKING:
+    #: The models' base class. Flask-SQLAlchemy makes ``db.Model`` at run time,
+    #: out of type checkers' sight; to them it is the typed declarative base.
+    Model = Base
+else:
+    Model = db.Model
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):

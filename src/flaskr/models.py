@@ -16,7 +16,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from flaskr.db import BigId
-from flaskr.db import db
+from flaskr.db import Model
 from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 
@@ -34,7 +34,7 @@ def username_key(username: str) -> str:
     return username.casefold()
 
 
-class User(db.Model):
+class User(Model):
     # The tutorial's table name, kept so its databases upgrade in place.
     __tablename__ = "user"
     # Ids of deleted rows are never given out again, as in the tutorial.
@@ -60,7 +60,7 @@ class User(db.Model):
         return f"<User {self.id} {self.username!r}>"
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tag"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -71,7 +71,7 @@ class Tag(db.Model):
         return f"<Tag {self.name!r}>"
 
 
-class PostTag(db.Model):
+class PostTag(Model):
     """A tag on a post, with the post's publication time copied beside it so a
     tag's page is read from one index, newest first, however many posts exist."""
 
@@ -92,7 +92,7 @@ class PostTag(db.Model):
     tag: Mapped[Tag] = relationship(lazy="joined", innerjoin=True)
 
 
-class Post(db.Model):
+class Post(Model):
     __tablename__ = "post"
     __table_args__ = (
         # Published posts, newest first: the index, feeds and the sitemap.
@@ -170,7 +170,7 @@ class Post(db.Model):
         return f"<Post {self.id} {self.title!r}>"
 
 
-class Image(db.Model):
+class Image(Model):
     """A post's picture, stored in the database so that every app server can
     serve it: a display size and a thumbnail, both re-encoded as WebP."""
 
@@ -191,7 +191,7 @@ class Image(db.Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Like(db.Model):
+class Like(Model):
     __tablename__ = "post_like"
     __table_args__ = (
         # A user's likes, most recent first.
@@ -207,7 +207,7 @@ class Like(db.Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Comment(db.Model):
+class Comment(Model):
     __tablename__ = "comment"
     __table_args__ = (
         # A post's comments, oldest first.
@@ -225,7 +225,7 @@ class Comment(db.Model):
     author: Mapped[User | None] = relationship(lazy="joined")
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """A browser session kept on the server; the cookie holds only its token."""
 
     __tablename__ = "auth_session"
@@ -247,7 +247,7 @@ class AuthSession(db.Model):
     data: Mapped[str] = mapped_column(sa.Text, default="{}")
 
 
-class SiteVersion(db.Model):
+class SiteVersion(Model):
     """One row counting changes to what readers see.
 
     Database triggers (migration 0006) add one in the same transaction as every

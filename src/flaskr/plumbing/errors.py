@@ -35,7 +35,7 @@ def render_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]
     elif isinstance(error, RateLimitExceeded):
         explanation = EXPLANATIONS[429]  # Its description is the limit's text.
     elif error.description != type(error).description:
-        explanation = error.description  # Written for this case by a view.
+        explanation = error.description or ""  # Written for this case by a view.
     else:
         explanation = EXPLANATIONS.get(code, error.description or "")
     page = render_template(

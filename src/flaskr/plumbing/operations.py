@@ -128,6 +128,15 @@ def write_lines_to_stderr(logger: logging.Logger) -> None:
     logger.propagate = False
 
 
+def access_log_level(app: Flask) -> str:
+    """``ACCESS_LOG_LEVEL``, or by default INFO (one line per request), except
+    in debug mode, where the development server writes its own line."""
+    configured: str | None = app.config["ACCESS_LOG_LEVEL"]
+    if configured:
+        return configured
+    return "WARNING" if app.debug else "INFO"
+
+
 class RequestFields(logging.Filter):
     """Adds the client's address, the path and the request id to each
     security event logged in a request."""
@@ -149,4 +158,4 @@ def init_app(app: Flask) -> None:
     app.before_request(start_request)
     app.after_request(finish_request)
     if access_logger.level == logging.NOTSET:
-        access_logger.setLevel(app.config["ACCESS_LOG_LEVEL"])
+        access_logger.setLevel(access_log_level(app))

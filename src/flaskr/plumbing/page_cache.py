@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime as dt
 import enum
 import json
 import threading
@@ -157,10 +158,10 @@ class PageCache:
         session_id = self._session_id(environ)
         if session_id is _Cookie.FOREIGN:
             return self.wsgi_app(environ, start_response)
-        key = (
+        key: _Key = (
             session_id,
             environ["wsgi.url_scheme"],
-            environ.get("HTTP_HOST", environ["SERVER_NAME"]),
+            t.cast(str, environ.get("HTTP_HOST", environ["SERVER_NAME"])),
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
         )
@@ -227,7 +228,9 @@ class PageCache:
             return None
         return _Visitor(version, row.user_id)
 
-    def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
+    def _session_is_quiet(
+        self, row: sa.Row[int, int | None, dt.datetime, dt.datetime, str]
+    ) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:
         it is live, needs no "last seen" write and has no message waiting."""
         config = self.app.config
@@ -368,4 +371,5 @@ def init_app(app: Flask) -> None:
     host and scheme in its keys are the ones the proxy reported.
     """
     if app.config["PAGE_CACHE_BYTES"] > 0:
+        # Wrapping wsgi_app is Flask's documented way to add WSGI middleware.
         app.wsgi_app = PageCache(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -109,6 +109,7 @@ class FlaskrRequest(Request):
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
+        # Werkzeug's property, seen by type checkers as a plain attribute.
         Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
 
 
@@ -116,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.request_class = FlaskrRequest
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops:
+        # Wrapping wsgi_app is Flask's documented way to add WSGI middleware.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )

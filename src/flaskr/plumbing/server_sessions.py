@@ -33,7 +33,7 @@ from flaskr.services.sessions import session_id_from_cookie
 from flaskr.services.sessions import signer
 from flaskr.services.sessions import token_hash
 
-_INSERT_SESSION = sa.insert(AuthSession.__table__)
+_INSERT_SESSION = sa.insert(t.cast(sa.Table, AuthSession.__table__))
 
 #: Bits of randomness in a session token (ASVS asks for at least 128).
 TOKEN_BYTES = 32
@@ -69,6 +69,7 @@ class ServerSession(CallbackDict[str, t.Any], SessionMixin):
         return super().setdefault(key, default)
 
     @property
+    # Flask declares ``new`` a plain attribute; here it is worked out.
     def new(self) -> bool:  # type: ignore[override]
         return self.record is None
 

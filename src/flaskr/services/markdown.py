@@ -83,6 +83,8 @@ def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    # markdown-it-py's way to choose which links are allowed is to replace
+    # this method; its types do not foresee that.
     parser.validateLink = _is_allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("image", _render_image)
     parser.add_render_rule("heading_open", _shift_heading)

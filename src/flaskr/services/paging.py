@@ -69,8 +69,10 @@ class PostPage:
 
 
 def keyset_page(
-    query: sa.Select[tuple[Post]],
-    position: tuple[sa.ColumnElement[t.Any], sa.ColumnElement[t.Any]],
+    query: sa.Select[Post],
+    position: tuple[
+        sa.orm.InstrumentedAttribute[t.Any], sa.orm.InstrumentedAttribute[t.Any]
+    ],
     per_page: int,
     before: Cursor | None,
     after: Cursor | None,

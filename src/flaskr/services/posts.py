@@ -41,7 +41,7 @@ from flaskr.services.paging import PostPage
 WITHOUT_TEXT = (defer(Post.body), defer(Post.body_html))
 
 
-def _select_posts(with_text: bool) -> sa.Select[tuple[Post]]:
+def _select_posts(with_text: bool) -> sa.Select[Post]:
     query = sa.select(Post)
     return query if with_text else query.options(*WITHOUT_TEXT)
 

@@ -12,6 +12,7 @@ import typing as t
 
 import sqlalchemy as sa
 
+from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import insert_for_dialect
 from flaskr.db import UTCDateTime
@@ -50,9 +51,10 @@ def set_like(user: User, post: Post, *, liked: bool) -> None:
         ).first()
         changed = inserted is not None
     else:
-        changed = db.session.execute(
+        deleted = db.session.execute(
             sa.delete(Like).where(Like.post_id == post.id, Like.user_id == user.id)
-        ).rowcount  # type: ignore[attr-defined]
+        )
+        changed = affected_rows(deleted) > 0
     if changed:
         _change_count(post.id, Post.like_count, 1 if liked else -1)
     db.session.commit()

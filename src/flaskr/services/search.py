@@ -93,19 +93,19 @@ _POSTGRESQL_SEARCH = sa.text(
 )
 
 
+if t.TYPE_CHECKING:
+    #: A row of any columns.
+    AnyRow = sa.Row[*tuple[t.Any, ...]]
+
+
 @dataclasses.dataclass(frozen=True)
 class Hit:
     #: What the result's byline shows: ``id``, ``author_name``, ``published``,
     #: ``updated`` and ``is_draft``, named as on :class:`Post`.
-    post: sa.Row[t.Any]
+    post: AnyRow
     #: The title and a piece of the text, escaped, with matches in ``<mark>``.
     title: Markup
     snippet: Markup
-
-
-#: A page of results as (byline, title, snippet), the last two with markers,
-#: and whether more results follow.
-Found = tuple[list[tuple[sa.Row[t.Any], str, str]], bool]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,9 +143,14 @@ _PUBLIC_BYLINES = (
 )
 
 
+def _hit(byline: AnyRow, title: str, snippet: str) -> Hit:
+    """A result: its byline, and its title and snippet with markers."""
+    return Hit(byline, _highlighted(title), _highlighted(snippet))
+
+
 def _in_batches(
     statement: sa.TextClause, query: str, size: int
-) -> t.Iterator[t.Sequence[int]]:
+) -> t.Generator[t.Sequence[int], None, None]:
     """The ids ``statement`` finds, read only as far as the caller goes: first
     ``size`` of them, then twice as many each time (so a long run of drafts
     costs a few more statements, not one per page of them)."""
@@ -158,7 +163,9 @@ def _in_batches(
         result.close()
 
 
-def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]:
+def _sqlite_ranked_ids(
+    fts_query: str, size: int
+) -> t.Generator[t.Sequence[int], None, None]:
     """Batches of the matching posts' ids, best first: every word in the
     title, then the rest; newest first in each. Drafts and trash included."""
     in_title: set[int] = set()
@@ -169,11 +176,12 @@ def _sqlite_ranked_ids(fts_query: str, size: int) -> t.Iterator[t.Sequence[int]]
         yield [post_id for post_id in batch if post_id not in in_title]
 
 
-def _sqlite_search(terms: list[str], offset: int, per_page: int) -> Found:
+def _sqlite_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     """One page of results on SQLite, in rank order."""
     fts_query = " ".join(f'"{term}"' for term in terms)
+    offset = (page - 1) * per_page
     wanted = offset + per_page + 1  # one more: is there a next page?
-    public: dict[int, sa.Row[t.Any]] = {}  # in rank order
+    public: dict[int, AnyRow] = {}  # in rank order
     with contextlib.closing(_sqlite_ranked_ids(fts_query, wanted)) as batches:
         for batch in batches:
             if batch:
@@ -182,12 +190,12 @@ def _sqlite_search(terms: list[str], offset: int, per_page: int) -> Found:
                 public.update((id_, bylines[id_]) for id_ in batch if id_ in bylines)
             if len(public) >= wanted:
                 break
-    page = list(public.values())[offset:wanted]
-    has_next = len(page) > per_page
-    page = page[:per_page]
-    if not page:
-        return [], has_next
-    ids = [row.id for row in page]
+    shown = list(public.values())[offset:wanted]
+    has_next = len(shown) > per_page
+    shown = shown[:per_page]
+    if not shown:
+        return SearchPage(hits=[], page=page, has_next=has_next)
+    ids = [row.id for row in shown]
     marked = db.session.execute(
         _SQLITE_MARKED,
         {
@@ -200,17 +208,18 @@ def _sqlite_search(terms: list[str], offset: int, per_page: int) -> Found:
         },
     )
     by_id = {row.id: row for row in marked}
-    found = [
-        (row, by_id[row.id].title, by_id[row.id].snippet)
-        for row in page
+    hits = [
+        _hit(row, by_id[row.id].title, by_id[row.id].snippet)
+        for row in shown
         if row.id in by_id
     ]
-    return found, has_next
+    return SearchPage(hits=hits, page=page, has_next=has_next)
 
 
-def _postgresql_search(terms: list[str], offset: int, per_page: int) -> Found:
+def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     """One page of results on PostgreSQL, in rank order."""
     markers = f'StartSel="{_START}", StopSel="{_STOP}"'
+    offset = (page - 1) * per_page
     rows = db.session.execute(
         _POSTGRESQL_SEARCH,
         {
@@ -223,8 +232,8 @@ def _postgresql_search(terms: list[str], offset: int, per_page: int) -> Found:
             "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
         },
     ).all()
-    found = [(row, row.title, row.snippet) for row in rows[:per_page]]
-    return found, len(rows) > per_page
+    hits = [_hit(row, row.title, row.snippet) for row in rows[:per_page]]
+    return SearchPage(hits=hits, page=page, has_next=len(rows) > per_page)
 
 
 def search_posts(text: str, page: int, per_page: int) -> SearchPage:
@@ -234,16 +243,9 @@ def search_posts(text: str, page: int, per_page: int) -> SearchPage:
     terms = search_terms(text)
     if not terms:
         return SearchPage(hits=[], page=page, has_next=False)
-    offset = (page - 1) * per_page
     if db.session.get_bind().dialect.name == "postgresql":
-        found, has_next = _postgresql_search(terms, offset, per_page)
-    else:
-        found, has_next = _sqlite_search(terms, offset, per_page)
-    hits = [
-        Hit(post, _highlighted(title), _highlighted(snippet))
-        for post, title, snippet in found
-    ]
-    return SearchPage(hits=hits, page=page, has_next=has_next)
+        return _postgresql_search(terms, page, per_page)
+    return _sqlite_search(terms, page, per_page)
 
 
 #: A merge step for each of SQLite's full-text tables: see
@@ -255,8 +257,8 @@ _SQLITE_MERGE_STEPS = [
     ),
 ]
 #: How many pages of index one merge step writes before it commits, so that
-#: writers wait for one step at most, not for the whole merge (at a million
-#: posts here: 99 steps in 4.4 s, each 35 ms but the slowest 0.7 s).
+#: writers wait for one step at most, not for the whole merge (bench/README.md
+#: has its timings).
 MERGE_STEP_PAGES = 500
 
 
@@ -267,7 +269,7 @@ def optimize_search_index() -> int:
 
     Each write adds a small piece ("segment") to the index, and SQLite merges
     them only as far as a handful per level: a search then walks every piece.
-    Merged, a common-word search at a million posts reads ~40% less.
+    Merged, a common-word search reads much less (bench/README.md).
     """
     if db.session.get_bind().dialect.name != "sqlite":
         return 0
@@ -276,6 +278,7 @@ def optimize_search_index() -> int:
         while True:
             # Each step may get another of the pool's connections: ask this one.
             connection = db.session.connection().connection.driver_connection
+            assert connection is not None  # a live connection has a driver's
             before = connection.total_changes
             # A negative number merges whatever is there, level or not.
             db.session.execute(merge, {"pages": -MERGE_STEP_PAGES})

@@ -37,6 +37,7 @@ def token_hash(token: str) -> str:
 
 def signer(app: Flask) -> Signer:
     return Signer(
+        # The config refuses to start without a secret key (flaskr.config).
         app.secret_key,  # type: ignore[arg-type]
         salt="flaskr.session",
         key_derivation="hmac",
@@ -64,13 +65,11 @@ def is_expired(
 ) -> bool:
     """Whether a session is past its idle timeout (a visitor's is shorter) or
     its absolute lifetime."""
-    idle_limit = config[
+    idle_limit: dt.timedelta = config[
         "SESSION_IDLE_TIMEOUT" if logged_in else "SESSION_VISITOR_IDLE_TIMEOUT"
     ]
-    return (
-        now - last_seen > idle_limit
-        or now - created > config["SESSION_ABSOLUTE_LIFETIME"]
-    )
+    lifetime: dt.timedelta = config["SESSION_ABSOLUTE_LIFETIME"]
+    return now - last_seen > idle_limit or now - created > lifetime
 
 
 def needs_touch(
@@ -80,7 +79,8 @@ def needs_touch(
 
     Writing it on every request would make every page a database write.
     """
-    return now - last_seen > config["SESSION_TOUCH_INTERVAL"]
+    interval: dt.timedelta = config["SESSION_TOUCH_INTERVAL"]
+    return now - last_seen > interval
 
 
 def delete_session_record(record_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import abort
 from flask import current_app
 from flask import request
@@ -10,19 +12,29 @@ from flaskr.services.paging import Cursor
 from flaskr.services.paging import InvalidCursorError
 
 
-def page_position() -> dict[str, Cursor | None]:
+class PagePosition(t.TypedDict):
+    """Where a page of a list starts: before one post, after one, or at the top."""
+
+    before: Cursor | None
+    after: Cursor | None
+
+
+def page_position() -> PagePosition:
     """The ``before`` and ``after`` page links of the request, read.
 
     :raise 400: a link that Flaskr did not make.
     """
-    position: dict[str, Cursor | None] = {}
-    for name in ("before", "after"):
-        text = request.args.get(name)
-        try:
-            position[name] = Cursor.parse(text) if text is not None else None
-        except InvalidCursorError:
-            abort(400, description="That page link is not valid.")
-    return position
+    return PagePosition(before=_cursor("before"), after=_cursor("after"))
+
+
+def _cursor(name: str) -> Cursor | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        return Cursor.parse(text)
+    except InvalidCursorError:
+        abort(400, description="That page link is not valid.")
 
 
 def per_page() -> int:

@@ -7,6 +7,10 @@ import typing as t
 from flask import render_template
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms import TextAreaField
 from wtforms.validators import StopValidation
 
 #: Status of a form page sent back because of what was filled in.
@@ -39,6 +43,9 @@ class Rule:
             raise StopValidation(message)
 
 
+Filter = t.Callable[[t.Any], t.Any]
+
+
 def strip(value: str | None) -> str:
     """Field filter: surrounding white space removed; a missing field is empty."""
     return (value or "").strip()
@@ -47,3 +54,39 @@ def strip(value: str | None) -> str:
 def as_text(value: str | None) -> str:
     """Field filter: a missing field is empty."""
     return value or ""
+
+
+class _AlwaysText:
+    """A text field whose ``data`` is a string even when the field was not
+    sent (a missing field is empty), so views and services get ``str``."""
+
+    def __init__(
+        self, *args: t.Any, filters: t.Sequence[Filter] = (), **kwargs: t.Any
+    ) -> None:
+        # A mixin: the next class in line is the WTForms field, which takes
+        # these arguments (the type checker sees only ``object``).
+        super().__init__(*args, filters=[*filters, as_text], **kwargs)  # type: ignore[call-arg]
+
+
+class TextField(_AlwaysText, StringField):
+    """A one-line text input."""
+
+    data: str
+
+
+class PasswordText(_AlwaysText, PasswordField):
+    """A password input."""
+
+    data: str
+
+
+class TextArea(_AlwaysText, TextAreaField):
+    """A multi-line text input."""
+
+    data: str
+
+
+class HiddenText(_AlwaysText, HiddenField):
+    """A hidden input."""
+
+    data: str

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms import PasswordField
 from wtforms import RadioField
-from wtforms import SelectChoice
-from wtforms import StringField
+
+# types-WTForms predates WTForms 3.3, which added SelectChoice.
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired
 from wtforms.validators import StopValidation
 
@@ -18,19 +17,22 @@ from flaskr.services.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.passwords import password_problem
 from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import HiddenText
+from flaskr.web.shared_forms import PasswordText
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
+from flaskr.web.shared_forms import TextField
 
 
 class RegisterForm(FlaskForm):
-    username = StringField(
+    username = TextField(
         "Username",
         filters=[strip],
         validators=[Rule(username_problem)],
         description=f"Up to {USERNAME_MAX_LENGTH} {USERNAME_CHARACTERS_HELP}.",
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
-    password = PasswordField(
+    password = PasswordText(
         "Password",
         filters=[as_text],
         description=(
@@ -40,7 +42,7 @@ class RegisterForm(FlaskForm):
         render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
     )
 
-    def validate_password(self, field: PasswordField) -> None:
+    def validate_password(self, field: PasswordText) -> None:
         message = password_problem(field.data, self.username.data)
         if message is not None:
             raise StopValidation(message)
@@ -51,29 +53,29 @@ def _required(message: str) -> Rule:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(
+    username = TextField(
         "Username",
         filters=[strip],
         validators=[_required("Username is required.")],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
     )
-    password = PasswordField(
+    password = PasswordText(
         "Password",
         filters=[as_text],
         validators=[_required("Password is required.")],
         render_kw={"autocomplete": "current-password"},
     )
-    next = HiddenField(filters=[as_text])
+    next = HiddenText(filters=[as_text])
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
+    current_password = PasswordText(
         "Current password",
         filters=[as_text],
         validators=[_required("Enter your current password.")],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
+    new_password = PasswordText(
         "New password",
         filters=[as_text],
         description=RegisterForm.password.kwargs["description"],
@@ -82,7 +84,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField(
+    password = PasswordText(
         "Your password",
         filters=[as_text],
         validators=[_required("Enter your password to delete your account.")],

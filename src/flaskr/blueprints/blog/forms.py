@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
-from wtforms import StringField
-from wtforms import TextAreaField
 
 from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import BODY_MAX_LENGTH
@@ -20,19 +18,21 @@ from flaskr.services.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
+from flaskr.web.shared_forms import TextArea
+from flaskr.web.shared_forms import TextField
 
 #: What the buttons of the post form ask for (the ``action`` field).
 PUBLISH, SAVE_DRAFT, SAVE, PREVIEW = "publish", "draft", "save", "preview"
 
 
 class PostForm(FlaskForm):
-    title = StringField(
+    title = TextField(
         "Title",
         filters=[strip],
         validators=[Rule(title_problem)],
         render_kw={"maxlength": TITLE_MAX_LENGTH, "required": True},
     )
-    body = TextAreaField(
+    body = TextArea(
         "Body",
         filters=[as_text],
         validators=[Rule(body_problem)],
@@ -47,7 +47,7 @@ class PostForm(FlaskForm):
         description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
         render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
     )
-    image_alt = StringField(
+    image_alt = TextField(
         "Image description (alt text)",
         filters=[strip],
         description="What the image shows, for people who cannot see it. Required"
@@ -55,7 +55,7 @@ class PostForm(FlaskForm):
         render_kw={"maxlength": ALT_MAX_LENGTH},
     )
     remove_image = BooleanField("Remove the image")
-    tags = StringField(
+    tags = TextField(
         "Tags",
         filters=[strip],
         validators=[Rule(tags_problem)],
@@ -67,7 +67,7 @@ class PostForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField(
+    body = TextArea(
         "Your comment",
         filters=[as_text],
         validators=[Rule(comment_problem)],
