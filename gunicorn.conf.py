@@ -29,8 +29,8 @@ graceful_timeout = int(os.environ.get("FLASKR_GRACEFUL_TIMEOUT", 30))
 #: Replace each worker after this many requests (plus jitter, so they do not
 #: all restart at once); 0, the default, never does. Flaskr's memory does not
 #: grow (its page cache has a fixed size), and each restart stalls the worker's
-#: requests for up to half a second: with it at 10,000, p99 latency was 500 ms
-#: instead of 1.3 ms under load (bench/README.md).
+#: requests, which shows in the slowest requests' latency under load
+#: (docs/performance.md has the figures).
 max_requests = int(os.environ.get("FLASKR_MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 10
 
@@ -50,8 +50,8 @@ worker_tmp_dir = _SHARED_MEMORY if os.path.isdir(_SHARED_MEMORY) else None
 #: A worker hands the memory it freed back to the system once it has gone this
 #: many seconds without a request, or without a password check while it keeps
 #: serving pages (0 never does). glibc keeps freed memory for reuse: a login's
-#: argon2 check allocates 19 MiB, which stays resident after it, and releasing
-#: it after every login would cost each one 4–11 ms of page faults. Waiting until
+#: argon2 check allocates its working memory, which stays resident after it,
+#: and releasing it after every login would cost each one page faults. Waiting until
 #: logins stop keeps a stream of them fast and the worker small afterwards.
 trim_memory_after = float(os.environ.get("FLASKR_TRIM_MEMORY_AFTER", 2))
 
@@ -125,11 +125,11 @@ def _malloc_trim() -> typing.Callable[[], object] | None:
 def post_worker_init(worker: typing.Any) -> None:
     # The app is loaded: what it made lives as long as the worker, so the
     # garbage collector need not walk it again on every full collection
-    # (logins measured ~0.3 ms faster, bench/README.md).
+    # (logins measured faster, bench/README.md).
     gc.freeze()
     trim = _malloc_trim()
     if trim_memory_after > 0 and trim is not None:
-        from flaskr.passwords import last_argon2_run
+        from flaskr.services.passwords import last_argon2_run
 
         worker.flaskr_trimmer = MemoryTrimmer(trim_memory_after, trim, last_argon2_run)
         worker.flaskr_trimmer.start()

@@ -23,7 +23,7 @@ def enable_migrations(app: Flask) -> None:
     """Set up Flask-Migrate (Alembic) on ``app``, once.
 
     Done only for commands and when migrating: importing Alembic costs a web
-    worker about 11 MB that it never uses (bench/README.md).
+    worker memory that it never uses (bench/README.md has the figure).
     """
     if "migrate" in app.extensions:
         return

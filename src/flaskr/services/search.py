@@ -31,8 +31,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 # Ranking: posts with every word in the title first, then the other matches,
 # newest first in each group. (Relevance scores were dropped: SQLite's bm25
-# counts every match of each word in the whole blog to weigh it, 15 ms for a
-# common word at a million posts; bench/README.md.) Titles have an index of
+# counts every match of each word in the whole blog to weigh it, which grows
+# with the blog; bench/README.md has the figures.) Titles have an index of
 # their own (migration 0007), so finding the newest title matches reads only
 # titles, however common the words are in the text. On PostgreSQL the public
 # posts' title vectors are also kept in order of id (0008): that walk reads no
