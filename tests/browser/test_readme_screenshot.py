@@ -1,5 +1,8 @@
-"""The screenshot in the README: a newcomer's first post, as it is shown. Saved as test-artifacts/screenshots/readme-post.png; copy it to
-docs/screenshot.png when the look of the site changes."""
+"""The screenshot in the README: a newcomer's first post, as it is shown.
+
+Saved as test-artifacts/screenshots/readme-post.png; copy it to
+docs/screenshot.png when the look of the site changes.
+"""
 
 from playwright.sync_api import expect
 
