@@ -14,11 +14,12 @@ import typing as t
 import sqlalchemy as sa
 
 from flaskr.db import db
+from flaskr.db import MAX_ID
 from flaskr.db import UTCDateTime
 from flaskr.models import Post
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_CURSOR_PATTERN = re.compile(r"(\d{1,18})-(\d{1,19})")
+_CURSOR_PATTERN = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
 
 
 class InvalidCursorError(ValueError):
@@ -48,6 +49,8 @@ class Cursor:
         if match is None:
             raise InvalidCursorError(text)
         microseconds, post_id = (int(part) for part in match.groups())
+        if not 1 <= post_id <= MAX_ID:
+            raise InvalidCursorError(text)
         try:
             time = _EPOCH + dt.timedelta(microseconds=microseconds)
         except OverflowError:

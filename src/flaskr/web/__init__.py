@@ -11,10 +11,12 @@ from __future__ import annotations
 from flask import Flask
 
 from flaskr.web import errors
+from flaskr.web import lookups
 from flaskr.web import users
 
 
 def init_app(app: Flask) -> None:
     """Load ``g.user`` for each request; answer domain errors with HTTP errors."""
+    app.url_map.converters["id"] = lookups.IdConverter
     users.init_app(app)
     errors.init_app(app)

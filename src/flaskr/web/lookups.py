@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask import abort
 from flask import g
+from flask import request
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Map
 
 from flaskr.db import MAX_ID
 from flaskr.models import Post
@@ -14,8 +19,42 @@ from flaskr.services.posts import find_tag
 from flaskr.services.posts import get_post
 from flaskr.services.posts import get_readable_post
 
-#: URL converter for a post id: numbers past the database's range are a 404.
-POST_ID = f"int(max={MAX_ID})"
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id, 1 to the database's largest. Anything else
+    (0, a sign, a number past 64 bits) matches no route: a 404, never a
+    database error."""
+
+    def __init__(self, map: Map, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+#: The converter for post ids in routes (``f"/<{POST_ID}:id>"``).
+POST_ID = "id"
+
+
+def query_id(name: str) -> int | None:
+    """The id in the query string's ``name``, or ``None`` if it is absent.
+
+    :raise 400: not an id (not digits, or out of the database's range).
+    """
+    text = request.args.get(name)
+    if text is None:
+        return None
+    number = whole_number(text, 1, MAX_ID)
+    if number is None:
+        abort(400, description="That link is not valid.")
+    return number
+
+
+def whole_number(text: str, lowest: int, highest: int) -> int | None:
+    """``text`` as a number from ``lowest`` to ``highest``; ``None`` if it is
+    anything else (a sign, a space, a digit of another script)."""
+    # The length check comes first: ``int`` refuses very long digit strings.
+    if len(text) > len(str(highest)) or not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if lowest <= number <= highest else None
 
 
 def get_own_post(post_id: int, *, in_trash: bool = False) -> Post:

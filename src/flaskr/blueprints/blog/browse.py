@@ -17,6 +17,7 @@ from flaskr.services.search import MAX_PAGE
 from flaskr.services.search import search_posts
 from flaskr.web.lookups import get_author
 from flaskr.web.lookups import get_tag
+from flaskr.web.lookups import whole_number
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
 
@@ -47,10 +48,10 @@ def author(username: str) -> str | Response:
 def search() -> str:
     """Search the published posts' titles and text."""
     text = request.args.get("q", "").strip()
-    page_number = request.args.get("page", "1")
-    if not page_number.isdigit() or not 1 <= int(page_number) <= MAX_PAGE:
+    page_number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE)
+    if page_number is None:
         abort(400, description=f"Pages of results go from 1 to {MAX_PAGE}.")
     results = None
     if text:
-        results = search_posts(text, int(page_number), per_page())
+        results = search_posts(text, page_number, per_page())
     return render_template("blog/search.html", text=text, results=results)

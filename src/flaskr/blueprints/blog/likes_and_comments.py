@@ -64,7 +64,7 @@ def comment(id: int) -> Response | tuple[str, int]:
     return render_post_page(post, form), INVALID_FORM
 
 
-@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+@bp.route("/comments/<id:comment_id>/delete", methods=["POST"])
 @login_required
 def uncomment(comment_id: int) -> Response:
     """Delete a comment: its author and the post's author may."""

@@ -15,8 +15,8 @@ from flaskr.services.posts import access_to_post
 ONE_YEAR = 365 * 24 * 3600
 
 
-@bp.route("/images/<int:image_id>.webp", defaults={"size": "display"})
-@bp.route("/images/<int:image_id>/thumbnail.webp", defaults={"size": "thumbnail"})
+@bp.route("/images/<id:image_id>.webp", defaults={"size": "display"})
+@bp.route("/images/<id:image_id>/thumbnail.webp", defaults={"size": "thumbnail"})
 def image(image_id: int, size: str) -> Response:
     """An image, to whoever may read its post. A new image gets a new id, so
     an image never changes and browsers may keep it."""

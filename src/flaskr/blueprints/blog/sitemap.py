@@ -8,6 +8,7 @@ from flask import Response
 from flask import url_for
 
 from flaskr.blueprints.blog.views import bp
+from flaskr.db import MAX_ID
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.services.posts import highest_post_id
 from flaskr.services.posts import published_in_id_range
@@ -33,7 +34,7 @@ def sitemap_index() -> Response:
     return Response(xml, mimetype="application/xml")
 
 
-@bp.route("/sitemap-<int:number>.xml")
+@bp.route(f"/sitemap-<int(max={MAX_ID // SITEMAP_POSTS}):number>.xml")
 @kept_per_visitor
 def sitemap(number: int) -> Response:
     """The published posts whose ids fall in range ``number``."""

@@ -35,6 +35,7 @@ from flaskr.services.posts import update_post
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import get_readable_post_or_404
 from flaskr.web.lookups import POST_ID
+from flaskr.web.lookups import query_id
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
 from flaskr.web.shared_forms import ButtonForm
@@ -59,7 +60,7 @@ def index() -> str:
 def post(id: int) -> str:
     """Show a whole post with its comments; a draft only to its author."""
     found = get_readable_post_or_404(id)
-    after = request.args.get("comments_after", type=int)
+    after = query_id("comments_after")
     # Made only for someone who may comment: a form makes a CSRF token, and that
     # would give every reader a session (and a page nobody else may share).
     form = CommentForm(formdata=None) if g.user is not None else None
