@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from flask import abort
 from flask import render_template
 from flask_wtf import FlaskForm
 from wtforms import Field
@@ -58,7 +59,12 @@ def as_text(value: str | None) -> str:
 
 class _AlwaysText:
     """A text field whose ``data`` is a string even when the field was not
-    sent (a missing field is empty), so views and services get ``str``."""
+    sent, so views and services get ``str``.
+
+    A submitted form without the field is read as the field left empty (as
+    the tutorial's ``request.form["title"]`` refused it), never as "keep what
+    the post had": WTForms would otherwise keep the object's data.
+    """
 
     def __init__(
         self, *args: t.Any, filters: t.Sequence[Filter] = (), **kwargs: t.Any
@@ -66,6 +72,18 @@ class _AlwaysText:
         # A mixin: the next class in line is the WTForms field, which takes
         # these arguments (the type checker sees only ``object``).
         super().__init__(*args, filters=[*filters, as_text], **kwargs)  # type: ignore[call-arg]
+
+    def process_formdata(self, valuelist: list[t.Any]) -> None:
+        """Take the sent text; a missing field is empty.
+
+        :raise 400: a file was sent where text belongs.
+        """
+        if not valuelist:
+            self.data = ""
+            return
+        if not isinstance(valuelist[0], str):
+            abort(400, description="A file was sent where text belongs.")
+        self.data = valuelist[0]
 
 
 class TextField(_AlwaysText, StringField):
