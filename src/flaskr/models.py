@@ -132,6 +132,9 @@ class Post(Model):
     #: show them without counting rows.
     like_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    #: Moves by one with each save by the author, so a save from a form opened
+    #: at an older version is refused instead of mixed into a newer one.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     author: Mapped[User | None] = relationship(lazy="joined")
     tag_links: Mapped[list[PostTag]] = relationship(

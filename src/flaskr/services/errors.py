@@ -24,3 +24,14 @@ class LockedOut(ServiceError):
         )
         #: Seconds until the account may try again.
         self.wait_seconds = wait_seconds
+
+
+class PostChanged(ServiceError):
+    """The post was saved by someone else (another tab) since the writer
+    opened it; nothing of this save was written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This post changed since you opened it: it was saved from another"
+            " tab or window. Your text is kept below; nothing of it is saved yet."
+        )

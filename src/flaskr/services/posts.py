@@ -16,6 +16,7 @@ import typing as t
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from flaskr.db import affected_rows
 from flaskr.db import db
@@ -31,6 +32,7 @@ from flaskr.models import TITLE_MAX_LENGTH
 from flaskr.models import User
 from flaskr.services import images
 from flaskr.services import markdown
+from flaskr.services.errors import PostChanged
 from flaskr.services.images import ProcessedImage
 from flaskr.services.paging import Cursor
 from flaskr.services.paging import keyset_page
@@ -323,8 +325,17 @@ def update_post(
     tags: list[str],
     publish: bool = False,
     image: ImageChange | None = None,
+    opened_at: int | None = None,
 ) -> None:
-    """Save changes to a post; ``publish`` publishes a draft, dated now."""
+    """Save changes to a post, all of them or none; ``publish`` publishes a
+    draft, dated now.
+
+    :param opened_at: the post's version the writer started from; ``None``
+        saves over whatever version is there now (still as a whole).
+    :raise PostChanged: the post was saved since ``opened_at`` (or, with
+        ``None``, while this save ran); the session is rolled back.
+    """
+    _claim_version(post, post.version if opened_at is None else opened_at)
     now = utcnow()
     if publish and post.is_draft:
         post.published = now
@@ -334,6 +345,22 @@ def update_post(
     if image is not None:
         image.apply(post)
     db.session.commit()
+
+
+def _claim_version(post: Post, opened_at: int) -> None:
+    """Move the post's version on from ``opened_at``, first of the save's
+    statements: it takes the row's write lock, so a concurrent save of the same
+    version waits, then finds the version moved and is refused whole."""
+    claimed = db.session.execute(
+        sa.update(Post)
+        .where(Post.id == post.id, Post.version == opened_at)
+        .values(version=Post.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if affected_rows(claimed) != 1:
+        db.session.rollback()
+        raise PostChanged()
+    set_committed_value(post, "version", opened_at + 1)
 
 
 def preview(body: str) -> str:

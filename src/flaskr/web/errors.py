@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask import Flask
+from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from flaskr.services.errors import LockedOut
+from flaskr.services.errors import PostChanged
 
 
 def locked_out(error: LockedOut) -> Response:
@@ -22,5 +24,14 @@ def locked_out(error: LockedOut) -> Response:
     return current_app.make_response(current_app.handle_http_exception(http_error))
 
 
+def post_changed(error: PostChanged) -> Response:
+    """409: a save over a newer version of the post, refused whole. (The edit
+    page catches it itself, to give the writer their text back.)"""
+    return current_app.make_response(
+        current_app.handle_http_exception(Conflict(str(error)))
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(LockedOut, locked_out)
+    app.register_error_handler(PostChanged, post_changed)

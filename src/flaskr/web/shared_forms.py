@@ -16,6 +16,8 @@ from wtforms.validators import StopValidation
 
 #: Status of a form page sent back because of what was filled in.
 INVALID_FORM = 422
+#: Status of a form page sent back because what it edits changed meanwhile.
+CONFLICT = 409
 
 
 def render_form(template: str, form: FlaskForm, **context: t.Any) -> tuple[str, int]:

@@ -16,6 +16,7 @@ from flaskr.services.posts import tags_problem
 from flaskr.services.posts import title_problem
 from flaskr.services.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
 from flaskr.web.shared_forms import TextArea
@@ -64,6 +65,8 @@ class PostForm(FlaskForm):
             " spaces become hyphens."
         ),
     )
+    #: The post's version when the edit form was opened (kept across previews).
+    version = HiddenText()
 
 
 class CommentForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -18,9 +19,11 @@ from flaskr.blueprints.blog.forms import PREVIEW
 from flaskr.blueprints.blog.forms import PUBLISH
 from flaskr.blueprints.blog.forms import SAVE_DRAFT
 from flaskr.blueprints.blog.post_page import render_post_page
+from flaskr.db import MAX_ID
 from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.errors import PostChanged
 from flaskr.services.images import ImageError
 from flaskr.services.images import process_upload
 from flaskr.services.images import scaled_size
@@ -36,9 +39,11 @@ from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import get_readable_post_or_404
 from flaskr.web.lookups import POST_ID
 from flaskr.web.lookups import query_id
+from flaskr.web.lookups import whole_number
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
 from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import CONFLICT
 from flaskr.web.shared_forms import render_form
 from flaskr.web.users import login_required
 
@@ -156,17 +161,41 @@ def update(id: int) -> Response | tuple[str, int]:
         and (image := checked_image(form, post)) is not None
     ):
         publishing = post.is_draft and action == PUBLISH
-        update_post(
-            post,
-            form.title.data,
-            form.body.data,
-            tags=parse_tags(form.tags.data),
-            publish=publishing,
-            image=image,
-        )
+        try:
+            update_post(
+                post,
+                form.title.data,
+                form.body.data,
+                tags=parse_tags(form.tags.data),
+                publish=publishing,
+                image=image,
+                opened_at=opened_version(form),
+            )
+        except PostChanged as error:
+            # The writer's text stays in the form; saving it again is a choice
+            # made after seeing that the post changed.
+            form.version.data = str(post.version)
+            page = render_template(
+                "blog/update.html", form=form, post=post, changed=error
+            )
+            return page, CONFLICT
         flash("Your post is published." if publishing else "Your changes are saved.")
         return redirect(url_for("blog.post", id=post.id))
     return _form_page("blog/update.html", form, post=post)
+
+
+def opened_version(form: PostForm) -> int | None:
+    """The version the edit form was opened at; ``None`` if the form did not
+    say (a script or the tutorial's tests: the save applies to any version).
+
+    :raise 400: a version Flaskr did not write.
+    """
+    if not form.version.data:
+        return None
+    version = whole_number(form.version.data, 1, MAX_ID)
+    if version is None:
+        abort(400, description="That form is not one Flaskr made.")
+    return version
 
 
 @bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))
