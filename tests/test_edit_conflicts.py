@@ -9,6 +9,7 @@ import pytest
 
 from flaskr.db import db
 from flaskr.models import Post
+from flaskr.services.errors import PostChanged
 from tests.conftest import csrf_token_from
 
 VERSION_FIELD = re.compile(rb'name="version" type="hidden" value="(\d+)"')
@@ -120,3 +121,13 @@ def test_concurrent_saves_without_a_version_are_each_whole(app, author):
     number = int(title.removeprefix("title "))
     assert (title, body, tags) == whole_save(number)
     assert statuses[number] == 302
+
+
+def test_a_post_changed_that_no_view_catches_is_a_409_page(app):
+    def save_elsewhere():
+        raise PostChanged()
+
+    app.add_url_rule("/_test/post-changed", view_func=save_elsewhere)
+    response = app.test_client().get("/_test/post-changed")
+    assert response.status_code == 409
+    assert b"This post changed since you opened it" in response.data

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app
 from flask import Flask
 from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
@@ -18,18 +19,20 @@ from flaskr.services.errors import LockedOut
 from flaskr.services.errors import PostChanged
 
 
+def _answered_as(http_error: HTTPException) -> Response:
+    """The app's usual answer to ``http_error``."""
+    return current_app.make_response(current_app.handle_http_exception(http_error))
+
+
 def locked_out(error: LockedOut) -> Response:
     """429 with ``Retry-After``: the account is locked out for a while."""
-    http_error = TooManyRequests(str(error), retry_after=error.wait_seconds)
-    return current_app.make_response(current_app.handle_http_exception(http_error))
+    return _answered_as(TooManyRequests(str(error), retry_after=error.wait_seconds))
 
 
 def post_changed(error: PostChanged) -> Response:
     """409: a save over a newer version of the post, refused whole. (The edit
     page catches it itself, to give the writer their text back.)"""
-    return current_app.make_response(
-        current_app.handle_http_exception(Conflict(str(error)))
-    )
+    return _answered_as(Conflict(str(error)))
 
 
 def init_app(app: Flask) -> None:
