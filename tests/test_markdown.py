@@ -5,6 +5,7 @@ import pytest
 
 from flaskr.services.markdown import ALLOWED_TAGS
 from flaskr.services.markdown import excerpt
+from flaskr.services.markdown import plain_text
 from flaskr.services.markdown import render
 
 
@@ -97,8 +98,34 @@ def test_images_from_other_sites_become_links():
 
 def test_excerpt():
     source = "# Heading\n\nSome *emphasis* and `code`.\n\n- item"
-    assert excerpt(source) == "Heading Some emphasis and code . item"
+    assert excerpt(source) == "Heading Some emphasis and code. item"
     long = " ".join(["word"] * 100)
     cut = excerpt(long, 30)
     assert cut == "word word word word word word…"
     assert excerpt("<b>raw</b>") == "<b>raw</b>"  # plain text; templates escape it
+
+
+def test_plain_text_is_what_a_reader_reads():
+    source = (
+        "## A *fine* heading\n\n"
+        "With **bold**, *italic* and a [link to Flask](https://flask.example).\n"
+        "Next line, `code`!\n\n"
+        "> quoted *python*\n\n"
+        "- one\n- two ![a cat](/images/1.webp)\n\n"
+        "```\nprint('hi')\n```\n"
+    )
+    assert plain_text(source) == (
+        "A fine heading\n"
+        "With bold, italic and a link to Flask.\n"
+        "Next line, code!\n"
+        "quoted python\n"
+        "one\n"
+        "two a cat\n"
+        "print('hi')"
+    )
+
+
+def test_plain_text_keeps_what_looks_like_markup_as_text():
+    assert plain_text("a &amp; b <i>not html</i> 2 \\* 3") == (
+        "a & b <i>not html</i> 2 * 3"
+    )

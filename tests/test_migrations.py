@@ -46,7 +46,7 @@ def test_upgrade_empty_database_matches_models(make_app, tmp_path):
         upgrade_db()
         assert_models_match_schema()
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
-        assert version.scalar() == "0009"
+        assert version.scalar() == "0010"
 
 
 def make_tutorial_database(path, users):
@@ -145,3 +145,47 @@ def test_tutorial_database_with_clashing_names_is_left_alone(
     assert "post" in tables
     assert "user_v2" not in tables
     assert users == [("sam", "x"), ("Sam", "y"), ("SAM", "z")]
+
+
+@needs_sqlite
+def test_plain_text_migration_fills_old_posts_and_moves_search(make_app, tmp_path):
+    """0010 gives posts written before it a plain-text body and new excerpts,
+    and search then reads that text; going back searches the source again."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    from flaskr.schema import enable_migrations
+    from flaskr.schema import MIGRATIONS_DIR
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.sqlite'}")
+    enable_migrations(app)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0009")
+        db.session.execute(
+            sa.text(
+                "INSERT INTO post (id, created, published, title, body, body_html,"
+                " excerpt, like_count, comment_count)"
+                " VALUES (1, :now, :now, 'Old', :body, '', 'Some *old* excerpt', 0, 0)"
+            ),
+            {"now": dt.datetime(2026, 1, 1), "body": "Some *old* [post](/x)."},
+        )
+        db.session.commit()
+
+        upgrade(directory=MIGRATIONS_DIR)
+        row = db.session.execute(sa.text("SELECT body_text, excerpt FROM post")).one()
+        assert tuple(row) == ("Some old post.", "Some old post.")
+        snippet = sa.text(
+            "SELECT snippet(post_fts, 1, '[', ']', '…', 8) FROM post_fts"
+            " WHERE post_fts MATCH :word"
+        )
+        assert db.session.scalars(snippet, {"word": "old"}).all() == [
+            "Some [old] post."
+        ]
+        db.session.execute(sa.text("UPDATE post SET body_text = 'new words'"))
+        assert db.session.scalars(snippet, {"word": "words"}).all() == ["new [words]"]
+        db.session.rollback()
+
+        downgrade(directory=MIGRATIONS_DIR, revision="0009")
+        assert db.session.scalars(snippet, {"word": "old"}).all() == [
+            "Some *[old]* [post](/x)."
+        ]

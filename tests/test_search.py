@@ -43,6 +43,22 @@ def test_search_finds_ranks_and_highlights(app, client, author):
     assert "<soup>" not in page
 
 
+def test_snippets_and_matches_come_from_the_text_not_the_markdown(client, author):
+    write(
+        author,
+        title="Markup",
+        body="I like *python* and `pytest`.\n\n> quoted **python**\n\n"
+        "See [the docs](https://docs.example/zanzibar).",
+    )
+    page = search(client, "python").get_data(as_text=True)
+    [snippet] = re.findall(r'<p class="excerpt">(.*?)</p>', page, re.DOTALL)
+    words = re.sub(r"</?mark>", "", snippet)
+    assert "I like python and pytest." in words
+    assert not set("*`>") & set(words.replace("&gt;", ">")), snippet
+    # A word only in a link's address is not in the text a reader reads.
+    assert "No results" in search(client, "zanzibar").get_data(as_text=True)
+
+
 def test_search_all_words_must_match(client, author):
     write(author, title="Apples and pears")
     write(author, title="Apples only")

@@ -124,6 +124,9 @@ class Post(Model):
     body: Mapped[str] = mapped_column(sa.Text)
     #: ``body`` rendered and sanitized, when the post was saved.
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    #: What a reader reads of ``body_html``, without markup: searched, and
+    #: shown in pieces in search results.
+    body_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: The start of the text, without markup, for lists, feeds and link previews.
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
     #: When the author moved it to the trash; ``None`` while it is not there.

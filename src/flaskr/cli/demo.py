@@ -126,7 +126,8 @@ def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
     bodies = []
     for _ in range(BODY_VARIANTS):
         body = _body(rng)
-        bodies.append((body, markdown.render(body), markdown.excerpt(body)))
+        text = markdown.plain_text(body)
+        bodies.append((body, markdown.render(body), text, markdown.shorten(text)))
 
     next_id = (db.session.scalar(sa.select(sa.func.max(Post.id))) or 0) + 1
     newest = utcnow()
@@ -136,7 +137,7 @@ def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
             post_id = next_id + start + offset
             # Oldest first, a few minutes apart, ending now.
             published = newest - dt.timedelta(minutes=3 * (posts - start - offset))
-            body, body_html, excerpt = rng.choice(bodies)
+            body, body_html, body_text, excerpt = rng.choice(bodies)
             likers = rng.sample(
                 user_ids, k=min(len(user_ids), rng.choice((0, 0, 1, 2, 5)))
             )
@@ -150,6 +151,7 @@ def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
                     "title": _sentence(rng, 3, 8).rstrip("."),
                     "body": body,
                     "body_html": body_html,
+                    "body_text": body_text,
                     "excerpt": excerpt,
                     "like_count": len(likers),
                     "comment_count": comments,

@@ -105,16 +105,52 @@ def render(source: str) -> str:
     )
 
 
-def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
-    """The start of the text of ``source``, without markup, cut at a word."""
-    words: list[str] = []
+#: Inline tokens whose text a reader sees. An image shows as its alt text
+#: (its children), and a line break as a space.
+_TEXT_TOKENS = frozenset({"text", "code_inline"})
+_BREAK_TOKENS = frozenset({"softbreak", "hardbreak"})
+#: Block tokens that end a line of plain text.
+_BLOCK_ENDS = frozenset({"paragraph_close", "heading_close", "list_item_close"})
+
+
+def _inline_text(tokens: t.Sequence[Token], pieces: list[str]) -> None:
+    for token in tokens:
+        if token.type in _TEXT_TOKENS:
+            pieces.append(token.content)
+        elif token.type in _BREAK_TOKENS:
+            pieces.append("\n")
+        elif token.children:
+            _inline_text(token.children, pieces)
+
+
+def plain_text(source: str) -> str:
+    """What a reader of ``source`` rendered reads, without markup: one line
+    per paragraph, heading, list item or line of code.
+
+    Search indexes it and shows pieces of it, lists show its start: neither
+    should show Markdown's marks, nor split a word from its punctuation where
+    the Markdown put an emphasis or a link.
+    """
+    pieces: list[str] = []
     for token in _parser().parse(source):
-        for child in token.children or []:
-            if child.type in ("text", "code_inline"):
-                words.extend(child.content.split())
-        if token.type == "code_block" or token.type == "fence":
-            words.extend(token.content.split())
-    text = " ".join(words)
+        if token.type == "inline":
+            _inline_text(token.children or [], pieces)
+        elif token.type in ("code_block", "fence"):
+            pieces.append(token.content)
+        elif token.type in _BLOCK_ENDS:
+            pieces.append("\n")
+    lines = (" ".join(line.split()) for line in "".join(pieces).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def shorten(text: str, length: int = EXCERPT_LENGTH) -> str:
+    """The start of ``text`` on one line, cut at a word."""
+    text = " ".join(text.split())
     if len(text) <= length:
         return text
     return text[:length].rsplit(" ", 1)[0] + "…"
+
+
+def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
+    """The start of the text of ``source``, without markup, cut at a word."""
+    return shorten(plain_text(source), length)

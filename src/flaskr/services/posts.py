@@ -40,7 +40,7 @@ from flaskr.services.paging import PostPage
 
 #: Lists show excerpts: the source and the HTML (up to 100,000 characters each)
 #: stay in the database. Feeds, which need the HTML, ask ``with_text``.
-WITHOUT_TEXT = (defer(Post.body), defer(Post.body_html))
+WITHOUT_TEXT = (defer(Post.body), defer(Post.body_html), defer(Post.body_text))
 
 
 def _select_posts(with_text: bool) -> sa.Select[Post]:
@@ -287,7 +287,8 @@ def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
     post.title = title
     post.body = normalize_text(body)
     post.body_html = markdown.render(post.body)
-    post.excerpt = markdown.excerpt(post.body)
+    post.body_text = markdown.plain_text(post.body)
+    post.excerpt = markdown.shorten(post.body_text)
     wanted = _tags_named(tags)
     kept = [link for link in post.tag_links if link.tag.name in wanted]
     kept_names = {link.tag.name for link in kept}

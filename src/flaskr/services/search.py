@@ -1,7 +1,9 @@
 """Full-text search of published posts.
 
 SQLite uses the FTS5 table ``post_fts``, PostgreSQL the ``search_vector``
-column; both are made and kept up to date by migration 0004. What the visitor
+column; both are made and kept up to date by the migrations (0004, and 0010,
+which moved them from the Markdown source to ``post.body_text``, the text the
+reader reads: snippets show no Markdown). What the visitor
 typed never reaches either as query syntax: it is cut into words, and each word
 is searched for as plain text (all of them must match), so quotes, operators and
 unbalanced parentheses are only punctuation.
@@ -85,7 +87,7 @@ _POSTGRESQL_SEARCH = sa.text(
     ' "user".username AS author_name, false AS is_draft,'
     " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
     "  plainto_tsquery('english', :query), :title_options) END AS title,"
-    " CASE WHEN shown.on_page THEN ts_headline('english', post.body,"
+    " CASE WHEN shown.on_page THEN ts_headline('english', post.body_text,"
     "  plainto_tsquery('english', :query), :snippet_options) END AS snippet"
     " FROM shown JOIN post ON post.id = shown.id"
     ' LEFT JOIN "user" ON "user".id = post.author_id'
