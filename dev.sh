@@ -7,6 +7,8 @@
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
+#   ./dev.sh production     nginx in front of gunicorn at http://127.0.0.1:8080
+#   ./dev.sh slow-clients   the production stack against idle and slow clients
 #   ./dev.sh lint           ruff check and format, import layers, mypy
 #   ./dev.sh lock           refresh constraints.txt from a fresh install
 set -euo pipefail
@@ -46,6 +48,55 @@ ensure_venv() {
     fi
 }
 
+# The production stack on this machine: Debian's nginx on 127.0.0.1:8080 with
+# deploy/nginx/flaskr.conf, in front of gunicorn (gunicorn.conf.py, two
+# workers, one trusted proxy hop). Its files go to FLASKR_PRODUCTION_RUN; the
+# database is FLASKR_DATABASE_URL, or SQLite in the instance folder.
+PRODUCTION_GUNICORN="" PRODUCTION_TMP=""
+stop_production() {
+    if [[ -n $PRODUCTION_GUNICORN ]]; then
+        kill "$PRODUCTION_GUNICORN" 2>/dev/null || true
+        wait "$PRODUCTION_GUNICORN" || true
+    fi
+    if [[ -n $PRODUCTION_TMP ]]; then rm -rf "$PRODUCTION_TMP"; fi
+}
+
+run_production() {
+    command -v nginx >/dev/null || apt_install nginx
+    local run=${FLASKR_PRODUCTION_RUN:-$PWD/.production}
+    local listen=${FLASKR_PROXY_LISTEN:-127.0.0.1:8080}
+    export FLASKR_BIND=${FLASKR_BIND:-127.0.0.1:8000}
+    export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+    export FLASKR_TRUSTED_PROXY_HOPS=1
+    # nginx's workers read the static files and write request bodies in
+    # $work. As root they run as www-data, which may not reach into the
+    # checkout or $run (say under /root), so then $work is a folder of /tmp.
+    local work=$run user=""
+    mkdir -p "$run"
+    if [[ $(id -u) -eq 0 ]]; then
+        work=$(mktemp -d /tmp/flaskr-nginx.XXXXXX)
+        user="user www-data;"
+    fi
+    mkdir -p "$work"/{body,proxy,fastcgi,uwsgi,scgi}
+    rm -rf "$work/static" && cp -r src/flaskr/static "$work/static"
+    if [[ -n $user ]]; then
+        chmod -R a+rX "$work"
+        chown -R www-data "$work"/{body,proxy,fastcgi,uwsgi,scgi}
+    fi
+    sed -e "s|@LISTEN@|$listen|" -e "s|@GUNICORN@|$FLASKR_BIND|" \
+        -e "s|@STATIC@|$work/static/|" deploy/nginx/flaskr.conf > "$run/flaskr.conf"
+    sed -e "s|@RUN@|$run|g" -e "s|@WORK@|$work|g" -e "s|@USER@|$user|" \
+        deploy/nginx/local.conf > "$run/nginx.conf"
+    nginx -t -q -p "$run" -c "$run/nginx.conf" -e stderr
+    "$VENV/bin/flask" --app flaskr upgrade-db
+    [[ $work == "$run" ]] || PRODUCTION_TMP=$work
+    "$VENV/bin/gunicorn" -c gunicorn.conf.py 'flaskr:create_app()' &
+    PRODUCTION_GUNICORN=$!
+    trap stop_production EXIT
+    echo "Flaskr through nginx: http://$listen/ (Ctrl-C stops both)"
+    nginx -p "$run" -c "$run/nginx.conf" -e stderr
+}
+
 case "${1:-}" in
 serve)
     ensure_venv
@@ -82,6 +133,16 @@ multiserver)
     FLASKR_TEST_DATABASE_URL=${FLASKR_TEST_DATABASE_URL:-$DEFAULT_PG_URL} \
         exec "$VENV/bin/pytest" -m multiserver "$@"
     ;;
+production)
+    ensure_venv
+    run_production
+    ;;
+slow-clients)
+    ensure_venv
+    command -v nginx >/dev/null || apt_install nginx
+    shift
+    exec "$VENV/bin/pytest" -m production "$@"
+    ;;
 lint)
     ensure_venv
     "$VENV/bin/ruff" check .
@@ -101,7 +162,7 @@ lock)
     rm -rf "$VENV.lock"
     ;;
 *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
