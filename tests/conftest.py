@@ -107,6 +107,7 @@ def make_post(
         title=title,
         body=body,
         body_html=markdown.render(body),
+        body_text=markdown.plain_text(body),
         excerpt=markdown.excerpt(body),
         created=published or dt.datetime.now(dt.UTC),
         published=published,

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, t.Any] = {
     "IMAGE_MAX_PIXELS": 40_000_000,
     #: How long deleted posts stay in the trash before they are deleted for good.
     "TRASH_DAYS": 30,
+    #: How long an image chosen in a post form is kept for its writer while the
+    #: post is previewed or fixed, before it has to be chosen again.
+    "HELD_IMAGE_HOURS": 24,
     "SESSION_COOKIE_NAME": "flaskr_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

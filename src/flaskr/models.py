@@ -197,6 +197,28 @@ class Image(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class HeldImage(Model):
+    """An image a writer chose in a post form that was not saved yet (a
+    preview, a field to fix, a refused save): processed once and kept for its
+    writer a while, named by the form, until the post is saved with it."""
+
+    __tablename__ = "held_image"
+    __table_args__ = (
+        sa.Index("ix_held_image_user_id_created", "user_id", "created"),
+        sa.Index("ix_held_image_created", "created"),
+        # A form names its image by id: an id never names another later.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    width: Mapped[int]
+    height: Mapped[int]
+    display: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    thumbnail: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Like(Model):
     __tablename__ = "post_like"
     __table_args__ = (

@@ -17,6 +17,7 @@ import warnings
 import sqlalchemy as sa
 
 from flaskr.db import db
+from flaskr.models import HeldImage
 from flaskr.models import Image
 from flaskr.models import Post
 
@@ -104,7 +105,7 @@ def process_upload(
     )
 
 
-def scaled_size(image: Image, size: str) -> tuple[int, int]:
+def scaled_size(image: Image | HeldImage, size: str) -> tuple[int, int]:
     """The width and height of the ``display`` or ``thumbnail`` copy."""
     box = DISPLAY_SIZE if size == "display" else THUMBNAIL_SIZE
     scale = min(1.0, box[0] / image.width, box[1] / image.height)

@@ -23,6 +23,7 @@ from flaskr.db import db
 from flaskr.db import insert_for_dialect
 from flaskr.db import utcnow
 from flaskr.models import BODY_MAX_LENGTH
+from flaskr.models import HeldImage
 from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import Post
 from flaskr.models import PostTag
@@ -30,10 +31,10 @@ from flaskr.models import Tag
 from flaskr.models import TAG_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
 from flaskr.models import User
+from flaskr.services import held_images
 from flaskr.services import images
 from flaskr.services import markdown
 from flaskr.services.errors import PostChanged
-from flaskr.services.images import ProcessedImage
 from flaskr.services.paging import Cursor
 from flaskr.services.paging import keyset_page
 from flaskr.services.paging import PostPage
@@ -268,8 +269,9 @@ def _tags_named(names: list[str]) -> dict[str, Tag]:
 class ImageChange:
     """What to do with a post's image when it is saved."""
 
-    #: A new image, replacing any there was.
-    new: ProcessedImage | None = None
+    #: An image held for the writer, replacing any the post had; saving the
+    #: post with it ends the hold.
+    held: HeldImage | None = None
     #: The alt text of the new or the kept image.
     alt: str = ""
     remove: bool = False
@@ -277,8 +279,9 @@ class ImageChange:
     def apply(self, post: Post) -> None:
         if self.remove:
             post.image = None
-        elif self.new is not None:
-            images.attach(post, self.new, self.alt)
+        elif self.held is not None:
+            images.attach(post, held_images.as_processed(self.held), self.alt)
+            db.session.delete(self.held)
         elif post.image is not None:
             post.image.alt = self.alt
 

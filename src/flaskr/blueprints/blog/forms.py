@@ -56,6 +56,10 @@ class PostForm(FlaskForm):
         render_kw={"maxlength": ALT_MAX_LENGTH},
     )
     remove_image = BooleanField("Remove the image")
+    #: The image chosen earlier and held for the writer (across previews and
+    #: forms sent back), by its ``HeldImage`` id.
+    held_image = HiddenText()
+    drop_held_image = BooleanField("Do not use this image")
     tags = TextField(
         "Tags",
         filters=[strip],

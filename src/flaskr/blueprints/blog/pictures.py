@@ -8,9 +8,11 @@ from flask import request
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
+from flaskr.services.held_images import held_image_bytes
 from flaskr.services.images import image_bytes
 from flaskr.services.posts import Access
 from flaskr.services.posts import access_to_post
+from flaskr.web.users import login_required
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -32,3 +34,16 @@ def image(image_id: int, size: str) -> Response:
     response.headers["Cache-Control"] = f"{scope}, max-age={ONE_YEAR}, immutable"
     response.add_etag()
     return response.make_conditional(request)
+
+
+@bp.route("/images/held/<id:held_id>.webp", defaults={"size": "display"})
+@bp.route("/images/held/<id:held_id>/thumbnail.webp", defaults={"size": "thumbnail"})
+@login_required
+def held_image(held_id: int, size: str) -> Response:
+    """An image held for the logged-in writer while they write, to them alone."""
+    data = held_image_bytes(g.user.id, held_id, size)
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype="image/webp")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

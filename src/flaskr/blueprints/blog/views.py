@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import abort
 from flask import Blueprint
 from flask import current_app
@@ -21,9 +23,13 @@ from flaskr.blueprints.blog.forms import SAVE_DRAFT
 from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.db import MAX_ID
 from flaskr.models import ALT_MAX_LENGTH
+from flaskr.models import HeldImage
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.services.errors import PostChanged
+from flaskr.services.held_images import held_image
+from flaskr.services.held_images import hold_image
+from flaskr.services.held_images import release_held_image
 from flaskr.services.images import ImageError
 from flaskr.services.images import process_upload
 from flaskr.services.images import scaled_size
@@ -79,11 +85,72 @@ def drafts() -> str:
     return render_template("blog/drafts.html", posts=drafts_of(g.user))
 
 
+#: Said on the image field when the form names a held image that is gone.
+HELD_IMAGE_GONE = (
+    "The image you chose earlier is no longer kept (images are kept for"
+    " {hours} hours while you write). Choose it again."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageChoice:
+    """The image a sent post form holds, if any, and what went wrong."""
+
+    held: HeldImage | None = None
+    #: Why the image chosen now, or earlier, cannot be used.
+    problem: str | None = None
+    #: The writer set the held image aside.
+    dropped: bool = False
+
+    def show_on(self, form: PostForm) -> None:
+        """Name the held image in the form; add the problem to its field.
+        Call after validating: validation starts each field's errors anew."""
+        form.held_image.data = str(self.held.id) if self.held else ""
+        if self.problem:
+            form.image_file.errors = [*form.image_file.errors, self.problem]
+
+
+def choose_image(form: PostForm) -> ImageChoice:
+    """Process and hold a file chosen now; else find the image held earlier
+    that the form names, or let it go if the writer set it aside.
+
+    :raise 400: a held-image reference Flaskr did not write.
+    """
+    if not form.is_submitted():
+        return ImageChoice()
+    upload = form.image_file.data
+    if upload is not None and upload.filename:
+        try:
+            processed = process_upload(
+                upload.stream,
+                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
+                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+            )
+        except ImageError as error:
+            return ImageChoice(problem=str(error))
+        return ImageChoice(held=hold_image(g.user.id, processed))
+    if not form.held_image.data:
+        return ImageChoice()
+    held_id = whole_number(form.held_image.data, 1, MAX_ID)
+    if held_id is None:
+        abort(400, description="That form is not one Flaskr made.")
+    held = held_image(g.user.id, held_id)
+    if held is None:
+        hours = current_app.config["HELD_IMAGE_HOURS"]
+        return ImageChoice(problem=HELD_IMAGE_GONE.format(hours=hours))
+    if form.drop_held_image.data:
+        release_held_image(held)
+        return ImageChoice(dropped=True)
+    return ImageChoice(held=held)
+
+
 def _form_page(
-    template: str, form: PostForm, **context: object
+    template: str, form: PostForm, choice: ImageChoice, **context: object
 ) -> Response | tuple[str, int]:
     """The form again: with a preview when asked, else with its errors."""
-    if request.form.get("action") == PREVIEW and form.validate():
+    choice.show_on(form)
+    context.update(held=choice.held, dropped=choice.dropped)
+    if request.form.get("action") == PREVIEW and not any(f.errors for f in form):
         page = render_template(
             template, form=form, preview=preview(form.body.data), **context
         )
@@ -91,14 +158,17 @@ def _form_page(
     return render_form(template, form, **context)
 
 
-def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | None:
+def checked_image(
+    form: PostForm, choice: ImageChoice, post: Post | None = None
+) -> ImageChange | None:
     """What the form asks of the post's image, or ``None`` after adding the
     reasons it cannot be done to the form's fields."""
-    upload = form.image_file.data
-    uploading = upload is not None and bool(upload.filename)
-    removing = bool(form.remove_image.data) and not uploading
+    if choice.problem:
+        return None
+    adding = choice.held is not None
+    removing = bool(form.remove_image.data) and not adding
     keeping = post is not None and post.image is not None and not removing
-    if (uploading or keeping) and not form.image_alt.data:
+    if (adding or keeping) and not form.image_alt.data:
         form.image_alt.errors = [
             "Describe the image for people who cannot see it (alt text)."
         ]
@@ -106,18 +176,7 @@ def checked_image(form: PostForm, post: Post | None = None) -> ImageChange | Non
     if len(form.image_alt.data) > ALT_MAX_LENGTH:
         form.image_alt.errors = [f"At most {ALT_MAX_LENGTH} characters."]
         return None
-    new = None
-    if uploading:
-        try:
-            new = process_upload(
-                upload.stream,
-                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-            )
-        except ImageError as error:
-            form.image_file.errors = [str(error)]
-            return None
-    return ImageChange(new=new, alt=form.image_alt.data, remove=removing)
+    return ImageChange(held=choice.held, alt=form.image_alt.data, remove=removing)
 
 
 @bp.route("/create", methods=("GET", "POST"))
@@ -126,10 +185,12 @@ def create() -> Response | tuple[str, int]:
     """Write a new post: publish it, save it as a draft, or preview it."""
     form = PostForm()
     action = request.form.get("action", PUBLISH)
+    choice = choose_image(form)
+    valid = form.validate_on_submit()
     if (
         action != PREVIEW
-        and form.validate_on_submit()
-        and (image := checked_image(form)) is not None
+        and valid
+        and (image := checked_image(form, choice)) is not None
     ):
         post = create_post(
             g.user,
@@ -141,7 +202,7 @@ def create() -> Response | tuple[str, int]:
         )
         flash("Your post is published." if not post.is_draft else "Draft saved.")
         return redirect(url_for("blog.post", id=post.id))
-    return _form_page("blog/create.html", form)
+    return _form_page("blog/create.html", form, choice)
 
 
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
@@ -155,10 +216,12 @@ def update(id: int) -> Response | tuple[str, int]:
         image_alt=post.image.alt if post.image else "",
     )
     action = request.form.get("action")
+    choice = choose_image(form)
+    valid = form.validate_on_submit()
     if (
         action != PREVIEW
-        and form.validate_on_submit()
-        and (image := checked_image(form, post)) is not None
+        and valid
+        and (image := checked_image(form, choice, post)) is not None
     ):
         publishing = post.is_draft and action == PUBLISH
         try:
@@ -172,16 +235,19 @@ def update(id: int) -> Response | tuple[str, int]:
                 opened_at=opened_version(form),
             )
         except PostChanged as error:
-            # The writer's text stays in the form; saving it again is a choice
-            # made after seeing that the post changed.
+            # The writer's text and image stay in the form; saving it again is
+            # a choice made after seeing that the post changed.
             form.version.data = str(post.version)
+            held = held_image(g.user.id, choice.held.id) if choice.held else None
+            choice = ImageChoice(held=held)
+            choice.show_on(form)
             page = render_template(
-                "blog/update.html", form=form, post=post, changed=error
+                "blog/update.html", form=form, post=post, changed=error, held=held
             )
             return page, CONFLICT
         flash("Your post is published." if publishing else "Your changes are saved.")
         return redirect(url_for("blog.post", id=post.id))
-    return _form_page("blog/update.html", form, post=post)
+    return _form_page("blog/update.html", form, choice, post=post)
 
 
 def opened_version(form: PostForm) -> int | None:

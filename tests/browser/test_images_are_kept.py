@@ -1,0 +1,81 @@
+"""An image chosen in the post form survives a preview and a form sent back
+with an error: the browser forgets the file, Flaskr holds it."""
+
+import io
+import re
+
+from PIL import Image as Pillow
+from playwright.sync_api import expect
+
+from tests.browser.test_blog_flow import register_and_log_in
+
+
+def picture(tmp_path, name="sunset.png"):
+    path = tmp_path / name
+    buffer = io.BytesIO()
+    Pillow.new("RGB", (320, 240), (230, 120, 40)).save(buffer, "PNG")
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def loaded(image):
+    """Whether the browser loaded and decoded ``image`` (not a broken icon)."""
+    return image.evaluate("e => e.complete && e.naturalWidth > 0")
+
+
+def test_a_preview_shows_and_keeps_the_image(new_page, tmp_path, screenshot):
+    page = new_page()
+    register_and_log_in(page, "painter")
+    page.get_by_role("link", name="New post").first.click()
+    page.get_by_label("Title").fill("Evening")
+    page.get_by_label("Body").fill("The sky *tonight*.")
+    page.get_by_label("Image", exact=True).set_input_files(picture(tmp_path))
+    page.get_by_label("Image description (alt text)").fill("An orange sky")
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.get_by_role("region", name="Preview (not saved yet)")
+    shown = preview.get_by_role("img", name="An orange sky")
+    expect(shown).to_be_visible()
+    assert loaded(shown)
+    expect(page.get_by_text("The image you chose, kept for you")).to_be_visible()
+    screenshot(page, "held-image-preview")
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Evening")
+    published = page.get_by_role("article").get_by_role("img", name="An orange sky")
+    expect(published).to_be_visible()
+    assert loaded(published)
+
+
+def test_an_error_keeps_the_image_until_it_is_fixed(new_page, tmp_path):
+    page = new_page()
+    register_and_log_in(page, "sketcher")
+    page.get_by_role("link", name="New post").first.click()
+    page.get_by_label("Title").fill("Lines")
+    page.get_by_label("Image", exact=True).set_input_files(picture(tmp_path))
+    page.get_by_role("button", name="Publish").click()
+
+    alt = page.get_by_label("Image description (alt text)")
+    expect(alt).to_have_accessible_description(re.compile("Describe the image"))
+    expect(page.get_by_text("The image you chose, kept for you")).to_be_visible()
+    alt.fill("Pencil lines")
+    page.get_by_role("button", name="Publish").click()
+    published = page.get_by_role("article").get_by_role("img", name="Pencil lines")
+    expect(published).to_be_visible()
+    assert loaded(published)
+
+
+def test_setting_the_image_aside_says_so(new_page, tmp_path):
+    page = new_page()
+    register_and_log_in(page, "changer")
+    page.get_by_role("link", name="New post").first.click()
+    page.get_by_label("Title").fill("Second thoughts")
+    page.get_by_label("Image", exact=True).set_input_files(picture(tmp_path))
+    page.get_by_label("Image description (alt text)").fill("Not this one")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_label("Do not use this image").check()
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_text("The image you chose was set aside")).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Second thoughts")
+    expect(page.get_by_role("article").get_by_role("img")).to_have_count(0)
