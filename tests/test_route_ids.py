@@ -6,6 +6,7 @@ import re
 
 import pytest
 from werkzeug.routing import IntegerConverter
+from werkzeug.routing import UnicodeConverter
 
 from flaskr.db import MAX_ID
 from tests.conftest import csrf_token_from
@@ -87,3 +88,23 @@ def test_page_links_with_impossible_ids_are_a_400(client, query):
 @pytest.mark.parametrize("page", ["0", "9" * 5000, "%D9%A3", "-1"])
 def test_impossible_search_pages_are_a_400(client, page):
     assert client.get(f"/search?q=post&page={page}").status_code == 400
+
+
+def test_control_characters_in_a_text_segment_are_a_404_on_every_route(author):
+    """PostgreSQL refuses a NUL in a query: a tag or username holding one
+    must be "not found" before any query, on every route with such a part."""
+    rules = [
+        rule
+        for rule in author.application.url_map.iter_rules()
+        if any(
+            type(c) is not UnicodeConverter and isinstance(c, UnicodeConverter)
+            for c in rule._converters.values()
+        )
+    ]
+    assert len(rules) >= 5  # tag and author pages, their feeds, likes
+    for rule in rules:
+        for bad in ("%00", "a%00b", "%01", "%7F", "x%1Fy"):
+            path = PLACEHOLDER.sub(lambda match, bad=bad: bad, rule.rule)
+            assert author.get(path).status_code == 404, path
+    assert author.get("/u/test").status_code == 200
+    assert author.get("/tag/caf%C3%A9").status_code == 404  # allowed, not there

@@ -18,5 +18,7 @@ from flaskr.web import users
 def init_app(app: Flask) -> None:
     """Load ``g.user`` for each request; answer domain errors with HTTP errors."""
     app.url_map.converters["id"] = lookups.IdConverter
+    app.url_map.converters["default"] = lookups.TextConverter
+    app.url_map.converters["string"] = lookups.TextConverter
     users.init_app(app)
     errors.init_app(app)

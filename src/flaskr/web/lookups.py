@@ -9,6 +9,7 @@ from flask import g
 from flask import request
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
+from werkzeug.routing import UnicodeConverter
 
 from flaskr.db import MAX_ID
 from flaskr.models import Post
@@ -27,6 +28,16 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(map, min=1, max=MAX_ID)
+
+
+class TextConverter(UnicodeConverter):
+    """Werkzeug's default converter (``<name>``, ``<string:name>``), without
+    control characters: no tag or username has them, and PostgreSQL refuses
+    a NUL in a query's text (a database error, not a "not found")."""
+
+    def __init__(self, map: Map, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f]", 1)
 
 
 #: The converter for post ids in routes (``f"/<{POST_ID}:id>"``).

@@ -1,0 +1,176 @@
+"""Thousands of generated requests over every route and form: none gets a 5xx.
+
+A seeded walk, so a failure can be replayed: each request picks a route from
+the URL map (so a route added later is walked too), fills its path with
+hostile values, adds a hostile query, and for a form sends any of the fields
+Flaskr's pages name (found on the pages themselves) with hostile values, files
+where text belongs, fields left out, and mostly a valid CSRF token. Half the
+requests come from a logged-in writer, half from a stranger. It runs on
+SQLite and, in the PostgreSQL leg, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from urllib.parse import quote
+
+from PIL import Image as Pillow
+
+from tests.conftest import AuthActions
+from tests.conftest import csrf_token_from
+
+SEED = 20261204
+REQUESTS = 2400
+
+#: Values a stranger might put anywhere: out-of-range and malformed numbers,
+#: markup, control characters, long and odd text.
+HOSTILE = [
+    "",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "3",
+    str(2**63),
+    str(2**64),
+    "1" + "0" * 30,
+    "9" * 5000,
+    "1.5",
+    "1e3",
+    "0x10",
+    "٣",
+    "abc",
+    " 1 ",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    '"',
+    "((((",
+    "NEAR(a b)",
+    "\x00",
+    "\x00\x01\x7f",
+    "\ud7ff\ue000\uffff",
+    "é" * 300,
+    "x" * 20000,
+    "../../etc/passwd",
+    "%2e%2e%2f",
+    "//evil.example/",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "publish",
+    "draft",
+    "save",
+    "preview",
+    "y",
+    "on",
+    "test",
+    "other",
+    "python, flask",
+    "*python* `code` > quote",
+]
+QUERY_KEYS = ["page", "q", "after", "before", "comments_after", "next", "size", "x"]
+PATH_SEGMENT = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
+FIELD_NAME = re.compile(r'<(?:input|textarea|select|button)[^>]*\bname="([^"]+)"')
+
+
+def picture() -> bytes:
+    buffer = io.BytesIO()
+    Pillow.new("RGB", (8, 8), (10, 200, 10)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+FILES = [picture(), b"", b"GIF89a not really", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64]
+
+
+def hostile(rng: random.Random) -> str:
+    return rng.choice(HOSTILE)
+
+
+def filled_path(rule: str, rng: random.Random) -> str:
+    def segment(match: re.Match[str]) -> str:
+        if match[1] == "path":
+            return rng.choice(["style.css", "../secret", "%00", "x" * 300])
+        if rng.random() < 0.6:  # often a thing that exists, to get past the 404
+            return rng.choice(["1", "2", "3", "test", "other", "python"])
+        return quote(hostile(rng), safe="") or "1"
+
+    return PATH_SEGMENT.sub(segment, rule)
+
+
+def form_data(rng: random.Random, fields: list[str], token: str) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for name in rng.sample(fields, k=rng.randint(0, len(fields))):
+        if name.endswith("csrf_token"):
+            continue
+        if rng.random() < 0.1:
+            data[name] = (io.BytesIO(rng.choice(FILES)), rng.choice(["a.png", "", "x"]))
+        else:
+            data[name] = hostile(rng)
+    # Every form of a session takes the session's token, prefixed or not.
+    for name in fields:
+        if name.endswith("csrf_token") and rng.random() < 0.9:
+            data[name] = token
+    return data
+
+
+class Visitor:
+    """A client, logged in as ``username`` or not, with its CSRF token."""
+
+    def __init__(self, app, username: str | None) -> None:
+        self.client = app.test_client()
+        self.username = username
+        self.token = ""
+        self.renew()
+
+    def renew(self) -> None:
+        if self.username:
+            AuthActions(self.client).login(self.username, self.username)
+        self.token = csrf_token_from(self.client, "/auth/login")
+
+
+def test_generated_requests_never_get_a_5xx(app):
+    rng = random.Random(SEED)
+    rules = [
+        (rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}))
+        for rule in app.url_map.iter_rules()
+    ]
+    writer, stranger = Visitor(app, "test"), Visitor(app, None)
+    # Fields some pages show only in some states.
+    fields = {"csrf_token", "remove_image", "drop_held_image"}
+    for page in ("/create", "/1/update", "/auth/register", "/auth/account", "/1"):
+        fields.update(FIELD_NAME.findall(writer.client.get(page).get_data(True)))
+    field_names = sorted(fields)
+    assert {"title", "body", "image_file", "held_image", "version"} <= fields
+
+    answered: dict[int, int] = {}
+    failures = []
+    for number in range(REQUESTS):
+        visitor = writer if number % 2 else stranger
+        if number % 100 < 2:
+            visitor.renew()  # a request may have logged it out
+        rule, methods = rng.choice(rules)
+        method = rng.choice([*methods, "PUT"] if rng.random() < 0.05 else methods)
+        path = filled_path(rule, rng)
+        query = {
+            key: hostile(rng) for key in rng.sample(QUERY_KEYS, k=rng.randint(0, 2))
+        }
+        data = form_data(rng, field_names, visitor.token) if method == "POST" else None
+        response = visitor.client.open(
+            path, method=method, query_string=query, data=data
+        )
+        answered[response.status_code] = answered.get(response.status_code, 0) + 1
+        if response.status_code >= 500:
+            failures.append((method, path, query, sorted(data or {})))
+        if response.mimetype == "text/html" and len(fields) < 200:
+            found = FIELD_NAME.findall(response.get_data(as_text=True))
+            new = set(found) - fields
+            if new:
+                fields.update(new)
+                field_names = sorted(fields)
+        response.close()
+
+    assert failures == [], failures[:5]
+    assert sum(answered.values()) == REQUESTS
+    # The walk reached past the front doors: saves, redirects, refusals.
+    assert {200, 302, 400, 404, 422} <= set(answered), answered
