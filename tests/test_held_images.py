@@ -13,7 +13,6 @@ from flaskr.models import Image
 from flaskr.models import Post
 from flaskr.services import held_images
 from flaskr.services import images
-from tests.conftest import csrf_token_from
 from tests.test_images import png
 from tests.test_images import upload
 
@@ -33,15 +32,7 @@ def held_rows(app):
 
 def send_form(client, path="/create", **fields):
     """The post form sent without a file, as a browser sends it again."""
-    form = {
-        "title": "With a picture",
-        "body": "",
-        "tags": "",
-        "image_alt": "A red square",
-        **fields,
-        "csrf_token": csrf_token_from(client, path),
-    }
-    return client.post(path, data=form)
+    return upload(client, path, data=None, **fields)
 
 
 @pytest.fixture
@@ -220,3 +211,13 @@ def test_expired_images_go_when_another_is_held(app, client, auth):
     auth.login()
     upload(client, data=png(), filename="a.png", action="preview")
     assert [row.user_id for row in held_rows(app)] == [1]
+
+
+@pytest.mark.parametrize("posts", ["keep", "delete"])
+def test_deleting_the_account_deletes_its_held_images(app, writer, posts):
+    from tests.test_account import delete
+
+    upload(writer, data=png(), filename="a.png", action="preview")
+    assert len(held_rows(app)) == 1
+    assert delete(writer, "test", posts).status_code == 302
+    assert held_rows(app) == []
