@@ -52,6 +52,20 @@ ensure_venv() {
 # deploy/nginx/flaskr.conf, in front of gunicorn (gunicorn.conf.py, two
 # workers, one trusted proxy hop). Its files go to FLASKR_PRODUCTION_RUN; the
 # database is FLASKR_DATABASE_URL, or SQLite in the instance folder.
+# Debian's nginx, without the service its package starts (the default site
+# on every address's port 80): this script runs its own nginx.
+install_nginx() {
+    command -v nginx >/dev/null && return
+    local policy=/usr/sbin/policy-rc.d made_policy=""
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod +x "$policy"
+        made_policy=1
+    fi
+    apt_install nginx
+    if [[ -n $made_policy ]]; then as_root rm -f "$policy"; fi
+}
+
 PRODUCTION_GUNICORN="" PRODUCTION_TMP=""
 stop_production() {
     if [[ -n $PRODUCTION_GUNICORN ]]; then
@@ -62,7 +76,7 @@ stop_production() {
 }
 
 run_production() {
-    command -v nginx >/dev/null || apt_install nginx
+    install_nginx
     local run=${FLASKR_PRODUCTION_RUN:-$PWD/.production}
     local listen=${FLASKR_PROXY_LISTEN:-127.0.0.1:8080}
     export FLASKR_BIND=${FLASKR_BIND:-127.0.0.1:8000}
@@ -139,7 +153,7 @@ production)
     ;;
 slow-clients)
     ensure_venv
-    command -v nginx >/dev/null || apt_install nginx
+    install_nginx
     shift
     exec "$VENV/bin/pytest" -m production "$@"
     ;;
