@@ -15,6 +15,8 @@ def production(tmp_path, monkeypatch):
         "FLASKR_HTTPS": "true",
         "FLASKR_TRUSTED_PROXY_HOPS": "1",
         "FLASKR_RATELIMIT_STORAGE_URI": "redis://cache.internal:6379",
+        "FLASKR_MAIL_SERVER": "smtp.internal",
+        "FLASKR_SITE_URL": "https://blog.example",
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
@@ -44,6 +46,9 @@ def test_sound_settings_pass(production):
         ({"FLASKR_RATELIMIT_STORAGE_URI": "memory://"}, ["--workers", "2"], "redis://"),
         ({"FLASKR_RATELIMIT_ENABLED": "false"}, [], "Throttling is off"),
         ({"FLASKR_WTF_CSRF_ENABLED": "false"}, [], "CSRF protection is off"),
+        ({"FLASKR_MAIL_SERVER": ""}, [], "No MAIL_SERVER"),
+        ({"FLASKR_SITE_URL": ""}, [], "SITE_URL is not"),
+        ({"FLASKR_SITE_URL": "http://blog.example"}, [], "not an https://"),
     ],
 )
 def test_unsafe_settings_are_reported(production, change, args, words):

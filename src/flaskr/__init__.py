@@ -15,6 +15,7 @@ from flaskr import schema
 from flaskr import web
 from flaskr.plumbing import errors
 from flaskr.plumbing import operations
+from flaskr.plumbing import outbox
 from flaskr.plumbing import page_cache
 from flaskr.plumbing import protection
 from flaskr.plumbing import read_only
@@ -45,6 +46,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     accounts.init_app(app)
     errors.init_app(app)
     operations.init_app(app)
+    outbox.init_app(app)
     page_cache.init_app(app)  # before protection wraps the app in ProxyFix
     protection.init_app(app)
     csrf.init_app(app)

@@ -31,6 +31,23 @@ DEFAULTS: dict[str, t.Any] = {
     "IMAGE_MAX_PIXELS": 40_000_000,
     #: How long deleted posts stay in the trash before they are deleted for good.
     "TRASH_DAYS": 30,
+    #: Mail (docs/configuration.md). Without MAIL_SERVER, mails go to the log.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "Flaskr <flaskr@localhost>",
+    #: Seconds an SMTP conversation may take before it counts as a failure.
+    "MAIL_TIMEOUT": 10,
+    #: Tries before a mail is given up (and logged as an error).
+    "MAIL_MAX_ATTEMPTS": 8,
+    #: Seconds a worker waits between looks for mail that is due again.
+    "MAIL_RETRY_INTERVAL": 30,
+    #: The site's address for links in mails (``https://blog.example``), never
+    #: taken from a request's Host header.
+    "SITE_URL": None,
     #: How long an image chosen in a post form is kept for its writer while the
     #: post is previewed or fixed, before it has to be chosen again.
     "HELD_IMAGE_HOURS": 24,

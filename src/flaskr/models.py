@@ -219,6 +219,45 @@ class HeldImage(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OutboxMail(Model):
+    """A mail to send, recorded in the same transaction as what caused it and
+    sent afterwards by ``services/mail.py``, so no mail is lost when a worker
+    dies or the SMTP server is down, and none is sent for a change that was
+    rolled back."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (
+        # The unsent mails, soonest due first: what a sender looks for.
+        sa.Index(
+            "ix_outbox_mail_due",
+            "next_attempt",
+            sqlite_where=sa.text("sent IS NULL"),
+            postgresql_where=sa.text("sent IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    text_body: Mapped[str] = mapped_column(sa.Text)
+    html_body: Mapped[str] = mapped_column(sa.Text)
+    #: Made when recorded, so a mail sent twice (a sender that died between
+    #: the SMTP server's answer and marking it sent) is one message to clients.
+    message_id: Mapped[str] = mapped_column(sa.String(200))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: No sender tries it before this; a sender that takes it moves this on
+    #: (its lease), so a sender that dies leaves it to the next one.
+    next_attempt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: When the SMTP server accepted it; ``None`` until then.
+    sent: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The SMTP server's last refusal, for the operator (no secrets in it).
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Given up after ``MAIL_MAX_ATTEMPTS``: kept, and logged, for the operator.
+    failed: Mapped[bool] = mapped_column(default=False)
+
+
 class Like(Model):
     __tablename__ = "post_like"
     __table_args__ = (

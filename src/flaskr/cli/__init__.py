@@ -10,6 +10,8 @@ from flask import Flask
 
 from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
+from flaskr.cli.mail import send_mail_command
+from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
 from flaskr.cli.maintenance import optimize_search_command
 from flaskr.cli.maintenance import purge_sessions_command
@@ -24,5 +26,7 @@ def init_app(app: Flask) -> None:
         optimize_search_command,
         purge_sessions_command,
         purge_trash_command,
+        send_mail_command,
+        send_test_mail_command,
     ):
         app.cli.add_command(command)

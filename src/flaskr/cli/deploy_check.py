@@ -52,6 +52,19 @@ def unsafe_settings(app: Flask, *, servers: int, workers: int) -> list[str]:
             " processes serve the site, so each allows the full rate. Set"
             " FLASKR_RATELIMIT_STORAGE_URI=redis://..."
         )
+    if not config["MAIL_SERVER"]:
+        problems.append(
+            "No MAIL_SERVER: mails (password resets) are only written to the log."
+            " Set FLASKR_MAIL_SERVER and the other MAIL_* settings."
+        )
+    elif not config["SITE_URL"]:
+        problems.append(
+            "Mail is configured but SITE_URL is not: links in mails need the"
+            " site's address (they never use a request's Host). Set"
+            " FLASKR_SITE_URL=https://..."
+        )
+    elif config["HTTPS"] and not str(config["SITE_URL"]).startswith("https://"):
+        problems.append("SITE_URL is not an https:// address, but the site is.")
     if not config.get("WTF_CSRF_ENABLED", True):
         problems.append("CSRF protection is off (WTF_CSRF_ENABLED).")
     return problems

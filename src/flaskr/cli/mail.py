@@ -1,0 +1,35 @@
+"""Mail commands: send what is due (for cron), and a test mail."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from flaskr.db import db
+from flaskr.services.mail import deliver_due_mail
+from flaskr.services.mail import record_mail
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the mails that are due (workers also do this after responses)."""
+    sent = deliver_due_mail()
+    click.echo(f"Sent {sent} mail{'' if sent == 1 else 's'}.")
+
+
+@click.command("send-test-mail")
+@click.argument("address")
+@with_appcontext
+def send_test_mail_command(address: str) -> None:
+    """Send a test mail to ADDRESS with the mail settings, and say whether the
+    SMTP server took it (it stays in the outbox for retries if not)."""
+    if "@" not in address or any(c.isspace() for c in address):
+        raise click.BadParameter("not an e-mail address", param_hint="ADDRESS")
+    mail = record_mail(address, "test")
+    db.session.commit()
+    deliver_due_mail()
+    db.session.refresh(mail)
+    if mail.sent is None:
+        raise click.ClickException(f"Not sent yet: {mail.last_error}")
+    click.echo(f"Sent a test mail to {address}.")

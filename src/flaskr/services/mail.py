@@ -1,0 +1,215 @@
+"""Mail: recorded in an outbox with what caused it, sent afterwards.
+
+:func:`record_mail` adds an ``OutboxMail`` row to the session, so the mail is
+committed with the token or the change it tells of, or rolled back with it.
+:func:`deliver_due_mail` sends what is due, over SMTP with the standard
+library's ``smtplib`` and ``email`` (or, without ``MAIL_SERVER``, to the log).
+
+Written here, not taken from a library: Flask-Mail and Flask-Mailman send
+inside the request, and no maintained library keeps an outbox on SQLite and
+PostgreSQL alike. A sender *claims* the mails it sends by moving their
+``next_attempt`` a lease ahead, in a committed transaction of its own:
+
+- on PostgreSQL it picks them with ``FOR UPDATE SKIP LOCKED``, so two servers
+  never claim one mail and neither waits for the other;
+- on SQLite, whose writers take turns anyway, each claim is a conditional
+  ``UPDATE`` that only one sender can win.
+
+A mail is marked sent once the SMTP server accepted it. A sender that dies in
+between leaves its claim to expire, and the mail goes out again (at least once,
+with the same ``Message-ID``); one that fails tries again later, backing off,
+up to ``MAIL_MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import smtplib
+import ssl
+import typing as t
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app
+
+from flaskr.db import affected_rows
+from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import OutboxMail
+
+mail_logger = logging.getLogger("flaskr.mail")
+
+#: How long a claim holds a mail: longer than one SMTP conversation takes.
+CLAIM_LEASE = dt.timedelta(minutes=2)
+#: The wait after the first failure; it doubles with each, up to the longest.
+FIRST_RETRY = dt.timedelta(seconds=30)
+LONGEST_RETRY = dt.timedelta(hours=1)
+#: Mails one call sends at most, so a long queue is sent a batch at a time.
+BATCH = 20
+
+
+class MailError(Exception):
+    """A mail the SMTP server refused, or could not be reached for."""
+
+
+def record_mail(recipient: str, template: str, **context: t.Any) -> OutboxMail:
+    """Add a mail from the templates ``mail/<template>.{subject,txt,html}``
+    to the session; it is sent after the caller commits."""
+    env = current_app.jinja_env
+    context.setdefault("site_url", current_app.config["SITE_URL"] or "")
+    subject = env.get_template(f"mail/{template}.subject").render(**context)
+    domain = email.utils.parseaddr(current_app.config["MAIL_FROM"])[1]
+    mail = OutboxMail(
+        recipient=recipient,
+        subject=" ".join(subject.split())[:200],
+        text_body=env.get_template(f"mail/{template}.txt").render(**context),
+        html_body=env.get_template(f"mail/{template}.html").render(**context),
+        message_id=email.utils.make_msgid(domain=domain.partition("@")[2] or None),
+        attempts=0,
+        failed=False,
+    )
+    db.session.add(mail)
+    return mail
+
+
+def message_of(mail: OutboxMail) -> EmailMessage:
+    """The mail as a MIME message: plain text, with an HTML alternative."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Date"] = email.utils.format_datetime(mail.created)
+    message["Message-ID"] = mail.message_id
+    message.set_content(mail.text_body)
+    message.add_alternative(mail.html_body, subtype="html")
+    return message
+
+
+def _due() -> sa.Select[int]:
+    return (
+        sa.select(OutboxMail.id)
+        .where(
+            OutboxMail.sent.is_(None),
+            OutboxMail.next_attempt <= utcnow(),
+            OutboxMail.failed.is_(False),
+        )
+        .order_by(OutboxMail.next_attempt, OutboxMail.id)
+        .limit(BATCH)
+    )
+
+
+def _claim() -> list[OutboxMail]:
+    """Take the due mails for this sender, and commit: other senders leave
+    them alone until the lease ends."""
+    lease_end = utcnow() + CLAIM_LEASE
+    claimed: list[int] = []
+    if db.session.get_bind().dialect.name == "postgresql":
+        claimed = list(db.session.scalars(_due().with_for_update(skip_locked=True)))
+        if claimed:
+            db.session.execute(
+                sa.update(OutboxMail)
+                .where(OutboxMail.id.in_(claimed))
+                .values(next_attempt=lease_end, attempts=OutboxMail.attempts + 1)
+            )
+    else:
+        for mail_id in db.session.scalars(_due()).all():
+            won = db.session.execute(
+                sa.update(OutboxMail)
+                .where(
+                    OutboxMail.id == mail_id,
+                    OutboxMail.sent.is_(None),
+                    OutboxMail.next_attempt <= utcnow(),
+                )
+                .values(next_attempt=lease_end, attempts=OutboxMail.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if affected_rows(won) == 1:
+                claimed.append(mail_id)
+    db.session.commit()
+    if not claimed:
+        return []
+    mails = db.session.scalars(
+        sa.select(OutboxMail).where(OutboxMail.id.in_(claimed)).order_by(OutboxMail.id)
+    )
+    return list(mails)
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
+    timeout = float(config["MAIL_TIMEOUT"])
+    server, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if config["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(server, port, timeout=timeout)
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=context)
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return smtp
+
+
+def _retry_later(mail: OutboxMail, error: Exception) -> None:
+    mail.last_error = f"{type(error).__name__}: {error}"[:500]
+    if mail.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
+        mail.failed = True
+        mail_logger.error("gave up on mail %s: %s", mail.id, mail.last_error)
+        return
+    wait = min(FIRST_RETRY * 2 ** (mail.attempts - 1), LONGEST_RETRY)
+    mail.next_attempt = utcnow() + wait
+    mail_logger.warning(
+        "mail %s not sent (attempt %s), next in %s: %s",
+        mail.id,
+        mail.attempts,
+        wait,
+        mail.last_error,
+    )
+
+
+def _send_all(mails: list[OutboxMail]) -> int:
+    """Send ``mails`` over one SMTP connection; mark each as it goes."""
+    if not current_app.config["MAIL_SERVER"]:
+        for mail in mails:
+            # Development: the mail is in the log, links and all.
+            mail_logger.info("mail to %s\n%s", mail.recipient, message_of(mail))
+            mail.sent = utcnow()
+            db.session.commit()
+        return len(mails)
+    sent = 0
+    try:
+        smtp = _connect()
+    except (OSError, smtplib.SMTPException) as error:
+        for mail in mails:
+            _retry_later(mail, error)
+        db.session.commit()
+        return 0
+    with smtp:
+        for mail in mails:
+            try:
+                smtp.send_message(message_of(mail))
+            except (OSError, smtplib.SMTPException) as error:
+                _retry_later(mail, error)
+            else:
+                mail.sent = utcnow()
+                mail.last_error = None
+                sent += 1
+            db.session.commit()
+    return sent
+
+
+def deliver_due_mail() -> int:
+    """Send the mails that are due, a batch at a time; return how many were
+    sent. Safe to run in any number of workers and servers at once."""
+    sent = 0
+    while mails := _claim():
+        sent += _send_all(mails)
+    return sent
+
+
+def has_due_mail() -> bool:
+    """Whether any mail waits to be sent now (an indexed, one-row query)."""
+    return db.session.scalar(_due().limit(1)) is not None

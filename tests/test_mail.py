@@ -1,0 +1,240 @@
+"""Mail through the outbox, against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import threading
+import typing as t
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from flaskr.db import db
+from flaskr.models import OutboxMail
+from flaskr.services.mail import deliver_due_mail
+from flaskr.services.mail import record_mail
+
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+class Inbox:
+    """What the SMTP server received: parsed messages, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.SMTP)
+        with self.lock:
+            self.messages.append(t.cast(email.message.EmailMessage, message))
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(smtp_port: int) -> t.Iterator[SmtpServer]:
+    server = SmtpServer(smtp_port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_port):
+    return make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        MAIL_FROM="Flaskr <blog@flaskr.example>",
+        SITE_URL="https://flaskr.example",
+        MAIL_TIMEOUT=5,
+    )
+
+
+def record(app, recipient="reader@example.org", commit=True):
+    with app.app_context():
+        record_mail(recipient, "test")
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+
+
+def deliver(app):
+    with app.app_context():
+        return deliver_due_mail()
+
+
+def outbox(app):
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxMail).order_by(OutboxMail.id))
+        return rows.all()
+
+
+def make_all_due(app):
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMail).values(next_attempt=LONG_AGO))
+        db.session.commit()
+
+
+def test_a_recorded_mail_is_sent_with_both_parts(mail_app, smtp):
+    record(mail_app)
+    assert smtp.inbox.messages == [], "nothing is sent inside the transaction"
+    assert deliver(mail_app) == 1
+    [message] = smtp.inbox.messages
+    assert message["To"] == "reader@example.org"
+    assert message["From"] == "Flaskr <blog@flaskr.example>"
+    assert message["Subject"] == "Flaskr can send you mail"
+    assert message["Message-ID"].endswith("@flaskr.example>")
+    assert email.utils.parsedate_to_datetime(message["Date"]).tzinfo is not None
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "at https://flaskr.example:" in text
+    assert '<a href="https://flaskr.example">' in html
+    [row] = outbox(mail_app)
+    assert row.sent is not None and row.attempts == 1
+    assert deliver(mail_app) == 0 and len(smtp.inbox.messages) == 1
+
+
+def test_a_rolled_back_mail_is_never_sent(mail_app, smtp):
+    record(mail_app, commit=False)
+    assert deliver(mail_app) == 0
+    assert outbox(mail_app) == [] and smtp.inbox.messages == []
+
+
+def test_a_mail_waits_while_the_server_is_down_and_arrives_once(
+    mail_app, smtp_port
+):
+    record(mail_app)
+    assert deliver(mail_app) == 0  # nothing listens on the port yet
+    [row] = outbox(mail_app)
+    assert row.sent is None and row.attempts == 1 and row.last_error
+    assert row.next_attempt > dt.datetime.now(dt.UTC), "it backs off"
+    assert deliver(mail_app) == 0, "not before its time"
+
+    server = SmtpServer(smtp_port)
+    server.start()
+    try:
+        make_all_due(mail_app)
+        assert deliver(mail_app) == 1
+        assert deliver(mail_app) == 0
+        make_all_due(mail_app)
+        assert deliver(mail_app) == 0
+        assert len(server.inbox.messages) == 1
+    finally:
+        server.stop()
+    [row] = outbox(mail_app)
+    assert row.sent is not None and row.attempts == 2 and row.last_error is None
+
+
+def test_a_mail_is_given_up_after_its_attempts(make_app, smtp_port, caplog):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_MAX_ATTEMPTS=2)
+    record(app)
+    deliver(app)
+    make_all_due(app)
+    deliver(app)
+    [row] = outbox(app)
+    assert row.failed and row.sent is None and row.attempts == 2
+    assert "gave up on mail" in caplog.text
+    make_all_due(app)
+    assert deliver(app) == 0 and outbox(app)[0].attempts == 2
+
+
+def test_senders_at_once_send_each_mail_exactly_once(mail_app, smtp):
+    for number in range(45):
+        record(mail_app, f"reader{number}@example.org")
+    sent = []
+    start = threading.Barrier(3)
+
+    def sender():
+        start.wait()
+        sent.append(deliver(mail_app))
+
+    senders = [threading.Thread(target=sender) for _ in range(3)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    assert sum(sent) == 45
+    ids = [message["Message-ID"] for message in smtp.inbox.messages]
+    assert len(ids) == len(set(ids)) == 45
+
+
+def test_without_a_server_mail_goes_to_the_log(make_app, caplog):
+    app = make_app(SITE_URL="http://127.0.0.1:5000")
+    caplog.set_level("INFO", logger="flaskr.mail")
+    record(app)
+    assert deliver(app) == 1
+    assert "Subject: Flaskr can send you mail" in caplog.text
+    assert "at http://127.0.0.1:5000:" in caplog.text
+    assert outbox(app)[0].sent is not None
+
+
+def test_a_mail_recorded_by_a_request_goes_after_the_response(mail_app, smtp):
+    @mail_app.route("/test-mail")
+    def test_mail():
+        record_mail("reader@example.org", "test")
+        db.session.commit()
+        return "recorded"
+
+    client = mail_app.test_client()
+    response = client.get("/test-mail")
+    assert response.get_data(as_text=True) == "recorded"
+    response.close()  # the WSGI server closes it once the body is sent
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_workers_look_for_mail_due_again(make_app, smtp, smtp_port):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_RETRY_INTERVAL=0)
+    record(app)  # left in the outbox, as by a worker that died
+    client = app.test_client()
+    client.get("/hello").close()
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_send_test_mail_command(mail_app, smtp, smtp_port):
+    runner = mail_app.test_cli_runner()
+    result = runner.invoke(args=["send-test-mail", "admin@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Sent a test mail" in result.output
+    assert smtp.inbox.messages[0]["To"] == "admin@example.org"
+
+    smtp.stop()
+    result = runner.invoke(args=["send-test-mail", "admin@example.org"])
+    assert result.exit_code == 1 and "Not sent yet" in result.output
+    result = runner.invoke(args=["send-test-mail", "not an address"])
+    assert result.exit_code == 2
+
+
+def test_send_mail_command_sends_what_is_due(mail_app, smtp):
+    record(mail_app)
+    result = mail_app.test_cli_runner().invoke(args=["send-mail"])
+    assert "Sent 1 mail." in result.output
+    assert len(smtp.inbox.messages) == 1
