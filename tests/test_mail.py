@@ -129,9 +129,7 @@ def test_a_rolled_back_mail_is_never_sent(mail_app, smtp):
     assert outbox(mail_app) == [] and smtp.inbox.messages == []
 
 
-def test_a_mail_waits_while_the_server_is_down_and_arrives_once(
-    mail_app, smtp_port
-):
+def test_a_mail_waits_while_the_server_is_down_and_arrives_once(mail_app, smtp_port):
     record(mail_app)
     assert deliver(mail_app) == 0  # nothing listens on the port yet
     [row] = outbox(mail_app)
