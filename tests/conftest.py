@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email
+import email.message
+import email.policy
 import os
 import re
 import shutil
+import socket
+import threading
 import typing as t
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
@@ -358,3 +364,62 @@ def author(client: FlaskClient, auth: AuthActions) -> FlaskClient:
     """A client logged in as the test user, who writes posts."""
     auth.login()
     return client
+
+
+# A real SMTP server for the mail tests: aiosmtpd, in this process, on 127.0.0.1.
+
+
+class Inbox:
+    """What the SMTP server received: parsed messages, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: t.Any, session: t.Any, envelope: t.Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.SMTP)
+        with self.lock:
+            self.messages.append(t.cast(email.message.EmailMessage, message))
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(smtp_port: int) -> t.Iterator[SmtpServer]:
+    server = SmtpServer(smtp_port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_port):
+    return make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        MAIL_FROM="Flaskr <blog@flaskr.example>",
+        SITE_URL="https://flaskr.example",
+        MAIL_TIMEOUT=5,
+    )

@@ -22,6 +22,7 @@ from flaskr.plumbing import read_only
 from flaskr.plumbing import server_sessions
 from flaskr.plumbing import throttle
 from flaskr.services import accounts
+from flaskr.services import mail
 from flaskr.services import security_log
 
 csrf = CSRFProtect()
@@ -54,7 +55,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     server_sessions.init_app(app)
     security_log.init_app(app)
     cli.init_app(app)
-    for logger in (operations.access_logger, security_log.logger):
+    for logger in (operations.access_logger, security_log.logger, mail.mail_logger):
         operations.write_lines_to_stderr(logger)
 
     @app.route("/hello")

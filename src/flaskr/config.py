@@ -95,6 +95,10 @@ DEFAULTS: dict[str, t.Any] = {
     "RATELIMIT_DEFAULT": "30 per minute; 300 per hour",
     #: Registrations per client address (a class behind one address can join).
     "REGISTER_LIMITS": "10 per minute; 60 per hour",
+    #: "Forgot your password?" requests per client address, and per account
+    #: (the username or address asked for, whoever asks).
+    "FORGOT_PASSWORD_LIMITS": "5 per minute; 30 per hour",
+    "FORGOT_PASSWORD_ACCOUNT_LIMITS": "3 per 15 minutes; 10 per day",
     #: Comments per client address.
     "COMMENT_LIMITS": "5 per minute; 50 per hour",
     #: Failed logins per client address, for any accounts.

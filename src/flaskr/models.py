@@ -37,8 +37,12 @@ def username_key(username: str) -> str:
 class User(Model):
     # The tutorial's table name, kept so its databases upgrade in place.
     __tablename__ = "user"
-    # Ids of deleted rows are never given out again, as in the tutorial.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # An index, not a constraint: SQLite adds no constraint to a table.
+        sa.Index("uq_user_email_key", "email_key", unique=True),
+        # Ids of deleted rows are never given out again, as in the tutorial.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: As the user typed it, shown everywhere.
@@ -48,6 +52,11 @@ class User(Model):
     password_hash: Mapped[str] = mapped_column(sa.String)
     #: ``None`` for accounts carried over from a tutorial database.
     created: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    #: A confirmed address, as the user typed it; ``None`` until one is
+    #: confirmed. Never shown to others.
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    #: ``email_key(email)``; unique, so one address serves one account.
+    email_key: Mapped[str | None] = mapped_column(sa.String(320))
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -256,6 +265,25 @@ class OutboxMail(Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     #: Given up after ``MAIL_MAX_ATTEMPTS``: kept, and logged, for the operator.
     failed: Mapped[bool] = mapped_column(default=False)
+
+
+class AccountToken(Model):
+    """A one-time link sent by mail: to confirm an address or to reset a
+    password. Only the SHA-256 of its token is stored."""
+
+    __tablename__ = "account_token"
+    __table_args__ = (sa.Index("ix_account_token_user_id", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    #: ``confirm_email`` or ``reset_password``.
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The address a ``confirm_email`` link confirms.
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it was used, or voided by a newer one; a link works only before.
+    used: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Like(Model):

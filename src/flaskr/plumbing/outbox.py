@@ -10,6 +10,7 @@ and ``flask --app flaskr send-mail`` does the same from cron.
 
 from __future__ import annotations
 
+import logging
 import time
 import typing as t
 
@@ -73,6 +74,9 @@ def _deliver(app: Flask, look_first: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    if mail_logger.level == logging.NOTSET:
+        # Mails written to the log (no MAIL_SERVER) are INFO: show them.
+        mail_logger.setLevel(logging.INFO)
     clock = _RetryClock()
 
     @app.after_request

@@ -133,13 +133,18 @@ def verify_password(user: User, password: str) -> bool:
     return matches
 
 
+def set_password(user: User, new_password: str) -> None:
+    """Give the user a new password (checked by the caller); the caller commits."""
+    user.password_hash = _passwords().hash(new_password)
+
+
 def change_password(user: User, new_password: str, *, keep_session: str | None) -> int:
     """Set a new password and end the user's other sessions; commit.
 
     :param keep_session: the id of the session to keep (the one asking).
     :return: how many other sessions ended.
     """
-    user.password_hash = _passwords().hash(new_password)
+    set_password(user, new_password)
     ended = delete_sessions_of_user(user.id, keep=keep_session)
     db.session.commit()
     return ended

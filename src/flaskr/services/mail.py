@@ -175,7 +175,12 @@ def _send_all(mails: list[OutboxMail]) -> int:
     if not current_app.config["MAIL_SERVER"]:
         for mail in mails:
             # Development: the mail is in the log, links and all.
-            mail_logger.info("mail to %s\n%s", mail.recipient, message_of(mail))
+            mail_logger.info(
+                "mail to %s\nSubject: %s\n\n%s",
+                mail.recipient,
+                mail.subject,
+                mail.text_body,
+            )
             mail.sent = utcnow()
             db.session.commit()
         return len(mails)

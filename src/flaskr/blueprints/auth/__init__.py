@@ -1,6 +1,8 @@
 """Registering, logging in and out."""
 
-from flaskr.blueprints.auth import account_page  # noqa: F401 (its views register themselves on bp)
+# Their views register themselves on bp.
+from flaskr.blueprints.auth import account_page  # noqa: F401
+from flaskr.blueprints.auth import recovery_pages  # noqa: F401
 from flaskr.blueprints.auth.views import bp
 
 __all__ = ["bp"]

@@ -1,4 +1,4 @@
-"""The account page: change the password, see and end sessions, delete the account."""
+"""The account page: the e-mail address, the password, sessions, deletion."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from werkzeug import Response
 
 from flaskr.blueprints.auth.forms import ChangePasswordForm
 from flaskr.blueprints.auth.forms import DeleteAccountForm
+from flaskr.blueprints.auth.forms import EmailForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.services.accounts import change_password
 from flaskr.services.accounts import delete_account
@@ -27,13 +28,16 @@ from flaskr.web.users import login_required
 from flaskr.web.users import start_user_session
 
 
-def _account_page(
+def account_page(
     change: ChangePasswordForm | None = None,
     delete: DeleteAccountForm | None = None,
+    email: EmailForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    """The account page, with one of its forms sent back with its errors."""
     page = render_template(
         "auth/account.html",
+        email_form=email or EmailForm(prefix="email", formdata=None),
         change_form=change or ChangePasswordForm(prefix="password", formdata=None),
         delete_form=delete or DeleteAccountForm(prefix="delete", formdata=None),
         sessions_form=ButtonForm(prefix="sessions", formdata=None),
@@ -47,7 +51,7 @@ def _account_page(
 @login_required
 def account() -> tuple[str, int]:
     """Show the account page."""
-    return _account_page()
+    return account_page()
 
 
 @bp.route("/account/password", methods=["POST"], endpoint="change_password")
@@ -68,7 +72,7 @@ def change_password_view() -> Response | tuple[str, int]:
             log_event("password_changed", user_id=g.user.id, sessions_ended=ended)
             flash("Your password is changed. Every other session was logged out.")
             return redirect(url_for("auth.account"))
-    return _account_page(change=form, status=INVALID_FORM)
+    return account_page(change=form, status=INVALID_FORM)
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
@@ -101,4 +105,4 @@ def delete_account_view() -> Response | tuple[str, int]:
             )
             flash("Your account is deleted.")
             return redirect(url_for("index"))
-    return _account_page(delete=form, status=INVALID_FORM)
+    return account_page(delete=form, status=INVALID_FORM)

@@ -16,6 +16,7 @@ from flaskr.services.accounts import username_problem
 from flaskr.services.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.passwords import password_problem
+from flaskr.services.recovery import email_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import PasswordText
@@ -97,4 +98,36 @@ class DeleteAccountForm(FlaskForm):
             SelectChoice("delete", "Delete them too"),
         ],
         validators=[InputRequired("Choose what happens to your posts.")],
+    )
+
+
+def _email_rule(value: str) -> str | None:
+    return email_problem(value) if value else "Enter an e-mail address."
+
+
+class EmailForm(FlaskForm):
+    address = TextField(
+        "E-mail address",
+        filters=[strip],
+        validators=[Rule(_email_rule)],
+        description="Never shown to others. Used to reset your password.",
+        render_kw={"autocomplete": "email", "type": "email", "maxlength": 320},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = TextField(
+        "Username or e-mail address",
+        filters=[strip],
+        validators=[_required("Enter your username or e-mail address.")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordText(
+        "New password",
+        filters=[as_text],
+        description=RegisterForm.password.kwargs["description"],
+        render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
     )

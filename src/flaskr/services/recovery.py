@@ -1,0 +1,222 @@
+"""Addresses on accounts, and getting an account back by mail.
+
+An address is used only once its owner opened the link mailed to it (until
+then it receives nothing else); a change is mailed to the old address too. A
+password reset follows OWASP's Forgot Password cheat sheet: a random token
+of 256 bits, stored only as its SHA-256, valid once and for
+:data:`RESET_LIFETIME`, voided by a newer one; the new password ends every
+session of the account. The views own the URLs: each function that mails a
+link takes ``link_for(token)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import typing as t
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import AccountToken
+from flaskr.models import User
+from flaskr.services.accounts import find_user
+from flaskr.services.accounts import set_password
+from flaskr.services.mail import record_mail
+from flaskr.services.security_log import log_event
+from flaskr.services.sessions import delete_sessions_of_user
+
+CONFIRM_EMAIL, RESET_PASSWORD = "confirm_email", "reset_password"
+RESET_LIFETIME = dt.timedelta(minutes=30)
+CONFIRM_LIFETIME = dt.timedelta(hours=24)
+#: Tokens are 43 characters; anything much longer is not one of ours.
+_MAX_TOKEN_LENGTH = 100
+
+LinkFor = t.Callable[[str], str]
+
+
+class EmailTakenError(Exception):
+    """Another account uses that address."""
+
+
+def email_problem(address: str) -> str | None:
+    """What is wrong with ``address`` as an e-mail address, or ``None``.
+
+    Syntax and a domain that could exist (``email-validator``); whether mail
+    is delivered there is not asked of DNS, which a server may not reach.
+    """
+    from email_validator import EmailNotValidError
+    from email_validator import validate_email
+
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        return str(error)
+    return None
+
+
+def normalized_email(address: str) -> str:
+    from email_validator import validate_email
+
+    return str(validate_email(address, check_deliverability=False).normalized)
+
+
+def email_key(address: str) -> str:
+    """What makes two spellings of an address the same for uniqueness."""
+    return normalized_email(address).lower()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token(user_id: int, purpose: str, email: str | None = None) -> str:
+    """A new link's token; older unused links of the same kind stop working."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.used.is_(None),
+        )
+        .values(used=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=_hash(token),
+            email=email,
+            created=now,
+        )
+    )
+    return token
+
+
+def _valid_token(
+    token: str, purpose: str, lifetime: dt.timedelta
+) -> AccountToken | None:
+    if not token or len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
+        return None
+    return db.session.scalar(
+        sa.select(AccountToken).where(
+            AccountToken.token_hash == _hash(token),
+            AccountToken.purpose == purpose,
+            AccountToken.used.is_(None),
+            AccountToken.created >= utcnow() - lifetime,
+        )
+    )
+
+
+def _address_owner(key: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email_key == key))
+
+
+def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
+    """Mail a confirmation link to ``address`` (checked by the caller), and a
+    notice to the user's current address if any; commit. The address is the
+    user's only once the link is opened.
+
+    :raise EmailTakenError: another account has that address.
+    """
+    owner = _address_owner(email_key(address))
+    if owner is not None and owner.id != user.id:
+        raise EmailTakenError(address)
+    address = normalized_email(address)
+    token = _new_token(user.id, CONFIRM_EMAIL, email=address)
+    hours = int(CONFIRM_LIFETIME.total_seconds() // 3600)
+    record_mail(
+        address,
+        "confirm_email",
+        username=user.username,
+        link=link_for(token),
+        hours=hours,
+    )
+    if user.email is not None and email_key(user.email) != email_key(address):
+        record_mail(user.email, "email_change_notice", username=user.username)
+    db.session.commit()
+    log_event("email_change_requested", user_id=user.id)
+
+
+def confirm_email(token: str) -> User | None:
+    """Give the account the address its link confirms, and commit; ``None``
+    if the link is not valid (used, voided, expired or made up).
+
+    :raise EmailTakenError: another account confirmed it first.
+    """
+    found = _valid_token(token, CONFIRM_EMAIL, CONFIRM_LIFETIME)
+    if found is None or found.email is None:
+        return None
+    user = db.session.get(User, found.user_id)
+    if user is None:
+        return None
+    user.email, user.email_key = found.email, email_key(found.email)
+    found.used = utcnow()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTakenError(found.email) from None
+    log_event("email_confirmed", user_id=user.id)
+    return user
+
+
+def find_account(login: str) -> User | None:
+    """The account whose username, or confirmed address, ``login`` is."""
+    login = login.strip()
+    if "@" in login and email_problem(login) is None:
+        return _address_owner(email_key(login))
+    return find_user(login)
+
+
+def request_password_reset(login: str, link_for: LinkFor) -> None:
+    """Mail a reset link to the confirmed address of the account ``login``
+    names, if there is one, and commit; do nothing otherwise. Callers answer
+    the same either way (and call this after their response)."""
+    user = find_account(login)
+    if user is None or user.email is None:
+        log_event("password_reset_requested", found=False)
+        return
+    token = _new_token(user.id, RESET_PASSWORD)
+    minutes = int(RESET_LIFETIME.total_seconds() // 60)
+    record_mail(
+        user.email,
+        "reset_password",
+        username=user.username,
+        link=link_for(token),
+        minutes=minutes,
+    )
+    db.session.commit()
+    log_event("password_reset_requested", found=True, user_id=user.id)
+
+
+def account_to_reset(token: str) -> User | None:
+    """The account a reset link is for, while the link is valid."""
+    found = _valid_token(token, RESET_PASSWORD, RESET_LIFETIME)
+    return None if found is None else db.session.get(User, found.user_id)
+
+
+def reset_password(token: str, new_password: str) -> User | None:
+    """Set the password of the link's account (checked by the caller), end
+    every session of it, void the link and mail a notice; commit. ``None`` if
+    the link is not valid."""
+    found = _valid_token(token, RESET_PASSWORD, RESET_LIFETIME)
+    if found is None:
+        return None
+    user = db.session.get(User, found.user_id)
+    if user is None:
+        return None
+    found.used = utcnow()
+    set_password(user, new_password)
+    ended = delete_sessions_of_user(user.id)
+    if user.email is not None:
+        record_mail(user.email, "password_changed", username=user.username)
+    db.session.commit()
+    log_event("password_reset", user_id=user.id, sessions_ended=ended)
+    return user
