@@ -142,6 +142,7 @@ def create_post_with_headers(client, headers):
         {"Origin": "null"},
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "null"},
     ],
 )
 def test_cross_site_requests_are_refused(app, client, headers):
@@ -158,6 +159,8 @@ def test_cross_site_requests_are_refused(app, client, headers):
         {"Origin": "http://localhost"},
         {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
         {"Sec-Fetch-Site": "none"},
+        # A page sent with Referrer-Policy: no-referrer (the password reset).
+        {"Sec-Fetch-Site": "same-origin", "Origin": "null"},
     ],
 )
 def test_same_site_requests_pass(app, client, headers):

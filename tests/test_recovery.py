@@ -158,6 +158,7 @@ def test_the_forgot_page_is_the_same_for_everyone(site, smtp, login):
     response, statements = answered(login)
     assert response.status_code == 200
     assert response.data == reference.data
+    assert response.mimetype == "text/html"
     assert statements == reference_statements
     assert not any(
         "account_token" in s or re.search(r'FROM "?user"?\b', s) for s in statements

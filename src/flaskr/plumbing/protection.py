@@ -52,8 +52,13 @@ def refuse_cross_site_requests() -> None:
     """Refuse a state-changing request that a browser says came from elsewhere."""
     if request.method in SAFE_METHODS:
         return
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site == "cross-site":
         abort(403, description=CROSS_SITE_REFUSAL)
+    if fetch_site == "same-origin":
+        # Only the browser sets it (no page can): it is enough. Pages sent
+        # with ``Referrer-Policy: no-referrer`` post with ``Origin: null``.
+        return
     origin = request.headers.get("Origin")
     if origin is None:
         return  # Not sent by older browsers and non-browser clients.

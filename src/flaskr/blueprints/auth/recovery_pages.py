@@ -14,6 +14,7 @@ from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -82,7 +83,7 @@ def forgot_password() -> Response | tuple[str, int]:
                 request_password_reset(login, link_for)
                 deliver_due_mail()
 
-        response = Response(render_template("auth/forgot_sent.html"))
+        response = make_response(render_template("auth/forgot_sent.html"))
         response.call_on_close(look_up_and_mail)
         return response
     return render_form("auth/forgot.html", form)
