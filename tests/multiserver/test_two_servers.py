@@ -14,6 +14,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from pathlib import Path
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 from PIL import Image as Pillow
+
+from tests.conftest import SmtpServer
 
 pytestmark = pytest.mark.multiserver
 
@@ -54,8 +57,23 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[list[str]]:
+def smtp() -> t.Iterator[SmtpServer]:
+    """The SMTP server both servers send through, on 127.0.0.1."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> t.Iterator[list[str]]:
     shared = {
+        "FLASKR_MAIL_SERVER": "127.0.0.1",
+        "FLASKR_MAIL_PORT": str(smtp.port),
+        # Every response looks for mail due again.
+        "FLASKR_MAIL_RETRY_INTERVAL": "0",
         "FLASKR_DATABASE_URL": DATABASE,
         "FLASKR_RATELIMIT_STORAGE_URI": REDIS,
         # A fresh prefix: Redis keeps counts between runs.
@@ -258,3 +276,67 @@ def test_pages_kept_by_either_server_change_at_once(servers):
         page = who.get(server, post_path).text
         assert after in page
         assert before not in page
+
+
+def test_mail_recorded_while_smtp_is_down_arrives_once_from_two_servers(servers, smtp):
+    """Both servers look for due mail after every response, at once: each
+    mail still goes out exactly once (claimed with FOR UPDATE SKIP LOCKED)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from flaskr import create_app
+    from flaskr.db import db
+    from flaskr.models import OutboxMail
+    from flaskr.services.mail import record_mail
+    from tests.conftest import make_config
+
+    smtp.stop()
+    recorder = create_app(make_config(DATABASE, MAIL_SERVER="127.0.0.1"))
+    with recorder.app_context():
+        for number in range(30):
+            record_mail(f"reader{number}@example.org", "test")
+        db.session.commit()
+    tried = sa.select(sa.func.count()).where(
+        OutboxMail.sent.is_(None), OutboxMail.attempts >= 1
+    )
+    deadline = time.monotonic() + 20
+    with recorder.app_context():
+        # Each server tries after its responses, fails, and backs off.
+        while db.session.scalar(tried) < 30 and time.monotonic() < deadline:
+            for server in servers:
+                requests.get(f"{server}/hello", timeout=10)
+            db.session.rollback()
+            time.sleep(0.2)
+        assert db.session.scalar(tried) == 30
+
+    smtp.start()
+    with recorder.app_context():
+        db.session.execute(
+            sa.update(OutboxMail).values(
+                next_attempt=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+            )
+        )
+        db.session.commit()
+
+    def hit(server: str) -> None:
+        for _ in range(5):
+            requests.get(f"{server}/hello", timeout=10)
+
+    threads = [threading.Thread(target=hit, args=(server,)) for server in servers * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 20
+    while len(smtp.inbox.messages) < 30 and time.monotonic() < deadline:
+        requests.get(f"{servers[0]}/hello", timeout=10)
+        time.sleep(0.2)
+    recipients = sorted(message["To"] for message in smtp.inbox.messages)
+    assert recipients == sorted(f"reader{n}@example.org" for n in range(30))
+    time.sleep(1)  # any second sending would show by now
+    assert len(smtp.inbox.messages) == 30
+    with recorder.app_context():
+        db.session.execute(sa.delete(OutboxMail))
+        db.session.commit()
+        db.engine.dispose()
