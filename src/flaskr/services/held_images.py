@@ -56,28 +56,25 @@ def hold_image(user_id: int, processed: ProcessedImage) -> HeldImage:
     return held
 
 
+def _still_held(user_id: int, held_id: int) -> tuple[sa.ColumnElement[bool], ...]:
+    """The image ``held_id``, if it is ``user_id``'s and has not expired."""
+    return (
+        HeldImage.id == held_id,
+        HeldImage.user_id == user_id,
+        HeldImage.created >= utcnow() - hold_time(),
+    )
+
+
 def held_image(user_id: int, held_id: int) -> HeldImage | None:
     """The image ``held_id`` held for ``user_id``, unless it expired or is
     someone else's."""
-    return db.session.scalar(
-        sa.select(HeldImage).where(
-            HeldImage.id == held_id,
-            HeldImage.user_id == user_id,
-            HeldImage.created >= utcnow() - hold_time(),
-        )
-    )
+    return db.session.scalar(sa.select(HeldImage).where(*_still_held(user_id, held_id)))
 
 
 def held_image_bytes(user_id: int, held_id: int, size: str) -> bytes | None:
     """One size (``display`` or ``thumbnail``) of a held image, for its writer."""
     column = HeldImage.display if size == "display" else HeldImage.thumbnail
-    return db.session.scalar(
-        sa.select(column).where(
-            HeldImage.id == held_id,
-            HeldImage.user_id == user_id,
-            HeldImage.created >= utcnow() - hold_time(),
-        )
-    )
+    return db.session.scalar(sa.select(column).where(*_still_held(user_id, held_id)))
 
 
 def as_processed(held: HeldImage) -> ProcessedImage:
