@@ -25,7 +25,8 @@ DEFAULTS: dict[str, t.Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     #: Urlencoded forms may be as large as any request (Flask's default is less).
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
-    #: Largest image a post may carry; forms that upload one accept this much more.
+    #: Largest image a post or a profile may upload; forms that upload one
+    #: accept this much more.
     "IMAGE_MAX_BYTES": 5_000_000,
     #: Most pixels an image may decode to; more is treated as a decompression bomb.
     "IMAGE_MAX_PIXELS": 40_000_000,
@@ -51,6 +52,9 @@ DEFAULTS: dict[str, t.Any] = {
     #: How long an image chosen in a post form is kept for its writer while the
     #: post is previewed or fixed, before it has to be chosen again.
     "HELD_IMAGE_HOURS": 24,
+    #: Days a name given up by a rename sends ``/u/<old>`` to the new one
+    #: and stays its user's, so nobody else can pose as them under it.
+    "USERNAME_HOLD_DAYS": 30,
     "SESSION_COOKIE_NAME": "flaskr_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -99,6 +103,8 @@ DEFAULTS: dict[str, t.Any] = {
     #: (the username or address asked for, whoever asks).
     "FORGOT_PASSWORD_LIMITS": "5 per minute; 30 per hour",
     "FORGOT_PASSWORD_ACCOUNT_LIMITS": "3 per 15 minutes; 10 per day",
+    #: Renames per account: each one holds a name for USERNAME_HOLD_DAYS.
+    "RENAME_LIMITS": "3 per day",
     #: Comments per client address.
     "COMMENT_LIMITS": "5 per minute; 50 per hour",
     #: Failed logins per client address, for any accounts.

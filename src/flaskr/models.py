@@ -27,6 +27,9 @@ TAG_MAX_LENGTH = 40
 MAX_TAGS_PER_POST = 10
 COMMENT_MAX_LENGTH = 5_000
 ALT_MAX_LENGTH = 300
+DISPLAY_NAME_MAX_LENGTH = 80
+BIO_MAX_LENGTH = 500
+WEBSITE_MAX_LENGTH = 500
 
 
 def username_key(username: str) -> str:
@@ -57,6 +60,16 @@ class User(Model):
     email: Mapped[str | None] = mapped_column(sa.String(320))
     #: ``email_key(email)``; unique, so one address serves one account.
     email_key: Mapped[str | None] = mapped_column(sa.String(320))
+    #: The name bylines show beside the @username; ``None`` for none.
+    display_name: Mapped[str | None] = mapped_column(sa.String(DISPLAY_NAME_MAX_LENGTH))
+    #: The bio as its author wrote it, and rendered (links only, sanitized).
+    bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    bio_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: An ``http`` or ``https`` address, shown on the author page.
+    website: Mapped[str | None] = mapped_column(sa.String(WEBSITE_MAX_LENGTH))
+    #: The picture bylines and the author page show; ``None`` for the default.
+    #: A new picture gets a new id, so its URL never shows an older one.
+    avatar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("avatar.id"))
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -65,8 +78,48 @@ class User(Model):
             password_hash=password_hash,
         )
 
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the username for an account without one."""
+        return self.display_name or self.username
+
+    @property
+    def website_label(self) -> str:
+        """The website as people write it: without its scheme or a last slash."""
+        address = self.website or ""
+        return address.partition("://")[2].removesuffix("/") or address
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"
+
+
+class Avatar(Model):
+    """A user's picture, cropped square and re-encoded as WebP in two sizes;
+    only ``User.avatar_id`` points at it, and it goes with its user."""
+
+    __tablename__ = "avatar"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: For the author page.
+    large: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    #: For bylines.
+    small: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormerUsername(Model):
+    """A name a user gave up: ``/u/<name>`` sends readers to the user's new
+    name, and nobody else may register it, until it expires."""
+
+    __tablename__ = "former_username"
+
+    #: ``username_key`` of the old name: one holder at a time.
+    username_key: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Tag(Model):
@@ -165,6 +218,14 @@ class Post(Model):
     def author_name(self) -> str | None:
         """The author's username; ``None`` once their account is deleted."""
         return self.author.username if self.author else None
+
+    @property
+    def author_display_name(self) -> str | None:
+        return self.author.display_name if self.author else None
+
+    @property
+    def author_avatar_id(self) -> int | None:
+        return self.author.avatar_id if self.author else None
 
     @hybrid_property
     def is_public(self) -> bool:

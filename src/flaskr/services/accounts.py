@@ -1,4 +1,9 @@
-"""Accounts: registering, checking passwords, changing them, deleting accounts.
+"""Accounts: registering, renaming, checking passwords, changing them,
+deleting accounts.
+
+A rename leaves the old name to its user for :func:`name_hold`
+(``FormerUsername``): ``/u/<old>`` then sends readers on, and nobody else can
+register it and pose as them.
 
 The HTML views use these functions today, and the JSON API and password reset
 are meant to use the same ones.
@@ -6,6 +11,7 @@ are meant to use the same ones.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
@@ -15,11 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 from flaskr.db import affected_rows
 from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import FormerUsername
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
 from flaskr.models import USERNAME_MAX_LENGTH
 from flaskr.services.passwords import Passwords
+from flaskr.services.profiles import forget_avatar
 from flaskr.services.reactions import forget_user
 from flaskr.services.sessions import delete_sessions_of_user
 
@@ -31,6 +40,10 @@ USERNAME_CHARACTERS_HELP = "letters A–Z, digits and . _ -"
 
 class UsernameTakenError(Exception):
     """Another account has this username, perhaps in other letter case."""
+
+
+class UsernameHeldError(UsernameTakenError):
+    """Another account gave this name up recently; it is still theirs."""
 
 
 def username_problem(username: str) -> str | None:
@@ -77,7 +90,10 @@ def register_user(username: str, password: str) -> User:
 
     :raise UsernameTakenError: the name is taken, including by a registration
         that raced this one; the unique index decides which one wins.
+    :raise UsernameHeldError: another account gave the name up recently.
     """
+    if is_held_for_another(username):
+        raise UsernameHeldError(username)
     user = User(username=username, password_hash=_passwords().hash(password))
     db.session.add(user)
     try:
@@ -166,8 +182,70 @@ def delete_account(user: User, *, keep_posts: bool) -> int:
     )
     delete_sessions_of_user(user.id)
     db.session.delete(user)
+    db.session.flush()
+    forget_avatar(user)
     db.session.commit()
     return affected_rows(result)
+
+
+def name_hold() -> dt.timedelta:
+    """How long a name given up by a rename stays its user's."""
+    return dt.timedelta(days=current_app.config["USERNAME_HOLD_DAYS"])
+
+
+def _former_name(key: str) -> FormerUsername | None:
+    """The hold on a former name while it lasts."""
+    return db.session.scalar(
+        sa.select(FormerUsername).where(
+            FormerUsername.username_key == key,
+            FormerUsername.created >= utcnow() - name_hold(),
+        )
+    )
+
+
+def former_holder(username: str) -> User | None:
+    """Whose name ``username`` was until a recent rename, if anyone's."""
+    if not username or "\x00" in username:
+        return None
+    hold = _former_name(username_key(username))
+    return None if hold is None else db.session.get(User, hold.user_id)
+
+
+def is_held_for_another(username: str, user_id: int | None = None) -> bool:
+    """Whether ``username`` was recently given up by someone other than
+    ``user_id``, and so may not be taken yet."""
+    hold = _former_name(username_key(username))
+    return hold is not None and hold.user_id != user_id
+
+
+def rename(user: User, new_username: str) -> None:
+    """Give the user a new name (checked against the rules by the caller) and
+    hold the old one for them; commit.
+
+    :raise UsernameTakenError: another account has the name.
+    :raise UsernameHeldError: another account gave it up recently.
+    """
+    new_key, old_key = username_key(new_username), user.username_key
+    owner = find_user(new_username)
+    if owner is not None and owner.id != user.id:
+        raise UsernameTakenError(new_username)
+    if is_held_for_another(new_username, user.id):
+        raise UsernameHeldError(new_username)
+    if new_key != old_key:
+        # The name's old hold (expired, or the user's own) gives way, and so
+        # does an expired hold of someone else's on the name being left.
+        db.session.execute(
+            sa.delete(FormerUsername)
+            .where(FormerUsername.username_key.in_([new_key, old_key]))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.add(FormerUsername(username_key=old_key, user_id=user.id))
+    user.username, user.username_key = new_username, new_key
+    try:
+        db.session.commit()
+    except IntegrityError:  # the name was taken since the look-up
+        db.session.rollback()
+        raise UsernameTakenError(new_username) from None
 
 
 def init_app(app: Flask) -> None:

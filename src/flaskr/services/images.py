@@ -29,6 +29,10 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 DISPLAY_SIZE = (1600, 1600)
 THUMBNAIL_SIZE = (480, 480)
 WEBP_QUALITY = 82
+#: Sides of the square avatars: the author page's, and bylines' (twice the
+#: size they are shown at, for sharp pictures on dense screens).
+AVATAR_LARGE = 256
+AVATAR_SMALL = 64
 
 
 class ImageError(ValueError):
@@ -43,6 +47,12 @@ class ProcessedImage:
     thumbnail: bytes
 
 
+@dataclasses.dataclass(frozen=True)
+class ProcessedAvatar:
+    large: bytes
+    small: bytes
+
+
 def _encode(picture: Pillow.Image, size: tuple[int, int]) -> bytes:
     copy = picture.copy()
     copy.thumbnail(size)
@@ -51,10 +61,10 @@ def _encode(picture: Pillow.Image, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def process_upload(
+def _decode_upload(
     stream: t.BinaryIO, *, max_bytes: int, max_pixels: int
-) -> ProcessedImage:
-    """Check and re-encode an uploaded image.
+) -> Pillow.Image:
+    """The pixels of an uploaded image, upright, with no metadata.
 
     :raise ImageError: too large, too many pixels, or not a JPEG, PNG, WebP or
         GIF image.
@@ -97,11 +107,41 @@ def process_upload(
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
     pixels = upright.convert("RGBA" if has_alpha else "RGB")
     pixels.info = {}  # nothing of the original's metadata goes any further
+    return pixels
+
+
+def process_upload(
+    stream: t.BinaryIO, *, max_bytes: int, max_pixels: int
+) -> ProcessedImage:
+    """Check and re-encode an uploaded image.
+
+    :raise ImageError: as :func:`_decode_upload`.
+    """
+    pixels = _decode_upload(stream, max_bytes=max_bytes, max_pixels=max_pixels)
     return ProcessedImage(
         width=pixels.width,
         height=pixels.height,
         display=_encode(pixels, DISPLAY_SIZE),
         thumbnail=_encode(pixels, THUMBNAIL_SIZE),
+    )
+
+
+def process_avatar(
+    stream: t.BinaryIO, *, max_bytes: int, max_pixels: int
+) -> ProcessedAvatar:
+    """Check an uploaded picture, crop its centre square and re-encode it in
+    the two avatar sizes.
+
+    :raise ImageError: as :func:`_decode_upload`.
+    """
+    from PIL import ImageOps
+
+    pixels = _decode_upload(stream, max_bytes=max_bytes, max_pixels=max_pixels)
+    side = min(pixels.width, pixels.height, AVATAR_LARGE)
+    square = ImageOps.fit(pixels, (side, side))
+    return ProcessedAvatar(
+        large=_encode(square, (AVATAR_LARGE, AVATAR_LARGE)),
+        small=_encode(square, (AVATAR_SMALL, AVATAR_SMALL)),
     )
 
 

@@ -92,17 +92,44 @@ def _parser() -> MarkdownIt:
     return parser
 
 
-def render(source: str) -> str:
-    """Markdown ``source`` as clean HTML."""
-    import nh3  # here, like markdown-it: only saving a post needs it
+#: What short texts (a profile's bio) may hold: paragraphs, emphasis, code
+#: and links, including bare addresses, which become links.
+LIGHT_RULES = ("emphasis", "backticks", "link", "autolink", "linkify", "newline")
+LIGHT_TAGS = {"a", "br", "code", "em", "p", "strong"}
+
+
+@functools.cache
+def _light_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("zero", {"linkify": True, "breaks": True})
+    parser.enable(list(LIGHT_RULES))
+    parser.validateLink = _is_allowed_link  # type: ignore[method-assign]
+    return parser
+
+
+def _clean(html: str, tags: set[str]) -> str:
+    import nh3
 
     return nh3.clean(
-        _parser().render(source),
-        tags=ALLOWED_TAGS,
+        html,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=set(LINK_SCHEMES),
         link_rel="nofollow ugc noopener noreferrer",
     )
+
+
+def render_light(source: str) -> str:
+    """A short text with light Markdown (:data:`LIGHT_RULES`) as clean HTML;
+    every other mark stays as typed."""
+    return _clean(_light_parser().render(source), LIGHT_TAGS)
+
+
+def render(source: str) -> str:
+    """Markdown ``source`` as clean HTML."""
+    # nh3, like markdown-it, is imported on first use: only saves need them.
+    return _clean(_parser().render(source), ALLOWED_TAGS)
 
 
 #: Inline tokens whose text a reader sees. An image shows as its alt text

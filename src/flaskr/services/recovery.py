@@ -144,6 +144,37 @@ def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
     log_event("email_change_requested", user_id=user.id)
 
 
+def offer_address(
+    user: User, address: str, link_for: LinkFor, forgot_link: str
+) -> None:
+    """Mail a confirmation link to the address a new account gave (checked
+    by the caller); commit. If another account has the address, its owner is
+    told instead, so registering answers the same either way and does not
+    tell who has an address here."""
+    try:
+        request_email_change(user, address, link_for)
+    except EmailTakenError:
+        record_mail(address, "address_in_use", forgot_link=forgot_link)
+        db.session.commit()
+        log_event("registration_address_in_use", user_id=user.id)
+
+
+def pending_address(user: User) -> str | None:
+    """The address the user asked for whose link is not opened yet, if any:
+    it receives nothing but that link until then."""
+    return db.session.scalar(
+        sa.select(AccountToken.email)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == CONFIRM_EMAIL,
+            AccountToken.used.is_(None),
+            AccountToken.created >= utcnow() - CONFIRM_LIFETIME,
+        )
+        .order_by(AccountToken.created.desc())
+        .limit(1)
+    )
+
+
 def confirm_email(token: str) -> User | None:
     """Give the account the address its link confirms, and commit; ``None``
     if the link is not valid (used, voided, expired or made up).

@@ -84,7 +84,8 @@ _POSTGRESQL_SEARCH = sa.text(
     "  SELECT id, tier, row_number() OVER (ORDER BY tier, id DESC) <= :shown"
     "  AS on_page FROM ranked)"
     " SELECT post.id, post.published, post.updated,"
-    ' "user".username AS author_name, false AS is_draft,'
+    ' "user".username AS author_name, "user".display_name AS author_display_name,'
+    ' "user".avatar_id AS author_avatar_id, false AS is_draft,'
     " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
     "  plainto_tsquery('english', :query), :title_options) END AS title,"
     " CASE WHEN shown.on_page THEN ts_headline('english', post.body_text,"
@@ -102,7 +103,8 @@ if t.TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
-    #: What the result's byline shows: ``id``, ``author_name``, ``published``,
+    #: What the result's byline shows: ``id``, ``author_name``,
+    #: ``author_display_name``, ``author_avatar_id``, ``published``,
     #: ``updated`` and ``is_draft``, named as on :class:`Post`.
     post: AnyRow
     #: The title and a piece of the text, escaped, with matches in ``<mark>``.
@@ -138,6 +140,8 @@ _PUBLIC_BYLINES = (
         Post.published,
         Post.updated,
         User.username.label("author_name"),
+        User.display_name.label("author_display_name"),
+        User.avatar_id.label("author_avatar_id"),
         sa.false().label("is_draft"),
     )
     .outerjoin(User, User.id == Post.author_id)

@@ -12,6 +12,7 @@ of a request is :mod:`flaskr.plumbing.server_sessions`'s part.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 import typing as t
@@ -119,6 +120,38 @@ def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
     ended = delete_sessions_of_user(user_id, keep=keep)
     db.session.commit()
     return ended
+
+
+def end_session_of_user(user_id: int, session_id: str) -> bool:
+    """Log out one of the user's sessions; whether there was such a session
+    (a session of someone else's is not touched)."""
+    result = db.session.execute(
+        sa.delete(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return affected_rows(result) > 0
+
+
+@functools.lru_cache(maxsize=256)
+def browser_name(user_agent: str) -> str:
+    """A person's name for the browser a ``User-Agent`` names, such as
+    "Firefox on Windows"; "Unknown browser" when nothing is recognised.
+
+    ``ua-parser`` reads it (its rules are loaded on the first call: only the
+    account page asks).
+    """
+    from ua_parser import parse
+
+    found = parse(user_agent) if user_agent else None
+    browser = found.user_agent.family if found and found.user_agent else None
+    system = found.os.family if found and found.os else None
+    if browser in (None, "Other"):
+        browser = "Unknown browser"
+    if system in (None, "Other"):
+        return browser
+    return f"{browser} on {system}"
 
 
 def delete_expired_sessions() -> int:

@@ -1,23 +1,34 @@
-"""The account page: the e-mail address, the password, sessions, deletion."""
+"""The account page: the profile, the e-mail address, the username, the
+password, sessions, deletion. Each part is a form of its own that posts to
+its own URL and, when refused, comes back on the whole page with its errors."""
 
 from __future__ import annotations
 
+from flask import abort
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_wtf import FlaskForm
 from werkzeug import Response
 
+from flaskr.blueprints.auth.forms import AvatarForm
 from flaskr.blueprints.auth.forms import ChangePasswordForm
 from flaskr.blueprints.auth.forms import DeleteAccountForm
 from flaskr.blueprints.auth.forms import EmailForm
+from flaskr.blueprints.auth.forms import EndSessionForm
+from flaskr.blueprints.auth.forms import ProfileForm
+from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.services.accounts import change_password
 from flaskr.services.accounts import delete_account
 from flaskr.services.login_policy import check_password_attempt
 from flaskr.services.passwords import password_problem
+from flaskr.services.recovery import pending_address
 from flaskr.services.security_log import log_event
+from flaskr.services.sessions import browser_name
+from flaskr.services.sessions import end_session_of_user
 from flaskr.services.sessions import end_sessions_of_user
 from flaskr.services.sessions import sessions_of_user
 from flaskr.web.shared_forms import ButtonForm
@@ -27,24 +38,43 @@ from flaskr.web.users import end_session
 from flaskr.web.users import login_required
 from flaskr.web.users import start_user_session
 
+#: The account page's forms, by the prefix of their fields' names.
+ACCOUNT_FORMS: dict[str, type[FlaskForm]] = {
+    "profile": ProfileForm,
+    "avatar": AvatarForm,
+    "email": EmailForm,
+    "rename": RenameForm,
+    "password": ChangePasswordForm,
+    "sessions": ButtonForm,
+    "end": EndSessionForm,
+    "delete": DeleteAccountForm,
+}
 
-def account_page(
-    change: ChangePasswordForm | None = None,
-    delete: DeleteAccountForm | None = None,
-    email: EmailForm | None = None,
-    status: int = 200,
-) -> tuple[str, int]:
-    """The account page, with one of its forms sent back with its errors."""
+
+def account_page(**sent: FlaskForm) -> tuple[str, int]:
+    """The account page; ``sent`` is a form sent back with its errors (422),
+    named by its prefix (``password=form``).
+
+    Empty forms are filled from the account: the profile shows what it holds.
+    """
+    forms = {
+        prefix: form_class(prefix=prefix, formdata=None)
+        for prefix, form_class in ACCOUNT_FORMS.items()
+    }
+    profile = forms["profile"]
+    profile.display_name.data = g.user.display_name or ""
+    profile.bio.data = g.user.bio
+    profile.website.data = g.user.website or ""
+    forms.update(sent)
     page = render_template(
         "auth/account.html",
-        email_form=email or EmailForm(prefix="email", formdata=None),
-        change_form=change or ChangePasswordForm(prefix="password", formdata=None),
-        delete_form=delete or DeleteAccountForm(prefix="delete", formdata=None),
-        sessions_form=ButtonForm(prefix="sessions", formdata=None),
+        forms=forms,
         sessions=sessions_of_user(g.user.id),
         current_session=current_session_id(),
+        browser_name=browser_name,
+        pending_address=pending_address(g.user),
     )
-    return page, status
+    return page, INVALID_FORM if sent else 200
 
 
 @bp.route("/account")
@@ -72,7 +102,7 @@ def change_password_view() -> Response | tuple[str, int]:
             log_event("password_changed", user_id=g.user.id, sessions_ended=ended)
             flash("Your password is changed. Every other session was logged out.")
             return redirect(url_for("auth.account"))
-    return account_page(change=form, status=INVALID_FORM)
+    return account_page(password=form)
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
@@ -82,6 +112,28 @@ def end_other_sessions() -> Response:
     ended = end_sessions_of_user(g.user.id, keep=current_session_id())
     log_event("sessions_revoked", user_id=g.user.id, sessions_ended=ended)
     flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"], endpoint="end_one_session")
+@login_required
+def end_one_session() -> Response:
+    """Log out one browser logged in to this account (this one included)."""
+    form = EndSessionForm(prefix="end")
+    if not form.validate():
+        abort(400, description="That form is not one Flaskr made.")
+    session_id = form.session.data
+    if session_id == current_session_id():
+        # As the header's "Log out" does: this session ends with its cookie.
+        log_event("logged_out", user_id=g.user.id)
+        end_session()
+        flash("You have been logged out.")
+        return redirect(url_for("index"))
+    if not end_session_of_user(g.user.id, session_id):
+        flash("That session had already ended.")
+    else:
+        log_event("sessions_revoked", user_id=g.user.id, sessions_ended=1)
+        flash("That browser is logged out.")
     return redirect(url_for("auth.account"))
 
 
@@ -105,4 +157,4 @@ def delete_account_view() -> Response | tuple[str, int]:
             )
             flash("Your account is deleted.")
             return redirect(url_for("index"))
-    return account_page(delete=form, status=INVALID_FORM)
+    return account_page(delete=form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import RadioField
 
 # types-WTForms predates WTForms 3.3, which added SelectChoice.
@@ -10,18 +11,25 @@ from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired
 from wtforms.validators import StopValidation
 
+from flaskr.models import BIO_MAX_LENGTH
+from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import USERNAME_MAX_LENGTH
+from flaskr.models import WEBSITE_MAX_LENGTH
 from flaskr.services.accounts import USERNAME_CHARACTERS_HELP
 from flaskr.services.accounts import username_problem
 from flaskr.services.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.passwords import password_problem
+from flaskr.services.profiles import bio_problem
+from flaskr.services.profiles import display_name_problem
+from flaskr.services.profiles import website_problem
 from flaskr.services.recovery import email_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import PasswordText
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
+from flaskr.web.shared_forms import TextArea
 from flaskr.web.shared_forms import TextField
 
 
@@ -41,6 +49,17 @@ class RegisterForm(FlaskForm):
             " included. Very common passwords are refused."
         ),
         render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
+    )
+
+    email = TextField(
+        "E-mail address (optional)",
+        filters=[strip],
+        validators=[Rule(lambda value: email_problem(value) if value else None)],
+        description=(
+            "To reset your password if you forget it. Never shown to others;"
+            " we mail it a link to confirm it."
+        ),
+        render_kw={"autocomplete": "email", "type": "email", "maxlength": 320},
     )
 
     def validate_password(self, field: PasswordText) -> None:
@@ -131,3 +150,64 @@ class ResetPasswordForm(FlaskForm):
         description=RegisterForm.password.kwargs["description"],
         render_kw={"autocomplete": "new-password", "maxlength": PASSWORD_MAX_LENGTH},
     )
+
+
+class ProfileForm(FlaskForm):
+    display_name = TextField(
+        "Name",
+        filters=[strip],
+        validators=[Rule(display_name_problem)],
+        description="Optional: shown beside your @username on your posts.",
+        render_kw={"maxlength": DISPLAY_NAME_MAX_LENGTH, "autocomplete": "name"},
+    )
+    bio = TextArea(
+        "Bio",
+        filters=[as_text],
+        validators=[Rule(bio_problem)],
+        description=(
+            f"Up to {BIO_MAX_LENGTH} characters on your author page. Links,"
+            " *emphasis* and `code` work."
+        ),
+        render_kw={"maxlength": BIO_MAX_LENGTH, "rows": 4},
+    )
+    website = TextField(
+        "Website",
+        filters=[strip],
+        validators=[Rule(website_problem)],
+        render_kw={
+            "maxlength": WEBSITE_MAX_LENGTH,
+            "autocomplete": "url",
+            "inputmode": "url",
+        },
+    )
+
+
+class AvatarForm(FlaskForm):
+    picture = FileField(
+        "Picture",
+        description=(
+            "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square is kept."
+        ),
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+
+
+class RenameForm(FlaskForm):
+    username = TextField(
+        "New username",
+        filters=[strip],
+        validators=[Rule(username_problem)],
+        description=RegisterForm.username.kwargs["description"],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordText(
+        "Your password",
+        filters=[as_text],
+        validators=[_required("Enter your password to change your username.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class EndSessionForm(FlaskForm):
+    #: The ``AuthSession`` id of the session to end.
+    session = HiddenText(filters=[as_text])

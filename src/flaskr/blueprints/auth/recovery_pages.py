@@ -8,8 +8,6 @@ logs or a ``Referer``) and redirects to the page that asks for the POST.
 
 from __future__ import annotations
 
-import typing as t
-
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -38,23 +36,12 @@ from flaskr.services.recovery import request_email_change
 from flaskr.services.recovery import request_password_reset
 from flaskr.services.recovery import reset_password
 from flaskr.web.shared_forms import ButtonForm
-from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import render_form
+from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import login_required
 
 _RESET_TOKEN, _CONFIRM_TOKEN = "reset_token", "confirm_email_token"
-#: Where links in mails point when ``SITE_URL`` is not set: ``./dev.sh serve``.
-DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
-
-
-def _link_maker(endpoint: str) -> t.Callable[[str], str]:
-    """Links to ``endpoint`` for a token, on ``SITE_URL``, never on the Host
-    a request named."""
-    base = (current_app.config["SITE_URL"] or DEVELOPMENT_SITE_URL).rstrip("/")
-    placeholder = "TOKEN"
-    path = url_for(endpoint, token=placeholder)
-    return lambda token: base + path.replace(placeholder, token)
 
 
 def _forgot_key() -> str:
@@ -75,7 +62,7 @@ def forgot_password() -> Response | tuple[str, int]:
     mail happen after the response."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        login, link_for = form.login.data, _link_maker("auth.open_reset_link")
+        login, link_for = form.login.data, token_link_maker("auth.open_reset_link")
         app = current_app._get_current_object()  # type: ignore[attr-defined]
 
         def look_up_and_mail() -> None:
@@ -134,7 +121,7 @@ def change_email() -> Response | tuple[str, int]:
     if form.validate():
         try:
             request_email_change(
-                g.user, form.address.data, _link_maker("auth.open_confirm_link")
+                g.user, form.address.data, token_link_maker("auth.open_confirm_link")
             )
         except EmailTakenError:
             form.address.errors = ["Another account uses that address."]
@@ -144,7 +131,7 @@ def change_email() -> Response | tuple[str, int]:
                 " address; until then nothing changes."
             )
             return redirect(url_for("auth.account"))
-    return account_page(email=form, status=INVALID_FORM)
+    return account_page(email=form)
 
 
 @bp.route("/confirm-email/<token>")

@@ -20,15 +20,26 @@ from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import find_user
 from flaskr.services.accounts import register_user
+from flaskr.services.accounts import UsernameHeldError
 from flaskr.services.accounts import UsernameTakenError
 from flaskr.services.login_policy import log_in
+from flaskr.services.recovery import offer_address
 from flaskr.services.security_log import log_event
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import render_form
+from flaskr.web.site_links import site_link
+from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import end_session
 from flaskr.web.users import start_user_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def held_name_message(username: str) -> str:
+    return (
+        f"The name {username} was given up recently by another account and is"
+        " still theirs. Choose another."
+    )
 
 
 def safe_next(target: str) -> str | None:
@@ -50,7 +61,8 @@ def safe_next(target: str) -> str | None:
 @bp.route("/register", methods=("GET", "POST"))
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"], methods=["POST"])
 def register() -> Response | tuple[str, int]:
-    """Register a new user, then send them to log in."""
+    """Register a new user, then send them to log in. An e-mail address, if
+    given, is mailed a link to confirm it."""
     form = RegisterForm()
     if form.validate_on_submit():
         username = form.username.data
@@ -60,11 +72,24 @@ def register() -> Response | tuple[str, int]:
         else:
             try:
                 user = register_user(username, form.password.data)
+            except UsernameHeldError:
+                form.username.errors = [held_name_message(username)]
             except UsernameTakenError:  # registered since the look-up
                 form.username.errors = [taken]
             else:
                 log_event("registered", user_id=user.id)
                 flash("Your account is ready. Log in to start writing.")
+                if form.email.data:
+                    offer_address(
+                        user,
+                        form.email.data,
+                        token_link_maker("auth.open_confirm_link"),
+                        forgot_link=site_link("auth.forgot_password"),
+                    )
+                    flash(
+                        f"We sent a link to {form.email.data}: open it to use"
+                        " that address for password resets."
+                    )
                 return redirect(url_for("auth.login"))
     return render_form("auth/register.html", form)
 

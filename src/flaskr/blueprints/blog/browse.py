@@ -13,6 +13,7 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.services.posts import posts_by
 from flaskr.services.posts import posts_tagged
+from flaskr.services.profiles import published_count
 from flaskr.services.search import MAX_PAGE
 from flaskr.services.search import search_posts
 from flaskr.web.lookups import get_author
@@ -34,13 +35,15 @@ def tag(name: str) -> str:
 @bp.route("/u/<username>")
 @kept_per_visitor
 def author(username: str) -> str | Response:
-    """List an author's published posts, newest first."""
+    """An author's profile, and their published posts, newest first."""
     found = get_author(username)
     if found.username != username:
         # One address per author, whatever the letter case typed.
         return redirect(url_for("blog.author", username=found.username), 301)
     page = posts_by(found, per_page(), **page_position())
-    return render_template("blog/author.html", author=found, page=page)
+    return render_template(
+        "blog/author.html", author=found, page=page, post_count=published_count(found)
+    )
 
 
 @bp.route("/search")

@@ -1,4 +1,4 @@
-"""Serving the images of posts."""
+"""Serving the images of posts, and profiles' pictures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flaskr.services.held_images import held_image_bytes
 from flaskr.services.images import image_bytes
 from flaskr.services.posts import Access
 from flaskr.services.posts import access_to_post
+from flaskr.services.profiles import avatar_bytes
 from flaskr.web.users import login_required
 
 ONE_YEAR = 365 * 24 * 3600
@@ -47,3 +48,17 @@ def held_image(held_id: int, size: str) -> Response:
     response = Response(data, mimetype="image/webp")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/avatars/<id:avatar_id>.webp", defaults={"size": "large"})
+@bp.route("/avatars/<id:avatar_id>/small.webp", defaults={"size": "small"})
+def avatar(avatar_id: int, size: str) -> Response:
+    """A profile's picture, public like the bylines that show it. A new
+    picture gets a new id, so browsers may keep one for good."""
+    data = avatar_bytes(avatar_id, size)
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype="image/webp")
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,129 @@
+"""The account page's profile parts: name, bio and website; the picture; the
+username."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import url_for
+from werkzeug import Response
+
+from flaskr.blueprints.auth.account_page import account_page
+from flaskr.blueprints.auth.forms import AvatarForm
+from flaskr.blueprints.auth.forms import ProfileForm
+from flaskr.blueprints.auth.forms import RenameForm
+from flaskr.blueprints.auth.views import bp
+from flaskr.blueprints.auth.views import held_name_message
+from flaskr.plumbing.throttle import limiter
+from flaskr.services.accounts import rename
+from flaskr.services.accounts import UsernameHeldError
+from flaskr.services.accounts import UsernameTakenError
+from flaskr.services.images import ImageError
+from flaskr.services.images import process_avatar
+from flaskr.services.login_policy import check_password_attempt
+from flaskr.services.profiles import remove_avatar
+from flaskr.services.profiles import set_avatar
+from flaskr.services.profiles import update_profile
+from flaskr.services.security_log import log_event
+from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.users import login_required
+
+
+@bp.route("/account/profile", methods=["POST"], endpoint="update_profile")
+@login_required
+def update_profile_view() -> Response | tuple[str, int]:
+    """Save the name, bio and website readers see."""
+    form = ProfileForm(prefix="profile")
+    if not form.validate():
+        return account_page(profile=form)
+    update_profile(
+        g.user,
+        display_name=form.display_name.data,
+        bio=form.bio.data,
+        website=form.website.data,
+    )
+    flash("Your profile is saved.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/avatar", methods=["POST"], endpoint="change_avatar")
+@login_required
+def change_avatar() -> Response | tuple[str, int]:
+    """Give the profile a new picture, checked and re-encoded."""
+    form = AvatarForm(prefix="avatar")
+    if form.validate():
+        upload = form.picture.data
+        if upload is None or not getattr(upload, "filename", ""):
+            form.picture.errors = ["Choose a picture to upload."]
+        else:
+            try:
+                picture = process_avatar(
+                    upload.stream,
+                    max_bytes=current_app.config["IMAGE_MAX_BYTES"],
+                    max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+                )
+            except ImageError as error:
+                form.picture.errors = [str(error)]
+            else:
+                set_avatar(g.user, picture)
+                flash("Your picture is changed.")
+                return redirect(url_for("auth.account"))
+    return account_page(avatar=form)
+
+
+@bp.route("/account/avatar/remove", methods=["POST"], endpoint="remove_avatar")
+@login_required
+def remove_avatar_view() -> Response | tuple[str, int]:
+    """Go back to the default picture."""
+    form = ButtonForm(prefix="avatar-remove")
+    if not form.validate():
+        return account_page()
+    if remove_avatar(g.user):
+        flash("Your picture is removed.")
+    return redirect(url_for("auth.account"))
+
+
+def _rename_key() -> str:
+    return f"rename:{g.user.id}" if g.get("user") else "rename:visitor"
+
+
+def _renamed(response: Response) -> bool:
+    """For ``deduct_when``: only renames that happened count."""
+    return response.status_code == 302
+
+
+@bp.route("/account/username", methods=["POST"], endpoint="change_username")
+@limiter.limit(
+    lambda: current_app.config["RENAME_LIMITS"],
+    key_func=_rename_key,
+    deduct_when=_renamed,
+)
+@login_required
+def change_username() -> Response | tuple[str, int]:
+    """Rename the account after asking for the password; the old name sends
+    readers on, and stays the user's, for ``USERNAME_HOLD_DAYS``."""
+    form = RenameForm(prefix="rename")
+    if form.validate():
+        new_name, old_name = form.username.data, g.user.username
+        if not check_password_attempt(g.user, form.password.data):
+            form.password.errors = ["That is not your password."]
+        elif new_name == old_name:
+            form.username.errors = ["That is your username already."]
+        else:
+            try:
+                rename(g.user, new_name)
+            except UsernameHeldError:
+                form.username.errors = [held_name_message(new_name)]
+            except UsernameTakenError:
+                form.username.errors = [f"User {new_name} is already registered."]
+            else:
+                log_event("username_changed", user_id=g.user.id)
+                days = current_app.config["USERNAME_HOLD_DAYS"]
+                flash(
+                    f"You are now {new_name}. Links to {old_name} lead here for"
+                    f" {days} days, and nobody else can take that name meanwhile."
+                )
+                return redirect(url_for("auth.account"))
+    return account_page(rename=form)
