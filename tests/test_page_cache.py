@@ -17,6 +17,10 @@ from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import transaction_states
 from tests.test_content import write
+from tests.test_images import png
+from tests.test_profiles import rename
+from tests.test_profiles import save_profile
+from tests.test_profiles import upload_avatar
 
 
 def page_cache(app):
@@ -159,9 +163,28 @@ def rename_user_in_the_database(app):
         db.session.commit()
 
 
+def edit_profile(app):
+    save_profile(logged_in(app), display_name="Edited title", bio="Edited bio")
+
+
+def change_avatar(app):
+    upload_avatar(logged_in(app), png(), "me.png")
+
+
+def rename_on_the_account_page(app):
+    rename(logged_in(app), "Edited-name")
+
+
 @pytest.mark.parametrize(
     ("change", "path", "news"),
     [
+        (edit_profile, "/", "Edited title"),
+        (edit_profile, "/1", "Edited title"),
+        (edit_profile, "/u/test", "Edited bio"),
+        (edit_profile, "/feed.atom", "Edited title"),
+        (change_avatar, "/", "/avatars/"),
+        (change_avatar, "/u/test", "/avatars/"),
+        (rename_on_the_account_page, "/", "Edited-name"),
         (edit_post, "/", "Edited title"),
         (edit_post, "/1", "Edited title"),
         (edit_post, "/feed.atom", "Edited title"),
@@ -220,6 +243,10 @@ ADD_IMAGE = (
     "INSERT INTO image (post_id, alt, width, height, display, thumbnail, created)"
     " VALUES (1, 'a', 1, 1, :pixels, :pixels, '2020-01-01 00:00:00')"
 )
+ADD_AVATAR = (
+    "INSERT INTO avatar (id, large, small, created)"
+    " VALUES (1, :pixels, :pixels, '2020-01-01 00:00:00')"
+)
 ADD_USER = (
     'INSERT INTO "user" (username, username_key, password_hash)'
     " VALUES ('new', 'new', 'x')"
@@ -245,6 +272,10 @@ ADD_USER = (
         [ADD_USER],
         ["UPDATE \"user\" SET username = 'renamed' WHERE id = 2"],
         ['DELETE FROM "user" WHERE id = 2'],
+        ["UPDATE \"user\" SET display_name = 'Shown' WHERE id = 2"],
+        ["UPDATE \"user\" SET bio_html = '<p>Bio</p>' WHERE id = 2"],
+        ["UPDATE \"user\" SET website = 'https://x.example' WHERE id = 2"],
+        [ADD_AVATAR, 'UPDATE "user" SET avatar_id = 1 WHERE id = 2'],
     ],
 )
 def test_writes_to_public_tables_move_the_version(app, statements):
@@ -269,6 +300,7 @@ def test_private_writes_leave_the_version_alone(app):
     client.get("/drafts")
     with app.app_context():
         db.session.execute(sa.update(User).values(password_hash="new hash"))
+        db.session.execute(sa.update(User).values(email="a@example.org"))
         db.session.commit()
     assert site_version(app) == before
 
