@@ -546,7 +546,9 @@ SAFARI_IPHONE = (
         (SAFARI_IPHONE, "Mobile Safari on iOS"),
         ("curl/8.5.0", "curl"),
         ("", "Unknown browser"),
-        ("\x00\x01 garbage", "Unknown browser"),
+        ("\x00\x01 Made-up  agent", "Made-up agent"),
+        ("\x00\x01", "Unknown browser"),
+        ("x" * 200, "x" * 60),
     ],
 )
 def test_browsers_have_names_people_know(user_agent, name):

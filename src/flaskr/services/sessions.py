@@ -134,10 +134,15 @@ def end_session_of_user(user_id: int, session_id: str) -> bool:
     return affected_rows(result) > 0
 
 
+#: How much of an unrecognised ``User-Agent`` the account page shows.
+_SHOWN_USER_AGENT = 60
+
+
 @functools.lru_cache(maxsize=256)
 def browser_name(user_agent: str) -> str:
     """A person's name for the browser a ``User-Agent`` names, such as
-    "Firefox on Windows"; "Unknown browser" when nothing is recognised.
+    "Firefox on Windows"; the start of the header when no browser in it is
+    recognised, and "Unknown browser" without one.
 
     ``ua-parser`` reads it (its rules are loaded on the first call: only the
     account page asks).
@@ -148,7 +153,8 @@ def browser_name(user_agent: str) -> str:
     browser = found.user_agent.family if found and found.user_agent else None
     system = found.os.family if found and found.os else None
     if browser in (None, "Other"):
-        browser = "Unknown browser"
+        printable = "".join(c if c.isprintable() else " " for c in user_agent)
+        return " ".join(printable.split())[:_SHOWN_USER_AGENT] or "Unknown browser"
     if system in (None, "Other"):
         return browser
     return f"{browser} on {system}"
