@@ -49,8 +49,13 @@ def upload(client, path="/create", data=b"", filename="photo.jpg", **fields):
     }
     if data is not None:
         form["image_file"] = (io.BytesIO(data), filename)
-    # Werkzeug spools a large request body to a temporary file that nothing
-    # closes; build the request here so the test can close it.
+    return post_files(client, path, form)
+
+
+def post_files(client, path, form):
+    """POST a form with files. Werkzeug spools a large request body to a
+    temporary file that nothing closes; the request is built here so that
+    it can be closed."""
     builder = EnvironBuilder(path=path, method="POST", data=form)
     environ = builder.get_environ()
     try:

@@ -9,7 +9,6 @@ import re
 import pytest
 import sqlalchemy as sa
 from PIL import Image as Pillow
-from werkzeug.test import EnvironBuilder
 
 from flaskr.db import db
 from flaskr.models import AuthSession
@@ -24,6 +23,7 @@ from tests.conftest import statements_for_page
 from tests.test_blog import add_posts
 from tests.test_images import jpeg_with_gps
 from tests.test_images import png
+from tests.test_images import post_files
 
 
 @pytest.fixture
@@ -69,13 +69,7 @@ def upload_avatar(client, data, filename="me.jpg"):
     form = {"avatar-csrf_token": token}
     if data is not None:
         form["avatar-picture"] = (io.BytesIO(data), filename)
-    builder = EnvironBuilder(path="/auth/account/avatar", method="POST", data=form)
-    environ = builder.get_environ()
-    try:
-        return client.open(environ)
-    finally:
-        environ["wsgi.input"].close()
-        builder.close()
+    return post_files(client, "/auth/account/avatar", form)
 
 
 def rename(client, username, password="test"):
@@ -648,3 +642,64 @@ def test_the_post_count_reads_the_authors_index(app):
     [(statement, parameters)] = counts
     plan = " ".join(query_plan(app, statement, parameters))
     assert "ix_post_author_id_published" in plan, plan
+
+
+# Hostile input on the new forms: refused, never a 5xx, nothing half-written.
+
+NEW_FORMS = {
+    "profile": ("profile", ["display_name", "bio", "website"]),
+    "avatar": ("avatar", ["picture"]),
+    "username": ("rename", ["username", "password"]),
+    "sessions/end": ("end", ["session"]),
+}
+
+
+@pytest.mark.parametrize("action", sorted(NEW_FORMS))
+def test_hostile_input_on_the_new_forms(app, action):
+    from tests.test_generated_requests import HOSTILE
+
+    client = logged_in(app)
+    prefix, names = NEW_FORMS[action]
+    token = csrf_token_from(client, "/auth/account")
+    statuses = set()
+    for value in HOSTILE:
+        for name in names:
+            data = {f"{prefix}-csrf_token": token, f"{prefix}-{name}": value}
+            response = client.post(f"/auth/account/{action}", data=data)
+            statuses.add(response.status_code)
+            assert response.status_code < 500, (name, value)
+            response.close()
+    assert statuses <= {302, 400, 413, 422}, statuses
+    user = user_named(app, "test")
+    # Values that are fine as they are may be saved; nothing else is.
+    assert user.username == "test"
+    assert user.avatar_id is None
+    assert session_ids(app)  # this browser is still logged in
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/u/{}", "/u/{}/feed.atom", "/u/{}/likes"],
+)
+def test_hostile_names_in_author_links(app, path):
+    from urllib.parse import quote
+
+    from tests.test_generated_requests import HOSTILE
+
+    client = app.test_client()
+    for value in HOSTILE:
+        response = client.get(path.format(quote(value, safe="")) or "x")
+        assert response.status_code in (200, 301, 302, 308, 404), value
+
+
+def test_deleting_the_account_frees_the_names_it_held(app):
+    client = logged_in(app)
+    rename(client, "Tess")
+    token = csrf_token_from(client, "/auth/account")
+    client.post(
+        "/auth/account/delete",
+        data={"csrf_token": token, "delete-password": "test", "delete-posts": "keep"},
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(FormerUsername.user_id))) == 0
+    assert register(app.test_client(), "test").status_code == 302

@@ -94,6 +94,7 @@ def _ensure_users(count: int) -> list[int]:
     )
     password_hash = passwords.hash(DEMO_PASSWORD)
     now = utcnow()
+    bio = "A demo writer. Flaskr's code: https://github.com/pallets/flask"
     _insert(
         User,
         [
@@ -102,6 +103,9 @@ def _ensure_users(count: int) -> list[int]:
                 "username_key": username_key(name),
                 "password_hash": password_hash,
                 "created": now,
+                "display_name": f"Demo Writer {name.removeprefix('demo')}",
+                "bio": bio,
+                "bio_html": markdown.render_light(bio),
             }
             for name in names
             if name not in existing

@@ -122,9 +122,16 @@ def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
     return ended
 
 
+#: Session ids are SHA-256 digests, in lower-case hexadecimal.
+_SESSION_ID_LENGTH = 64
+_HEX = frozenset("0123456789abcdef")
+
+
 def end_session_of_user(user_id: int, session_id: str) -> bool:
     """Log out one of the user's sessions; whether there was such a session
     (a session of someone else's is not touched)."""
+    if len(session_id) != _SESSION_ID_LENGTH or not set(session_id) <= _HEX:
+        return False  # not an id we made; PostgreSQL refuses some (a NUL)
     result = db.session.execute(
         sa.delete(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.user_id == user_id)
