@@ -25,6 +25,7 @@ from werkzeug import Response
 from flaskr.config import DEFAULTS
 from flaskr.db import tune_sqlite
 from flaskr.models import AuthSession
+from flaskr.models import Avatar
 from flaskr.models import User
 from flaskr.services.passwords import Passwords
 
@@ -55,11 +56,12 @@ def _floor_engine() -> sa.Engine:
     # WAL, foreign keys and the busy timeout, as Flaskr sets up SQLite.
     tune = functools.partial(tune_sqlite, timeout_ms=DEFAULTS["SQLITE_BUSY_TIMEOUT_MS"])
     sa.event.listen(engine, "connect", tune)
-    tables = [User.__table__, AuthSession.__table__]
+    # The user table refers to the pictures' table; made anew each run, so a
+    # file left by an older schema is never used.
+    tables = [Avatar.__table__, User.__table__, AuthSession.__table__]
+    User.metadata.drop_all(engine, tables=tables)
     User.metadata.create_all(engine, tables=tables)
     with engine.begin() as connection:
-        connection.execute(sa.delete(AuthSession.__table__))
-        connection.execute(sa.delete(User.__table__))
         connection.execute(
             sa.insert(User.__table__),
             {

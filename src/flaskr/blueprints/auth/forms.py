@@ -184,7 +184,7 @@ class ProfileForm(FlaskForm):
 
 class AvatarForm(FlaskForm):
     picture = FileField(
-        "Picture",
+        "New picture",
         description=(
             "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square is kept."
         ),
