@@ -31,7 +31,7 @@ def test_post_page(client, author):
     assert response.headers["Location"] == "/2"
     page = client.get("/2").get_data(as_text=True)
     assert "<h1>Hello *there*</h1>" in page
-    assert "<h2>Big</h2>" in page
+    assert '<h2 id="big">Big</h2>' in page
     assert "<strong>bold</strong>" in page
     assert 'href="/u/test">test</a>' in page
     assert 'href="/tag/python">#python</a>' in page

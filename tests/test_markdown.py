@@ -24,8 +24,8 @@ def parse(html):
 @pytest.mark.parametrize(
     ("source", "html"),
     [
-        ("# Title", "<h2>Title</h2>"),
-        ("### Deep", "<h4>Deep</h4>"),
+        ("# Title", '<h2 id="title">Title</h2>'),
+        ("### Deep", '<h4 id="deep">Deep</h4>'),
         (
             "*em* **strong** `code`",
             "<em>em</em> <strong>strong</strong> <code>code</code>",
@@ -129,3 +129,115 @@ def test_plain_text_keeps_what_looks_like_markup_as_text():
     assert plain_text("a &amp; b <i>not html</i> 2 \\* 3") == (
         "a & b <i>not html</i> 2 * 3"
     )
+
+
+# GitHub's extensions, and highlighted code.
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        (
+            "| a | b | c |\n|:-|:-:|--:|\n| 1 | 2 | 3 |",
+            '<th class="align-left">a</th>\n<th class="align-center">b</th>\n'
+            '<th class="align-right">c</th>',
+        ),
+        ("~~gone~~", "<s>gone</s>"),
+        ("see www.example.org", '<a href="http://www.example.org"'),
+        (
+            "- [x] done",
+            '<li class="task-list-item"><label><input'
+            ' class="task-list-item-checkbox" checked="checked" type="checkbox"'
+            ' disabled="disabled"> done</label></li>',
+        ),
+        ("Text[^1].\n\n[^1]: A note.", '<li id="fn1" class="footnote-item">'),
+        ("## Why *we* do it", '<h3 id="why-we-do-it">Why <em>we</em> do it</h3>'),
+    ],
+)
+def test_github_extensions(source, html):
+    assert html in render(source)
+
+
+def test_table_cells_carry_no_style_attribute():
+    """The Content-Security-Policy forbids style attributes: alignments are
+    classes."""
+    assert "style=" not in render("| a |\n|--:|\n| 1 |")
+
+
+def test_code_is_highlighted_at_save():
+    html = render("```python\ndef f():\n    return 'x'\n```")
+    assert html.startswith('<pre class="highlight"><code><span class="k">def</span>')
+    assert '<span class="s1">&#39;x&#39;</span>' in html or "'x'" in html
+    # A language Pygments does not know is plain code.
+    assert render("```nosuchlanguage\na < b\n```") == (
+        "<pre><code>a &lt; b\n</code></pre>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '```python" onclick="alert(1)\nx\n```',
+        "```html\n<script>alert(1)</script>\n```",
+        "- [x] <img src=x onerror=alert(1)>",
+        "| <script> |\n|--|\n| x |",
+        "[^1]\n\n[^1]: [x](javascript:alert(1))",
+        '## <span class="k" onclick="x">h</span>',
+    ],
+)
+def test_hostile_extensions_are_inert(source):
+    for tag, attributes in parse(render(source)):
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attributes:
+            assert not name.startswith("on"), (tag, name)
+            assert "javascript" not in (value or "").lower(), (tag, name, value)
+            if name == "type":
+                assert value == "checkbox"
+
+
+def test_task_boxes_cannot_be_ticked():
+    html = render("- [ ] todo")
+    assert 'disabled="disabled"' in html
+
+
+def test_table_text_is_searchable_with_cells_apart():
+    assert plain_text("| one | two |\n|--|--|\n| three | four |") == (
+        "one two\nthree four"
+    )
+
+
+def test_the_highlight_stylesheet_is_up_to_date():
+    """``static/highlight.css`` is made by ``highlight_css()``; after changing
+    the styles, write it again: ``python -c "from flaskr.services.markdown
+    import highlight_css; print(highlight_css(), end='')" >
+    src/flaskr/static/highlight.css``."""
+    from pathlib import Path
+
+    from flaskr.services.markdown import highlight_css
+
+    path = Path(__file__).parents[1] / "src/flaskr/static/highlight.css"
+    assert path.read_text() == highlight_css()
+    assert "@media (prefers-color-scheme: dark)" in highlight_css()
+
+
+def test_render_posts_renders_every_post_again(app, runner):
+    import sqlalchemy as sa
+
+    from flaskr.db import db
+    from flaskr.models import Post
+    from tests.conftest import make_post
+
+    with app.app_context():
+        for number in range(3):
+            post = make_post(1, f"table {number}", "| a |\n|--|\n| 1 |")
+            post.body_html = "<p>rendered by an older Flaskr</p>"
+            db.session.add(post)
+        db.session.commit()
+    result = runner.invoke(args=["render-posts"])
+    assert result.exit_code == 0, result.output
+    assert "Rendered 4 posts again." in result.output  # with the test data's one
+    with app.app_context():
+        pages = db.session.scalars(sa.select(Post.body_html)).all()
+    assert len(pages) == 4
+    assert all("older Flaskr" not in page for page in pages)
+    assert sum("<table>" in page for page in pages) == 3

@@ -16,6 +16,7 @@ from flaskr.cli.maintenance import end_sessions_command
 from flaskr.cli.maintenance import optimize_search_command
 from flaskr.cli.maintenance import purge_sessions_command
 from flaskr.cli.maintenance import purge_trash_command
+from flaskr.cli.maintenance import render_posts_command
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
         optimize_search_command,
         purge_sessions_command,
         purge_trash_command,
+        render_posts_command,
         send_mail_command,
         send_test_mail_command,
     ):

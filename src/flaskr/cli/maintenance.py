@@ -1,4 +1,5 @@
-"""Maintenance commands: expired sessions, the trash, the search index."""
+"""Maintenance commands: expired sessions, the trash, the search index,
+rendering posts again."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask.cli import with_appcontext
 
 from flaskr.services.accounts import find_user
 from flaskr.services.posts import purge_trash
+from flaskr.services.posts import render_all_again
 from flaskr.services.search import optimize_search_index
 from flaskr.services.security_log import log_event
 from flaskr.services.sessions import end_sessions_of_user
@@ -56,3 +58,15 @@ def optimize_search_command() -> None:
         click.echo(f"Merged the search index ({steps} step{'s' * (steps > 1)}).")
     else:
         click.echo("Nothing to do: PostgreSQL keeps its search index itself.")
+
+
+@click.command("render-posts")
+@with_appcontext
+def render_posts_command() -> None:
+    """Render every post's Markdown again, as saving it would: run it after an
+    upgrade that teaches Markdown something new (release notes say so)."""
+    done = 0
+    for count in render_all_again():
+        done += count
+        click.echo(f"Rendered {done:,} posts.", err=True)
+    click.echo(f"Rendered {done:,} post{'' if done == 1 else 's'} again.")

@@ -1,9 +1,14 @@
-"""Markdown for posts: CommonMark in, safe HTML out.
+"""Markdown for posts: CommonMark with GitHub's extensions in, safe HTML out.
+
+Posts get tables, strikethrough, bare addresses as links, task lists,
+footnotes, headings with anchors (``mdit-py-plugins``) and code highlighted by
+Pygments, with the classes of ``static/highlight.css``.
 
 Two walls. markdown-it-py runs with raw HTML turned off (a ``<script>`` in a post
 is shown as text) and accepts only http, https, mailto and same-site links.
-nh3 (Ammonia) then cleans the HTML against an allow-list, in case the first
-wall has a gap. Posts are rendered when saved, not on every view.
+nh3 (Ammonia) then cleans the HTML against an allow-list of tags, attributes
+and classes, in case the first wall has a gap. Posts are rendered when saved,
+not on every view (``flask render-posts`` renders them all again).
 """
 
 from __future__ import annotations
@@ -25,8 +30,37 @@ EXCERPT_LENGTH = 280
 ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr",
     "img", "li", "ol", "p", "pre", "strong", "ul",
+    "table", "thead", "tbody", "tr", "th", "td", "s", "sup", "section", "input",
+    "label", "span",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "img": {"src", "alt", "title"},
+    **{heading: {"id"} for heading in _HEADINGS},
+    "li": {"id"},
+    "input": {"checked", "id"},
+    "label": {"for"},
+}
+#: Classes the renderer gives; any other class is dropped.
+_ALIGNMENTS = {"align-left", "align-center", "align-right"}
+ALLOWED_CLASSES = {
+    "th": _ALIGNMENTS,
+    "td": _ALIGNMENTS,
+    "ul": {"contains-task-list"},
+    "li": {"task-list-item", "footnote-item"},
+    "input": {"task-list-item-checkbox"},
+    "label": {"task-list-item-label"},
+    "sup": {"footnote-ref"},
+    "a": {"footnote-backref"},
+    "hr": {"footnotes-sep"},
+    "section": {"footnotes"},
+    "ol": {"footnotes-list"},
+    "pre": {"highlight"},
+}
+#: Where the classes above come from: a task's box is a disabled checkbox.
+_FIXED_ATTRIBUTE_VALUES = {"input": {"type": {"checkbox"}}}
+_SET_ATTRIBUTES = {"input": {"disabled": "disabled"}}
 
 
 def _is_allowed_link(url: str) -> bool:
@@ -76,19 +110,105 @@ def _shift_heading(
     return renderer.renderToken(tokens, index, options, env)
 
 
+def _align_cell(
+    renderer: RendererHTML,
+    tokens: t.Sequence[Token],
+    index: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    """A table cell's alignment as a class: the Content-Security-Policy
+    forbids the ``style`` attribute markdown-it gives it."""
+    token = tokens[index]
+    style = str(token.attrGet("style") or "")
+    if style.startswith("text-align:"):
+        token.attrs.pop("style", None)
+        token.attrSet("class", "align-" + style.removeprefix("text-align:"))
+    return renderer.renderToken(tokens, index, options, env)
+
+
+@functools.cache
+def _code_formatter() -> t.Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, attributes: str) -> str:
+    """Code in a fence that names a language Pygments knows, as spans with
+    Pygments' classes; ``""`` (markdown-it's plain rendering) otherwise."""
+    from pygments import highlight
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    if not language:
+        return ""
+    try:
+        lexer = get_lexer_by_name(language.split()[0])
+    except ClassNotFound:
+        return ""
+    spans = highlight(code, lexer, _code_formatter())
+    return f'<pre class="highlight"><code>{spans}</code></pre>\n'
+
+
+#: Pygments styles for code in the light and the dark colour scheme.
+LIGHT_CODE_STYLE, DARK_CODE_STYLE = "default", "github-dark"
+
+
+def highlight_css() -> str:
+    """The stylesheet of highlighted code (``static/highlight.css``): colours
+    for the light scheme, and for the dark one inside its media query."""
+    from pygments.formatters import HtmlFormatter
+
+    def rules(style: str) -> str:
+        # Typed as Any: the stubs leave get_style_defs untyped.
+        formatter: t.Any = HtmlFormatter(style=style)
+        css = str(formatter.get_style_defs(".highlight"))
+        # The page's own colours frame the code; only the tokens are styled.
+        return "\n".join(
+            line
+            for line in css.splitlines()
+            if not line.startswith(("pre {", ".highlight { background", "td.", "span."))
+        )
+
+    dark = "\n".join("  " + line for line in rules(DARK_CODE_STYLE).splitlines())
+    return (
+        "/* Made by flaskr.services.markdown.highlight_css(): Pygments' "
+        f"{LIGHT_CODE_STYLE!r} and {DARK_CODE_STYLE!r} styles. */\n"
+        f"{rules(LIGHT_CODE_STYLE)}\n"
+        f"@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    )
+
+
+def _heading_anchor(title: str) -> str:
+    """A heading's id, as GitHub makes it: lower case, hyphens for spaces."""
+    words = "".join(c for c in title.lower() if c.isalnum() or c in " -_").split()
+    return "-".join(words)[:80] or "section"
+
+
 @functools.cache
 def _parser() -> MarkdownIt:
     """The parser, made on first use: only saving a post needs it, so a web
     worker that only serves pages never imports markdown-it."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
 
-    parser = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    options = {"html": False, "breaks": True, "linkify": True, "highlight": _highlight}
+    parser = MarkdownIt("commonmark", options)
+    parser.enable(["table", "strikethrough", "linkify"])
+    parser.use(footnote_plugin)
+    parser.use(tasklists_plugin, label=True)
+    parser.use(anchors_plugin, min_level=1, max_level=6, slug_func=_heading_anchor)
     # markdown-it-py's way to choose which links are allowed is to replace
     # this method; its types do not foresee that.
     parser.validateLink = _is_allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("image", _render_image)
     parser.add_render_rule("heading_open", _shift_heading)
     parser.add_render_rule("heading_close", _shift_heading)
+    parser.add_render_rule("th_open", _align_cell)
+    parser.add_render_rule("td_open", _align_cell)
     return parser
 
 
@@ -108,6 +228,17 @@ def _light_parser() -> MarkdownIt:
     return parser
 
 
+@functools.cache
+def _allowed_classes() -> dict[str, set[str]]:
+    """:data:`ALLOWED_CLASSES`, and Pygments' short token classes on spans."""
+    from pygments.token import STANDARD_TYPES
+
+    return {
+        **ALLOWED_CLASSES,
+        "span": {name for name in STANDARD_TYPES.values() if name},
+    }
+
+
 def _clean(html: str, tags: set[str]) -> str:
     import nh3
 
@@ -115,6 +246,9 @@ def _clean(html: str, tags: set[str]) -> str:
         html,
         tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=_allowed_classes(),
+        tag_attribute_values=_FIXED_ATTRIBUTE_VALUES,
+        set_tag_attribute_values=_SET_ATTRIBUTES,
         url_schemes=set(LINK_SCHEMES),
         link_rel="nofollow ugc noopener noreferrer",
     )
@@ -137,7 +271,11 @@ def render(source: str) -> str:
 _TEXT_TOKENS = frozenset({"text", "code_inline"})
 _BREAK_TOKENS = frozenset({"softbreak", "hardbreak"})
 #: Block tokens that end a line of plain text.
-_BLOCK_ENDS = frozenset({"paragraph_close", "heading_close", "list_item_close"})
+_BLOCK_ENDS = frozenset(
+    {"paragraph_close", "heading_close", "list_item_close", "tr_close"}
+)
+#: Block tokens that end a piece of a line: table cells.
+_CELL_ENDS = frozenset({"th_close", "td_close"})
 
 
 def _inline_text(tokens: t.Sequence[Token], pieces: list[str]) -> None:
@@ -166,6 +304,8 @@ def plain_text(source: str) -> str:
             pieces.append(token.content)
         elif token.type in _BLOCK_ENDS:
             pieces.append("\n")
+        elif token.type in _CELL_ENDS:
+            pieces.append(" ")
     lines = (" ".join(line.split()) for line in "".join(pieces).splitlines())
     return "\n".join(line for line in lines if line)
 

@@ -286,6 +286,49 @@ class ImageChange:
             post.image.alt = self.alt
 
 
+def render_all_again(batch: int = 500) -> t.Iterator[int]:
+    """Render every post's Markdown again (after the renderer learned
+    something new), a batch per transaction; yield how many were done."""
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Post.id, Post.body)
+            .where(Post.id > last_id)
+            .order_by(Post.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        changes = []
+        for row in rows:
+            text = markdown.plain_text(row.body)
+            changes.append(
+                {
+                    "post_id": row.id,
+                    "body_html": markdown.render(row.body),
+                    "body_text": text,
+                    "excerpt": markdown.shorten(text),
+                }
+            )
+        db.session.execute(_RENDERED, changes)
+        db.session.commit()
+        last_id = rows[-1].id
+        yield len(rows)
+
+
+#: A Core statement, run once per batch with a row of values per post.
+_POSTS = t.cast(sa.Table, Post.__table__)
+_RENDERED = (
+    sa.update(_POSTS)
+    .where(_POSTS.c.id == sa.bindparam("post_id"))
+    .values(
+        body_html=sa.bindparam("body_html"),
+        body_text=sa.bindparam("body_text"),
+        excerpt=sa.bindparam("excerpt"),
+    )
+)
+
+
 def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
     post.title = title
     post.body = normalize_text(body)
