@@ -46,7 +46,7 @@ def test_upgrade_empty_database_matches_models(make_app, tmp_path):
         upgrade_db()
         assert_models_match_schema()
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
-        assert version.scalar() == "0014"
+        assert version.scalar() == "0015"
 
 
 def make_tutorial_database(path, users):
@@ -189,3 +189,32 @@ def test_plain_text_migration_fills_old_posts_and_moves_search(make_app, tmp_pat
         assert db.session.scalars(snippet, {"word": "old"}).all() == [
             "Some *[old]* [post](/x)."
         ]
+
+
+def test_slug_migration_gives_every_old_post_a_unique_address(make_app, tmp_path):
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    from flaskr.schema import enable_migrations
+    from flaskr.schema import MIGRATIONS_DIR
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.sqlite'}")
+    enable_migrations(app)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0014")
+        for number, title in enumerate(["Hello, world", "hello world", "¡!", "Hi"]):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO post (id, created, title, body, body_html,"
+                    " excerpt, like_count, comment_count)"
+                    " VALUES (:id, :now, :title, '', '', '', 0, 0)"
+                ),
+                {"id": number + 1, "now": dt.datetime(2026, 1, 1), "title": title},
+            )
+        db.session.commit()
+        upgrade(directory=MIGRATIONS_DIR)
+        slugs = db.session.execute(sa.text("SELECT slug FROM post ORDER BY id"))
+        assert slugs.scalars().all() == ["hello-world", "hello-world-2", "post", "hi"]
+        downgrade(directory=MIGRATIONS_DIR, revision="0014")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("post")}
+        assert "slug" not in columns and "summary" not in columns

@@ -27,6 +27,8 @@ TAG_MAX_LENGTH = 40
 MAX_TAGS_PER_POST = 10
 COMMENT_MAX_LENGTH = 5_000
 ALT_MAX_LENGTH = 300
+SUMMARY_MAX_LENGTH = 300
+SLUG_MAX_LENGTH = 80
 DISPLAY_NAME_MAX_LENGTH = 80
 BIO_MAX_LENGTH = 500
 WEBSITE_MAX_LENGTH = 500
@@ -161,6 +163,7 @@ class Post(Model):
         sa.Index("ix_post_published_id", "published", "id"),
         # An author's published posts and drafts.
         sa.Index("ix_post_author_id_published", "author_id", "published", "id"),
+        sa.Index("uq_post_slug", "slug", unique=True),
         # The trash, and purging it. Partial: an index that also held the
         # (nearly all) posts outside the trash would tempt SQLite to read the
         # public lists from it and sort them.
@@ -189,8 +192,14 @@ class Post(Model):
     #: What a reader reads of ``body_html``, without markup: searched, and
     #: shown in pieces in search results.
     body_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    #: The start of the text, without markup, for lists, feeds and link previews.
+    #: What lists, feeds and link previews show: the summary, or without one
+    #: the start of the text, without markup.
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The writer's own summary, as typed; empty for none.
+    summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: The readable part of the post's address (``/p/<slug>``): unique, made
+    #: from the title unless the writer chose one.
+    slug: Mapped[str | None] = mapped_column(sa.String(SLUG_MAX_LENGTH))
     #: When the author moved it to the trash; ``None`` while it is not there.
     deleted: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Kept by the posts service as likes and comments come and go, so lists

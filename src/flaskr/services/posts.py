@@ -12,9 +12,11 @@ import datetime as dt
 import enum
 import re
 import typing as t
+import unicodedata
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,6 +29,8 @@ from flaskr.models import HeldImage
 from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import Post
 from flaskr.models import PostTag
+from flaskr.models import SLUG_MAX_LENGTH
+from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import Tag
 from flaskr.models import TAG_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
@@ -203,6 +207,83 @@ def find_tag(name: str) -> Tag | None:
     return db.session.scalars(query).first()
 
 
+#: A slug: lower-case ASCII letters and digits in words joined by hyphens.
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def slugify(title: str) -> str:
+    """A readable address made from ``title``: "Café au lait!" is
+    ``cafe-au-lait``; a title with no letters or digits gives ``post``."""
+    ascii_title = (
+        unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    )
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > SLUG_MAX_LENGTH - 6:  # room for a "-12345" to tell apart
+            break
+        slug = longer
+    return slug or (words[0][: SLUG_MAX_LENGTH - 6] if words else "post")
+
+
+def free_slug(
+    connection: sa.Connection, wanted: str, post_id: int | None = None
+) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``… whichever no other post has.
+
+    :param post_id: the post the slug is for, whose own slug does not count.
+    """
+    table = Post.__table__.c
+    query = sa.select(table.slug).where(
+        sa.or_(
+            table.slug == wanted,
+            # Slugs that start with "wanted-", read from the index as a range.
+            sa.and_(table.slug >= wanted + "-", table.slug < wanted + "."),
+        )
+    )
+    if post_id is not None:
+        query = query.where(table.id != post_id)
+    taken = set(connection.execute(query).scalars())
+    if wanted not in taken:
+        return wanted
+    number = 2
+    while f"{wanted}-{number}" in taken:
+        number += 1
+    return f"{wanted}-{number}"
+
+
+def find_post_id(slug: str) -> int | None:
+    """The id of the post whose address is ``slug``."""
+    if slug_problem(slug) is not None or not slug:
+        return None  # no post has it (and PostgreSQL refuses a NUL)
+    return db.session.scalar(sa.select(Post.id).where(Post.slug == slug))
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why ``slug`` may not be a post's address, or ``None`` if it may (empty
+    means: make one from the title)."""
+    if not slug:
+        return None
+    if len(slug) > SLUG_MAX_LENGTH:
+        return f"An address must be at most {SLUG_MAX_LENGTH} characters long."
+    if not SLUG_PATTERN.fullmatch(slug):
+        return (
+            "An address may contain only lower-case letters a–z, digits and"
+            " single hyphens between them."
+        )
+    return None
+
+
+def summary_problem(summary: str) -> str | None:
+    """Why ``summary`` may not be a post's summary, or ``None`` if it may."""
+    if len(" ".join(summary.split())) > SUMMARY_MAX_LENGTH:
+        return f"A summary must be at most {SUMMARY_MAX_LENGTH} characters long."
+    if "\x00" in summary:
+        return "A summary must not contain NUL characters."
+    return None
+
+
 def normalize_text(text: str) -> str:
     """Line breaks as ``\\n``, however the browser sent them."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -292,7 +373,7 @@ def render_all_again(batch: int = 500) -> t.Iterator[int]:
     last_id = 0
     while True:
         rows = db.session.execute(
-            sa.select(Post.id, Post.body)
+            sa.select(Post.id, Post.body, Post.summary)
             .where(Post.id > last_id)
             .order_by(Post.id)
             .limit(batch)
@@ -307,7 +388,7 @@ def render_all_again(batch: int = 500) -> t.Iterator[int]:
                     "post_id": row.id,
                     "body_html": markdown.render(row.body),
                     "body_text": text,
-                    "excerpt": markdown.shorten(text),
+                    "excerpt": _excerpt(row.summary, text),
                 }
             )
         db.session.execute(_RENDERED, changes)
@@ -329,12 +410,33 @@ _RENDERED = (
 )
 
 
-def _write(post: Post, title: str, body: str, tags: list[str]) -> None:
+class SlugTakenError(Exception):
+    """Another post has the address asked for."""
+
+
+def _excerpt(summary: str, body_text: str) -> str:
+    return markdown.shorten(summary or body_text)
+
+
+def _write(
+    post: Post, title: str, body: str, tags: list[str], summary: str, slug: str
+) -> None:
+    """Fill the post from what the writer sent; the caller commits.
+
+    :raise SlugTakenError: ``slug`` is another post's.
+    """
     post.title = title
     post.body = normalize_text(body)
     post.body_html = markdown.render(post.body)
     post.body_text = markdown.plain_text(post.body)
-    post.excerpt = markdown.shorten(post.body_text)
+    post.summary = " ".join(summary.split())
+    post.excerpt = _excerpt(post.summary, post.body_text)
+    if slug:
+        if free_slug(db.session.connection(), slug, post.id) != slug:
+            raise SlugTakenError(slug)
+        post.slug = slug
+    elif post.slug is None:
+        post.slug = free_slug(db.session.connection(), slugify(title), post.id)
     wanted = _tags_named(tags)
     kept = [link for link in post.tag_links if link.tag.name in wanted]
     kept_names = {link.tag.name for link in kept}
@@ -352,16 +454,42 @@ def create_post(
     tags: list[str],
     publish: bool,
     image: ImageChange | None = None,
+    summary: str = "",
+    slug: str = "",
 ) -> Post:
     """Create and commit a post, published now or as a draft; the caller has
-    checked the title, body, tags and image."""
+    checked the title, body, tags, summary, slug and image.
+
+    :param slug: the address asked for; empty makes one from the title.
+    :raise SlugTakenError: another post has that address; nothing is saved.
+    """
     post = Post(author=author, published=utcnow() if publish else None)
+    with db.session.no_autoflush:
+        _write_or_roll_back(post, title, body, tags, summary, slug)
     db.session.add(post)
-    _write(post, title, body, tags)
     if image is not None:
         image.apply(post)
-    db.session.commit()
+    _commit_or_slug_taken(slug)
     return post
+
+
+def _write_or_roll_back(
+    post: Post, title: str, body: str, tags: list[str], summary: str, slug: str
+) -> None:
+    try:
+        _write(post, title, body, tags, summary, slug)
+    except SlugTakenError:
+        db.session.rollback()
+        raise
+
+
+def _commit_or_slug_taken(slug: str) -> None:
+    """Commit; a slug taken by a save that raced this one is refused whole."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SlugTakenError(slug) from None
 
 
 def update_post(
@@ -373,9 +501,14 @@ def update_post(
     publish: bool = False,
     image: ImageChange | None = None,
     opened_at: int | None = None,
+    summary: str = "",
+    slug: str = "",
 ) -> None:
     """Save changes to a post, all of them or none; ``publish`` publishes a
     draft, dated now.
+
+    :param slug: a new address; empty keeps the post's.
+    :raise SlugTakenError: another post has that address; nothing is saved.
 
     :param opened_at: the post's version the writer started from; ``None``
         saves over whatever version is there now (still as a whole).
@@ -388,10 +521,10 @@ def update_post(
         post.published = now
     else:
         post.updated = now
-    _write(post, title, body, tags)
+    _write_or_roll_back(post, title, body, tags, summary, slug)
     if image is not None:
         image.apply(post)
-    db.session.commit()
+    _commit_or_slug_taken(slug)
 
 
 def _claim_version(post: Post, opened_at: int) -> None:

@@ -19,6 +19,7 @@ from flaskr.models import Tag
 from flaskr.models import User
 from flaskr.services.accounts import find_user
 from flaskr.services.accounts import former_holder
+from flaskr.services.posts import find_post_id
 from flaskr.services.posts import find_tag
 from flaskr.services.posts import get_post
 from flaskr.services.posts import get_readable_post
@@ -95,6 +96,17 @@ def get_readable_post_or_404(post_id: int) -> Post:
     if post is None:
         abort(404, description=f"Post id {post_id} doesn't exist.")
     return post
+
+
+def get_readable_post_by_slug_or_404(slug: str) -> Post:
+    """The post at ``/p/<slug>``, if the one asking may read it.
+
+    :raise 404: no such post, or a draft of someone else's.
+    """
+    post_id = find_post_id(slug)
+    if post_id is None:
+        abort(404, description=f"No post is at “{slug}”.")
+    return get_readable_post_or_404(post_id)
 
 
 def get_tag(name: str) -> Tag:

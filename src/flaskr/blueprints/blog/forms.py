@@ -10,8 +10,12 @@ from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import COMMENT_MAX_LENGTH
 from flaskr.models import MAX_TAGS_PER_POST
+from flaskr.models import SLUG_MAX_LENGTH
+from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
 from flaskr.services.posts import body_problem
+from flaskr.services.posts import slug_problem
+from flaskr.services.posts import summary_problem
 from flaskr.services.posts import tags_problem
 from flaskr.services.posts import title_problem
 from flaskr.services.reactions import comment_problem
@@ -68,6 +72,26 @@ class PostForm(FlaskForm):
             f"Up to {MAX_TAGS_PER_POST}, separated by commas. Letters and digits;"
             " spaces become hyphens."
         ),
+    )
+    summary = TextArea(
+        "Summary",
+        filters=[as_text],
+        validators=[Rule(summary_problem)],
+        description=(
+            f"Optional, up to {SUMMARY_MAX_LENGTH} characters: what lists, feeds"
+            " and link previews show. Empty: the start of the text."
+        ),
+        render_kw={"maxlength": SUMMARY_MAX_LENGTH, "rows": 2},
+    )
+    slug = TextField(
+        "Address",
+        filters=[strip],
+        validators=[Rule(slug_problem)],
+        description=(
+            "The end of the post's address, /p/…: lower-case letters, digits and"
+            " hyphens. Empty: made from the title."
+        ),
+        render_kw={"maxlength": SLUG_MAX_LENGTH, "autocapitalize": "none"},
     )
     #: The post's version when the edit form was opened (kept across previews).
     version = HiddenText()

@@ -40,8 +40,10 @@ from flaskr.services.posts import move_to_trash
 from flaskr.services.posts import parse_tags
 from flaskr.services.posts import preview
 from flaskr.services.posts import published_posts
+from flaskr.services.posts import SlugTakenError
 from flaskr.services.posts import update_post
 from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_readable_post_by_slug_or_404
 from flaskr.web.lookups import get_readable_post_or_404
 from flaskr.web.lookups import POST_ID
 from flaskr.web.lookups import query_id
@@ -76,6 +78,15 @@ def post(id: int) -> str:
     # would give every reader a session (and a page nobody else may share).
     form = CommentForm(formdata=None) if g.user is not None else None
     return render_post_page(found, form, comments_after=after)
+
+
+@bp.route("/p/<slug>")
+@kept_per_visitor
+def post_by_slug(slug: str) -> str:
+    """A post's page at its readable address."""
+    found = get_readable_post_by_slug_or_404(slug)
+    form = CommentForm(formdata=None) if g.user is not None else None
+    return render_post_page(found, form, comments_after=query_id("comments_after"))
 
 
 @bp.route("/drafts")
@@ -192,17 +203,26 @@ def create() -> Response | tuple[str, int]:
         and valid
         and (image := checked_image(form, choice)) is not None
     ):
-        post = create_post(
-            g.user,
-            form.title.data,
-            form.body.data,
-            tags=parse_tags(form.tags.data),
-            publish=action != SAVE_DRAFT,
-            image=image,
-        )
-        flash("Your post is published." if not post.is_draft else "Draft saved.")
-        return redirect(url_for("blog.post", id=post.id))
+        try:
+            post = create_post(
+                g.user,
+                form.title.data,
+                form.body.data,
+                tags=parse_tags(form.tags.data),
+                publish=action != SAVE_DRAFT,
+                image=image,
+                summary=form.summary.data,
+                slug=form.slug.data,
+            )
+        except SlugTakenError:
+            form.slug.errors = [SLUG_TAKEN]
+        else:
+            flash("Your post is published." if not post.is_draft else "Draft saved.")
+            return redirect(url_for("blog.post", id=post.id))
     return _form_page("blog/create.html", form, choice)
+
+
+SLUG_TAKEN = "Another post has that address. Choose another, or leave it empty."
 
 
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
@@ -233,7 +253,12 @@ def update(id: int) -> Response | tuple[str, int]:
                 publish=publishing,
                 image=image,
                 opened_at=opened_version(form),
+                summary=form.summary.data,
+                slug=form.slug.data,
             )
+        except SlugTakenError:
+            form.slug.errors = [SLUG_TAKEN]
+            return _form_page("blog/update.html", form, choice, post=post)
         except PostChanged as error:
             # The writer's text and image stay in the form; saving it again is
             # a choice made after seeing that the post changed.

@@ -1,0 +1,155 @@
+"""What a writer controls of a post's publication: its summary and address."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.models import Post
+from flaskr.services.posts import slugify
+from tests.conftest import csrf_token_from
+
+
+def write(client, path="/create", action="publish", **fields):
+    data = {
+        "title": "A title",
+        "body": "The body of the post, which is long enough to show.",
+        "tags": "",
+        "summary": "",
+        "slug": "",
+        "action": action,
+        **fields,
+        "csrf_token": csrf_token_from(client, path),
+    }
+    return client.post(path, data=data)
+
+
+def post_row(app, post_id):
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        db.session.expunge(post)
+        return post
+
+
+def newest(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(Post.id)))
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Café au lait!", "cafe-au-lait"),
+        ("  Hello,   World  ", "hello-world"),
+        ("¡!¿?", "post"),
+        ("Ünïcödé — and ASCII", "unicode-and-ascii"),
+        ("word " * 40, "-".join(["word"] * 15)),
+        ("x" * 200, "x" * 74),
+    ],
+)
+def test_slugify(title, slug):
+    assert slugify(title) == slug
+
+
+def test_a_new_post_gets_an_address_from_its_title(app, author):
+    write(author, title="Hello, Flaskr")
+    write(author, title="hello flaskr")
+    first, second = post_row(app, newest(app) - 1), post_row(app, newest(app))
+    assert (first.slug, second.slug) == ("hello-flaskr", "hello-flaskr-2")
+    page = app.test_client().get("/p/hello-flaskr-2")
+    assert page.status_code == 200
+    assert b"<h1>hello flaskr</h1>" in page.data
+    assert b'<link rel="canonical" href="http://localhost/' in page.data
+    assert app.test_client().get("/p/nothing-here").status_code == 404
+
+
+def test_a_draft_at_its_address_is_only_for_its_author(app, author):
+    write(author, action="draft", title="Secret plans")
+    assert author.get("/p/secret-plans").status_code == 200
+    assert app.test_client().get("/p/secret-plans").status_code == 404
+
+
+def test_a_chosen_address_is_kept_and_can_change(app, author):
+    write(author, title="Long title", slug="short")
+    post_id = newest(app)
+    assert post_row(app, post_id).slug == "short"
+    response = write(author, f"/{post_id}/update", action="save", slug="shorter")
+    assert response.status_code == 302
+    assert post_row(app, post_id).slug == "shorter"
+    assert app.test_client().get("/p/short").status_code == 404
+    # Empty keeps the address the post has.
+    write(author, f"/{post_id}/update", action="save", title="New title", slug="")
+    assert post_row(app, post_id).slug == "shorter"
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Capitals", "only lower-case letters"),
+        ("two--hyphens", "only lower-case letters"),
+        ("-edge", "only lower-case letters"),
+        ("sp ace", "only lower-case letters"),
+        ("x" * 81, "at most 80 characters"),
+        ("nul\x00", "only lower-case letters"),
+    ],
+)
+def test_a_bad_address_is_refused(app, author, slug, message):
+    before = newest(app)
+    response = write(author, slug=slug)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert newest(app) == before
+
+
+def test_an_address_another_post_has_is_refused_whole(app, author):
+    write(author, title="First", slug="taken")
+    write(author, title="Second")
+    second = newest(app)
+    before = post_row(app, second)
+    response = write(
+        author, f"/{second}/update", action="save", title="Changed", slug="taken"
+    )
+    assert response.status_code == 422
+    assert "Another post has that address" in response.get_data(as_text=True)
+    after = post_row(app, second)
+    assert (after.title, after.slug, after.version) == (
+        before.title,
+        before.slug,
+        before.version,
+    )
+    # The form keeps what the writer typed, and saves once the address is free.
+    assert 'value="Changed"' in response.get_data(as_text=True)
+    response = write(author, f"/{second}/update", action="save", title="Changed")
+    assert response.status_code == 302
+    count = newest(app)
+    response = write(author, title="Third", slug="taken")
+    assert response.status_code == 422
+    assert newest(app) == count
+
+
+def test_a_summary_is_what_lists_feeds_and_previews_show(app, author):
+    write(author, title="Summed up", summary="  In   short: it works. ")
+    post_id = newest(app)
+    assert post_row(app, post_id).excerpt == "In short: it works."
+    reader = app.test_client()
+    assert b"In short: it works." in reader.get("/").data
+    assert b"In short: it works." in reader.get("/feed.atom").data
+    assert b'content="In short: it works."' in reader.get(f"/{post_id}").data
+    # Without one, the start of the text again.
+    write(author, f"/{post_id}/update", action="save", title="Summed up")
+    assert post_row(app, post_id).excerpt.startswith("The body of the post")
+
+
+def test_a_long_summary_is_refused(app, author):
+    before = newest(app)
+    response = write(author, summary="x" * 301)
+    assert response.status_code == 422
+    assert "at most 300 characters" in response.get_data(as_text=True)
+    assert newest(app) == before
+
+
+def test_render_posts_keeps_the_summary(app, author, runner):
+    write(author, title="Kept", summary="My own words.")
+    runner.invoke(args=["render-posts"])
+    assert post_row(app, newest(app)).excerpt == "My own words."
