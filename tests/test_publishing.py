@@ -153,3 +153,98 @@ def test_render_posts_keeps_the_summary(app, author, runner):
     write(author, title="Kept", summary="My own words.")
     runner.invoke(args=["render-posts"])
     assert post_row(app, newest(app)).excerpt == "My own words."
+
+
+# Unpublishing.
+
+PUBLIC_PLACES = [
+    "/",
+    "/tag/unpublishable",
+    "/u/test",
+    "/feed.atom",
+    "/feed.rss",
+    "/u/test/feed.atom",
+    "/tag/unpublishable/feed.atom",
+    "/search?q=unpublishable",
+]
+
+
+def shows(page, post_id):
+    """Whether a page shows the post: its title, a link to it, or in a
+    sitemap its URL."""
+    return any(
+        marker in page.data
+        for marker in (
+            b"Unpublishable words",
+            f'href="/{post_id}"'.encode(),
+            f"/{post_id}</loc>".encode(),
+        )
+    )
+
+
+def unpublish(client, post_id, token=None):
+    token = token or csrf_token_from(client, f"/{post_id}/update")
+    return client.post(f"/{post_id}/unpublish", data={"unpublish-csrf_token": token})
+
+
+def test_unpublish_takes_a_post_off_every_public_page(app, author):
+    write(author, title="Unpublishable words", tags="unpublishable")
+    post_id = newest(app)
+    reader = app.test_client()
+    places = [*PUBLIC_PLACES, f"/{post_id}", "/p/unpublishable-words", "/sitemap-0.xml"]
+    for path in places:
+        reader.get(path)  # asked twice: kept by the page cache
+        assert shows(reader.get(path), post_id), path
+    edit_form_token = csrf_token_from(author, f"/{post_id}/update")
+
+    response = unpublish(author, post_id)
+    assert response.status_code == 302
+    assert post_row(app, post_id).published is None
+    for path in places:
+        assert not shows(reader.get(path), post_id), path
+    assert b"Unpublishable words" in author.get("/drafts").data
+    assert author.get(f"/{post_id}").status_code == 200
+
+    # An edit form opened while it was published cannot publish it again.
+    response = author.post(
+        f"/{post_id}/update",
+        data={
+            "title": "Unpublishable words",
+            "body": "x",
+            "tags": "",
+            "action": "save",
+            "version": "1",
+            "csrf_token": edit_form_token,
+        },
+    )
+    assert response.status_code == 409
+    assert post_row(app, post_id).published is None
+
+
+def test_unpublish_is_a_post_by_the_author_with_a_token(app, author):
+    write(author, title="Stays")
+    post_id = newest(app)
+    assert author.get(f"/{post_id}/unpublish").status_code == 405
+    response = author.post(f"/{post_id}/unpublish", data={})
+    assert response.status_code == 400
+    other = app.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(other).login("other", "other")
+    token = csrf_token_from(other, "/")
+    assert unpublish(other, post_id, token).status_code == 403
+    assert post_row(app, post_id).published is not None
+    # A draft stays a draft.
+    unpublish(author, post_id)
+    response = unpublish(author, post_id)
+    assert response.status_code == 302
+    assert "a draft already" in author.get(f"/{post_id}/update").get_data(True)
+
+
+def test_publishing_again_dates_the_post_anew(app, author):
+    write(author, title="Again")
+    post_id = newest(app)
+    first = post_row(app, post_id).published
+    unpublish(author, post_id)
+    write(author, f"/{post_id}/update", action="publish", title="Again")
+    assert post_row(app, post_id).published > first

@@ -553,6 +553,17 @@ def trash_lifetime() -> dt.timedelta:
     return dt.timedelta(days=current_app.config["TRASH_DAYS"])
 
 
+def unpublish(post: Post) -> None:
+    """Take a published post back to the drafts, off every public page at
+    once; publishing it again dates it anew. An edit form opened before is
+    refused on save (the version moves), so it cannot publish it again."""
+    post.published = None
+    for link in post.tag_links:
+        link.published = None
+    post.version += 1
+    db.session.commit()
+
+
 def move_to_trash(post: Post) -> None:
     """Take the post off every page at once; it can be restored for
     :func:`trash_lifetime`. Purges what has been in the trash longer."""

@@ -41,6 +41,7 @@ from flaskr.services.posts import parse_tags
 from flaskr.services.posts import preview
 from flaskr.services.posts import published_posts
 from flaskr.services.posts import SlugTakenError
+from flaskr.services.posts import unpublish
 from flaskr.services.posts import update_post
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import get_readable_post_by_slug_or_404
@@ -287,6 +288,22 @@ def opened_version(form: PostForm) -> int | None:
     if version is None:
         abort(400, description="That form is not one Flaskr made.")
     return version
+
+
+@bp.route(f"/<{POST_ID}:id>/unpublish", methods=["POST"])
+@login_required
+def unpublish_post(id: int) -> Response:
+    """Take a published post back to the drafts."""
+    post = get_own_post(id)
+    form = ButtonForm(prefix="unpublish")
+    if not form.validate():
+        abort(400, description="That form is not one Flaskr made.")
+    if post.is_draft:
+        flash("That post is a draft already.")
+    else:
+        unpublish(post)
+        flash(f"“{post.title}” is a draft again: only you can see it.")
+    return redirect(url_for("blog.update", id=post.id))
 
 
 @bp.route(f"/<{POST_ID}:id>/delete", methods=("GET", "POST"))
