@@ -30,6 +30,8 @@ DEFAULTS: dict[str, t.Any] = {
     "IMAGE_MAX_BYTES": 5_000_000,
     #: Most pixels an image may decode to; more is treated as a decompression bomb.
     "IMAGE_MAX_PIXELS": 40_000_000,
+    #: Revisions kept per post; older ones are forgotten as new ones come.
+    "REVISIONS_KEPT": 50,
     #: How long deleted posts stay in the trash before they are deleted for good.
     "TRASH_DAYS": 30,
     #: Mail (docs/configuration.md). Without MAIL_SERVER, mails go to the log.

@@ -255,6 +255,33 @@ class Post(Model):
         return f"<Post {self.id} {self.title!r}>"
 
 
+class PostRevision(Model):
+    """A post as one save left it: kept so its writer can see what changed
+    and go back (``services/revisions.py``)."""
+
+    __tablename__ = "post_revision"
+    __table_args__ = (
+        # A post's revisions, newest first.
+        sa.Index("ix_post_revision_post_id_id", "post_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("post.id", ondelete="CASCADE"))
+    #: Who saved it; ``None`` once their account is deleted.
+    saved_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    title: Mapped[str] = mapped_column(sa.String)
+    body: Mapped[str] = mapped_column(sa.Text)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The tags' names, comma-separated, as the form shows them.
+    tags: Mapped[str] = mapped_column(sa.Text, default="")
+
+    saver: Mapped[User | None] = relationship(lazy="joined")
+
+
 class Image(Model):
     """A post's picture, stored in the database so that every app server can
     serve it: a display size and a thumbnail, both re-encoded as WebP."""

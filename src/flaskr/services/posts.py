@@ -28,6 +28,7 @@ from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import HeldImage
 from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import Post
+from flaskr.models import PostRevision
 from flaskr.models import PostTag
 from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
@@ -469,8 +470,53 @@ def create_post(
     db.session.add(post)
     if image is not None:
         image.apply(post)
+    _record_or_slug_taken(post, slug)
     _commit_or_slug_taken(slug)
     return post
+
+
+def _record_or_slug_taken(post: Post, slug: str) -> None:
+    """Record the revision; its flushes meet a slug that a concurrent save
+    took first."""
+    try:
+        _record_revision(post)
+    except IntegrityError:
+        db.session.rollback()
+        raise SlugTakenError(slug) from None
+
+
+def _record_revision(post: Post, created: dt.datetime | None = None) -> None:
+    """Keep the post as it is now as a revision, and forget those past
+    ``REVISIONS_KEPT``; the caller commits."""
+    db.session.flush()
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            saved_by=post.author_id,
+            created=created or utcnow(),
+            title=post.title,
+            body=post.body,
+            summary=post.summary,
+            tags=", ".join(post.tag_names),
+        )
+    )
+    db.session.flush()
+    kept = (
+        sa.select(PostRevision.id)
+        .where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc())
+        .limit(int(current_app.config["REVISIONS_KEPT"]))
+    )
+    db.session.execute(
+        sa.delete(PostRevision)
+        .where(PostRevision.post_id == post.id, PostRevision.id.not_in(kept))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _has_revisions(post: Post) -> bool:
+    query = sa.select(PostRevision.id).where(PostRevision.post_id == post.id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def _write_or_roll_back(
@@ -516,6 +562,9 @@ def update_post(
         ``None``, while this save ran); the session is rolled back.
     """
     _claim_version(post, post.version if opened_at is None else opened_at)
+    if not _has_revisions(post):
+        # Saved before revisions were kept: its state so far is the first.
+        _record_revision(post, created=post.updated or post.published or post.created)
     now = utcnow()
     if publish and post.is_draft:
         post.published = now
@@ -524,6 +573,7 @@ def update_post(
     _write_or_roll_back(post, title, body, tags, summary, slug)
     if image is not None:
         image.apply(post)
+    _record_or_slug_taken(post, slug)
     _commit_or_slug_taken(slug)
 
 

@@ -104,3 +104,9 @@ class CommentForm(FlaskForm):
         validators=[Rule(comment_problem)],
         render_kw={"maxlength": COMMENT_MAX_LENGTH, "rows": 4},
     )
+
+
+class RestoreForm(FlaskForm):
+    """Restoring a revision: the post's version when its history was shown."""
+
+    version = HiddenText()

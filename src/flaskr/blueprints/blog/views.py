@@ -19,6 +19,7 @@ from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.blueprints.blog.forms import PostForm
 from flaskr.blueprints.blog.forms import PREVIEW
 from flaskr.blueprints.blog.forms import PUBLISH
+from flaskr.blueprints.blog.forms import RestoreForm
 from flaskr.blueprints.blog.forms import SAVE_DRAFT
 from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.db import MAX_ID
@@ -276,8 +277,8 @@ def update(id: int) -> Response | tuple[str, int]:
     return _form_page("blog/update.html", form, choice, post=post)
 
 
-def opened_version(form: PostForm) -> int | None:
-    """The version the edit form was opened at; ``None`` if the form did not
+def opened_version(form: PostForm | RestoreForm) -> int | None:
+    """The version the form was opened at; ``None`` if the form did not
     say (a script or the tutorial's tests: the save applies to any version).
 
     :raise 400: a version Flaskr did not write.
