@@ -163,6 +163,19 @@ def rename_user_in_the_database(app):
         db.session.commit()
 
 
+def edit_a_comment(app):
+    client = logged_in(app, "other", "other")
+    token = csrf_token_from(client, "/1")
+    client.post("/1/comments", data={"body": "Before", "csrf_token": token})
+    with app.app_context():
+        from flaskr.models import Comment
+
+        comment_id = db.session.scalar(sa.select(sa.func.max(Comment.id)))
+    path = f"/comments/{comment_id}/edit"
+    token = csrf_token_from(client, path)
+    client.post(path, data={"body": "Edited title", "csrf_token": token})
+
+
 def edit_profile(app):
     save_profile(logged_in(app), display_name="Edited title", bio="Edited bio")
 
@@ -178,6 +191,7 @@ def rename_on_the_account_page(app):
 @pytest.mark.parametrize(
     ("change", "path", "news"),
     [
+        (edit_a_comment, "/1", "Edited title"),
         (edit_profile, "/", "Edited title"),
         (edit_profile, "/1", "Edited title"),
         (edit_profile, "/u/test", "Edited bio"),

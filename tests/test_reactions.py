@@ -150,7 +150,7 @@ def test_comments(app):
     page = app.test_client().get("/1").get_data(as_text=True)
     assert "Comments (2)" in page
     assert page.index("First!") < page.index("Second")  # oldest first
-    assert "First!\nWith a &lt;b&gt;line&lt;/b&gt; break" in page
+    assert "<p>First!<br>\nWith a &lt;b&gt;line&lt;/b&gt; break</p>" in page
     assert 'href="/u/other">other</a>' in page
     assert "<time datetime=" in page
     assert "2 comments" in app.test_client().get("/").get_data(as_text=True)

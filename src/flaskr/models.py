@@ -72,6 +72,11 @@ class User(Model):
     #: The picture bylines and the author page show; ``None`` for the default.
     #: A new picture gets a new id, so its URL never shows an older one.
     avatar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("avatar.id"))
+    #: Mail the user when someone comments on their posts (to a confirmed
+    #: address only).
+    notify_comments: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true()
+    )
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -412,7 +417,11 @@ class Comment(Model):
     #: ``None`` once the author deleted their account and kept their writing.
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
+    #: ``body`` with light Markdown (emphasis, code, links), cleaned.
+    body_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When its author last edited it; ``None`` if they never did.
+    edited: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship(lazy="joined")
 

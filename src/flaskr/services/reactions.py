@@ -22,6 +22,8 @@ from flaskr.models import COMMENT_MAX_LENGTH
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.mail import record_mail
+from flaskr.services.markdown import render_light
 from flaskr.services.paging import Cursor
 from flaskr.services.paging import cursor_bound
 from flaskr.services.posts import normalize_text
@@ -138,13 +140,52 @@ def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Com
     return list(db.session.scalars(query).unique())
 
 
-def add_comment(post: Post, author: User, body: str) -> Comment:
-    """Add and commit a comment; the caller has checked ``body``."""
-    comment = Comment(post_id=post.id, author=author, body=normalize_text(body).strip())
+def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comment:
+    """Add and commit a comment; the caller has checked ``body``. The post's
+    writer is mailed about it (in the same transaction) if they have a
+    confirmed address and did not turn that off.
+
+    :param post_link: the address of the post's comments, for the mail.
+    """
+    text = normalize_text(body).strip()
+    comment = Comment(
+        post_id=post.id, author=author, body=text, body_html=render_light(text)
+    )
     db.session.add(comment)
     _change_count(post.id, Post.comment_count, 1)
+    writer = post.author
+    if (
+        writer is not None
+        and writer.id != author.id
+        and writer.notify_comments
+        and writer.email is not None
+    ):
+        record_mail(
+            writer.email,
+            "new_comment",
+            username=writer.username,
+            commenter=author.shown_name,
+            title=post.title,
+            comment=text,
+            link=post_link,
+        )
     db.session.commit()
     return comment
+
+
+def edit_comment(comment: Comment, body: str) -> None:
+    """Replace a comment's text, marked as edited; commit. The caller has
+    checked ``body`` and that the one asking wrote the comment."""
+    comment.body = normalize_text(body).strip()
+    comment.body_html = render_light(comment.body)
+    comment.edited = utcnow()
+    db.session.commit()
+
+
+def set_comment_mail(user: User, wanted: bool) -> None:
+    """Whether the user is mailed about comments on their posts; commit."""
+    user.notify_comments = wanted
+    db.session.commit()
 
 
 def get_comment(comment_id: int) -> Comment | None:

@@ -15,6 +15,7 @@ from werkzeug import Response
 
 from flaskr.blueprints.auth.forms import AvatarForm
 from flaskr.blueprints.auth.forms import ChangePasswordForm
+from flaskr.blueprints.auth.forms import CommentMailForm
 from flaskr.blueprints.auth.forms import DeleteAccountForm
 from flaskr.blueprints.auth.forms import EmailForm
 from flaskr.blueprints.auth.forms import EndSessionForm
@@ -25,6 +26,7 @@ from flaskr.services.accounts import change_password
 from flaskr.services.accounts import delete_account
 from flaskr.services.login_policy import check_password_attempt
 from flaskr.services.passwords import password_problem
+from flaskr.services.reactions import set_comment_mail
 from flaskr.services.recovery import pending_address
 from flaskr.services.security_log import log_event
 from flaskr.services.sessions import browser_name
@@ -43,6 +45,7 @@ ACCOUNT_FORMS: dict[str, type[FlaskForm]] = {
     "profile": ProfileForm,
     "avatar": AvatarForm,
     "email": EmailForm,
+    "comment_mail": CommentMailForm,
     "rename": RenameForm,
     "password": ChangePasswordForm,
     "sessions": ButtonForm,
@@ -65,6 +68,7 @@ def account_page(**sent: FlaskForm) -> tuple[str, int]:
     profile.display_name.data = g.user.display_name or ""
     profile.bio.data = g.user.bio
     profile.website.data = g.user.website or ""
+    forms["comment_mail"].wanted.data = g.user.notify_comments
     forms.update(sent)
     page = render_template(
         "auth/account.html",
@@ -112,6 +116,22 @@ def end_other_sessions() -> Response:
     ended = end_sessions_of_user(g.user.id, keep=current_session_id())
     log_event("sessions_revoked", user_id=g.user.id, sessions_ended=ended)
     flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/comment-mail", methods=["POST"])
+@login_required
+def comment_mail() -> Response:
+    """Choose whether to be mailed about comments on one's posts."""
+    form = CommentMailForm(prefix="comment_mail")
+    if not form.validate():
+        abort(400, description="That form is not one Flaskr made.")
+    set_comment_mail(g.user, bool(form.wanted.data))
+    flash(
+        "You will be mailed about new comments."
+        if form.wanted.data
+        else "You will not be mailed about new comments."
+    )
     return redirect(url_for("auth.account"))
 
 

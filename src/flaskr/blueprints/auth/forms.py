@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import BooleanField
 from wtforms import RadioField
 
 # types-WTForms predates WTForms 3.3, which added SelectChoice.
@@ -211,3 +212,7 @@ class RenameForm(FlaskForm):
 class EndSessionForm(FlaskForm):
     #: The ``AuthSession`` id of the session to end.
     session = HiddenText(filters=[as_text])
+
+
+class CommentMailForm(FlaskForm):
+    wanted = BooleanField("Mail me when someone comments on my posts")

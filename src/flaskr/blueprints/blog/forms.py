@@ -102,6 +102,7 @@ class CommentForm(FlaskForm):
         "Your comment",
         filters=[as_text],
         validators=[Rule(comment_problem)],
+        description="*Emphasis*, `code` and links work; other marks stay as typed.",
         render_kw={"maxlength": COMMENT_MAX_LENGTH, "rows": 4},
     )
 

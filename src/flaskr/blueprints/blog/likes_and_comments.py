@@ -21,6 +21,7 @@ from flaskr.plumbing.throttle import limiter
 from flaskr.services.posts import get_readable_post
 from flaskr.services.reactions import add_comment
 from flaskr.services.reactions import delete_comment
+from flaskr.services.reactions import edit_comment
 from flaskr.services.reactions import get_comment
 from flaskr.services.reactions import likes_of
 from flaskr.services.reactions import may_delete
@@ -30,6 +31,8 @@ from flaskr.web.lookups import POST_ID
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
 from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.shared_forms import render_form
+from flaskr.web.site_links import site_link
 from flaskr.web.users import login_required
 
 
@@ -58,10 +61,29 @@ def comment(id: int) -> Response | tuple[str, int]:
     post = public_post(id)
     form = CommentForm()
     if form.validate_on_submit():
-        added = add_comment(post, g.user, form.body.data)
+        link = site_link("blog.post", id=post.id, _anchor="comments")
+        added = add_comment(post, g.user, form.body.data, post_link=link)
         flash("Your comment is posted.")
         return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{added.id}"))
     return render_post_page(post, form), INVALID_FORM
+
+
+@bp.route("/comments/<id:comment_id>/edit", methods=("GET", "POST"))
+@login_required
+def edit_comment_view(comment_id: int) -> Response | tuple[str, int]:
+    """Change a comment's text: only its author may; it shows as edited."""
+    found = get_comment(comment_id)
+    post = get_readable_post(found.post_id, g.user) if found else None
+    if found is None or post is None:
+        abort(404, description="That comment doesn't exist.")
+    if found.author_id != g.user.id:
+        abort(403)
+    form = CommentForm(obj=found)
+    if form.validate_on_submit():
+        edit_comment(found, form.body.data)
+        flash("Your comment is changed.")
+        return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{found.id}"))
+    return render_form("blog/edit_comment.html", form, comment=found, post=post)
 
 
 @bp.route("/comments/<id:comment_id>/delete", methods=["POST"])
