@@ -90,6 +90,8 @@ def _empty_tables(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # Bookkeeping survives, but not a publication time of emptied posts.
+        connection.execute(sa.text("UPDATE site_version SET next_publication = NULL"))
     engine.dispose()
 
 

@@ -131,6 +131,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _clock() -> dt.datetime:
+    return utcnow()
+
+
+#: The time a statement runs at, as a parameter: read when the statement is
+#: executed, not when it is built, so statements built once stay right (and
+#: the tests' travelling clock is the one read).
+NOW = sa.bindparam("clock_now", callable_=_clock, type_=UTCDateTime())
+
+
 def tune_sqlite(
     dbapi_connection: t.Any, connection_record: t.Any, *, timeout_ms: int
 ) -> None:

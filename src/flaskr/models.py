@@ -17,6 +17,7 @@ from sqlalchemy.orm import relationship
 
 from flaskr.db import BigId
 from flaskr.db import Model
+from flaskr.db import NOW
 from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 
@@ -72,6 +73,9 @@ class User(Model):
     #: The picture bylines and the author page show; ``None`` for the default.
     #: A new picture gets a new id, so its URL never shows an older one.
     avatar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("avatar.id"))
+    #: The IANA time zone the user last scheduled a post in (``None``: UTC);
+    #: their scheduled times are shown in it.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     #: Mail the user when someone comments on their posts (to a confirmed
     #: address only).
     notify_comments: Mapped[bool] = mapped_column(
@@ -229,6 +233,11 @@ class Post(Model):
         return self.published is None
 
     @property
+    def is_scheduled(self) -> bool:
+        """Set to be published at a time still to come."""
+        return self.published is not None and self.published > utcnow()
+
+    @property
     def author_name(self) -> str | None:
         """The author's username; ``None`` once their account is deleted."""
         return self.author.username if self.author else None
@@ -243,14 +252,21 @@ class Post(Model):
 
     @hybrid_property
     def is_public(self) -> bool:
-        """Published and not in the trash: anyone may read it. Also usable in
-        queries (``.where(Post.is_public)``), so the rule is written once."""
-        return self.published is not None and self.deleted is None
+        """Published, at a time already come, and not in the trash: anyone may
+        read it. Also usable in queries (``.where(Post.is_public)``), so the
+        rule is written once."""
+        return (
+            self.published is not None
+            and self.published <= utcnow()
+            and self.deleted is None
+        )
 
     @is_public.inplace.expression
     @classmethod
     def _is_public_expression(cls) -> sa.ColumnElement[bool]:
-        return sa.and_(cls.published.is_not(None), cls.deleted.is_(None))
+        return sa.and_(
+            cls.published.is_not(None), cls.published <= NOW, cls.deleted.is_(None)
+        )
 
     @property
     def tag_names(self) -> list[str]:
@@ -462,3 +478,7 @@ class SiteVersion(Model):
     #: Always 1: the table has one row.
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: The soonest time a scheduled post comes out, or ``None``: pages kept
+    #: before it are not served after it, and the first request after it
+    #: moves the version (``posts.publish_due``).
+    next_publication: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
 import enum
 import json
 import threading
@@ -46,6 +45,7 @@ from flaskr.plumbing.operations import log_access
 from flaskr.plumbing.operations import request_id_for
 from flaskr.plumbing.operations import REQUEST_ID_HEADER
 from flaskr.plumbing.read_only import autocommit_engine
+from flaskr.services.posts import publish_due
 from flaskr.services.sessions import is_expired
 from flaskr.services.sessions import needs_touch
 from flaskr.services.sessions import session_id_from_cookie
@@ -134,10 +134,13 @@ class PageCache:
         self._max_seen = max(64, self.max_bytes // _SEEN_PER_BYTES)
         self._version = -1
         self._lock = threading.Lock()
-        self._version_query = sa.select(SiteVersion.value).where(SiteVersion.id == 1)
+        self._version_query = sa.select(
+            SiteVersion.value, SiteVersion.next_publication
+        ).where(SiteVersion.id == 1)
         self._session_query = (
             sa.select(
                 SiteVersion.value,
+                SiteVersion.next_publication,
                 AuthSession.user_id,
                 AuthSession.created,
                 AuthSession.last_seen,
@@ -206,31 +209,38 @@ class PageCache:
     def _read_visitor(self, session_id: str | None) -> _Visitor | None:
         """The site version and the visitor's session, in one statement; ``None``
         if this request must go to Flask."""
+        # The version's row, with the session's columns when there is one.
+        row: t.Any
         try:
             with self.engine.connect() as connection:
                 if session_id is None:
-                    version = connection.execute(self._version_query).scalar()
-                    row = None
+                    row = connection.execute(self._version_query).first()
                 else:
                     row = connection.execute(
                         self._session_query, {"session_id": session_id}
                     ).first()
-                    version = row.value if row is not None else None
+            if row is None:
+                return None
+            due = row.next_publication
+            if due is not None and due <= utcnow():
+                # A scheduled post's time has come: kept pages do not show
+                # it. Move the version for every server (in a transaction of
+                # its own); this request is rendered afresh.
+                with self.engine.connect() as writer:
+                    publish_due(writer)
+                return None
+            version = row.value
         except SQLAlchemyError:
             return None  # Flask shows the error page, or recovers.
-        if version is None:
-            return None
         if version != self._version:
             self._forget_all(version)
         if session_id is None:
             return _Visitor(version, None)
-        if row is None or row.created is None or not self._session_is_quiet(row):
+        if row.created is None or not self._session_is_quiet(row):
             return None
         return _Visitor(version, row.user_id)
 
-    def _session_is_quiet(
-        self, row: sa.Row[int, int | None, dt.datetime, dt.datetime, str]
-    ) -> bool:
+    def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:
         it is live, needs no "last seen" write and has no message waiting."""
         config = self.app.config

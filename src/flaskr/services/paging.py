@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.db import MAX_ID
+from flaskr.db import NOW
 from flaskr.db import UTCDateTime
 from flaskr.models import Post
 
@@ -83,7 +84,9 @@ def keyset_page(
     """Run ``query`` for one page, newest first, ordered by ``position``."""
     published, post_id = position
     pair = sa.tuple_(published, post_id)
-    query = query.where(published.is_not(None), Post.deleted.is_(None))
+    query = query.where(
+        published.is_not(None), published <= NOW, Post.deleted.is_(None)
+    )
     query = query.limit(per_page + 1)
     if after is not None:
         query = query.where(pair > cursor_bound(after))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 import typing as t
 import unicodedata
@@ -23,6 +24,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import insert_for_dialect
+from flaskr.db import NOW
+from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import HeldImage
@@ -30,6 +33,7 @@ from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import Post
 from flaskr.models import PostRevision
 from flaskr.models import PostTag
+from flaskr.models import SiteVersion
 from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import Tag
@@ -97,12 +101,12 @@ def posts_tagged(
 
 
 def drafts_of(author: User) -> list[Post]:
-    """The author's drafts, most recently written first."""
+    """The author's drafts and scheduled posts, most recently written first."""
     query = (
         _select_posts(with_text=False)
         .where(
             Post.author_id == author.id,
-            Post.published.is_(None),
+            sa.or_(Post.published.is_(None), Post.published > NOW),
             Post.deleted.is_(None),
         )
         .order_by(sa.func.coalesce(Post.updated, Post.created).desc(), Post.id.desc())
@@ -153,10 +157,15 @@ def _may_read(
     author_id: int | None,
     reader: User | None,
 ) -> bool:
-    """Nobody reads a post in the trash; only its author reads a draft."""
+    """Nobody reads a post in the trash; only its author reads a draft or a
+    post whose time has not come."""
     if deleted is not None:
         return False
-    return published is not None or (reader is not None and reader.id == author_id)
+    return _is_out(published) or (reader is not None and reader.id == author_id)
+
+
+def _is_out(published: dt.datetime | None) -> bool:
+    return published is not None and published <= utcnow()
 
 
 def get_readable_post(post_id: int, reader: User | None) -> Post | None:
@@ -190,7 +199,7 @@ def access_to_post(post_id: int, reader: User | None) -> Access:
     ).first()
     if row is None or not _may_read(*row, reader):
         return Access.NOBODY
-    return Access.EVERYONE if row.published is not None else Access.AUTHOR_ONLY
+    return Access.EVERYONE if _is_out(row.published) else Access.AUTHOR_ONLY
 
 
 def find_tag(name: str) -> Tag | None:
@@ -202,7 +211,12 @@ def find_tag(name: str) -> Tag | None:
         sa.select(Tag)
         .join(PostTag, PostTag.tag_id == Tag.id)
         .join(Post, Post.id == PostTag.post_id)
-        .where(Tag.name == name, PostTag.published.is_not(None), Post.deleted.is_(None))
+        .where(
+            Tag.name == name,
+            PostTag.published.is_not(None),
+            PostTag.published <= NOW,
+            Post.deleted.is_(None),
+        )
         .limit(1)
     )
     return db.session.scalars(query).first()
@@ -283,6 +297,54 @@ def summary_problem(summary: str) -> str | None:
     if "\x00" in summary:
         return "A summary must not contain NUL characters."
     return None
+
+
+#: How far ahead a post may be scheduled.
+LONGEST_SCHEDULE = dt.timedelta(days=5 * 366)
+
+
+class ScheduleProblem(ValueError):
+    """A time a post cannot be scheduled at; the message says why."""
+
+
+@functools.cache
+def time_zones() -> list[str]:
+    """The IANA time zones this machine knows, sorted, UTC first."""
+    import zoneinfo
+
+    return ["UTC", *sorted(zoneinfo.available_timezones() - {"UTC"})]
+
+
+def schedule_time(local: str, zone: str) -> dt.datetime:
+    """The moment ``local`` (``2026-12-24T18:00``, as a ``datetime-local``
+    input sends it) is in ``zone``, in UTC.
+
+    :raise ScheduleProblem: missing, malformed, unknown zone, past, or too far.
+    """
+    import zoneinfo
+
+    if not local:
+        raise ScheduleProblem("Choose the date and time to publish at.")
+    if zone not in time_zones():
+        raise ScheduleProblem("Choose a time zone from the list.")
+    try:
+        naive = dt.datetime.fromisoformat(local)
+    except ValueError:
+        raise ScheduleProblem("Enter a date and time like 2026-12-24T18:00.") from None
+    if naive.tzinfo is not None:
+        raise ScheduleProblem("Enter a date and time like 2026-12-24T18:00.")
+    moment = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone)).astimezone(dt.UTC)
+    now = utcnow()
+    if moment <= now:
+        raise ScheduleProblem("That time has passed: choose one to come.")
+    if moment > now + LONGEST_SCHEDULE:
+        raise ScheduleProblem("Choose a time within the next five years.")
+    return moment
+
+
+def remember_time_zone(user: User, zone: str) -> None:
+    """Show the user's times in ``zone`` from now on; the caller commits."""
+    user.time_zone = None if zone == "UTC" else zone
 
 
 def normalize_text(text: str) -> str:
@@ -457,14 +519,19 @@ def create_post(
     image: ImageChange | None = None,
     summary: str = "",
     slug: str = "",
+    schedule_at: dt.datetime | None = None,
 ) -> Post:
-    """Create and commit a post, published now or as a draft; the caller has
-    checked the title, body, tags, summary, slug and image.
+    """Create and commit a post, published now, at ``schedule_at`` (a time to
+    come) or as a draft; the caller has checked the title, body, tags,
+    summary, slug and image.
 
     :param slug: the address asked for; empty makes one from the title.
     :raise SlugTakenError: another post has that address; nothing is saved.
     """
     post = Post(author=author, published=utcnow() if publish else None)
+    if schedule_at is not None:
+        post.published = schedule_at
+        _note_publication(schedule_at)
     with db.session.no_autoflush:
         _write_or_roll_back(post, title, body, tags, summary, slug)
     db.session.add(post)
@@ -549,9 +616,15 @@ def update_post(
     opened_at: int | None = None,
     summary: str = "",
     slug: str = "",
+    schedule_at: dt.datetime | None = None,
+    to_draft: bool = False,
 ) -> None:
     """Save changes to a post, all of them or none; ``publish`` publishes a
-    draft, dated now.
+    draft or a scheduled post, dated now.
+
+    :param schedule_at: publish a draft or a scheduled post at this time to
+        come (checked by the caller) instead.
+    :param to_draft: take a scheduled post off its schedule.
 
     :param slug: a new address; empty keeps the post's.
     :raise SlugTakenError: another post has that address; nothing is saved.
@@ -566,8 +639,14 @@ def update_post(
         # Saved before revisions were kept: its state so far is the first.
         _record_revision(post, created=post.updated or post.published or post.created)
     now = utcnow()
-    if publish and post.is_draft:
+    not_out = post.is_draft or post.is_scheduled
+    if schedule_at is not None and not_out:
+        post.published = schedule_at
+        _note_publication(schedule_at)
+    elif publish and not_out:
         post.published = now
+    elif to_draft and not_out:
+        post.published = None
     else:
         post.updated = now
     _write_or_roll_back(post, title, body, tags, summary, slug)
@@ -575,6 +654,52 @@ def update_post(
         image.apply(post)
     _record_or_slug_taken(post, slug)
     _commit_or_slug_taken(slug)
+
+
+def _note_publication(at: dt.datetime) -> None:
+    """Tell the page cache a post comes out at ``at``; the caller commits."""
+    soonest = sa.case(
+        (
+            sa.or_(
+                SiteVersion.next_publication.is_(None),
+                SiteVersion.next_publication > sa.bindparam("at", type_=UTCDateTime()),
+            ),
+            sa.bindparam("at", type_=UTCDateTime()),
+        ),
+        else_=SiteVersion.next_publication,
+    )
+    db.session.execute(
+        sa.update(SiteVersion)
+        .where(SiteVersion.id == 1)
+        .values(next_publication=soonest)
+        .execution_options(synchronize_session=False),
+        {"at": at},
+    )
+
+
+#: Moves the version once a scheduled post's time has come, and finds the
+#: next such time; only the first server to get there changes anything.
+_PUBLISH_DUE = (
+    sa.update(SiteVersion)
+    .where(SiteVersion.id == 1, SiteVersion.next_publication <= NOW)
+    .values(
+        value=SiteVersion.value + 1,
+        next_publication=(
+            sa.select(sa.func.min(Post.published))
+            .where(Post.published > NOW, Post.deleted.is_(None))
+            .scalar_subquery()
+        ),
+    )
+)
+
+
+def publish_due(connection: sa.Connection) -> bool:
+    """If a scheduled post's time has come, move the site version (so every
+    server's page cache renders afresh) and note the next such time; commit
+    on ``connection``. Whether this call moved it."""
+    with connection.begin():
+        moved = connection.execute(_PUBLISH_DUE)
+    return affected_rows(moved) > 0
 
 
 def _claim_version(post: Post, opened_at: int) -> None:

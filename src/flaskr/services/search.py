@@ -21,6 +21,7 @@ from markupsafe import escape
 from markupsafe import Markup
 
 from flaskr.db import db
+from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import User
 
@@ -65,7 +66,8 @@ _POSTGRESQL_SEARCH = sa.text(
     "WITH titled AS ("
     "  SELECT post.id FROM post"
     "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
-    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  AND post.published IS NOT NULL AND post.published <= :now"
+    "  AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     # Read only when the title matches do not fill the page (a one-time test).
     " others AS ("
@@ -73,7 +75,8 @@ _POSTGRESQL_SEARCH = sa.text(
     "  WHERE (SELECT count(*) FROM titled) < :wanted"
     "  AND post.search_vector @@ plainto_tsquery('english', :query)"
     "  AND NOT post.title_vector @@ plainto_tsquery('english', :query)"
-    "  AND post.published IS NOT NULL AND post.deleted IS NULL"
+    "  AND post.published IS NOT NULL AND post.published <= :now"
+    "  AND post.deleted IS NULL"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     " ranked AS ("
     "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
@@ -236,6 +239,7 @@ def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage
             "shown": per_page,
             "title_options": f"{markers}, HighlightAll=true",
             "snippet_options": f"{markers}, MaxWords=30, MinWords=12",
+            "now": utcnow(),
         },
     ).all()
     hits = [_hit(row, row.title, row.snippet) for row in rows[:per_page]]

@@ -12,6 +12,7 @@ from flask import Flask
 
 from flaskr.web import errors
 from flaskr.web import lookups
+from flaskr.web import times
 from flaskr.web import users
 
 
@@ -20,5 +21,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = lookups.IdConverter
     app.url_map.converters["default"] = lookups.TextConverter
     app.url_map.converters["string"] = lookups.TextConverter
+    app.add_template_filter(times.local_time, "local_time")
     users.init_app(app)
     errors.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
+from wtforms import SelectField
 
 from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import BODY_MAX_LENGTH
@@ -17,6 +18,7 @@ from flaskr.services.posts import body_problem
 from flaskr.services.posts import slug_problem
 from flaskr.services.posts import summary_problem
 from flaskr.services.posts import tags_problem
+from flaskr.services.posts import time_zones
 from flaskr.services.posts import title_problem
 from flaskr.services.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
@@ -28,6 +30,7 @@ from flaskr.web.shared_forms import TextField
 
 #: What the buttons of the post form ask for (the ``action`` field).
 PUBLISH, SAVE_DRAFT, SAVE, PREVIEW = "publish", "draft", "save", "preview"
+SCHEDULE = "schedule"
 
 
 class PostForm(FlaskForm):
@@ -92,6 +95,19 @@ class PostForm(FlaskForm):
             " hyphens. Empty: made from the title."
         ),
         render_kw={"maxlength": SLUG_MAX_LENGTH, "autocapitalize": "none"},
+    )
+    publish_at = TextField(
+        "Publish at",
+        filters=[strip],
+        description="For “Schedule”: a date and time to come, in the zone below.",
+        render_kw={"type": "datetime-local"},
+    )
+    time_zone = SelectField(
+        "Time zone",
+        # Checked by the schedule's rule, with its own message.
+        choices=lambda: [(zone, zone) for zone in time_zones()],
+        validate_choice=False,
+        render_kw={"autocomplete": "off"},
     )
     #: The post's version when the edit form was opened (kept across previews).
     version = HiddenText()

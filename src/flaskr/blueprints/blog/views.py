@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from flask import abort
 from flask import Blueprint
@@ -21,6 +22,7 @@ from flaskr.blueprints.blog.forms import PREVIEW
 from flaskr.blueprints.blog.forms import PUBLISH
 from flaskr.blueprints.blog.forms import RestoreForm
 from flaskr.blueprints.blog.forms import SAVE_DRAFT
+from flaskr.blueprints.blog.forms import SCHEDULE
 from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.db import MAX_ID
 from flaskr.models import ALT_MAX_LENGTH
@@ -41,6 +43,9 @@ from flaskr.services.posts import move_to_trash
 from flaskr.services.posts import parse_tags
 from flaskr.services.posts import preview
 from flaskr.services.posts import published_posts
+from flaskr.services.posts import remember_time_zone
+from flaskr.services.posts import schedule_time
+from flaskr.services.posts import ScheduleProblem
 from flaskr.services.posts import SlugTakenError
 from flaskr.services.posts import unpublish
 from flaskr.services.posts import update_post
@@ -55,6 +60,8 @@ from flaskr.web.page_links import per_page
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import CONFLICT
 from flaskr.web.shared_forms import render_form
+from flaskr.web.times import local_input_value
+from flaskr.web.times import local_time
 from flaskr.web.users import login_required
 
 bp = Blueprint("blog", __name__, cli_group=None)
@@ -198,11 +205,14 @@ def create() -> Response | tuple[str, int]:
     """Write a new post: publish it, save it as a draft, or preview it."""
     form = PostForm()
     action = request.form.get("action", PUBLISH)
+    show_schedule(form)
     choice = choose_image(form)
     valid = form.validate_on_submit()
+    schedule_at = asked_schedule(form) if valid and action == SCHEDULE else None
     if (
         action != PREVIEW
         and valid
+        and (action != SCHEDULE or schedule_at is not None)
         and (image := checked_image(form, choice)) is not None
     ):
         try:
@@ -211,17 +221,49 @@ def create() -> Response | tuple[str, int]:
                 form.title.data,
                 form.body.data,
                 tags=parse_tags(form.tags.data),
-                publish=action != SAVE_DRAFT,
+                publish=action not in (SAVE_DRAFT, SCHEDULE),
                 image=image,
                 summary=form.summary.data,
                 slug=form.slug.data,
+                schedule_at=schedule_at,
             )
         except SlugTakenError:
             form.slug.errors = [SLUG_TAKEN]
         else:
-            flash("Your post is published." if not post.is_draft else "Draft saved.")
+            flash(saved_message(post))
             return redirect(url_for("blog.post", id=post.id))
     return _form_page("blog/create.html", form, choice)
+
+
+def show_schedule(form: PostForm, post: Post | None = None) -> None:
+    """Fill the schedule's fields of a form shown for the first time: the
+    writer's time zone, and a scheduled post's time in it."""
+    if form.is_submitted():
+        return
+    form.time_zone.data = g.user.time_zone or "UTC"
+    if post is not None and post.is_scheduled and post.published is not None:
+        form.publish_at.data = local_input_value(post.published, g.user.time_zone)
+
+
+def asked_schedule(form: PostForm) -> dt.datetime | None:
+    """The time "Schedule" asks for, remembered as the writer's zone; ``None``
+    after putting the reason it cannot be on the form."""
+    try:
+        moment = schedule_time(form.publish_at.data, form.time_zone.data or "")
+    except ScheduleProblem as problem:
+        form.publish_at.errors = [str(problem)]
+        return None
+    remember_time_zone(g.user, form.time_zone.data)
+    return moment
+
+
+def saved_message(post: Post) -> str:
+    if post.is_scheduled and post.published is not None:
+        when = local_time(post.published, g.user.time_zone)
+        return f"Scheduled: your post comes out on {when}. Until then only you see it."
+    if post.is_draft:
+        return "Draft saved."
+    return "Your post is published."
 
 
 SLUG_TAKEN = "Another post has that address. Choose another, or leave it empty."
@@ -238,14 +280,20 @@ def update(id: int) -> Response | tuple[str, int]:
         image_alt=post.image.alt if post.image else "",
     )
     action = request.form.get("action")
+    show_schedule(form, post)
     choice = choose_image(form)
     valid = form.validate_on_submit()
+    not_out = post.is_draft or post.is_scheduled
+    schedule_at = (
+        asked_schedule(form) if valid and not_out and action == SCHEDULE else None
+    )
     if (
         action != PREVIEW
         and valid
+        and (action != SCHEDULE or schedule_at is not None or not not_out)
         and (image := checked_image(form, choice, post)) is not None
     ):
-        publishing = post.is_draft and action == PUBLISH
+        publishing = not_out and action == PUBLISH
         try:
             update_post(
                 post,
@@ -257,6 +305,8 @@ def update(id: int) -> Response | tuple[str, int]:
                 opened_at=opened_version(form),
                 summary=form.summary.data,
                 slug=form.slug.data,
+                schedule_at=schedule_at,
+                to_draft=action == SAVE_DRAFT,
             )
         except SlugTakenError:
             form.slug.errors = [SLUG_TAKEN]
@@ -272,7 +322,8 @@ def update(id: int) -> Response | tuple[str, int]:
                 "blog/update.html", form=form, post=post, changed=error, held=held
             )
             return page, CONFLICT
-        flash("Your post is published." if publishing else "Your changes are saved.")
+        changed = publishing or schedule_at is not None or action == SAVE_DRAFT
+        flash(saved_message(post) if changed else "Your changes are saved.")
         return redirect(url_for("blog.post", id=post.id))
     return _form_page("blog/update.html", form, choice, post=post)
 
