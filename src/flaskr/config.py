@@ -107,6 +107,8 @@ DEFAULTS: dict[str, t.Any] = {
     "FORGOT_PASSWORD_ACCOUNT_LIMITS": "3 per 15 minutes; 10 per day",
     #: Renames per account: each one holds a name for USERNAME_HOLD_DAYS.
     "RENAME_LIMITS": "3 per day",
+    #: Live previews and autosaves per client address, as a writer types.
+    "EDITOR_LIMITS": "120 per minute; 3000 per hour",
     #: Comments per client address.
     "COMMENT_LIMITS": "5 per minute; 50 per hour",
     #: Failed logins per client address, for any accounts.

@@ -723,6 +723,37 @@ def preview(body: str) -> str:
     return markdown.render(normalize_text(body))
 
 
+#: Words a minute, for reading times (a common figure for screen reading).
+READING_SPEED = 230
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadingStats:
+    words: int
+    minutes: int
+
+
+def reading_stats(body: str) -> ReadingStats:
+    """How many words a reader reads in ``body``, and in how many minutes
+    (at least one)."""
+    words = len(markdown.plain_text(normalize_text(body)).split())
+    return ReadingStats(words, max(1, round(words / READING_SPEED)))
+
+
+def autosave(
+    post: Post, title: str, body: str, *, tags: list[str], summary: str, opened_at: int
+) -> None:
+    """Save a draft's text as its writer types (checked by the caller), with
+    no revision of its own: the writer's next save keeps one of it all.
+
+    :raise PostChanged: saved elsewhere since ``opened_at``.
+    """
+    _claim_version(post, opened_at)
+    post.updated = utcnow()
+    _write_or_roll_back(post, title, body, tags, summary, slug="")
+    db.session.commit()
+
+
 def trash_lifetime() -> dt.timedelta:
     """How long a post waits in the trash (``TRASH_DAYS``)."""
     return dt.timedelta(days=current_app.config["TRASH_DAYS"])

@@ -1,0 +1,143 @@
+// The post form, as a writer types: a live preview beside the text (rendered
+// by the server, as a save would), the word count and reading time, autosave
+// of drafts, and a warning before leaving with changes not saved. Without
+// this script the form works as before: Preview and Save draft are buttons.
+(function () {
+  "use strict";
+
+  const form = document.querySelector("form[data-editor]");
+  if (!form) {
+    return;
+  }
+  const body = form.querySelector("textarea[name=body]");
+  const token = form.querySelector("input[name=csrf_token]");
+  const version = form.querySelector("input[name=version]");
+  const previewUrl = form.dataset.previewUrl;
+  const autosaveUrl = form.dataset.autosaveUrl;
+  if (!body || !token) {
+    return;
+  }
+
+  const status = document.createElement("p");
+  status.className = "editor-status";
+  status.setAttribute("role", "status");
+  const counts = document.createElement("span");
+  const saved = document.createElement("span");
+  status.append(counts, saved);
+
+  const pane = document.createElement("section");
+  pane.className = "live-preview body";
+  pane.setAttribute("aria-label", "Live preview");
+  const heading = document.createElement("h2");
+  heading.className = "live-preview-heading";
+  heading.textContent = "Preview";
+  const rendered = document.createElement("div");
+  pane.append(heading, rendered);
+
+  const field = body.closest(".field") || body.parentElement;
+  const side = document.createElement("div");
+  side.className = "editor";
+  field.before(side);
+  side.append(field, pane);
+  side.after(status);
+  form.classList.add("has-live-preview");
+
+  let dirty = false;
+  let stopped = false;
+
+  function later(action, wait) {
+    let timer = null;
+    return function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(action, wait);
+    };
+  }
+
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token.value, Accept: "application/json" },
+    });
+  }
+
+  function showCounts(words, minutes) {
+    const noun = words === 1 ? "word" : "words";
+    counts.textContent = words.toLocaleString() + " " + noun + " · " + minutes + " min read";
+  }
+
+  async function refreshPreview() {
+    const data = new FormData();
+    data.append("body", body.value);
+    try {
+      const response = await post(previewUrl, data);
+      const answer = await response.json();
+      if (!response.ok) {
+        counts.textContent = answer.error || "The preview is not available.";
+        return;
+      }
+      // The server's own renderer made this HTML and cleaned it (nh3).
+      rendered.innerHTML = answer.html;
+      showCounts(answer.words, answer.minutes);
+    } catch (error) {
+      counts.textContent = "The preview is not available right now.";
+    }
+  }
+
+  function clock() {
+    const now = new Date();
+    return now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  async function autosave() {
+    if (!autosaveUrl || !version || stopped || !dirty) {
+      return;
+    }
+    const data = new FormData(form);
+    data.delete("image_file");
+    try {
+      const response = await post(autosaveUrl, data);
+      const answer = await response.json();
+      if (response.ok) {
+        version.value = String(answer.version);
+        dirty = false;
+        saved.textContent = " · Saved " + clock();
+        saved.dataset.state = "saved";
+      } else {
+        saved.textContent = " · " + (answer.error || "Not saved.");
+        saved.dataset.state = "error";
+        if (response.status === 409) {
+          stopped = true;
+        }
+      }
+    } catch (error) {
+      saved.textContent = " · Not saved: the server did not answer.";
+      saved.dataset.state = "error";
+    }
+  }
+
+  const previewSoon = later(refreshPreview, 300);
+  const autosaveSoon = later(autosave, 1500);
+
+  form.addEventListener("input", function (event) {
+    dirty = true;
+    saved.textContent = autosaveUrl ? " · Not saved yet" : " · Not saved";
+    saved.dataset.state = "dirty";
+    if (event.target === body) {
+      previewSoon();
+    }
+    autosaveSoon();
+  });
+  form.addEventListener("submit", function () {
+    dirty = false;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  refreshPreview();
+})();
