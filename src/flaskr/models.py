@@ -324,6 +324,32 @@ class Image(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MediaImage(Model):
+    """A picture in a writer's library, placed in posts' text by Markdown
+    (``![alt](/media/<key>.webp)``): re-encoded as WebP in two sizes. Its
+    address carries a random key, so a picture not yet in a published post
+    cannot be found by counting."""
+
+    __tablename__ = "media_image"
+    __table_args__ = (
+        sa.Index("ix_media_image_user_id_id", "user_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    #: ``None`` once its writer deleted their account and kept their posts.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    alt: Mapped[str] = mapped_column(sa.String(ALT_MAX_LENGTH))
+    width: Mapped[int]
+    height: Mapped[int]
+    display: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    thumbnail: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class HeldImage(Model):
     """An image a writer chose in a post form that was not saved yet (a
     preview, a field to fix, a refused save): processed once and kept for its

@@ -78,3 +78,38 @@ def test_leaving_with_changes_not_saved_asks_first(new_page):
     expect(page).to_have_url(re.compile(r"/create$"))
     assert dialogs == ["beforeunload"]
     expect(page.get_by_label("Title")).to_have_value("Half a thought")
+
+
+def test_a_picture_uploaded_into_the_text_is_in_the_published_post(
+    new_page, screenshot, tmp_path
+):
+    from tests.browser.test_images_are_kept import loaded
+    from tests.browser.test_images_are_kept import picture
+
+    page = new_page()
+    reports = csp_reports(page)
+    register_and_log_in(page, "illustrator")
+    page.get_by_role("link", name="New post").first.click()
+    page.get_by_label("Title").fill("Pictures in the text")
+    page.get_by_label("Body").fill("Before the picture.")
+    page.on("dialog", lambda dialog: dialog.accept("An orange rectangle"))
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Insert picture…").click()
+    chooser.value.set_files(picture(tmp_path, "orange.png"))
+    expect(page.get_by_label("Body")).to_have_value(
+        re.compile(
+            r"Before the picture\.\n\n!\[An orange rectangle\]\(/media/\S+\.webp\)"
+        )
+    )
+    in_preview = page.get_by_label("Live preview").get_by_alt_text(
+        "An orange rectangle"
+    )
+    expect(in_preview).to_be_visible()
+    assert loaded(in_preview)
+    screenshot(page, "1-inserted")
+    page.get_by_role("button", name="Publish").click()
+    published = page.locator(".post-full").get_by_alt_text("An orange rectangle")
+    expect(published).to_be_visible()
+    assert loaded(published)
+    screenshot(page, "2-published")
+    assert reports == []

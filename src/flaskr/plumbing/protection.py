@@ -98,7 +98,9 @@ def add_security_headers(app: Flask, response: Response) -> Response:
 
 
 #: Endpoints whose forms upload an image, and so may be larger.
-UPLOAD_ENDPOINTS = frozenset({"blog.create", "blog.update", "auth.change_avatar"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"blog.create", "blog.update", "blog.library", "auth.change_avatar"}
+)
 
 
 class FlaskrRequest(Request):

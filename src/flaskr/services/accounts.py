@@ -23,6 +23,7 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import FormerUsername
+from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
@@ -180,6 +181,10 @@ def delete_account(user: User, *, keep_posts: bool) -> int:
             synchronize_session=False
         )
     )
+    if not keep_posts:
+        # Pictures of the posts that go; kept posts keep theirs (their writer
+        # is set to none by the database).
+        db.session.execute(sa.delete(MediaImage).where(MediaImage.user_id == user.id))
     delete_sessions_of_user(user.id)
     db.session.delete(user)
     db.session.flush()

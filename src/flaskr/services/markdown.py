@@ -14,6 +14,7 @@ not on every view (``flask render-posts`` renders them all again).
 from __future__ import annotations
 
 import functools
+import re
 import typing as t
 from urllib.parse import urlsplit
 
@@ -36,7 +37,7 @@ ALLOWED_TAGS = {
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "srcset", "sizes", "loading"},
     **{heading: {"id"} for heading in _HEADINGS},
     "li": {"id"},
     "input": {"checked", "id"},
@@ -73,6 +74,10 @@ def _is_same_site(url: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+#: The address of a picture in a writer's library (``services/media.py``).
+_LIBRARY_PICTURE = re.compile(r"/media/([A-Za-z0-9_-]{22})\.webp")
+
+
 def _render_image(
     renderer: RendererHTML,
     tokens: t.Sequence[Token],
@@ -88,6 +93,12 @@ def _render_image(
     token = tokens[index]
     source = str(token.attrGet("src") or "")
     alt = "".join(child.content for child in token.children or [])
+    library = _LIBRARY_PICTURE.fullmatch(source)
+    if library:
+        # A picture of a writer's library: two sizes, for the screen at hand.
+        token.attrSet("srcset", f"/media/{library[1]}/small.webp 480w, {source} 1600w")
+        token.attrSet("sizes", "(max-width: 45rem) 100vw, 45rem")
+        token.attrSet("loading", "lazy")
     if _is_same_site(source):
         return renderer.image(tokens, index, options, env)
     import nh3

@@ -117,6 +117,92 @@
     }
   }
 
+  // Pictures in the text: a button, dropping a file on the text, or pasting
+  // one. Each asks for its description (alt text) and is uploaded to the
+  // writer's library; its Markdown goes where the cursor is.
+  const uploadUrl = form.dataset.uploadUrl;
+  const picker = document.createElement("input");
+  picker.type = "file";
+  picker.accept = "image/jpeg,image/png,image/webp,image/gif";
+  picker.hidden = true;
+  const insert = document.createElement("button");
+  insert.type = "button";
+  insert.className = "secondary";
+  insert.textContent = "Insert picture…";
+  const pictureNote = document.createElement("span");
+  pictureNote.setAttribute("role", "status");
+  const tools = document.createElement("p");
+  tools.className = "editor-tools";
+  tools.append(insert, picker, " ", pictureNote);
+  side.before(tools);
+
+  function insertAtCursor(text) {
+    const start = body.selectionStart;
+    const end = body.selectionEnd;
+    const before = body.value.slice(0, start);
+    const gap = before && !before.endsWith("\n") ? "\n\n" : "";
+    body.setRangeText(gap + text + "\n", start, end, "end");
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+    body.focus();
+  }
+
+  async function uploadPicture(file) {
+    if (!uploadUrl || !file) {
+      return;
+    }
+    const alt = window.prompt(
+      "Describe the picture for people who cannot see it (alt text):"
+    );
+    if (!alt || !alt.trim()) {
+      pictureNote.textContent = "Not inserted: a picture needs a description.";
+      return;
+    }
+    const data = new FormData();
+    data.append("picture", file);
+    data.append("alt", alt);
+    data.append("csrf_token", token.value);
+    pictureNote.textContent = "Uploading " + file.name + "…";
+    try {
+      const response = await post(uploadUrl, data);
+      const answer = await response.json();
+      if (!response.ok) {
+        pictureNote.textContent = answer.error || "Not inserted.";
+        return;
+      }
+      insertAtCursor(answer.markdown);
+      pictureNote.textContent = "Inserted " + file.name + ".";
+    } catch (error) {
+      pictureNote.textContent = "Not inserted: the server did not answer.";
+    }
+  }
+
+  insert.addEventListener("click", function () {
+    picker.click();
+  });
+  picker.addEventListener("change", function () {
+    uploadPicture(picker.files[0]);
+    picker.value = "";
+  });
+  body.addEventListener("dragover", function (event) {
+    if (event.dataTransfer && event.dataTransfer.types.includes("Files")) {
+      event.preventDefault();
+    }
+  });
+  body.addEventListener("drop", function (event) {
+    const files = event.dataTransfer ? event.dataTransfer.files : [];
+    if (files.length) {
+      event.preventDefault();
+      uploadPicture(files[0]);
+    }
+  });
+  body.addEventListener("paste", function (event) {
+    const files = event.clipboardData ? event.clipboardData.files : [];
+    if (files.length) {
+      event.preventDefault();
+      uploadPicture(files[0]);
+    }
+  });
+
   const previewSoon = later(refreshPreview, 300);
   const autosaveSoon = later(autosave, 1500);
 

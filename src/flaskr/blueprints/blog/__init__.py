@@ -5,6 +5,7 @@ from flaskr.blueprints.blog import editor  # noqa: F401
 from flaskr.blueprints.blog import feeds  # noqa: F401
 from flaskr.blueprints.blog import history  # noqa: F401
 from flaskr.blueprints.blog import likes_and_comments  # noqa: F401
+from flaskr.blueprints.blog import media  # noqa: F401
 from flaskr.blueprints.blog import pictures  # noqa: F401
 from flaskr.blueprints.blog import sitemap  # noqa: F401
 from flaskr.blueprints.blog import trash  # noqa: F401

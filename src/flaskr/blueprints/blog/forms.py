@@ -14,6 +14,7 @@ from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
+from flaskr.services.media import alt_problem
 from flaskr.services.posts import body_problem
 from flaskr.services.posts import slug_problem
 from flaskr.services.posts import summary_problem
@@ -127,3 +128,18 @@ class RestoreForm(FlaskForm):
     """Restoring a revision: the post's version when its history was shown."""
 
     version = HiddenText()
+
+
+class MediaForm(FlaskForm):
+    picture = FileField(
+        "Picture",
+        description="A JPEG, PNG, WebP or GIF image, up to 5 MB.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    alt = TextField(
+        "Description (alt text)",
+        filters=[strip],
+        validators=[Rule(alt_problem)],
+        description="What the picture shows, for people who cannot see it.",
+        render_kw={"maxlength": ALT_MAX_LENGTH},
+    )

@@ -1,0 +1,123 @@
+"""A writer's picture library: pictures placed in posts' text by Markdown.
+
+Uploads are checked and re-encoded like post images (``services/images.py``)
+and kept under a random key: ``/media/<key>.webp`` (and ``/small.webp``),
+which the Markdown renderer gives a ``srcset``. A picture is "used" while the
+text of one of its writer's posts names it; only unused ones can be deleted,
+so no post loses a picture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.models import ALT_MAX_LENGTH
+from flaskr.models import MediaImage
+from flaskr.models import Post
+from flaskr.models import User
+from flaskr.services.images import ProcessedImage
+
+#: The keys in addresses: URL-safe, 22 characters (128 random bits).
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+#: Pictures the library page shows, newest first.
+LIBRARY_PAGE = 200
+
+
+class MediaInUse(Exception):
+    """A post's text still shows the picture."""
+
+
+def alt_problem(alt: str) -> str | None:
+    """Why ``alt`` may not describe a picture, or ``None`` if it may."""
+    if not alt.strip():
+        return "Describe the picture for people who cannot see it (alt text)."
+    if len(alt) > ALT_MAX_LENGTH:
+        return f"A description must be at most {ALT_MAX_LENGTH} characters long."
+    if any(ord(char) < 32 or ord(char) == 127 for char in alt):
+        return "A description must not contain control characters."
+    return None
+
+
+def markdown_for(picture: MediaImage) -> str:
+    """The Markdown that places the picture in a post's text."""
+    alt = " ".join(picture.alt.replace("[", "(").replace("]", ")").split())
+    return f"![{alt}](/media/{picture.key}.webp)"
+
+
+def add_picture(user: User, processed: ProcessedImage, alt: str) -> MediaImage:
+    """Keep a processed upload in the user's library; commit. The caller has
+    checked ``alt``."""
+    picture = MediaImage(
+        key=secrets.token_urlsafe(16),
+        user_id=user.id,
+        alt=" ".join(alt.split()),
+        width=processed.width,
+        height=processed.height,
+        display=processed.display,
+        thumbnail=processed.thumbnail,
+    )
+    db.session.add(picture)
+    db.session.commit()
+    return picture
+
+
+@dataclasses.dataclass(frozen=True)
+class LibraryEntry:
+    picture: MediaImage
+    #: How many of its writer's posts (drafts and trash included) show it.
+    uses: int
+
+
+def _uses(picture: MediaImage) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .where(
+            Post.author_id == picture.user_id,
+            Post.body.contains(f"/media/{picture.key}", autoescape=True),
+        )
+        .scalar_subquery()
+    )
+
+
+def library_of(user: User) -> list[LibraryEntry]:
+    """The user's pictures, newest first, with how often each is used."""
+    pictures = db.session.scalars(
+        sa.select(MediaImage)
+        .where(MediaImage.user_id == user.id)
+        .order_by(MediaImage.id.desc())
+        .limit(LIBRARY_PAGE)
+    ).all()
+    return [
+        LibraryEntry(picture, int(db.session.scalar(sa.select(_uses(picture))) or 0))
+        for picture in pictures
+    ]
+
+
+def find_picture(key: str) -> MediaImage | None:
+    if not KEY_PATTERN.fullmatch(key):
+        return None  # not a key we make (and PostgreSQL refuses a NUL)
+    return db.session.scalar(sa.select(MediaImage).where(MediaImage.key == key))
+
+
+def delete_picture(picture: MediaImage) -> None:
+    """Delete a picture no post shows; commit.
+
+    :raise MediaInUse: a post's text still shows it.
+    """
+    if db.session.scalar(sa.select(_uses(picture))):
+        raise MediaInUse(picture.key)
+    db.session.delete(picture)
+    db.session.commit()
+
+
+def picture_bytes(key: str, size: str) -> bytes | None:
+    """One size (``display`` or ``small``) of a picture, or ``None``."""
+    if not KEY_PATTERN.fullmatch(key):
+        return None
+    column = MediaImage.display if size == "display" else MediaImage.thumbnail
+    return db.session.scalar(sa.select(column).where(MediaImage.key == key))
