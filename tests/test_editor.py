@@ -127,3 +127,26 @@ def test_the_form_names_its_script_and_urls(app, author):
     write(author, title="Draft title", action="draft")
     page = author.get(f"/{newest(app)}/update").get_data(as_text=True)
     assert f'data-autosave-url="/{newest(app)}/autosave"' in page
+
+
+def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
+    import datetime as dt
+
+    import time_machine
+
+    start = dt.datetime.now(dt.UTC)
+    with time_machine.travel(start, tick=False):
+        write(author, title="Draft title", body="v1", action="draft")
+        post_id = newest(app)
+        assert [r.body for r in revisions(app, post_id)] == ["v1"]
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        autosave(author, post_id, 1, body="v1, typed on")
+        autosave(author, post_id, 2, body="v1, typed on and on")
+    assert [r.body for r in revisions(app, post_id)] == ["v1"]
+    # The next day: the first autosave keeps what yesterday's session left.
+    with time_machine.travel(start + dt.timedelta(days=1), tick=False):
+        autosave(author, post_id, 3, body="today's words")
+        autosave(author, post_id, 4, body="today's words, more")
+    bodies = [r.body for r in revisions(app, post_id)]
+    assert bodies == ["v1", "v1, typed on and on"]
+    assert post_row(app, post_id).body == "today's words, more"

@@ -740,16 +740,34 @@ def reading_stats(body: str) -> ReadingStats:
     return ReadingStats(words, max(1, round(words / READING_SPEED)))
 
 
+#: A pause in saving this long ends an editing session.
+EDITING_SESSION_GAP = dt.timedelta(minutes=30)
+
+
 def autosave(
     post: Post, title: str, body: str, *, tags: list[str], summary: str, opened_at: int
 ) -> None:
-    """Save a draft's text as its writer types (checked by the caller), with
-    no revision of its own: the writer's next save keeps one of it all.
+    """Save a draft's text as its writer types (checked by the caller).
+
+    Autosaves collapse into one revision per editing session: the writer's
+    next save keeps one of them all, and the first autosave of a new session
+    (after :data:`EDITING_SESSION_GAP` without saves) first keeps what the
+    last session left, if no save did.
 
     :raise PostChanged: saved elsewhere since ``opened_at``.
     """
     _claim_version(post, opened_at)
-    post.updated = utcnow()
+    now = utcnow()
+    last = post.updated
+    if last is not None and now - last > EDITING_SESSION_GAP:
+        newest = db.session.scalar(
+            sa.select(sa.func.max(PostRevision.created)).where(
+                PostRevision.post_id == post.id
+            )
+        )
+        if newest is None or newest < last:
+            _record_revision(post, created=last)
+    post.updated = now
     _write_or_roll_back(post, title, body, tags, summary, slug="")
     db.session.commit()
 
