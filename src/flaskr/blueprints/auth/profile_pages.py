@@ -20,7 +20,6 @@ from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import rename
 from flaskr.services.accounts import UsernameHeldError
 from flaskr.services.accounts import UsernameTakenError
-from flaskr.services.images import ImageError
 from flaskr.services.images import process_avatar
 from flaskr.services.login_policy import check_password_attempt
 from flaskr.services.profiles import remove_avatar
@@ -28,6 +27,7 @@ from flaskr.services.profiles import set_avatar
 from flaskr.services.profiles import update_profile
 from flaskr.services.security_log import log_event
 from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.uploads import processed_picture
 from flaskr.web.users import login_required
 
 
@@ -53,23 +53,10 @@ def update_profile_view() -> Response | tuple[str, int]:
 def change_avatar() -> Response | tuple[str, int]:
     """Give the profile a new picture, checked and re-encoded."""
     form = AvatarForm(prefix="avatar")
-    if form.validate():
-        upload = form.picture.data
-        if upload is None or not getattr(upload, "filename", ""):
-            form.picture.errors = ["Choose a picture to upload."]
-        else:
-            try:
-                picture = process_avatar(
-                    upload.stream,
-                    max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-                    max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-                )
-            except ImageError as error:
-                form.picture.errors = [str(error)]
-            else:
-                set_avatar(g.user, picture)
-                flash("Your picture is changed.")
-                return redirect(url_for("auth.account"))
+    if form.validate() and (picture := processed_picture(form.picture, process_avatar)):
+        set_avatar(g.user, picture)
+        flash("Your picture is changed.")
+        return redirect(url_for("auth.account"))
     return account_page(avatar=form)
 
 

@@ -4,7 +4,6 @@ list, delete unused ones; and serving the pictures."""
 from __future__ import annotations
 
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import jsonify
@@ -15,9 +14,7 @@ from flask import url_for
 from werkzeug import Response
 
 from flaskr.blueprints.blog.forms import MediaForm
-from flaskr.blueprints.blog.pictures import ONE_YEAR
 from flaskr.blueprints.blog.views import bp
-from flaskr.services.images import ImageError
 from flaskr.services.images import process_upload
 from flaskr.services.media import add_picture
 from flaskr.services.media import delete_picture
@@ -28,6 +25,8 @@ from flaskr.services.media import MediaInUse
 from flaskr.services.media import picture_bytes
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.uploads import processed_picture
+from flaskr.web.uploads import unchanging_picture
 from flaskr.web.users import login_required
 
 
@@ -54,28 +53,17 @@ def library() -> Response | tuple[str, int] | tuple[Response, int]:
     form = MediaForm()
     if not form.is_submitted():
         return _library_page(form)
-    upload = form.picture.data
-    if form.validate():
-        if upload is None or not getattr(upload, "filename", ""):
-            form.picture.errors = ["Choose a picture to upload."]
-        else:
-            try:
-                processed = process_upload(
-                    upload.stream,
-                    max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-                    max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-                )
-            except ImageError as error:
-                form.picture.errors = [str(error)]
-            else:
-                picture = add_picture(g.user, processed, form.alt.data)
-                if _wants_json():
-                    return jsonify(
-                        markdown=markdown_for(picture),
-                        url=url_for("blog.media", key=picture.key, size="display"),
-                    ), 201
-                flash(f"Added: {markdown_for(picture)}")
-                return redirect(url_for("blog.library"))
+    if form.validate() and (
+        processed := processed_picture(form.picture, process_upload)
+    ):
+        picture = add_picture(g.user, processed, form.alt.data)
+        if _wants_json():
+            return jsonify(
+                markdown=markdown_for(picture),
+                url=url_for("blog.media", key=picture.key, size="display"),
+            ), 201
+        flash(f"Added: {markdown_for(picture)}")
+        return redirect(url_for("blog.library"))
     if _wants_json():
         errors = [str(e) for field in form for e in field.errors]
         return jsonify(error=" ".join(errors) or "Not added."), INVALID_FORM
@@ -107,7 +95,4 @@ def media(key: str, size: str) -> Response:
     data = picture_bytes(key, size)
     if data is None:
         abort(404)
-    response = Response(data, mimetype="image/webp")
-    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-    response.add_etag()
-    return response.make_conditional(request)
+    return unchanging_picture(data)

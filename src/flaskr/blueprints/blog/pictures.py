@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort
 from flask import g
-from flask import request
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
@@ -13,9 +12,8 @@ from flaskr.services.images import image_bytes
 from flaskr.services.posts import Access
 from flaskr.services.posts import access_to_post
 from flaskr.services.profiles import avatar_bytes
+from flaskr.web.uploads import unchanging_picture
 from flaskr.web.users import login_required
-
-ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.route("/images/<id:image_id>.webp", defaults={"size": "display"})
@@ -30,11 +28,7 @@ def image(image_id: int, size: str) -> Response:
     access = access_to_post(picture.post_id, g.user)
     if access is Access.NOBODY:
         abort(404)
-    response = Response(data, mimetype="image/webp")
-    scope = "public" if access is Access.EVERYONE else "private"
-    response.headers["Cache-Control"] = f"{scope}, max-age={ONE_YEAR}, immutable"
-    response.add_etag()
-    return response.make_conditional(request)
+    return unchanging_picture(data, public=access is Access.EVERYONE)
 
 
 @bp.route("/images/held/<id:held_id>.webp", defaults={"size": "display"})
@@ -58,7 +52,4 @@ def avatar(avatar_id: int, size: str) -> Response:
     data = avatar_bytes(avatar_id, size)
     if data is None:
         abort(404)
-    response = Response(data, mimetype="image/webp")
-    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
-    response.add_etag()
-    return response.make_conditional(request)
+    return unchanging_picture(data)
