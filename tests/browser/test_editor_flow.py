@@ -113,3 +113,34 @@ def test_a_picture_uploaded_into_the_text_is_in_the_published_post(
     assert loaded(published)
     screenshot(page, "2-published")
     assert reports == []
+
+
+def test_a_picture_dropped_on_the_text_is_inserted(new_page, tmp_path):
+    import base64
+
+    from tests.browser.test_images_are_kept import picture
+
+    page = new_page()
+    register_and_log_in(page, "dropper")
+    page.get_by_role("link", name="New post").first.click()
+    page.on("dialog", lambda dialog: dialog.accept("A dropped square"))
+    data = base64.b64encode(picture(tmp_path, "dropped.png").read_bytes()).decode()
+    page.get_by_label("Body").dispatch_event(
+        "drop",
+        {
+            "dataTransfer": page.evaluate_handle(
+                """(data) => {
+                    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                    const transfer = new DataTransfer();
+                    transfer.items.add(
+                        new File([bytes], "dropped.png", { type: "image/png" })
+                    );
+                    return transfer;
+                }""",
+                data,
+            )
+        },
+    )
+    expect(page.get_by_label("Body")).to_have_value(
+        re.compile(r"!\[A dropped square\]\(/media/\S+\.webp\)")
+    )
