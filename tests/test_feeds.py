@@ -107,7 +107,32 @@ def test_feed_has_latest_twenty(app, client, auth):
     assert len(parse(client.get("/feed.atom")).entries) == 20
 
 
-@pytest.mark.parametrize("path", ["/feed.atom", "/feed.rss", "/tag/news/feed.atom"])
+def test_site_json_feed(posts):
+    response = posts.get("/feed.json")
+    assert response.mimetype == "application/feed+json"
+    feed = response.get_json()
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert (feed["title"], feed["home_page_url"], feed["feed_url"]) == (
+        "Flaskr",
+        "http://localhost/",
+        "http://localhost/feed.json",
+    )
+    titles = [item["title"] for item in feed["items"]]
+    assert titles == ["Third", "Second, edited", "First <post>", "test title"]
+    second, first = feed["items"][1], feed["items"][2]
+    assert second["id"] == second["url"] == "http://localhost/3"
+    assert second["authors"] == [{"name": "test", "url": "http://localhost/u/test"}]
+    assert second["tags"] == ["news"]
+    published = dt.datetime.fromisoformat(second["date_published"])
+    assert published < dt.datetime.fromisoformat(second["date_modified"])
+    assert "<strong>world</strong> &amp; more" in first["content_html"]
+    assert first["summary"] == "Hello world & more"
+    assert "date_modified" not in first
+
+
+@pytest.mark.parametrize(
+    "path", ["/feed.atom", "/feed.rss", "/feed.json", "/tag/news/feed.atom"]
+)
 def test_feeds_can_be_polled_cheaply(posts, path):
     first = posts.get(path)
     assert first.headers["ETag"]
@@ -135,8 +160,33 @@ def test_autodiscovery_links(posts):
     assert '<link rel="alternate" type="application/atom+xml"' in page
     assert 'href="/feed.atom"' in page
     assert 'href="/feed.rss"' in page
+    assert '<link rel="alternate" type="application/feed+json"' in page
+    assert 'href="/feed.json"' in page
+    # Visible too: in every page's footer, and a Subscribe link on the index.
+    footer = page[page.index('<footer class="site-footer">') :]
+    for feed in ("/feed.atom", "/feed.rss", "/feed.json"):
+        assert f'href="{feed}"' in footer
+    assert '<a class="action" href="/feed.atom">Subscribe</a>' in page
     assert 'href="/tag/news/feed.atom"' in posts.get("/tag/news").get_data(as_text=True)
     assert 'href="/u/test/feed.atom"' in posts.get("/u/test").get_data(as_text=True)
+
+
+def test_favicon_and_manifest(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/svg+xml"
+    icon.close()
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    document = manifest.get_json()
+    assert (document["name"], document["start_url"]) == ("Flaskr", "/")
+    assert document["icons"][0]["src"] == "/static/favicon.svg"
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
 
 
 def test_robots_txt(client):
@@ -175,6 +225,7 @@ PAGES = [
     "/tag/news",
     "/u/test",
     "/feed.atom",
+    "/feed.json",
     "/tag/news/feed.atom",
     "/search?q=more",
     "/sitemap-0.xml",

@@ -1,4 +1,4 @@
-"""Atom and RSS feeds of the whole blog, an author, or a tag."""
+"""Atom, RSS and JSON Feed feeds of the whole blog, an author, or a tag."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 import email.utils
 
 from flask import current_app
+from flask import json
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -92,3 +93,55 @@ def tag_feed(name: str) -> Response:
     page_url = url_for("blog.tag", name=tag.name, _external=True)
     title = f"{site_title()}: posts tagged {tag.name}"
     return feed_response("atom", title, page_url, posts)
+
+
+def json_feed_item(post: Post) -> dict[str, object]:
+    """One post as a JSON Feed 1.1 item."""
+    assert post.published is not None
+    url = url_for("blog.post", id=post.id, _external=True)
+    item: dict[str, object] = {
+        "id": url,
+        "url": url,
+        "title": post.title,
+        "content_html": post.body_html,
+        "summary": post.excerpt,
+        "date_published": post.published.isoformat(),
+        "tags": post.tag_names,
+    }
+    if post.updated is not None and post.updated > post.published:
+        item["date_modified"] = post.updated.isoformat()
+    if post.author is not None:
+        item["authors"] = [
+            {
+                "name": post.author.shown_name,
+                "url": url_for(
+                    "blog.author", username=post.author.username, _external=True
+                ),
+            }
+        ]
+    if post.image is not None:
+        item["image"] = url_for(
+            "blog.image", image_id=post.image.id, size="display", _external=True
+        )
+    return item
+
+
+@bp.route("/feed.json")
+@kept_per_visitor
+def json_feed() -> Response:
+    """The latest posts as a JSON Feed 1.1 (jsonfeed.org), beside Atom and RSS."""
+    posts = published_posts(FEED_LENGTH, with_text=True).posts
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": site_title(),
+        "home_page_url": url_for("blog.index", _external=True),
+        "feed_url": request.base_url,
+        "language": "en",
+        "items": [json_feed_item(post) for post in posts],
+    }
+    response = Response(json.dumps(document), mimetype="application/feed+json")
+    response.add_etag()
+    updated = max((last_change(post) for post in posts), default=None)
+    if updated is not None:
+        response.last_modified = updated
+    return response.make_conditional(request)
