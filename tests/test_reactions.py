@@ -263,3 +263,8 @@ def test_deleting_an_account_takes_back_likes_and_comments(app, posts):
     assert ("a comment by other" in page) == (posts == "keep")
     if posts == "keep":
         assert "deleted user" in page
+
+
+def test_visitors_are_asked_to_log_in_to_like(client):
+    page = client.get("/1").get_data(as_text=True)
+    assert '<a href="/auth/login?next=/1">Log in to like</a>' in page
