@@ -210,9 +210,10 @@ def _former_name(key: str) -> FormerUsername | None:
 
 def former_holder(username: str) -> User | None:
     """Whose name ``username`` was until a recent rename, if anyone's."""
-    if not username or "\x00" in username:
+    key = _searchable_key(username)
+    if key is None:
         return None
-    hold = _former_name(username_key(username))
+    hold = _former_name(key)
     return None if hold is None else db.session.get(User, hold.user_id)
 
 

@@ -26,6 +26,8 @@ if t.TYPE_CHECKING:
 
 #: What Pillow may decode an upload as: nothing else is even tried.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+#: The same, as a file input's ``accept`` attribute.
+ACCEPTED_TYPES = ",".join(f"image/{name.lower()}" for name in ACCEPTED_FORMATS)
 DISPLAY_SIZE = (1600, 1600)
 THUMBNAIL_SIZE = (480, 480)
 WEBP_QUALITY = 82

@@ -18,6 +18,7 @@ from flaskr.models import USERNAME_MAX_LENGTH
 from flaskr.models import WEBSITE_MAX_LENGTH
 from flaskr.services.accounts import USERNAME_CHARACTERS_HELP
 from flaskr.services.accounts import username_problem
+from flaskr.services.images import ACCEPTED_TYPES
 from flaskr.services.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.passwords import password_problem
@@ -189,7 +190,7 @@ class AvatarForm(FlaskForm):
         description=(
             "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square is kept."
         ),
-        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+        render_kw={"accept": ACCEPTED_TYPES},
     )
 
 

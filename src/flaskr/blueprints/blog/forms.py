@@ -14,6 +14,7 @@ from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
+from flaskr.services.images import ACCEPTED_TYPES
 from flaskr.services.media import alt_problem
 from flaskr.services.posts import body_problem
 from flaskr.services.posts import slug_problem
@@ -54,7 +55,7 @@ class PostForm(FlaskForm):
     image_file = FileField(
         "Image",
         description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
-        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+        render_kw={"accept": ACCEPTED_TYPES},
     )
     image_alt = TextField(
         "Image description (alt text)",
@@ -134,7 +135,7 @@ class MediaForm(FlaskForm):
     picture = FileField(
         "Picture",
         description="A JPEG, PNG, WebP or GIF image, up to 5 MB.",
-        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+        render_kw={"accept": ACCEPTED_TYPES},
     )
     alt = TextField(
         "Description (alt text)",
