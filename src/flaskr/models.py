@@ -238,6 +238,12 @@ class Post(Model):
         return self.published is not None and self.published > utcnow()
 
     @property
+    def is_pending(self) -> bool:
+        """Not out yet: a draft, or scheduled. Its writer may still schedule
+        it, publish it now or keep it a draft."""
+        return self.published is None or self.published > utcnow()
+
+    @property
     def author_name(self) -> str | None:
         """The author's username; ``None`` once their account is deleted."""
         return self.author.username if self.author else None

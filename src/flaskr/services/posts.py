@@ -639,13 +639,13 @@ def update_post(
         # Saved before revisions were kept: its state so far is the first.
         _record_revision(post, created=post.updated or post.published or post.created)
     now = utcnow()
-    not_out = post.is_draft or post.is_scheduled
-    if schedule_at is not None and not_out:
+    pending = post.is_pending
+    if schedule_at is not None and pending:
         post.published = schedule_at
         _note_publication(schedule_at)
-    elif publish and not_out:
+    elif publish and pending:
         post.published = now
-    elif to_draft and not_out:
+    elif to_draft and pending:
         post.published = None
     else:
         post.updated = now

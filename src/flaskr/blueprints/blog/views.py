@@ -283,17 +283,17 @@ def update(id: int) -> Response | tuple[str, int]:
     show_schedule(form, post)
     choice = choose_image(form)
     valid = form.validate_on_submit()
-    not_out = post.is_draft or post.is_scheduled
+    pending = post.is_pending
     schedule_at = (
-        asked_schedule(form) if valid and not_out and action == SCHEDULE else None
+        asked_schedule(form) if valid and pending and action == SCHEDULE else None
     )
     if (
         action != PREVIEW
         and valid
-        and (action != SCHEDULE or schedule_at is not None or not not_out)
+        and (action != SCHEDULE or schedule_at is not None or not pending)
         and (image := checked_image(form, choice, post)) is not None
     ):
-        publishing = not_out and action == PUBLISH
+        publishing = pending and action == PUBLISH
         try:
             update_post(
                 post,
