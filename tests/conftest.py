@@ -92,6 +92,8 @@ def _empty_tables(url: str) -> None:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         # Bookkeeping survives, but not a publication time of emptied posts.
         connection.execute(sa.text("UPDATE site_version SET next_publication = NULL"))
+        connection.execute(sa.text("DELETE FROM site_settings"))
+        connection.execute(sa.text("INSERT INTO site_settings (id) VALUES (1)"))
     engine.dispose()
 
 
@@ -117,6 +119,7 @@ def make_post(
         body_html=markdown.render(body),
         body_text=markdown.plain_text(body),
         excerpt=markdown.excerpt(body),
+        word_count=len(markdown.plain_text(body).split()),
         created=published or dt.datetime.now(dt.UTC),
         published=published,
     )

@@ -25,7 +25,8 @@ def parse(html):
     ("source", "html"),
     [
         ("# Title", '<h2 id="title">Title</h2>'),
-        ("### Deep", '<h4 id="deep">Deep</h4>'),
+        ("### Deep", '<h2 id="deep">Deep</h2>'),
+        ("# Top\n\n### Deep", '<h2 id="top">Top</h2>\n<h4 id="deep">Deep</h4>'),
         (
             "*em* **strong** `code`",
             "<em>em</em> <strong>strong</strong> <code>code</code>",
@@ -151,7 +152,8 @@ def test_plain_text_keeps_what_looks_like_markup_as_text():
             ' disabled="disabled"> done</label></li>',
         ),
         ("Text[^1].\n\n[^1]: A note.", '<li id="fn1" class="footnote-item">'),
-        ("## Why *we* do it", '<h3 id="why-we-do-it">Why <em>we</em> do it</h3>'),
+        ("## Why *we* do it", '<h2 id="why-we-do-it">Why <em>we</em> do it</h2>'),
+        ("## One\n\n### Two", '<h2 id="one">One</h2>\n<h3 id="two">Two</h3>'),
     ],
 )
 def test_github_extensions(source, html):

@@ -114,8 +114,9 @@ def test_nobody_is_served_a_page_rendered_for_someone_else(app):
         assert "Logged in as" not in page
         assert "csrf_token" not in page
     # Only the author sees the edit link on their post.
-    assert "/1/update" in text_of(test, "/")
-    assert "/1/update" not in text_of(other, "/")
+    for _ in range(3):
+        assert "/1/update" in text_of(test, "/1")
+        assert "/1/update" not in text_of(other, "/1")
 
 
 def edit_post(app):
@@ -209,7 +210,7 @@ def rename_on_the_account_page(app):
         (comment_on_post, "/1", "Edited title"),
         (trash_post, "/", "No posts yet"),
         (trash_post, "/search?q=test", "No results"),
-        (delete_account, "/", "by deleted user"),
+        (delete_account, "/", "By deleted user"),
         (rename_user_in_the_database, "/", "Edited title"),
     ],
 )

@@ -118,9 +118,10 @@ def test_a_profile_shows_on_the_author_page_and_in_bylines(app):
     assert ">tests.example</a>" in page
     assert "1 post<" in page
     assert "/u/test/feed.atom" in page
-    for path in ("/", "/1"):
-        byline = text(app.test_client(), path)
-        assert 'Tess Tester <span class="handle">@test</span>' in byline, path
+    assert 'Tess Tester <span class="handle">@test</span>' in text(
+        app.test_client(), "/1"
+    )
+    assert '<a href="/u/test">Tess Tester</a>' in text(app.test_client(), "/")
     feed = text(app.test_client(), "/feed.atom")
     assert "<name>Tess Tester</name>" in feed
     # The account page shows the saved profile in its form.
@@ -622,8 +623,9 @@ def test_the_author_page_runs_as_many_statements_for_many_posts(app_with):
     add_posts(app, 30)
     with_many = statements_for_page(app, client, "/u/test")
     assert len(with_many) == len(with_one)
-    # The author, their posts, the posts' tags and images, the count.
-    assert len(with_one) == 5
+    # The author, their posts, the posts' tags and images, the count, the
+    # site's settings.
+    assert len(with_one) == 6
 
 
 def test_the_post_count_reads_the_authors_index(app):

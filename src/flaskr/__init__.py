@@ -62,12 +62,14 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     def hello() -> str:
         return "Hello, World!"
 
+    from flaskr.blueprints import admin
     from flaskr.blueprints import auth
     from flaskr.blueprints import blog
 
     web.init_app(app)  # g.user is loaded after the hooks above have run
     app.register_blueprint(auth.bp)
     app.register_blueprint(blog.bp)
+    app.register_blueprint(admin.bp)
     # The tutorial's url_for("index") keeps working next to url_for("blog.index").
     app.add_url_rule("/", endpoint="index")
     return app

@@ -19,7 +19,11 @@ DEFAULTS: dict[str, t.Any] = {
     "SECRET_KEY": None,
     #: ``None`` means the SQLite file ``flaskr.sqlite`` in the instance folder.
     "DATABASE_URL": None,
+    #: The title until an administrator sets one on ``/admin``.
     "SITE_TITLE": "Flaskr",
+    #: The first account registered on a site with no other becomes its
+    #: administrator (and is told so).
+    "FIRST_ACCOUNT_IS_ADMIN": True,
     "POSTS_PER_PAGE": 10,
     "COMMENTS_PER_PAGE": 100,
     "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -33,6 +33,9 @@ SLUG_MAX_LENGTH = 80
 DISPLAY_NAME_MAX_LENGTH = 80
 BIO_MAX_LENGTH = 500
 WEBSITE_MAX_LENGTH = 500
+SITE_TITLE_MAX_LENGTH = 80
+SITE_DESCRIPTION_MAX_LENGTH = 300
+ABOUT_MAX_LENGTH = 20_000
 
 
 def username_key(username: str) -> str:
@@ -81,6 +84,8 @@ class User(Model):
     notify_comments: Mapped[bool] = mapped_column(
         default=True, server_default=sa.true()
     )
+    #: May change the site's title, description, About page and icon.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -204,6 +209,8 @@ class Post(Model):
     #: What lists, feeds and link previews show: the summary, or without one
     #: the start of the text, without markup.
     excerpt: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Words in ``body_text``, kept at save for reading times in lists.
+    word_count: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The writer's own summary, as typed; empty for none.
     summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: The readable part of the post's address (``/p/<slug>``): unique, made
@@ -514,3 +521,32 @@ class SiteVersion(Model):
     #: before it are not served after it, and the first request after it
     #: moves the version (``posts.publish_due``).
     next_publication: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SiteSettings(Model):
+    """The site's identity, set by an administrator: one row (id 1).
+
+    A trigger moves ``site_version`` with every change (migration 0020): every
+    page shows the title. Empty text means the configured default.
+    """
+
+    __tablename__ = "site_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(
+        sa.String(SITE_TITLE_MAX_LENGTH), default="", server_default=""
+    )
+    description: Mapped[str] = mapped_column(
+        sa.String(SITE_DESCRIPTION_MAX_LENGTH), default="", server_default=""
+    )
+    #: The About page's Markdown, and rendered like a post's.
+    about: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    about_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: Set post text (and the About page) in a serif typeface.
+    serif_body: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Names the current icon in its addresses (a new key per picture, so
+    #: browsers may keep each one for good); ``None``: the default icon.
+    icon_key: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The icon as square PNGs: large for home screens, small for tabs.
+    icon_large: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    icon_small: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)

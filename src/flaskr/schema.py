@@ -55,8 +55,9 @@ SEARCH_OBJECTS = (
 #: PostgreSQL's trigger function that moves ``site_version`` (migration 0006).
 SITE_VERSION_FUNCTION = "move_site_version"
 
-#: Tables that hold the schema's bookkeeping rather than anyone's data.
-BOOKKEEPING_TABLES = frozenset({"alembic_version", "site_version"})
+#: Tables that hold the schema's bookkeeping rather than anyone's data (the
+#: site's settings start as a row of defaults).
+BOOKKEEPING_TABLES = frozenset({"alembic_version", "site_version", "site_settings"})
 
 
 def database_has_data() -> bool:

@@ -11,6 +11,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
@@ -33,13 +34,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[str]:
-    """The site, served by a thread on a free port of 127.0.0.1."""
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app the live server serves, for tests that set data up directly."""
     folder = tmp_path_factory.mktemp("live")
     app = create_app(make_config(f"sqlite:///{folder / 'flaskr.sqlite'}"))
     with app.app_context():
         init_db()
         db.engine.dispose()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> t.Iterator[str]:
+    """The site, served by a thread on a free port of 127.0.0.1."""
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

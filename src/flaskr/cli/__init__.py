@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flaskr.cli.admin import make_admin_command
 from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.mail import send_mail_command
@@ -21,6 +22,7 @@ from flaskr.cli.maintenance import render_posts_command
 
 def init_app(app: Flask) -> None:
     for command in (
+        make_admin_command,
         seed_demo_command,
         check_deploy_command,
         end_sessions_command,

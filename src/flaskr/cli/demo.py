@@ -157,6 +157,7 @@ def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
                     "body_html": body_html,
                     "body_text": body_text,
                     "excerpt": excerpt,
+                    "word_count": len(body_text.split()),
                     "like_count": len(likers),
                     "comment_count": comments,
                 }

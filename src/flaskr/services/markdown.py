@@ -114,9 +114,14 @@ def _shift_heading(
     options: OptionsDict,
     env: EnvType,
 ) -> str:
-    """A post's ``#`` heading is an ``h2``: the page's ``h1`` is the title."""
+    """A post's highest heading is an ``h2``, whichever level the writer used
+    for it: the page's ``h1`` is the title, and headings must not skip a level
+    under it (many writers start their sections at ``##``)."""
+    if "heading_shift" not in env:
+        levels = [int(each.tag[1]) for each in tokens if each.type == "heading_open"]
+        env["heading_shift"] = 2 - min(levels)
     token = tokens[index]
-    level = min(int(token.tag[1]) + 1, 6)
+    level = max(2, min(int(token.tag[1]) + env["heading_shift"], 6))
     token.tag = f"h{level}"
     return renderer.renderToken(tokens, index, options, env)
 
@@ -332,3 +337,15 @@ def shorten(text: str, length: int = EXCERPT_LENGTH) -> str:
 def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
     """The start of the text of ``source``, without markup, cut at a word."""
     return shorten(plain_text(source), length)
+
+
+#: A link or picture address on our own site, in HTML that nh3 wrote (it
+#: always quotes attributes with ``"``; text can hold no bare ``"``).
+_SITE_ADDRESS = re.compile(r'( (?:src|href)=")/(?!/)')
+
+
+def with_absolute_addresses(html: str, origin: str) -> str:
+    """``html`` (as rendered here) with its site-relative addresses made
+    absolute on ``origin`` (``https://blog.example``): feed readers show
+    an entry far from the site."""
+    return _SITE_ADDRESS.sub(lambda match: f"{match[1]}{origin}/", html)

@@ -452,6 +452,7 @@ def render_all_again(batch: int = 500) -> t.Iterator[int]:
                     "body_html": markdown.render(row.body),
                     "body_text": text,
                     "excerpt": _excerpt(row.summary, text),
+                    "word_count": len(text.split()),
                 }
             )
         db.session.execute(_RENDERED, changes)
@@ -469,6 +470,7 @@ _RENDERED = (
         body_html=sa.bindparam("body_html"),
         body_text=sa.bindparam("body_text"),
         excerpt=sa.bindparam("excerpt"),
+        word_count=sa.bindparam("word_count"),
     )
 )
 
@@ -492,6 +494,7 @@ def _write(
     post.body = normalize_text(body)
     post.body_html = markdown.render(post.body)
     post.body_text = markdown.plain_text(post.body)
+    post.word_count = len(post.body_text.split())
     post.summary = " ".join(summary.split())
     post.excerpt = _excerpt(post.summary, post.body_text)
     if slug:
@@ -733,11 +736,16 @@ class ReadingStats:
     minutes: int
 
 
+def reading_minutes(words: int) -> int:
+    """Minutes a reader takes for ``words`` words: at least one."""
+    return max(1, round(words / READING_SPEED))
+
+
 def reading_stats(body: str) -> ReadingStats:
     """How many words a reader reads in ``body``, and in how many minutes
     (at least one)."""
     words = len(markdown.plain_text(normalize_text(body)).split())
-    return ReadingStats(words, max(1, round(words / READING_SPEED)))
+    return ReadingStats(words, reading_minutes(words))
 
 
 #: A pause in saving this long ends an editing session.

@@ -120,6 +120,34 @@ class SearchPage:
     hits: list[Hit]
     page: int
     has_next: bool
+    #: How many posts match, counted up to ``COUNT_LIMIT`` (then "more than");
+    #: on SQLite drafts and trashed posts are counted too, so it is "about".
+    about: int = 0
+
+
+#: Matches counted for "about N posts"; past it the page says "more than".
+COUNT_LIMIT = 10_000
+
+_SQLITE_COUNT = sa.text(
+    "SELECT count(*) FROM (SELECT rowid FROM post_fts WHERE post_fts MATCH :query"
+    " LIMIT :limit)"
+)
+_POSTGRESQL_COUNT = sa.text(
+    "SELECT count(*) FROM (SELECT 1 FROM post"
+    " WHERE post.search_vector @@ plainto_tsquery('english', :query)"
+    " AND post.published IS NOT NULL AND post.published <= :now"
+    " AND post.deleted IS NULL LIMIT :limit) AS matches"
+)
+
+
+def _count_matches(terms: list[str]) -> int:
+    """How many posts match ``terms``, up to ``COUNT_LIMIT + 1``."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        query, values = _POSTGRESQL_COUNT, {"query": " ".join(terms), "now": utcnow()}
+    else:
+        query = _SQLITE_COUNT
+        values = {"query": " ".join(f'"{term}"' for term in terms)}
+    return db.session.scalar(query, {**values, "limit": COUNT_LIMIT + 1}) or 0
 
 
 def search_terms(text: str) -> list[str]:
@@ -254,8 +282,12 @@ def search_posts(text: str, page: int, per_page: int) -> SearchPage:
     if not terms:
         return SearchPage(hits=[], page=page, has_next=False)
     if db.session.get_bind().dialect.name == "postgresql":
-        return _postgresql_search(terms, page, per_page)
-    return _sqlite_search(terms, page, per_page)
+        found = _postgresql_search(terms, page, per_page)
+    else:
+        found = _sqlite_search(terms, page, per_page)
+    if not found.hits:
+        return found
+    return dataclasses.replace(found, about=_count_matches(terms))
 
 
 #: A merge step for each of SQLite's full-text tables: see

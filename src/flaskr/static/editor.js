@@ -28,6 +28,8 @@
   const pane = document.createElement("section");
   pane.className = "live-preview body";
   pane.setAttribute("aria-label", "Live preview");
+  // It scrolls on its own: keyboard users reach it to scroll it.
+  pane.tabIndex = 0;
   const heading = document.createElement("h2");
   heading.className = "live-preview-heading";
   heading.textContent = "Preview";

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flaskr.services.posts import reading_minutes
 from flaskr.web import errors
+from flaskr.web import identity
 from flaskr.web import lookups
 from flaskr.web import times
 from flaskr.web import users
@@ -22,5 +24,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["default"] = lookups.TextConverter
     app.url_map.converters["string"] = lookups.TextConverter
     app.add_template_filter(times.local_time, "local_time")
+    app.add_template_filter(times.human_date, "human_date")
+    app.add_template_global(reading_minutes, "reading_minutes")
     users.init_app(app)
+    identity.init_app(app)
     errors.init_app(app)

@@ -14,6 +14,15 @@ def in_zone(moment: dt.datetime, zone: str | None) -> dt.datetime:
         return moment.astimezone(dt.UTC)
 
 
+def human_date(moment: dt.datetime, with_time: bool = False) -> str:
+    """ "2 December 2026" in UTC, or with ``with_time`` "2 December 2026, 14:05
+    UTC": what a reader sees before the page's script shows their own zone."""
+    utc = moment.astimezone(dt.UTC)
+    if with_time:
+        return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
+    return f"{utc.day} {utc:%B %Y}"
+
+
 def local_time(moment: dt.datetime, zone: str | None) -> str:
     """ "24 December 2026, 18:00 (Europe/Paris)"."""
     local = in_zone(moment, zone)

@@ -38,10 +38,12 @@ def processed_picture(
         return None
 
 
-def unchanging_picture(data: bytes, *, public: bool = True) -> Response:
-    """A WebP picture whose address never shows another one, so browsers
-    (and, if ``public``, shared caches) may keep it for good."""
-    response = Response(data, mimetype="image/webp")
+def unchanging_picture(
+    data: bytes, *, public: bool = True, mimetype: str = "image/webp"
+) -> Response:
+    """A picture whose address never shows another one, so browsers (and, if
+    ``public``, shared caches) may keep it for good."""
+    response = Response(data, mimetype=mimetype)
     scope = "public" if public else "private"
     response.headers["Cache-Control"] = f"{scope}, max-age={ONE_YEAR}, immutable"
     response.add_etag()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from flask import abort
 from flask import Flask
 from flask import g
 from flask import redirect
@@ -36,6 +37,19 @@ def login_required(view: View) -> View:
         return view(**kwargs)
 
     return wrapped_view
+
+
+def admin_required(view: View) -> View:
+    """Let only administrators in: visitors go to the login page, other
+    users get a 403."""
+
+    @functools.wraps(view)
+    def wrapped_view(**kwargs: t.Any) -> t.Any:
+        if g.user is not None and not g.user.is_admin:
+            abort(403)
+        return view(**kwargs)
+
+    return login_required(wrapped_view)
 
 
 def _server_session() -> ServerSession:

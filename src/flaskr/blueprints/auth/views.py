@@ -25,6 +25,7 @@ from flaskr.services.accounts import UsernameTakenError
 from flaskr.services.login_policy import log_in
 from flaskr.services.recovery import offer_address
 from flaskr.services.security_log import log_event
+from flaskr.services.site import make_first_account_admin
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import render_form
 from flaskr.web.site_links import site_link
@@ -79,6 +80,14 @@ def register() -> Response | tuple[str, int]:
             else:
                 log_event("registered", user_id=user.id)
                 flash("Your account is ready. Log in to start writing.")
+                if current_app.config[
+                    "FIRST_ACCOUNT_IS_ADMIN"
+                ] and make_first_account_admin(user):
+                    log_event("admin_added", user_id=user.id, by="first_account")
+                    flash(
+                        "As the site's first account, you are its administrator:"
+                        " set its title, description and icon on Site settings."
+                    )
                 if form.email.data:
                     offer_address(
                         user,

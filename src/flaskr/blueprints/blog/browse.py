@@ -1,6 +1,8 @@
-"""Ways into the posts: by tag, by author, and by search."""
+"""Ways into the posts: by tag, by author, by month, and by search."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import abort
 from flask import redirect
@@ -11,9 +13,13 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.navigation import archive_months
+from flaskr.services.navigation import posts_of_month
+from flaskr.services.navigation import tag_counts
 from flaskr.services.posts import posts_by
 from flaskr.services.posts import posts_tagged
 from flaskr.services.profiles import published_count
+from flaskr.services.search import COUNT_LIMIT
 from flaskr.services.search import MAX_PAGE
 from flaskr.services.search import search_posts
 from flaskr.web.lookups import get_author
@@ -30,6 +36,34 @@ def tag(name: str) -> str:
     found = get_tag(name)
     page = posts_tagged(found, per_page(), **page_position())
     return render_template("blog/tag.html", tag=found, page=page)
+
+
+@bp.route("/tags")
+@kept_per_visitor
+def tags() -> str:
+    """Every tag in use, with how many posts carry it."""
+    return render_template("blog/tags.html", tags=tag_counts())
+
+
+@bp.route("/archive")
+@kept_per_visitor
+def archive() -> str:
+    """The months in which posts came out, by year."""
+    return render_template("blog/archive.html", months=archive_months())
+
+
+@bp.route("/archive/<int(min=1, max=9999):year>/<int(min=1, max=12):month>")
+@kept_per_visitor
+def archive_month(year: int, month: int) -> str:
+    """The posts of one month, newest first."""
+    page = posts_of_month(year, month, per_page(), **page_position())
+    if not page.posts and not page.newer:
+        abort(404, description="No posts came out that month.")
+    return render_template(
+        "blog/archive_month.html",
+        month=dt.date(year, month, 1),
+        page=page,
+    )
 
 
 @bp.route("/u/<username>")
@@ -57,4 +91,9 @@ def search() -> str:
     results = None
     if text:
         results = search_posts(text, page_number, per_page())
-    return render_template("blog/search.html", text=text, results=results)
+    return render_template(
+        "blog/search.html",
+        text=text,
+        results=results,
+        search_count_limit=COUNT_LIMIT,
+    )

@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 
-from flask import current_app
 from flask import json
 from flask import render_template
 from flask import request
 from flask import url_for
+from markupsafe import escape
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.markdown import with_absolute_addresses
 from flaskr.services.posts import posts_by
 from flaskr.services.posts import posts_tagged
 from flaskr.services.posts import published_posts
+from flaskr.web.identity import site_identity
 from flaskr.web.lookups import get_author
 from flaskr.web.lookups import get_tag
 
@@ -49,6 +51,7 @@ def feed_response(kind: str, title: str, page_url: str, posts: list[Post]) -> Re
         title=title,
         page_url=page_url,
         self_url=request.base_url,
+        description=site_identity().description,
         posts=posts,
         updated=updated or utcnow(),
     )
@@ -60,7 +63,20 @@ def feed_response(kind: str, title: str, page_url: str, posts: list[Post]) -> Re
 
 
 def site_title() -> str:
-    return str(current_app.config["SITE_TITLE"])
+    return site_identity().title
+
+
+@bp.app_template_global("feed_content")
+def feed_content(post: Post) -> str:
+    """The post's HTML for a feed entry: its picture first, and every
+    address absolute, so feed readers show the pictures."""
+    origin = request.host_url.rstrip("/")
+    html = post.body_html
+    if post.image is not None:
+        address = url_for("blog.image", image_id=post.image.id, size="display")
+        picture = f'<p><img src="{address}" alt="{escape(post.image.alt)}"></p>'
+        html = picture + html
+    return with_absolute_addresses(html, origin)
 
 
 @bp.route("/feed.atom", defaults={"kind": "atom"}, endpoint="feed_atom")
@@ -103,7 +119,7 @@ def json_feed_item(post: Post) -> dict[str, object]:
         "id": url,
         "url": url,
         "title": post.title,
-        "content_html": post.body_html,
+        "content_html": feed_content(post),
         "summary": post.excerpt,
         "date_published": post.published.isoformat(),
         "tags": post.tag_names,
@@ -137,6 +153,7 @@ def json_feed() -> Response:
         "home_page_url": url_for("blog.index", _external=True),
         "feed_url": request.base_url,
         "language": "en",
+        "description": site_identity().description,
         "items": [json_feed_item(post) for post in posts],
     }
     response = Response(json.dumps(document), mimetype="application/feed+json")

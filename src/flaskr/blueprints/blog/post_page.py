@@ -8,6 +8,8 @@ from flask import render_template
 
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
+from flaskr.services.navigation import neighbours
+from flaskr.services.navigation import related_posts
 from flaskr.services.reactions import comments_on
 from flaskr.services.reactions import liked_among
 
@@ -19,6 +21,7 @@ def render_post_page(
     (``None`` for visitors, who are asked to log in instead)."""
     per_page = current_app.config["COMMENTS_PER_PAGE"]
     comments = comments_on(post, per_page, after=comments_after)
+    older, newer = neighbours(post) if post.is_public else (None, None)
     return render_template(
         "blog/post.html",
         post=post,
@@ -26,4 +29,7 @@ def render_post_page(
         more_comments=len(comments) > per_page,
         liked=post.id in liked_among(g.user, [post]),
         comment_form=comment_form,
+        older=older,
+        newer=newer,
+        related=related_posts(post) if post.is_public else [],
     )

@@ -1,16 +1,11 @@
-"""``robots.txt`` and the sitemap, for search engines; the favicon and the
-web app manifest, for browsers."""
+"""``robots.txt`` and the sitemap, for search engines."""
 
 from __future__ import annotations
 
 from flask import abort
-from flask import current_app
-from flask import json
-from flask import redirect
 from flask import render_template
 from flask import Response
 from flask import url_for
-from werkzeug import Response as WerkzeugResponse
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.db import MAX_ID
@@ -49,35 +44,3 @@ def sitemap(number: int) -> Response:
     posts = published_in_id_range(start, start + SITEMAP_POSTS)
     xml = render_template("sitemap.xml", posts=posts, with_home=number == 0)
     return Response(xml, mimetype="application/xml")
-
-
-@bp.route("/favicon.ico")
-def favicon() -> WerkzeugResponse:
-    """Browsers ask here before they read a page's icon link."""
-    target = url_for("static", filename="favicon.svg")
-    response = redirect(target, 301)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
-
-
-@bp.route("/manifest.webmanifest")
-@kept_per_visitor
-def manifest() -> Response:
-    """The web app manifest: the site's name and icon for a home screen."""
-    title = str(current_app.config["SITE_TITLE"])
-    document = {
-        "name": title,
-        "short_name": title[:12],
-        "start_url": url_for("blog.index"),
-        "display": "browser",
-        "background_color": "#ffffff",
-        "theme_color": "#1f5fbf",
-        "icons": [
-            {
-                "src": url_for("static", filename="favicon.svg"),
-                "sizes": "any",
-                "type": "image/svg+xml",
-            }
-        ],
-    }
-    return Response(json.dumps(document), mimetype="application/manifest+json")

@@ -1,0 +1,59 @@
+"""The forms of the administrator's pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField
+
+from flaskr.models import ABOUT_MAX_LENGTH
+from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
+from flaskr.models import SITE_TITLE_MAX_LENGTH
+from flaskr.services.images import ACCEPTED_TYPES
+from flaskr.services.site import about_problem
+from flaskr.services.site import description_problem
+from flaskr.services.site import title_problem
+from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import Rule
+from flaskr.web.shared_forms import strip
+from flaskr.web.shared_forms import TextArea
+from flaskr.web.shared_forms import TextField
+
+
+class IdentityForm(FlaskForm):
+    title = TextField(
+        "Site title",
+        filters=[strip],
+        validators=[Rule(title_problem)],
+        description="In the header of every page and in feeds. Empty: the default.",
+        render_kw={"maxlength": SITE_TITLE_MAX_LENGTH},
+    )
+    description = TextArea(
+        "Description",
+        filters=[strip],
+        validators=[Rule(description_problem)],
+        description=("One or two sentences for the footer, feeds and link previews."),
+        render_kw={"maxlength": SITE_DESCRIPTION_MAX_LENGTH, "rows": 2},
+    )
+    about = TextArea(
+        "About page",
+        filters=[as_text],
+        validators=[Rule(about_problem)],
+        description=(
+            "Markdown, as in posts; the footer links to it. Empty: no About page."
+        ),
+        render_kw={"maxlength": ABOUT_MAX_LENGTH, "rows": 10},
+    )
+    serif_body = BooleanField("Set the text of posts in a serif typeface")
+
+
+class IconForm(FlaskForm):
+    picture = FileField(
+        "New icon",
+        description=(
+            "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square becomes"
+            " the logo in the header, the browser tab's icon and the home-screen"
+            " icon."
+        ),
+        render_kw={"accept": ACCEPTED_TYPES},
+    )

@@ -1,0 +1,89 @@
+"""The site's settings page: title, description, About page and icon."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_wtf import FlaskForm
+from werkzeug import Response
+
+from flaskr.blueprints.admin.forms import IconForm
+from flaskr.blueprints.admin.forms import IdentityForm
+from flaskr.services import site
+from flaskr.services.images import process_icon
+from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.uploads import processed_picture
+from flaskr.web.users import admin_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _settings_page(
+    identity: FlaskForm | None = None, icon: FlaskForm | None = None
+) -> tuple[str, int]:
+    """The settings page, with any form that failed in its error state."""
+    settings = site.settings()
+    if identity is None:
+        identity = IdentityForm(
+            prefix="identity",
+            data={
+                "title": settings.title,
+                "description": settings.description,
+                "about": settings.about,
+                "serif_body": settings.serif_body,
+            },
+        )
+    has_errors = any(form.errors for form in (identity, icon) if form is not None)
+    return render_template(
+        "admin/settings.html",
+        identity_form=identity,
+        icon_form=icon or IconForm(prefix="icon"),
+        remove_icon_form=ButtonForm(prefix="icon-remove"),
+        icon_key=settings.icon_key,
+        administrators=site.administrators(),
+    ), (INVALID_FORM if has_errors else 200)
+
+
+@bp.route("", methods=["GET", "POST"], endpoint="settings")
+@admin_required
+def settings_view() -> Response | tuple[str, int]:
+    """Show the site's settings; save the title, description and About page."""
+    form = IdentityForm(prefix="identity")
+    if not form.is_submitted():
+        return _settings_page()
+    if not form.validate():
+        return _settings_page(identity=form)
+    site.update_identity(
+        form.title.data,
+        form.description.data,
+        form.about.data,
+        serif_body=form.serif_body.data,
+    )
+    flash("The site's settings are saved.")
+    return redirect(url_for("admin.settings"))
+
+
+@bp.route("/icon", methods=["POST"], endpoint="change_icon")
+@admin_required
+def change_icon() -> Response | tuple[str, int]:
+    """Give the site a new icon, checked and re-encoded."""
+    form = IconForm(prefix="icon")
+    if form.validate() and (picture := processed_picture(form.picture, process_icon)):
+        site.set_icon(picture)
+        flash("The site's icon is changed.")
+        return redirect(url_for("admin.settings"))
+    return _settings_page(icon=form)
+
+
+@bp.route("/icon/remove", methods=["POST"], endpoint="remove_icon")
+@admin_required
+def remove_icon_view() -> Response | tuple[str, int]:
+    """Go back to the default icon."""
+    form = ButtonForm(prefix="icon-remove")
+    if form.validate() and site.remove_icon():
+        flash("The site's icon is removed.")
+    return redirect(url_for("admin.settings"))

@@ -1,0 +1,28 @@
+"""Administrators: who may change the site's title, description, About page
+and icon (``/admin``)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from flaskr.services.accounts import find_user
+from flaskr.services.security_log import log_event
+from flaskr.services.site import set_admin
+
+
+@click.command("make-admin")
+@click.argument("username")
+@click.option("--remove", is_flag=True, help="Take the role away instead.")
+@with_appcontext
+def make_admin_command(username: str, remove: bool) -> None:
+    """Make USERNAME an administrator of the site (or, with --remove, no longer one)."""
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"No user is called {username!r}.")
+    set_admin(user, not remove)
+    log_event("admin_removed" if remove else "admin_added", user_id=user.id)
+    if remove:
+        click.echo(f"{user.username} is no longer an administrator.")
+    else:
+        click.echo(f"{user.username} is now an administrator: /admin is theirs.")

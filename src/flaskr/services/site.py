@@ -1,0 +1,187 @@
+"""The site itself: its identity (title, description, About page, icon) and
+the administrators who set it.
+
+The settings row's trigger moves the site version (migration 0020), so a
+page kept by the page cache never shows an older title or icon.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import typing as t
+
+import sqlalchemy as sa
+
+from flaskr.db import affected_rows
+from flaskr.db import db
+from flaskr.models import ABOUT_MAX_LENGTH
+from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
+from flaskr.models import SITE_TITLE_MAX_LENGTH
+from flaskr.models import SiteSettings
+from flaskr.models import User
+from flaskr.services import markdown
+from flaskr.services.images import ProcessedIcon
+from flaskr.services.posts import normalize_text
+
+SETTINGS_ID = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SiteIdentity:
+    """What every page shows of the site; empty text means "not set"."""
+
+    title: str
+    description: str
+    icon_key: str | None
+    has_about: bool
+    serif_body: bool = False
+
+
+#: The settings columns every page shows, in :func:`identity_from_row` order;
+#: the page cache reads them in its one statement too.
+IDENTITY_COLUMNS = (
+    SiteSettings.title,
+    SiteSettings.description,
+    SiteSettings.icon_key,
+    (SiteSettings.about_html != "").label("has_about"),
+    SiteSettings.serif_body,
+)
+
+
+def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
+    """The identity in a row of ``IDENTITY_COLUMNS`` (all ``None`` when the
+    database has no settings row); ``default_title`` stands in for a title
+    nobody set."""
+    if row is None or row.title is None:
+        return SiteIdentity(default_title, "", None, has_about=False)
+    return SiteIdentity(
+        row.title or default_title,
+        row.description,
+        row.icon_key,
+        has_about=bool(row.has_about),
+        serif_body=bool(row.serif_body),
+    )
+
+
+def read_identity(default_title: str) -> SiteIdentity:
+    """The site's identity, in one statement."""
+    row = db.session.execute(
+        sa.select(*IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
+    ).one_or_none()
+    return identity_from_row(row, default_title)
+
+
+def settings() -> SiteSettings:
+    """The settings row, made with defaults if the database has none yet."""
+    row = db.session.get(SiteSettings, SETTINGS_ID)
+    if row is None:
+        row = SiteSettings(id=SETTINGS_ID)
+        db.session.add(row)
+    return row
+
+
+def title_problem(title: str) -> str | None:
+    if len(title) > SITE_TITLE_MAX_LENGTH:
+        return f"A site title must be at most {SITE_TITLE_MAX_LENGTH} characters."
+    if any(ord(char) < 32 for char in title):
+        return "A site title must not contain control characters."
+    return None
+
+
+def description_problem(description: str) -> str | None:
+    if len(" ".join(description.split())) > SITE_DESCRIPTION_MAX_LENGTH:
+        return (
+            f"A description must be at most {SITE_DESCRIPTION_MAX_LENGTH} characters."
+        )
+    return None
+
+
+def about_problem(about: str) -> str | None:
+    if len(normalize_text(about)) > ABOUT_MAX_LENGTH:
+        return f"The About page must be at most {ABOUT_MAX_LENGTH:,} characters."
+    return None
+
+
+def update_identity(
+    title: str, description: str, about: str, *, serif_body: bool = False
+) -> None:
+    """Save the title, description and About page; the caller checked them."""
+    row = settings()
+    row.serif_body = serif_body
+    row.title = " ".join(title.split())
+    row.description = " ".join(description.split())
+    row.about = normalize_text(about)
+    row.about_html = markdown.render(row.about) if row.about.strip() else ""
+    db.session.commit()
+
+
+def about_page() -> tuple[str, str] | None:
+    """The About page's Markdown and HTML, or ``None`` if there is none."""
+    row = db.session.execute(
+        sa.select(SiteSettings.about, SiteSettings.about_html).where(
+            SiteSettings.id == SETTINGS_ID
+        )
+    ).one_or_none()
+    if row is None or not row.about_html:
+        return None
+    return row.about, row.about_html
+
+
+def set_icon(icon: ProcessedIcon) -> None:
+    row = settings()
+    row.icon_key = secrets.token_urlsafe(16)
+    row.icon_large, row.icon_small = icon.large, icon.small
+    db.session.commit()
+
+
+def remove_icon() -> bool:
+    """Go back to the default icon; whether there was another one."""
+    row = settings()
+    if row.icon_key is None:
+        return False
+    row.icon_key = row.icon_large = row.icon_small = None
+    db.session.commit()
+    return True
+
+
+def icon_bytes(key: str, size: str) -> bytes | None:
+    """The icon saved under ``key`` in ``size`` ("large" or "small"), or
+    ``None`` if that is not the current icon."""
+    column = SiteSettings.icon_large if size == "large" else SiteSettings.icon_small
+    return db.session.scalar(
+        sa.select(column).where(
+            SiteSettings.id == SETTINGS_ID, SiteSettings.icon_key == key
+        )
+    )
+
+
+def set_admin(user: User, is_admin: bool = True) -> None:
+    user.is_admin = is_admin
+    db.session.commit()
+
+
+def make_first_account_admin(user: User) -> bool:
+    """Make ``user`` an administrator if it is the site's only account (the
+    first one of a fresh site); whether it did. A site that already had
+    accounts gets its administrators from ``flask make-admin``."""
+    others = sa.select(User.id).where(User.id != user.id).exists()
+    made = affected_rows(
+        db.session.execute(
+            sa.update(User)
+            .where(User.id == user.id, ~others)
+            .values(is_admin=True)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    db.session.commit()
+    db.session.refresh(user)
+    return bool(made)
+
+
+def administrators() -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(User.username).where(User.is_admin).order_by(User.username_key)
+        )
+    )

@@ -1,0 +1,337 @@
+"""Every page template in a real browser: axe-core finds no violation, in the
+light and dark schemes, at desktop and phone widths, with forms in their
+error states; a screenshot of each goes to test-artifacts/screenshots/pages/.
+
+axe-core comes from the npm registry (tests/browser/package.json, installed
+by ``./dev.sh browser``) and is added to each page as an init script, which
+the page's Content-Security-Policy does not apply to. Every rule of WCAG 2.0,
+2.1 and 2.2 A and AA and axe's best practices runs; none is switched off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import typing as t
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+
+from flaskr.db import db
+from flaskr.services import accounts
+from flaskr.services import media
+from flaskr.services import posts
+from flaskr.services import reactions
+from flaskr.services import recovery
+from flaskr.services import site
+from flaskr.services.images import process_upload
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_blog_flow import PASSWORD
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+PAGES = SCREENSHOTS / "pages"
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SCHEMES = ("light", "dark")
+
+WRITER, READER = "ada", "ben"
+
+
+def png(colour: str = "#3a7bd5") -> io.BytesIO:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 400), colour).save(buffer, "PNG")
+    buffer.seek(0)
+    return buffer
+
+
+@dataclasses.dataclass
+class Blog:
+    """What the pages show, made through the services."""
+
+    post_id: int = 0
+    other_post_id: int = 0
+    draft_id: int = 0
+    comment_id: int = 0
+    reset_token: str = ""
+    confirm_token: str = ""
+    month: str = ""
+
+
+@pytest.fixture(scope="module")
+def blog(live_app) -> Blog:
+    made = Blog()
+    with live_app.test_request_context():
+        writer = accounts.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
+        reader = accounts.find_user(READER) or accounts.register_user(READER, PASSWORD)
+        site.set_admin(writer)
+        site.update_identity(
+            "Notes from the lab",
+            "Short notes on tools, typesetting and the web, written by a small team.",
+            "We write about **what we build** and what we learn on the way.",
+        )
+        body = (
+            "Typesetting on the web is a craft of small decisions. A measure of"
+            " sixty to seventy-five characters keeps the eye on track, and generous"
+            " leading lets long paragraphs breathe without falling apart.\n\n"
+            "## Code and quotes\n\n> A quotation set with a coloured bar.\n\n"
+            "```python\ndef measure(text):\n    return len(text)\n```\n\n"
+            "| Size | Use |\n|---|---|\n| 17 | body |\n| 40 | titles |\n"
+        )
+        first = posts.create_post(
+            writer,
+            "On measure and rhythm",
+            body,
+            tags=["typography", "design"],
+            publish=True,
+            summary="Why a line of sixty-five characters reads best.",
+        )
+        second = posts.create_post(
+            writer, "Colour that keeps its contrast", body, tags=["design"], publish=True
+        )
+        posts.update_post(
+            second, second.title, body + "\nOne more line.", tags=["design"]
+        )
+        made.post_id, made.other_post_id = second.id, first.id
+        draft = posts.create_post(
+            writer, "A draft in progress", "Not yet.", tags=[], publish=False
+        )
+        made.draft_id = draft.id
+        trashed = posts.create_post(
+            writer, "Gone to the trash", "Bye.", tags=[], publish=True
+        )
+        posts.move_to_trash(trashed)
+        comment = reactions.add_comment(
+            second, reader, "A *fine* point, well made.", post_link="/"
+        )
+        made.comment_id = comment.id
+        reactions.set_like(reader, second, liked=True)
+        media.add_picture(writer, process_upload(png(), max_bytes=10**7, max_pixels=10**8), "A blue field")
+        writer.email = "ada@example.com"
+        writer.email_key = recovery.email_key(writer.email)
+        db.session.commit()
+        tokens: list[str] = []
+        recovery.request_password_reset(WRITER, lambda token: tokens.append(token) or "")
+        recovery.request_email_change(reader, "ben@example.com", lambda token: tokens.append(token) or "")
+        made.reset_token, made.confirm_token = tokens
+        assert second.published is not None
+        made.month = f"{second.published.year}/{second.published.month}"
+    return made
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/auth/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("main")).to_be_visible()
+
+
+def submit_empty(button: str) -> t.Callable[[Page], None]:
+    """Send a form as it stands, to show its errors."""
+
+    def act(page: Page) -> None:
+        page.get_by_role("button", name=button, exact=True).first.click()
+        expect(page.locator(".error").first).to_be_visible()
+
+    return act
+
+
+def clear_and_submit(label: str, button: str) -> t.Callable[[Page], None]:
+    def act(page: Page) -> None:
+        page.get_by_label(label, exact=True).fill("")
+        page.get_by_role("button", name=button, exact=True).first.click()
+        expect(page.locator(".error").first).to_be_visible()
+
+    return act
+
+
+def ask_for_reset(page: Page) -> None:
+    page.locator("form input:not([type=hidden])").first.fill(READER)
+    page.get_by_role("button", name="Mail me a link").click()
+    expect(page.locator("h1")).to_be_visible()
+
+
+def account_errors(page: Page) -> None:
+    page.locator("#rename-username").fill("")
+    page.get_by_role("button", name="Change username").click()
+    expect(page.locator(".error").first).to_be_visible()
+
+
+def admin_errors(page: Page) -> None:
+    page.get_by_label("Description").evaluate("field => field.removeAttribute('maxlength')")
+    page.get_by_label("Description").fill("much to say " * 40)
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".error").first).to_be_visible()
+
+
+@dataclasses.dataclass(frozen=True)
+class Screen:
+    name: str
+    path: str
+    user: str | None = None
+    act: t.Callable[[Page], None] | None = None
+    status: int = 200
+
+
+def screens(blog: Blog) -> list[Screen]:
+    return [
+        Screen("index", "/"),
+        Screen("index-logged-in", "/", WRITER),
+        Screen("post", f"/{blog.post_id}"),
+        Screen("post-logged-in", f"/{blog.post_id}", READER),
+        Screen("post-comment-error", f"/{blog.post_id}", READER, submit_empty("Post comment")),
+        Screen("post-draft", f"/{blog.draft_id}", WRITER),
+        Screen("tag", "/tag/design"),
+        Screen("tags", "/tags"),
+        Screen("archive", "/archive"),
+        Screen("archive-month", f"/archive/{blog.month}"),
+        Screen("author", f"/u/{WRITER}"),
+        Screen("likes", f"/u/{READER}/likes"),
+        Screen("about", "/about"),
+        Screen("search", "/search"),
+        Screen("search-results", "/search?q=measure"),
+        Screen("search-none", "/search?q=xylophone"),
+        Screen("not-found", "/no/such/page", status=404),
+        Screen("register", "/auth/register"),
+        Screen("register-errors", "/auth/register", act=submit_empty("Register")),
+        Screen("login", "/auth/login"),
+        Screen("login-errors", "/auth/login", act=submit_empty("Log in")),
+        Screen("forgot", "/auth/forgot"),
+        Screen("forgot-errors", "/auth/forgot", act=submit_empty("Mail me a link")),
+        Screen("forgot-sent", "/auth/forgot", act=ask_for_reset),
+        Screen("reset-invalid", "/auth/reset/not-a-token", status=400),
+        Screen("reset", f"/auth/reset/{blog.reset_token}"),
+        Screen("reset-errors", f"/auth/reset/{blog.reset_token}", act=submit_empty("Set the new password")),
+        Screen("confirm-email", f"/auth/confirm-email/{blog.confirm_token}", READER),
+        Screen("logout", "/auth/logout", WRITER),
+        Screen("account", "/auth/account", WRITER),
+        Screen("account-errors", "/auth/account", WRITER, account_errors),
+        Screen("create", "/create", WRITER),
+        Screen("create-errors", "/create", WRITER, clear_and_submit("Title", "Publish")),
+        Screen("update", f"/{blog.post_id}/update", WRITER),
+        Screen("update-errors", f"/{blog.post_id}/update", WRITER, clear_and_submit("Title", "Save")),
+        Screen("delete", f"/{blog.post_id}/delete", WRITER),
+        Screen("history", f"/{blog.post_id}/history", WRITER),
+        Screen("drafts", "/drafts", WRITER),
+        Screen("trash", "/trash", WRITER),
+        Screen("library", "/images", WRITER),
+        Screen("edit-comment", f"/comments/{blog.comment_id}/edit", READER),
+        Screen("edit-comment-errors", f"/comments/{blog.comment_id}/edit", READER, clear_and_submit("Comment", "Save comment")),
+        Screen("admin", "/admin", WRITER),
+        Screen("admin-errors", "/admin", WRITER, admin_errors),
+    ]
+
+
+def violations_of(page: Page) -> list[dict[str, t.Any]]:
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return t.cast(list[dict[str, t.Any]], result["violations"])
+
+
+def described(violations: list[dict[str, t.Any]]) -> str:
+    return json.dumps(
+        [
+            {
+                "rule": found["id"],
+                "help": found["help"],
+                "nodes": [node["target"] for node in found["nodes"]][:5],
+                "why": [node["failureSummary"] for node in found["nodes"]][:2],
+            }
+            for found in violations
+        ],
+        indent=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: ./dev.sh browser installs it with npm")
+    return AXE.read_text()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_has_no_axe_violation(browser, live_server, blog, axe_source, width):
+    PAGES.mkdir(parents=True, exist_ok=True)
+    found: dict[str, str] = {}
+    contexts: dict[str | None, t.Any] = {}
+    for screen in screens(blog):
+        if screen.user not in contexts:
+            context = browser.new_context(base_url=live_server, viewport=WIDTHS[width])
+            context.add_init_script(axe_source)
+            if screen.user is not None:
+                log_in(context.new_page(), screen.user)
+            contexts[screen.user] = context
+        page = contexts[screen.user].new_page()
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            if scheme == "light" or screen.act is None:
+                response = page.goto(screen.path)
+                assert response is not None
+                assert response.status in (screen.status, 422), screen.name
+                if screen.act is not None:
+                    screen.act(page)
+            page.wait_for_load_state("load")
+            problems = violations_of(page)
+            if problems:
+                found[f"{screen.name} ({scheme}, {width})"] = described(problems)
+            page.screenshot(path=PAGES / f"{screen.name}-{scheme}-{width}.png", full_page=True)
+        page.close()
+    for context in contexts.values():
+        context.close()
+    assert not found, "\n".join(f"{name}: {text}" for name, text in found.items())
+
+
+def test_screenshots_cover_every_page_template(blog):
+    """Each page template is among the screens above (mail and feed templates
+    are not pages; ``base`` and partials are in every page)."""
+    templates = Path(__file__).parents[2] / "src" / "flaskr" / "templates"
+    pages = {
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if not path.name.startswith("_")
+        and path.parts[-2] not in ("mail",)
+        and path.name != "base.html"
+    }
+    shown = {
+        "auth/register.html": "register",
+        "auth/login.html": "login",
+        "auth/forgot.html": "forgot",
+        "auth/forgot_sent.html": "forgot-sent",
+        "auth/reset.html": "reset",
+        "auth/link_invalid.html": "reset-invalid",
+        "auth/confirm_email.html": "confirm-email",
+        "auth/logout.html": "logout",
+        "auth/account.html": "account",
+        "blog/index.html": "index",
+        "blog/post.html": "post",
+        "blog/tag.html": "tag",
+        "blog/tags.html": "tags",
+        "blog/archive.html": "archive",
+        "blog/archive_month.html": "archive-month",
+        "blog/author.html": "author",
+        "blog/likes.html": "likes",
+        "blog/about.html": "about",
+        "blog/search.html": "search",
+        "blog/create.html": "create",
+        "blog/update.html": "update",
+        "blog/delete.html": "delete",
+        "blog/history.html": "history",
+        "blog/drafts.html": "drafts",
+        "blog/trash.html": "trash",
+        "blog/library.html": "library",
+        "blog/edit_comment.html": "edit-comment",
+        "admin/settings.html": "admin",
+        "errors/error.html": "not-found",
+    }
+    assert pages == set(shown), "a page template has no screen: add it to screens()"
+    names = {screen.name for screen in screens(blog)}
+    assert set(shown.values()) <= names
+    assert re.fullmatch(r"\d+/\d+", blog.month)
