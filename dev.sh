@@ -5,7 +5,8 @@
 #   ./dev.sh serve          run the site at http://127.0.0.1:5000 (SQLite)
 #   ./dev.sh test [ARGS]    the test suite with pytest (SQLite), with coverage
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
-#   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium
+#   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium,
+#                           with axe-core on every page
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
 #   ./dev.sh production     nginx in front of gunicorn at http://127.0.0.1:8080
 #   ./dev.sh slow-clients   the production stack against idle and slow clients
@@ -138,6 +139,11 @@ test-postgres)
 browser)
     ensure_venv
     [[ -x /usr/bin/chromium ]] || apt_install chromium
+    # axe-core, from the npm registry at the version package-lock.json names.
+    if [[ ! -f tests/browser/node_modules/axe-core/axe.min.js ]]; then
+        command -v npm >/dev/null || apt_install npm
+        npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+    fi
     shift
     exec "$VENV/bin/pytest" -m browser "$@"
     ;;
