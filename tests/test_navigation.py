@@ -227,10 +227,8 @@ def test_lists_show_human_dates_and_reading_time(client, author):
     assert "3 min read" in page  # 700 words at 230 a minute
     post = client.get("/2").get_data(as_text=True)
     assert "3 min read" in post
-    assert (
-        '<time datetime="2018-01-01T00:00:00+00:00" data-local="date">1 January 2018</time>'
-        in client.get("/").get_data(as_text=True)
-    )
+    oldest = '<time datetime="2018-01-01T00:00:00+00:00" data-local="date">'
+    assert oldest + "1 January 2018</time>" in client.get("/").get_data(as_text=True)
 
 
 def test_word_counts_are_kept_at_save(app, author):
