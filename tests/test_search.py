@@ -117,11 +117,14 @@ def test_search_pages(client, author):
     assert "More results" not in second
 
 
-def test_search_box_on_every_page(client):
+def test_search_is_a_link_on_every_page_and_a_box_on_its_own(client):
     for path in ("/", "/auth/login", "/1", "/no/such/page"):
         page = client.get(path).get_data(as_text=True)
-        assert 'role="search"' in page, path
-        assert 'action="/search"' in page, path
+        assert '<li><a href="/search">Search</a></li>' in page, path
+    page = search(client, "kept words").get_data(as_text=True)
+    assert 'role="search"' in page
+    assert 'action="/search"' in page
+    assert 'name="q" value="kept words"' in page
 
 
 def test_deleting_a_post_removes_it_from_search(client, author):

@@ -74,7 +74,7 @@ def test_leaving_with_changes_not_saved_asks_first(new_page):
         dialog.dismiss()
 
     page.on("dialog", answer)
-    page.get_by_role("link", name="My drafts").click()
+    page.get_by_role("link", name="Drafts").click()
     expect(page).to_have_url(re.compile(r"/create$"))
     assert dialogs == ["beforeunload"]
     expect(page.get_by_label("Title")).to_have_value("Half a thought")

@@ -67,7 +67,7 @@ class Blog:
 
 
 @pytest.fixture(scope="module")
-def blog(live_app) -> Blog:
+def blog(live_app) -> t.Iterator[Blog]:
     made = Blog()
     with live_app.test_request_context():
         writer = accounts.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
@@ -136,7 +136,11 @@ def blog(live_app) -> Blog:
         made.reset_token, made.confirm_token = tokens
         assert second.published is not None
         made.month = f"{second.published.year}/{second.published.month}"
-    return made
+    yield made
+    # The other browser tests share the site: give it back as it was.
+    with live_app.test_request_context():
+        site.update_identity("", "", "")
+        site.set_admin(accounts.find_user(WRITER), False)
 
 
 def log_in(page: Page, username: str) -> None:

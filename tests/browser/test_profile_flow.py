@@ -55,7 +55,7 @@ def test_a_profile_with_a_picture_and_a_bio(new_page, screenshot, tmp_path):
 
     reader.goto("/")
     article = reader.get_by_role("article").filter(has_text="A post with my face on it")
-    expect(article).to_contain_text("by Pat Portrait @portrait")
+    expect(article).to_contain_text("By Pat Portrait —")
     small = article.locator("img.avatar")
     expect(small).to_have_attribute("src", re.compile(r"^/avatars/\d+/small\.webp$"))
     assert loaded(small)

@@ -109,16 +109,16 @@ def test_the_phone_header_is_compact_when_logged_in(new_page, reading):
     # The rest waits behind the menu, which opens and closes by keyboard.
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")
-    expect(page.get_by_role("link", name="My drafts")).to_be_hidden()
+    expect(page.get_by_role("link", name="Drafts")).to_be_hidden()
     menu.focus()
     page.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
-    expect(page.get_by_role("link", name="My drafts")).to_be_visible()
-    expect(page.locator("#site-search")).to_be_focused()
+    expect(page.get_by_role("link", name="Drafts")).to_be_visible()
+    expect(page.get_by_role("link", name="Search")).to_be_focused()
     page.keyboard.press("Escape")
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(menu).to_be_focused()
-    expect(page.get_by_role("link", name="My drafts")).to_be_hidden()
+    expect(page.get_by_role("link", name="Drafts")).to_be_hidden()
 
 
 def test_without_the_script_the_menu_stays_open(new_page, reading):

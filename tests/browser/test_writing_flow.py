@@ -30,7 +30,7 @@ def test_draft_preview_publish_search_tag(new_page, screenshot):
     stranger.goto("/")
     expect(stranger.get_by_text("Markdown in the browser")).to_have_count(0)
 
-    page.get_by_role("link", name="My drafts").click()
+    page.get_by_role("link", name="Drafts").click()
     page.get_by_role("link", name="Edit").first.click()
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_role("region", name="Preview (not saved yet)")
@@ -44,6 +44,9 @@ def test_draft_preview_publish_search_tag(new_page, screenshot):
     expect(page.get_by_role("link", name="#browser-tests")).to_be_visible()
     screenshot(page, "2-published")
 
+    page.get_by_role("navigation", name="Site").get_by_role(
+        "link", name="Search"
+    ).click()
     page.get_by_role("searchbox", name="Search posts").fill("emphasis heading")
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"/search\?q=emphasis"))

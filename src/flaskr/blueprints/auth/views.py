@@ -86,7 +86,7 @@ def register() -> Response | tuple[str, int]:
                     log_event("admin_added", user_id=user.id, by="first_account")
                     flash(
                         "As the site's first account, you are its administrator:"
-                        " set its title, description and icon on Site settings."
+                        " set its title, description and icon under Settings."
                     )
                 if form.email.data:
                     offer_address(
