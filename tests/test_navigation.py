@@ -160,7 +160,15 @@ def test_a_month_pages_through_its_posts(app_with):
 
 
 @pytest.mark.parametrize(
-    "path", ["/archive/2025/2", "/archive/2025/13", "/archive/0/1", "/archive/2025/x"]
+    "path",
+    [
+        "/archive/2025/2",
+        "/archive/2025/13",
+        "/archive/0/1",
+        "/archive/2025/x",
+        "/archive/9999/12",
+        "/archive/10000/1",
+    ],
 )
 def test_months_without_posts_or_that_do_not_exist_are_404(client, path):
     assert client.get(path).status_code == 404

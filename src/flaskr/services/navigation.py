@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import typing as t
 
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ from flaskr.services.posts import WITHOUT_TEXT
 #: Related posts shown under a post.
 RELATED_SHOWN = 3
 #: Newest posts of each of a post's tags that are weighed for "related".
-RELATED_PER_TAG = 50
+RELATED_PER_TAG = 25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,25 +52,75 @@ def _link(row: t.Any) -> PostLink:
     return PostLink(row.id, row.title, row.published)
 
 
+# The statements are built once, with parameters: building and compiling
+# them cost more than running them.
+_HERE = sa.tuple_(
+    sa.bindparam("here_published", type_=Post.published.type),
+    sa.bindparam("here_id", type_=sa.BigInteger()),
+)
+_POSITION = sa.tuple_(Post.published, Post.id)
+_OLDER = (
+    sa.select(*_LINK_COLUMNS, sa.literal("older").label("side"))
+    .where(Post.is_public, _POSITION < _HERE)
+    .order_by(Post.published.desc(), Post.id.desc())
+    .limit(1)
+    .subquery()
+)
+_NEWER = (
+    sa.select(*_LINK_COLUMNS, sa.literal("newer").label("side"))
+    .where(Post.is_public, _POSITION > _HERE)
+    .order_by(Post.published, Post.id)
+    .limit(1)
+    .subquery()
+)
+_NEIGHBOURS = sa.union_all(_OLDER.select(), _NEWER.select())
+
+
 def neighbours(post: Post) -> tuple[PostLink | None, PostLink | None]:
     """The public posts published just before and just after ``post``."""
     if post.published is None:
         return None, None
-    position = sa.tuple_(Post.published, Post.id)
-    here = sa.tuple_(sa.literal(post.published, Post.published.type), post.id)
-    older = db.session.execute(
-        sa.select(*_LINK_COLUMNS)
-        .where(Post.is_public, position < here)
-        .order_by(Post.published.desc(), Post.id.desc())
-        .limit(1)
-    ).first()
-    newer = db.session.execute(
-        sa.select(*_LINK_COLUMNS)
-        .where(Post.is_public, position > here)
-        .order_by(Post.published, Post.id)
-        .limit(1)
-    ).first()
-    return (_link(older) if older else None), (_link(newer) if newer else None)
+    found = {
+        row.side: _link(row)
+        for row in db.session.execute(
+            _NEIGHBOURS, {"here_published": post.published, "here_id": post.id}
+        )
+    }
+    return found.get("older"), found.get("newer")
+
+
+@functools.cache
+def _newest_of_tags(count: int) -> sa.CompoundSelect[t.Any]:
+    """The ``RELATED_PER_TAG`` newest public posts of each of ``count`` tags
+    (``tag_0`` …), but the post ``post_id``, as ``(post_id, published)``."""
+    # The time is only compared with others of the same column, so it is
+    # left as the database sends it: converting each row costs more.
+    published = sa.type_coerce(PostTag.published, sa.types.NullType()).label(
+        "published"
+    )
+    return sa.union_all(
+        *(
+            sa.select(PostTag.post_id, published)
+            .where(
+                PostTag.tag_id == sa.bindparam(f"tag_{number}"),
+                PostTag.published.is_not(None),
+                PostTag.published <= NOW,
+                PostTag.post_id != sa.bindparam("post_id"),
+            )
+            .order_by(PostTag.published.desc(), PostTag.post_id.desc())
+            .limit(RELATED_PER_TAG)
+            .subquery()
+            .select()
+            for number in range(count)
+        )
+    )
+
+
+_PUBLIC_LINKS = (
+    sa.select(*_LINK_COLUMNS, User.username, User.display_name)
+    .outerjoin(User, User.id == Post.author_id)
+    .where(Post.id.in_(sa.bindparam("ids", expanding=True)), Post.is_public)
+)
 
 
 def related_posts(post: Post, shown: int = RELATED_SHOWN) -> list[PostLink]:
@@ -78,48 +129,27 @@ def related_posts(post: Post, shown: int = RELATED_SHOWN) -> list[PostLink]:
     tag_ids = [link.tag_id for link in post.tag_links]
     if not tag_ids:
         return []
-    newest_per_tag = [
-        sa.select(PostTag.post_id, PostTag.published)
-        .where(
-            PostTag.tag_id == tag_id,
-            PostTag.published.is_not(None),
-            PostTag.published <= NOW,
-            PostTag.post_id != post.id,
-        )
-        .order_by(PostTag.published.desc(), PostTag.post_id.desc())
-        .limit(RELATED_PER_TAG)
-        .subquery()
-        .select()
-        for tag_id in tag_ids
-    ]
+    values = {f"tag_{number}": tag_id for number, tag_id in enumerate(tag_ids)}
     shared: collections.Counter[int] = collections.Counter()
-    newest: dict[int, tuple[dt.datetime, int]] = {}
-    for row in db.session.execute(sa.union_all(*newest_per_tag)):
+    position: dict[int, tuple[t.Any, int]] = {}
+    for row in db.session.execute(
+        _newest_of_tags(len(tag_ids)), {**values, "post_id": post.id}
+    ):
         shared[row.post_id] += 1
-        newest[row.post_id] = (row.published, row.post_id)
+        position[row.post_id] = (row.published, row.post_id)
     # Most shared tags first, then newest. More than shown are fetched: a
     # candidate may have gone to the trash since its tag row was read.
-    ranked = sorted(shared, key=lambda id_: (-shared[id_], _newest_first(newest[id_])))
+    ranked = sorted(shared, key=lambda id_: (shared[id_], position[id_]), reverse=True)
     wanted = ranked[: shown * 3]
     if not wanted:
         return []
-    rows = list(
-        db.session.execute(
-            sa.select(*_LINK_COLUMNS, User.username, User.display_name)
-            .outerjoin(User, User.id == Post.author_id)
-            .where(Post.id.in_(wanted), Post.is_public)
-        )
-    )
+    rows = list(db.session.execute(_PUBLIC_LINKS, {"ids": wanted}))
     rank = {post_id: place for place, post_id in enumerate(wanted)}
     rows.sort(key=lambda row: rank[row.id])
     return [
         PostLink(row.id, row.title, row.published, row.username, row.display_name)
         for row in rows[:shown]
     ]
-
-
-def _newest_first(position: tuple[dt.datetime, int]) -> tuple[float, int]:
-    return -position[0].timestamp(), -position[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +202,8 @@ def archive_months() -> list[dt.date]:
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     """The first moment of a month (UTC), and of the month after."""
     start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    if (year, month) == (dt.MAXYEAR, 12):
+        return start, dt.datetime.max.replace(tzinfo=dt.UTC)
     after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
     return start, after
 

@@ -90,6 +90,8 @@ def title_problem(title: str) -> str | None:
 
 
 def description_problem(description: str) -> str | None:
+    if any(ord(char) < 32 and not char.isspace() for char in description):
+        return "A description must not contain control characters."
     if len(" ".join(description.split())) > SITE_DESCRIPTION_MAX_LENGTH:
         return (
             f"A description must be at most {SITE_DESCRIPTION_MAX_LENGTH} characters."
@@ -98,6 +100,8 @@ def description_problem(description: str) -> str | None:
 
 
 def about_problem(about: str) -> str | None:
+    if "\x00" in about:  # PostgreSQL refuses NUL in text
+        return "The About page must not contain NUL characters."
     if len(normalize_text(about)) > ABOUT_MAX_LENGTH:
         return f"The About page must be at most {ABOUT_MAX_LENGTH:,} characters."
     return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from markupsafe import Markup
+
 
 def in_zone(moment: dt.datetime, zone: str | None) -> dt.datetime:
     """``moment`` in ``zone`` (an IANA name; ``None`` or unknown: UTC)."""
@@ -21,6 +23,15 @@ def human_date(moment: dt.datetime, with_time: bool = False) -> str:
     if with_time:
         return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
     return f"{utc.day} {utc:%B %Y}"
+
+
+def time_tag(moment: dt.datetime, with_time: bool = False) -> Markup:
+    """A ``<time>`` element with :func:`human_date`'s text, which the page's
+    script (``static/site.js``) shows in the reader's own time zone."""
+    kind = "datetime" if with_time else "date"
+    return Markup('<time datetime="{}" data-local="{}">{}</time>').format(
+        moment.isoformat(), kind, human_date(moment, with_time)
+    )
 
 
 def local_time(moment: dt.datetime, zone: str | None) -> str:
