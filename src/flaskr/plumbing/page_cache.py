@@ -40,7 +40,6 @@ from werkzeug.http import parse_cookie
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AuthSession
-from flaskr.models import SiteSettings
 from flaskr.models import SiteVersion
 from flaskr.plumbing.operations import log_access
 from flaskr.plumbing.operations import request_id_for
@@ -50,19 +49,11 @@ from flaskr.services.posts import publish_due
 from flaskr.services.sessions import is_expired
 from flaskr.services.sessions import needs_touch
 from flaskr.services.sessions import session_id_from_cookie
-from flaskr.services.site import IDENTITY_COLUMNS
-from flaskr.services.site import identity_from_row
-from flaskr.services.site import SETTINGS_ID
-from flaskr.services.site import SiteIdentity
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
-
-#: Where a page rendered to be kept finds the site's identity (title, icon),
-#: read in the statement that read the version it is stamped with.
-SITE_IDENTITY_KEY = "flaskr.site_identity"
 
 #: The attribute :func:`kept_per_visitor` sets on a view function.
 _KEPT_ATTRIBUTE = "page_cache_kept_per_visitor"
@@ -121,8 +112,6 @@ class _Visitor(t.NamedTuple):
 
     version: int
     user_id: int | None
-    #: The site's identity at ``version``, for a page rendered now.
-    identity: SiteIdentity
 
 
 class PageCache:
@@ -145,30 +134,18 @@ class PageCache:
         self._max_seen = max(64, self.max_bytes // _SEEN_PER_BYTES)
         self._version = -1
         self._lock = threading.Lock()
-        self._default_title = app.config["SITE_TITLE"]
-        with_identity = sa.outerjoin(
-            SiteVersion.__table__,
-            SiteSettings.__table__,
-            SiteSettings.id == SETTINGS_ID,
-        )
-        self._version_query = (
-            sa.select(
-                SiteVersion.value, SiteVersion.next_publication, *IDENTITY_COLUMNS
-            )
-            .select_from(with_identity)
-            .where(SiteVersion.id == 1)
-        )
+        self._version_query = sa.select(
+            SiteVersion.value, SiteVersion.next_publication
+        ).where(SiteVersion.id == 1)
         self._session_query = (
             sa.select(
                 SiteVersion.value,
                 SiteVersion.next_publication,
-                *IDENTITY_COLUMNS,
                 AuthSession.user_id,
                 AuthSession.created,
                 AuthSession.last_seen,
                 AuthSession.data,
             )
-            .select_from(with_identity)
             .outerjoin(AuthSession, AuthSession.id == sa.bindparam("session_id"))
             .where(SiteVersion.id == 1)
         )
@@ -204,7 +181,6 @@ class PageCache:
         page = self._find(key, visitor.version)
         if page is not None:
             return self._serve(page, environ, start_response, started, visitor)
-        environ[SITE_IDENTITY_KEY] = visitor.identity
         return self._render_and_keep(key, visitor.version, environ, start_response)
 
     def _session_id(self, environ: WSGIEnvironment) -> str | _Cookie | None:
@@ -258,12 +234,11 @@ class PageCache:
             return None  # Flask shows the error page, or recovers.
         if version != self._version:
             self._forget_all(version)
-        identity = identity_from_row(row, self._default_title)
         if session_id is None:
-            return _Visitor(version, None, identity)
+            return _Visitor(version, None)
         if row.created is None or not self._session_is_quiet(row):
             return None
-        return _Visitor(version, row.user_id, identity)
+        return _Visitor(version, row.user_id)
 
     def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:

@@ -38,8 +38,7 @@ class SiteIdentity:
     serif_body: bool = False
 
 
-#: The settings columns every page shows, in :func:`identity_from_row` order;
-#: the page cache reads them in its one statement too.
+#: The settings columns every page shows.
 IDENTITY_COLUMNS = (
     SiteSettings.title,
     SiteSettings.description,

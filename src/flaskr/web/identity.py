@@ -1,9 +1,9 @@
 """What every page shows of the site: its title, description, icon, and
 whether it has an About page (``services.site``).
 
-Read once per request when a template first asks. A page the page cache
-renders to keep was given it by the cache, read in the same statement as the
-site version the page is stamped with, so it costs nothing more.
+Read once per request, when a template first asks: one primary-key
+statement. It is not read with the page cache's version, which would make
+every page served from the cache dearer for the few that are rendered.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from __future__ import annotations
 from flask import current_app
 from flask import Flask
 from flask import g
-from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.local import LocalProxy
 
 from flaskr.db import db
-from flaskr.plumbing.page_cache import SITE_IDENTITY_KEY
 from flaskr.services.site import identity_from_row
 from flaskr.services.site import read_identity
 from flaskr.services.site import SiteIdentity
@@ -27,14 +25,12 @@ def site_identity() -> SiteIdentity:
     if "site_identity" in g:
         return g.site_identity  # type: ignore[no-any-return]
     default_title = current_app.config["SITE_TITLE"]
-    identity = request.environ.get(SITE_IDENTITY_KEY) if request else None
-    if identity is None:
-        try:
-            identity = read_identity(default_title)
-        except SQLAlchemyError:
-            # The error page for a database that fails must still render.
-            db.session.rollback()
-            return identity_from_row(None, default_title)
+    try:
+        identity = read_identity(default_title)
+    except SQLAlchemyError:
+        # The error page for a database that fails must still render.
+        db.session.rollback()
+        return identity_from_row(None, default_title)
     g.site_identity = identity
     return identity
 
