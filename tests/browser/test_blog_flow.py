@@ -5,6 +5,15 @@ from playwright.sync_api import expect
 PASSWORD = "a browser-tested passphrase"
 
 
+def log_in(page, username):
+    """Log an account registered with ``PASSWORD`` in on ``page``."""
+    page.goto("/auth/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("main")).to_be_visible()
+
+
 def register_and_log_in(page, username):
     page.goto("/auth/register")
     page.get_by_label("Username").fill(username)

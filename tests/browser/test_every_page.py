@@ -30,6 +30,7 @@ from flaskr.services import recovery
 from flaskr.services import site
 from flaskr.services.images import process_upload
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_blog_flow import log_in
 from tests.browser.test_blog_flow import PASSWORD
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -141,14 +142,6 @@ def blog(live_app) -> t.Iterator[Blog]:
     with live_app.test_request_context():
         site.update_identity("", "", "")
         site.set_admin(accounts.find_user(WRITER), False)
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("main")).to_be_visible()
 
 
 def submit_empty(button: str) -> t.Callable[[Page], None]:

@@ -15,6 +15,7 @@ from playwright.sync_api import Page
 from flaskr.services import accounts
 from flaskr.services import posts
 from flaskr.services import reactions
+from tests.browser.test_blog_flow import log_in
 from tests.browser.test_blog_flow import PASSWORD
 
 WRITER, READER = "cleo", "dev"
@@ -46,14 +47,6 @@ def reading(live_app) -> dict[str, int]:
         comment = reactions.add_comment(post, reader, "Well put.", post_link="/")
         ids["comment_created"] = int(comment.created.timestamp())
         return ids
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("main")).to_be_visible()
 
 
 def characters_per_line(page: Page, selector: str) -> list[int]:
