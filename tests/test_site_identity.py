@@ -183,6 +183,7 @@ def test_a_serif_can_be_chosen_for_post_text(app):
         ({"about": "x" * 20_001}, "The About page must be at most 20,000 characters."),
         ({"title": "nul\x00"}, "A site title must not contain control characters."),
         ({"description": "bell\x07"}, "A description must not contain control"),
+        ({"description": "delete\x7f"}, "A description must not contain control"),
         ({"about": "nul\x00here"}, "The About page must not contain NUL characters."),
     ],
 )

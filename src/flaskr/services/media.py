@@ -21,6 +21,7 @@ from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.images import ProcessedImage
+from flaskr.services.posts import has_control_characters
 
 #: The keys in addresses: URL-safe, 22 characters (128 random bits).
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -38,7 +39,7 @@ def alt_problem(alt: str) -> str | None:
         return "Describe the picture for people who cannot see it (alt text)."
     if len(alt) > ALT_MAX_LENGTH:
         return f"A description must be at most {ALT_MAX_LENGTH} characters long."
-    if any(ord(char) < 32 or ord(char) == 127 for char in alt):
+    if has_control_characters(alt):
         return "A description must not contain control characters."
     return None
 

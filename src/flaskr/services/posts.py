@@ -352,13 +352,21 @@ def normalize_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def has_control_characters(text: str, allowed: str = "") -> bool:
+    """Whether ``text`` holds a control character (C0 or DEL) other than
+    those in ``allowed``: fields refuse them, and PostgreSQL refuses NUL."""
+    return any(
+        (ord(char) < 32 or ord(char) == 127) and char not in allowed for char in text
+    )
+
+
 def title_problem(title: str) -> str | None:
     """Why ``title`` may not be a post's title, or ``None`` if it may."""
     if not title:
         return "Title is required."
     if len(title) > TITLE_MAX_LENGTH:
         return f"Title must be at most {TITLE_MAX_LENGTH} characters long."
-    if any(ord(char) < 32 or ord(char) == 127 for char in title):
+    if has_control_characters(title):
         return "Title must not contain control characters."
     return None
 

@@ -7,7 +7,6 @@ The profile columns are watched by the site-version triggers (migration
 
 from __future__ import annotations
 
-import typing as t
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -21,16 +20,8 @@ from flaskr.models import User
 from flaskr.models import WEBSITE_MAX_LENGTH
 from flaskr.services.images import ProcessedAvatar
 from flaskr.services.markdown import render_light
+from flaskr.services.posts import has_control_characters
 from flaskr.services.posts import normalize_text
-
-if t.TYPE_CHECKING:
-    from collections.abc import Iterable
-
-
-def _has_control_characters(text: str, allowed: Iterable[str] = ()) -> bool:
-    return any(
-        (ord(char) < 32 or ord(char) == 127) and char not in allowed for char in text
-    )
 
 
 def display_name_problem(name: str) -> str | None:
@@ -38,7 +29,7 @@ def display_name_problem(name: str) -> str | None:
     empty one means none)."""
     if len(name) > DISPLAY_NAME_MAX_LENGTH:
         return f"A name must be at most {DISPLAY_NAME_MAX_LENGTH} characters long."
-    if _has_control_characters(name):
+    if has_control_characters(name):
         return "A name must not contain control characters."
     return None
 
@@ -47,7 +38,7 @@ def bio_problem(bio: str) -> str | None:
     """Why ``bio`` may not be a bio, or ``None`` if it may."""
     if len(normalize_text(bio)) > BIO_MAX_LENGTH:
         return f"A bio must be at most {BIO_MAX_LENGTH} characters long."
-    if _has_control_characters(bio, allowed="\n\r\t"):
+    if has_control_characters(bio, allowed="\n\r\t"):
         return "A bio must not contain control characters."
     return None
 
@@ -68,7 +59,7 @@ def website_problem(text: str) -> str | None:
     problem = "Enter a web address, such as https://example.org."
     if len(address) > WEBSITE_MAX_LENGTH:
         return f"A web address must be at most {WEBSITE_MAX_LENGTH} characters long."
-    if _has_control_characters(address) or any(c.isspace() for c in address):
+    if has_control_characters(address) or any(c.isspace() for c in address):
         return problem
     try:
         parts = urlsplit(address)

@@ -140,13 +140,18 @@ _POSTGRESQL_COUNT = sa.text(
 )
 
 
+def _fts_query(terms: list[str]) -> str:
+    """``terms`` as an FTS5 query: each a quoted string, all of them needed."""
+    return " ".join(f'"{term}"' for term in terms)
+
+
 def _count_matches(terms: list[str]) -> int:
     """How many posts match ``terms``, up to ``COUNT_LIMIT + 1``."""
     if db.session.get_bind().dialect.name == "postgresql":
         query, values = _POSTGRESQL_COUNT, {"query": " ".join(terms), "now": utcnow()}
     else:
         query = _SQLITE_COUNT
-        values = {"query": " ".join(f'"{term}"' for term in terms)}
+        values = {"query": _fts_query(terms)}
     return db.session.scalar(query, {**values, "limit": COUNT_LIMIT + 1}) or 0
 
 
@@ -215,7 +220,7 @@ def _sqlite_ranked_ids(
 
 def _sqlite_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     """One page of results on SQLite, in rank order."""
-    fts_query = " ".join(f'"{term}"' for term in terms)
+    fts_query = _fts_query(terms)
     offset = (page - 1) * per_page
     wanted = offset + per_page + 1  # one more: is there a next page?
     public: dict[int, AnyRow] = {}  # in rank order

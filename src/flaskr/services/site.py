@@ -22,6 +22,7 @@ from flaskr.models import SiteSettings
 from flaskr.models import User
 from flaskr.services import markdown
 from flaskr.services.images import ProcessedIcon
+from flaskr.services.posts import has_control_characters
 from flaskr.services.posts import normalize_text
 
 SETTINGS_ID = 1
@@ -39,7 +40,7 @@ class SiteIdentity:
 
 
 #: The settings columns every page shows.
-IDENTITY_COLUMNS = (
+_IDENTITY_COLUMNS = (
     SiteSettings.title,
     SiteSettings.description,
     SiteSettings.icon_key,
@@ -49,7 +50,7 @@ IDENTITY_COLUMNS = (
 
 
 def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
-    """The identity in a row of ``IDENTITY_COLUMNS`` (all ``None`` when the
+    """The identity in a row of ``_IDENTITY_COLUMNS`` (all ``None`` when the
     database has no settings row); ``default_title`` stands in for a title
     nobody set."""
     if row is None or row.title is None:
@@ -66,7 +67,7 @@ def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
 def read_identity(default_title: str) -> SiteIdentity:
     """The site's identity, in one statement."""
     row = db.session.execute(
-        sa.select(*IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
+        sa.select(*_IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
     ).one_or_none()
     return identity_from_row(row, default_title)
 
@@ -83,13 +84,13 @@ def settings() -> SiteSettings:
 def title_problem(title: str) -> str | None:
     if len(title) > SITE_TITLE_MAX_LENGTH:
         return f"A site title must be at most {SITE_TITLE_MAX_LENGTH} characters."
-    if any(ord(char) < 32 for char in title):
+    if has_control_characters(title):
         return "A site title must not contain control characters."
     return None
 
 
 def description_problem(description: str) -> str | None:
-    if any(ord(char) < 32 and not char.isspace() for char in description):
+    if has_control_characters(description, allowed="\t\n\r"):
         return "A description must not contain control characters."
     if len(" ".join(description.split())) > SITE_DESCRIPTION_MAX_LENGTH:
         return (
@@ -119,16 +120,12 @@ def update_identity(
     db.session.commit()
 
 
-def about_page() -> tuple[str, str] | None:
-    """The About page's Markdown and HTML, or ``None`` if there is none."""
-    row = db.session.execute(
-        sa.select(SiteSettings.about, SiteSettings.about_html).where(
-            SiteSettings.id == SETTINGS_ID
-        )
-    ).one_or_none()
-    if row is None or not row.about_html:
-        return None
-    return row.about, row.about_html
+def about_html() -> str | None:
+    """The About page as HTML, or ``None`` if there is none."""
+    html = db.session.scalar(
+        sa.select(SiteSettings.about_html).where(SiteSettings.id == SETTINGS_ID)
+    )
+    return html or None
 
 
 def set_icon(icon: ProcessedIcon) -> None:

@@ -13,7 +13,7 @@ from werkzeug import Response as WerkzeugResponse
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.services.site import about_page
+from flaskr.services.site import about_html
 from flaskr.services.site import icon_bytes
 from flaskr.web.identity import site_identity
 from flaskr.web.uploads import unchanging_picture
@@ -23,10 +23,10 @@ from flaskr.web.uploads import unchanging_picture
 @kept_per_visitor
 def about() -> str:
     """The About page an administrator wrote; 404 until there is one."""
-    page = about_page()
-    if page is None:
+    html = about_html()
+    if html is None:
         abort(404)
-    return render_template("blog/about.html", about_html=page[1])
+    return render_template("blog/about.html", about_html=html)
 
 
 @bp.route("/icon/<key>-<any(large, small):size>.png")
