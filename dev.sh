@@ -7,6 +7,8 @@
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium,
 #                           with axe-core on every page
+#   ./dev.sh contract       the JSON API against RealWorld's Postman collection
+#                           (newman) and its own OpenAPI document (Schemathesis)
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
 #   ./dev.sh production     nginx in front of gunicorn at http://127.0.0.1:8080
 #   ./dev.sh slow-clients   the production stack against idle and slow clients
@@ -147,6 +149,16 @@ browser)
     shift
     exec "$VENV/bin/pytest" -m browser "$@"
     ;;
+contract)
+    ensure_venv
+    # newman, from the npm registry at the version package-lock.json names.
+    if [[ ! -x tests/contract/node_modules/.bin/newman ]]; then
+        command -v npm >/dev/null || apt_install npm
+        npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error
+    fi
+    shift
+    exec "$VENV/bin/pytest" -m contract "$@"
+    ;;
 multiserver)
     ensure_venv
     shift
@@ -182,7 +194,7 @@ lock)
     rm -rf "$VENV.lock"
     ;;
 *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -90,8 +90,11 @@ def _empty_tables(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # Bookkeeping survives, but not a publication time of emptied posts.
-        connection.execute(sa.text("UPDATE site_version SET next_publication = NULL"))
+        # Bookkeeping survives, but not what it said of the emptied posts
+        # (TRUNCATE runs no row triggers).
+        connection.execute(
+            sa.text("UPDATE site_version SET next_publication = NULL, post_count = 0")
+        )
         connection.execute(sa.text("DELETE FROM site_settings"))
         connection.execute(sa.text("INSERT INTO site_settings (id) VALUES (1)"))
     engine.dispose()

@@ -8,7 +8,6 @@ from flask import g
 from flask import session
 from werkzeug.security import generate_password_hash
 
-from flaskr.blueprints.auth.views import safe_next
 from flaskr.db import db
 from flaskr.models import User
 from flaskr.services.accounts import authenticate
@@ -16,6 +15,7 @@ from flaskr.services.passwords import common_passwords
 from flaskr.services.passwords import DEFAULT_HASH_PARAMETERS
 from flaskr.services.passwords import last_argon2_run
 from flaskr.services.passwords import Passwords
+from flaskr.web.users import safe_next
 from tests.conftest import csrf_token_from
 from tests.conftest import without_csrf_tokens
 

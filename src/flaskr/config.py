@@ -74,6 +74,15 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_TOUCH_INTERVAL": dt.timedelta(minutes=5),
     #: Logins purge expired sessions at most this often (in each process).
     "SESSION_PURGE_INTERVAL": dt.timedelta(minutes=1),
+    #: How long a JSON API token lasts from its login (docs/api.md).
+    "API_TOKEN_LIFETIME": dt.timedelta(days=30),
+    #: Web origins (``https://app.example``) whose pages may call the JSON API
+    #: from a browser (CORS); none by default.
+    "API_CORS_ORIGINS": [],
+    #: The most articles, comments or profiles one API response lists.
+    "API_PAGE_LIMIT": 100,
+    #: The deepest ``offset`` the API accepts; deeper pages follow ``next``.
+    "API_MAX_OFFSET": 10_000,
     "PASSWORD_HASH_TIME_COST": 2,
     "PASSWORD_HASH_MEMORY_COST": 19456,
     "PASSWORD_HASH_PARALLELISM": 1,
@@ -120,6 +129,9 @@ DEFAULTS: dict[str, t.Any] = {
     #: Failed logins per account from any address; past one, even the right
     #: password waits until the oldest failure in that window is old enough.
     "LOGIN_ACCOUNT_LIMITS": "5 per minute; 10 per 5 minutes; 15 per 15 minutes",
+    #: JSON API requests that change something (POST, PUT, DELETE), per client
+    #: address.
+    "API_WRITE_LIMITS": "60 per minute; 1000 per hour",
 }
 
 #: Settings given in seconds in the environment or in ``config.py``.
@@ -129,6 +141,7 @@ _DURATIONS = (
     "SESSION_VISITOR_IDLE_TIMEOUT",
     "SESSION_TOUCH_INTERVAL",
     "SESSION_PURGE_INTERVAL",
+    "API_TOKEN_LIFETIME",
     "PAGE_CACHE_MAX_AGE",
 )
 
@@ -156,6 +169,9 @@ def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
         value = app.config[name]
         if not isinstance(value, dt.timedelta):
             app.config[name] = dt.timedelta(seconds=float(value))
+    origins = app.config["API_CORS_ORIGINS"]
+    if isinstance(origins, str):  # from the environment: separated by spaces or commas
+        app.config["API_CORS_ORIGINS"] = origins.replace(",", " ").split()
 
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -86,6 +86,11 @@ class User(Model):
     )
     #: May change the site's title, description, About page and icon.
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Published and scheduled posts outside the trash, and follows: kept by
+    #: triggers (migration 0021), read by author pages and the JSON API.
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    following_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -144,6 +149,9 @@ class Tag(Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: Normalized: lower case letters, digits and hyphens.
     name: Mapped[str] = mapped_column(sa.String(TAG_MAX_LENGTH), unique=True)
+    #: Published and scheduled posts outside the trash that carry the tag,
+    #: kept by triggers (migration 0021).
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<Tag {self.name!r}>"
@@ -459,6 +467,46 @@ class Like(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Follow(Model):
+    """``follower`` reads ``followed``'s posts on their Following page.
+
+    Triggers keep both users' counts and move the site version (migration
+    0021)."""
+
+    __tablename__ = "follow"
+    __table_args__ = (
+        # A writer's followers.
+        sa.Index("ix_follow_followed_id", "followed_id", "follower_id"),
+    )
+
+    follower_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    followed_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Model):
+    """A token a JSON API client sends as ``Authorization: Token …``."""
+
+    __tablename__ = "api_token"
+
+    #: SHA-256 of the token, so a copy of the table opens no account.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: The client that logged in, as it named itself.
+    user_agent: Mapped[str] = mapped_column(
+        sa.String(200), default="", server_default=""
+    )
+
+
 class Comment(Model):
     __tablename__ = "comment"
     __table_args__ = (
@@ -521,6 +569,9 @@ class SiteVersion(Model):
     #: before it are not served after it, and the first request after it
     #: moves the version (``posts.publish_due``).
     next_publication: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Published and scheduled posts outside the trash, kept by triggers
+    #: (migration 0021).
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class SiteSettings(Model):

@@ -55,6 +55,14 @@ SEARCH_OBJECTS = (
 #: PostgreSQL's trigger function that moves ``site_version`` (migration 0006).
 SITE_VERSION_FUNCTION = "move_site_version"
 
+#: Every PostgreSQL trigger function the migrations make (0006, 0021).
+TRIGGER_FUNCTIONS = (
+    SITE_VERSION_FUNCTION,
+    "count_posts",
+    "count_post_tags",
+    "count_follows",
+)
+
 #: Tables that hold the schema's bookkeeping rather than anyone's data (the
 #: site's settings start as a row of defaults).
 BOOKKEEPING_TABLES = frozenset({"alembic_version", "site_version", "site_settings"})
@@ -98,9 +106,10 @@ def drop_everything() -> None:
     reflected.drop_all(bind=db.engine)
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as connection:
-            connection.exec_driver_sql(
-                f"DROP FUNCTION IF EXISTS {SITE_VERSION_FUNCTION}() CASCADE"
-            )
+            for function in TRIGGER_FUNCTIONS:
+                connection.exec_driver_sql(
+                    f"DROP FUNCTION IF EXISTS {function}() CASCADE"
+                )
 
 
 def init_db() -> None:

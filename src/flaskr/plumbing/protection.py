@@ -48,9 +48,26 @@ CROSS_SITE_REFUSAL = (
 )
 
 
+#: ``app.extensions`` key: blueprints that other sites may call (see
+#: :func:`open_to_other_sites`).
+_OPEN_BLUEPRINTS = "flaskr.protection.open_blueprints"
+
+
+def open_to_other_sites(app: Flask, blueprint_name: str) -> None:
+    """Let pages on other sites send state-changing requests to the blueprint.
+
+    Only for a blueprint that ignores cookies (a token API): a forged request
+    then carries nothing that acts for anyone. Which sites' pages may read its
+    answers is CORS's part.
+    """
+    app.extensions.setdefault(_OPEN_BLUEPRINTS, set()).add(blueprint_name)
+
+
 def refuse_cross_site_requests() -> None:
     """Refuse a state-changing request that a browser says came from elsewhere."""
     if request.method in SAFE_METHODS:
+        return
+    if request.blueprint in current_app.extensions.get(_OPEN_BLUEPRINTS, ()):
         return
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site == "cross-site":

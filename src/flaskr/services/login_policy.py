@@ -27,6 +27,7 @@ from flaskr.services.accounts import authenticate
 from flaskr.services.accounts import find_user
 from flaskr.services.accounts import verify_password
 from flaskr.services.errors import LockedOut
+from flaskr.services.recovery import account_for_address
 from flaskr.services.security_log import log_event
 from flaskr.services.security_log import unknown_name
 
@@ -117,6 +118,25 @@ def log_in(name: str, password: str) -> int | None:
         return user_id
     record_login_failure(account)
     log_event("login_failed", **_who(name))
+    return None
+
+
+def log_in_by_address(address: str, password: str) -> int | None:
+    """:func:`log_in` for the account that logs in with the e-mail ``address``
+    (``recovery.account_for_address``): the same lockout, counted on the
+    account whichever name or address was typed.
+
+    :raise LockedOut: the account (or, for an unknown address, the address)
+        is locked out.
+    """
+    user = account_for_address(address)
+    if user is not None:
+        return log_in(user.username, password)
+    account = "@" + address.strip().lower()
+    refuse_if_locked_out(account, lambda: {"unknown_name": unknown_name(address)})
+    authenticate("", password)  # the same hash cost as a real account's
+    record_login_failure(account)
+    log_event("login_failed", unknown_name=unknown_name(address))
     return None
 
 

@@ -172,6 +172,30 @@ def tag_counts() -> list[TagCount]:
     return [TagCount(row.name, row.posts) for row in rows]
 
 
+def public_tag_names() -> list[str]:
+    """Every tag on a public post, the most used first: from the counts the
+    database keeps, each tag checked for one public post (its first entry in
+    the ``(tag_id, published)`` index), so a tag only scheduled posts carry
+    stays unknown until they come out."""
+    public = (
+        sa.select(PostTag.post_id)
+        .join(Post, Post.id == PostTag.post_id)
+        .where(
+            PostTag.tag_id == Tag.id,
+            PostTag.published.is_not(None),
+            PostTag.published <= NOW,
+            Post.deleted.is_(None),
+        )
+        .exists()
+    )
+    query = (
+        sa.select(Tag.name)
+        .where(Tag.post_count > 0, public)
+        .order_by(Tag.post_count.desc(), Tag.name)
+    )
+    return list(db.session.scalars(query))
+
+
 def _month_start(moment: dt.datetime) -> dt.datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 

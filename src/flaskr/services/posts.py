@@ -124,6 +124,44 @@ def trash_of(author: User) -> list[Post]:
     return list(db.session.scalars(query).unique())
 
 
+def _less_scheduled(kept: int | None, scheduled: sa.Select[t.Any]) -> int:
+    return int(kept or 0) - int(db.session.scalar(scheduled) or 0)
+
+
+def public_post_count() -> int:
+    """How many posts anyone may read: the count the database keeps (posts
+    published or scheduled, outside the trash; migration 0021) less those
+    still to come, an index range of the few scheduled posts."""
+    kept = db.session.scalar(
+        sa.select(SiteVersion.post_count).where(SiteVersion.id == 1)
+    )
+    scheduled = sa.select(sa.func.count()).where(
+        Post.published > NOW, Post.deleted.is_(None)
+    )
+    return _less_scheduled(kept, scheduled)
+
+
+def public_count_by(author: User) -> int:
+    """How many of ``author``'s posts anyone may read (as :func:`public_post_count`)."""
+    scheduled = sa.select(sa.func.count()).where(
+        Post.author_id == author.id, Post.published > NOW, Post.deleted.is_(None)
+    )
+    return _less_scheduled(author.post_count, scheduled)
+
+
+def public_count_tagged(tag: Tag) -> int:
+    """How many posts tagged ``tag`` anyone may read (as :func:`public_post_count`)."""
+    scheduled = (
+        sa.select(sa.func.count())
+        .select_from(PostTag)
+        .join(Post, Post.id == PostTag.post_id)
+        .where(
+            PostTag.tag_id == tag.id, PostTag.published > NOW, Post.deleted.is_(None)
+        )
+    )
+    return _less_scheduled(tag.post_count, scheduled)
+
+
 #: Posts in each sitemap file (search engines accept up to 50,000).
 SITEMAP_POSTS = 10_000
 
@@ -207,6 +245,8 @@ def find_tag(name: str) -> Tag | None:
 
     Tags only on drafts stay unknown, so a tag page cannot reveal a draft.
     """
+    if normalize_tag(name) != name:
+        return None  # no tag is stored so (and PostgreSQL refuses a NUL)
     query = (
         sa.select(Tag)
         .join(PostTag, PostTag.tag_id == Tag.id)
@@ -224,6 +264,11 @@ def find_tag(name: str) -> Tag | None:
 
 #: A slug: lower-case ASCII letters and digits in words joined by hyphens.
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+#: Slugs no post may have: the JSON API's ``/api/articles/feed`` would hide
+#: a post's ``/api/articles/<slug>``.
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slugify(title: str) -> str:
@@ -259,7 +304,7 @@ def free_slug(
     )
     if post_id is not None:
         query = query.where(table.id != post_id)
-    taken = set(connection.execute(query).scalars())
+    taken = set(connection.execute(query).scalars()) | RESERVED_SLUGS
     if wanted not in taken:
         return wanted
     number = 2
@@ -287,6 +332,8 @@ def slug_problem(slug: str) -> str | None:
             "An address may contain only lower-case letters a–z, digits and"
             " single hyphens between them."
         )
+    if slug in RESERVED_SLUGS:
+        return f"The address {slug} is reserved: choose another."
     return None
 
 

@@ -15,7 +15,6 @@ from flaskr.db import db
 from flaskr.models import Avatar
 from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
-from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import WEBSITE_MAX_LENGTH
 from flaskr.services.images import ProcessedAvatar
@@ -131,11 +130,3 @@ def avatar_bytes(avatar_id: int, size: str) -> bytes | None:
     is no such picture."""
     column = Avatar.large if size == "large" else Avatar.small
     return db.session.scalar(sa.select(column).where(Avatar.id == avatar_id))
-
-
-def published_count(author: User) -> int:
-    """How many of the author's posts anyone may read."""
-    query = sa.select(sa.func.count()).where(
-        Post.author_id == author.id, Post.is_public
-    )
-    return int(db.session.scalar(query) or 0)

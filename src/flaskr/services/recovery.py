@@ -206,6 +206,33 @@ def find_account(login: str) -> User | None:
     return find_user(login)
 
 
+def account_for_address(address: str) -> User | None:
+    """The account that logs in with ``address``: the one that confirmed it,
+    else the one that most recently asked for it and has not opened its link
+    yet (a client of the JSON API logs in by address straight after
+    registering). A confirmed owner always wins, so claiming someone's address
+    gains nothing; the password decides the rest."""
+    if email_problem(address) is not None:
+        return None
+    key = email_key(address)
+    owner = _address_owner(key)
+    if owner is not None:
+        return owner
+    claimant = (
+        sa.select(AccountToken.user_id)
+        .where(
+            AccountToken.purpose == CONFIRM_EMAIL,
+            AccountToken.email == normalized_email(address),
+            AccountToken.used.is_(None),
+            AccountToken.created >= utcnow() - CONFIRM_LIFETIME,
+        )
+        .order_by(AccountToken.created.desc())
+        .limit(1)
+    )
+    user_id = db.session.scalar(claimant)
+    return None if user_id is None else db.session.get(User, user_id)
+
+
 def request_password_reset(login: str, link_for: LinkFor) -> None:
     """Mail a reset link to the confirmed address of the account ``login``
     names, if there is one, and commit; do nothing otherwise. Callers answer

@@ -7,6 +7,11 @@ the token's SHA-256. Ending a session deletes its row, which ends every copy of
 the cookie. No library did this with per-user listing and revocation (which
 the account page needs), so it is written here. Loading and saving the session
 of a request is :mod:`flaskr.plumbing.server_sessions`'s part.
+
+The JSON API's tokens are sessions of another kind (``api_token``): random,
+kept as their SHA-256, with a fixed lifetime and the same idle timeout. They
+are listed and ended with the browser sessions, so "log out everywhere", a new
+password and a password reset end them too.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import secrets
 import time
 import typing as t
 
@@ -26,6 +32,7 @@ from itsdangerous import Signer
 from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
+from flaskr.models import ApiToken
 from flaskr.models import AuthSession
 
 #: ``app.extensions`` key: when this process last purged expired sessions.
@@ -105,13 +112,16 @@ def sessions_of_user(user_id: int) -> list[AuthSession]:
 
 
 def delete_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
-    """Delete the user's sessions, except the one with id ``keep``; return how
-    many. The caller commits."""
-    query = sa.delete(AuthSession).where(AuthSession.user_id == user_id)
-    if keep is not None:
-        query = query.where(AuthSession.id != keep)
-    result = db.session.execute(query.execution_options(synchronize_session=False))
-    return affected_rows(result)
+    """Delete the user's sessions and API tokens, except the one with id
+    ``keep``; return how many. The caller commits."""
+    ended = 0
+    for table in (AuthSession, ApiToken):
+        query = sa.delete(table).where(table.user_id == user_id)
+        if keep is not None:
+            query = query.where(table.id != keep)
+        result = db.session.execute(query.execution_options(synchronize_session=False))
+        ended += affected_rows(result)
+    return ended
 
 
 def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
@@ -132,17 +142,81 @@ def end_session_of_user(user_id: int, session_id: str) -> bool:
     (a session of someone else's is not touched)."""
     if len(session_id) != _SESSION_ID_LENGTH or not set(session_id) <= _HEX:
         return False  # not an id we made; PostgreSQL refuses some (a NUL)
-    result = db.session.execute(
-        sa.delete(AuthSession)
-        .where(AuthSession.id == session_id, AuthSession.user_id == user_id)
-        .execution_options(synchronize_session=False)
-    )
+    ended = 0
+    for table in (AuthSession, ApiToken):
+        result = db.session.execute(
+            sa.delete(table)
+            .where(table.id == session_id, table.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+        ended += affected_rows(result)
     db.session.commit()
-    return affected_rows(result) > 0
+    return ended > 0
+
+
+def _api_token_lifetime() -> dt.timedelta:
+    lifetime: dt.timedelta = current_app.config["API_TOKEN_LIFETIME"]
+    return lifetime
+
+
+def issue_api_token(user_id: int, user_agent: str) -> str:
+    """A new API token for the user (kept as its hash), valid for
+    ``API_TOKEN_LIFETIME`` while used at least every ``SESSION_IDLE_TIMEOUT``;
+    the caller commits."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        ApiToken(
+            id=token_hash(token),
+            user_id=user_id,
+            created=now,
+            last_used=now,
+            expires=now + _api_token_lifetime(),
+            user_agent=user_agent[:_STORED_USER_AGENT],
+        )
+    )
+    return token
+
+
+#: API tokens are 43 characters; anything much longer is not one of ours.
+_MAX_API_TOKEN_LENGTH = 100
+
+
+def api_token_record(token: str) -> ApiToken | None:
+    """The live token row for ``token``, or ``None`` (unknown, ended, expired or
+    idle too long). Its last use is written at most every
+    ``SESSION_TOUCH_INTERVAL``, and committed."""
+    if not token or len(token) > _MAX_API_TOKEN_LENGTH or not token.isascii():
+        return None
+    record = db.session.get(ApiToken, token_hash(token))
+    now = utcnow()
+    config = current_app.config
+    if (
+        record is None
+        or record.expires <= now
+        or now - record.last_used > config["SESSION_IDLE_TIMEOUT"]
+    ):
+        return None
+    if needs_touch(config, last_seen=record.last_used, now=now):
+        record.last_used = now
+        db.session.commit()
+    return record
+
+
+def api_tokens_of_user(user_id: int) -> list[ApiToken]:
+    """The user's API tokens, most recently used first."""
+    query = (
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == user_id)
+        .order_by(ApiToken.last_used.desc())
+    )
+    return list(db.session.scalars(query))
 
 
 #: How much of an unrecognised ``User-Agent`` the account page shows.
 _SHOWN_USER_AGENT = 60
+#: How much of a ``User-Agent`` is kept (the column's size).
+_STORED_USER_AGENT = 200
 
 
 @functools.lru_cache(maxsize=256)
@@ -183,7 +257,16 @@ def delete_expired_sessions() -> int:
         )
     )
     result = db.session.execute(query.execution_options(synchronize_session=False))
-    return affected_rows(result)
+    tokens = sa.delete(ApiToken).where(
+        sa.or_(
+            ApiToken.expires <= now,
+            ApiToken.last_used < now - config["SESSION_IDLE_TIMEOUT"],
+        )
+    )
+    expired_tokens = db.session.execute(
+        tokens.execution_options(synchronize_session=False)
+    )
+    return affected_rows(result) + affected_rows(expired_tokens)
 
 
 def purge_expired_sessions() -> int:

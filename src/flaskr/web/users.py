@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import typing as t
+from urllib.parse import urlsplit
 
 from flask import abort
+from flask import current_app
 from flask import Flask
 from flask import g
 from flask import redirect
@@ -19,9 +21,23 @@ from flaskr.services.sessions import purge_expired_sessions_if_due
 
 View = t.Callable[..., t.Any]
 
+#: ``app.extensions`` key: blueprints that know their users by a token of
+#: their own, never by the session cookie.
+_TOKEN_BLUEPRINTS = "flaskr.users.token_blueprints"  # noqa: S105 (a key name)
+
+
+def authenticates_by_token(app: Flask, blueprint_name: str) -> None:
+    """Leave ``g.user`` ``None`` for the blueprint's requests whatever cookie
+    they carry: it sets ``g.user`` itself (so a page on another site cannot
+    act through a visitor's cookie)."""
+    app.extensions.setdefault(_TOKEN_BLUEPRINTS, set()).add(blueprint_name)
+
 
 def load_logged_in_user() -> None:
     """Set ``g.user`` to the logged-in user, or ``None``."""
+    if request.blueprint in current_app.extensions.get(_TOKEN_BLUEPRINTS, ()):
+        g.user = None
+        return
     user_id = session.get("user_id")
     g.user = get_user(user_id) if user_id is not None else None
 
@@ -37,6 +53,22 @@ def login_required(view: View) -> View:
         return view(**kwargs)
 
     return wrapped_view
+
+
+def safe_next(target: str) -> str | None:
+    """``target`` if it is a path on this site, else ``None``.
+
+    Refuses other hosts in every spelling browsers accept: ``//host``,
+    ``/\\host``, schemes, and control characters that browsers strip.
+    """
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def admin_required(view: View) -> View:

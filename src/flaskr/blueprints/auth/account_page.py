@@ -29,6 +29,7 @@ from flaskr.services.passwords import password_problem
 from flaskr.services.reactions import set_comment_mail
 from flaskr.services.recovery import pending_address
 from flaskr.services.security_log import log_event
+from flaskr.services.sessions import api_tokens_of_user
 from flaskr.services.sessions import browser_name
 from flaskr.services.sessions import end_session_of_user
 from flaskr.services.sessions import end_sessions_of_user
@@ -74,6 +75,7 @@ def account_page(**sent: FlaskForm) -> tuple[str, int]:
         "auth/account.html",
         forms=forms,
         sessions=sessions_of_user(g.user.id),
+        api_tokens=api_tokens_of_user(g.user.id),
         current_session=current_session_id(),
         browser_name=browser_name,
         pending_address=pending_address(g.user),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -31,6 +29,7 @@ from flaskr.web.shared_forms import render_form
 from flaskr.web.site_links import site_link
 from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import end_session
+from flaskr.web.users import safe_next
 from flaskr.web.users import start_user_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -41,22 +40,6 @@ def held_name_message(username: str) -> str:
         f"The name {username} was given up recently by another account and is"
         " still theirs. Choose another."
     )
-
-
-def safe_next(target: str) -> str | None:
-    """``target`` if it is a path on this site, else ``None``.
-
-    Refuses other hosts in every spelling browsers accept: ``//host``,
-    ``/\\host``, schemes, and control characters that browsers strip.
-    """
-    if not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 @bp.route("/register", methods=("GET", "POST"))

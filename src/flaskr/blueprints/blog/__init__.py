@@ -3,6 +3,7 @@
 from flaskr.blueprints.blog import browse  # noqa: F401 (its views register themselves on bp)
 from flaskr.blueprints.blog import editor  # noqa: F401
 from flaskr.blueprints.blog import feeds  # noqa: F401
+from flaskr.blueprints.blog import following  # noqa: F401
 from flaskr.blueprints.blog import history  # noqa: F401
 from flaskr.blueprints.blog import likes_and_comments  # noqa: F401
 from flaskr.blueprints.blog import media  # noqa: F401

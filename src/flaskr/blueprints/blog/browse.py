@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -13,12 +14,13 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.services.follows import is_following
 from flaskr.services.navigation import archive_months
 from flaskr.services.navigation import posts_of_month
 from flaskr.services.navigation import tag_counts
 from flaskr.services.posts import posts_by
 from flaskr.services.posts import posts_tagged
-from flaskr.services.profiles import published_count
+from flaskr.services.posts import public_count_by
 from flaskr.services.search import COUNT_LIMIT
 from flaskr.services.search import MAX_PAGE
 from flaskr.services.search import search_posts
@@ -76,7 +78,11 @@ def author(username: str) -> str | Response:
         return redirect(url_for("blog.author", username=found.username), 301)
     page = posts_by(found, per_page(), **page_position())
     return render_template(
-        "blog/author.html", author=found, page=page, post_count=published_count(found)
+        "blog/author.html",
+        author=found,
+        page=page,
+        post_count=public_count_by(found),
+        following=is_following(g.user, found),
     )
 
 

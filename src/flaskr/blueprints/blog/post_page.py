@@ -8,6 +8,7 @@ from flask import render_template
 
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
+from flaskr.services.follows import is_following
 from flaskr.services.navigation import neighbours
 from flaskr.services.navigation import related_posts
 from flaskr.services.reactions import comments_on
@@ -28,6 +29,7 @@ def render_post_page(
         comments=comments[:per_page],
         more_comments=len(comments) > per_page,
         liked=post.id in liked_among(g.user, [post]),
+        following_author=post.author is not None and is_following(g.user, post.author),
         comment_form=comment_form,
         older=older,
         newer=newer,

@@ -1,0 +1,383 @@
+"""Articles, comments, favorites and tags in the JSON API: the HTML site's
+posts, comments and likes, through the same services."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+from flask import url_for
+from werkzeug import Response
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import NotFound
+
+from flaskr.blueprints.api.core import bp
+from flaskr.blueprints.api.core import Invalid
+from flaskr.blueprints.api.core import invalid
+from flaskr.blueprints.api.core import page_limit
+from flaskr.blueprints.api.core import page_offset
+from flaskr.blueprints.api.core import read_body
+from flaskr.blueprints.api.core import text_field
+from flaskr.blueprints.api.core import token_required
+from flaskr.blueprints.api.core import whole_number_argument
+from flaskr.blueprints.api.schemas import articles_json
+from flaskr.blueprints.api.schemas import comments_json
+from flaskr.models import Post
+from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.throttle import limiter
+from flaskr.services import posts
+from flaskr.services.accounts import find_user
+from flaskr.services.navigation import public_tag_names
+from flaskr.services.paging import Cursor
+from flaskr.services.paging import InvalidCursorError
+from flaskr.services.post_lists import count_posts
+from flaskr.services.post_lists import list_posts
+from flaskr.services.post_lists import ListPage
+from flaskr.services.post_lists import PostFilter
+from flaskr.services.reactions import add_comment
+from flaskr.services.reactions import comment_problem
+from flaskr.services.reactions import comments_on
+from flaskr.services.reactions import delete_comment
+from flaskr.services.reactions import get_comment
+from flaskr.services.reactions import may_delete
+from flaskr.services.reactions import set_like
+from flaskr.services.search import search_posts
+from flaskr.services.search import search_terms
+from flaskr.web.site_links import site_link
+
+Json = dict[str, t.Any]
+
+
+def _list_response(which: PostFilter | None) -> Response:
+    """A page of articles: ``limit`` and ``offset`` (bounded), or ``before``
+    (the ``next`` link of the page before, at any depth)."""
+    limit, offset = page_limit(), page_offset()
+    before_text = request.args.get("before")
+    before = None
+    if before_text is not None:
+        try:
+            before = Cursor.parse(before_text)
+        except InvalidCursorError:
+            raise invalid("before", "before must be a next link's position.") from None
+    if which is None:  # a filter names something that does not exist
+        page, count = ListPage(posts=[], older=None), 0
+    else:
+        page = list_posts(which, limit, offset=offset, before=before)
+        count = count_posts(which)
+    next_link = None
+    if page.older is not None:
+        arguments = {
+            name: value
+            for name, value in request.args.items()
+            if name not in ("offset", "before")
+        }
+        next_link = url_for(
+            t.cast(str, request.endpoint),
+            **arguments,
+            before=str(page.older),
+            _external=True,
+        )
+    return jsonify(
+        {
+            "articles": articles_json(page.posts, g.user),
+            "articlesCount": count,
+            "next": next_link,
+        }
+    )
+
+
+def _filter_from_arguments() -> PostFilter | None:
+    """The filter ``tag``, ``author`` and ``favorited`` ask for; ``None`` if
+    one names a tag or user that does not exist (an empty list)."""
+    parts: dict[str, t.Any] = {}
+    tag_name = request.args.get("tag")
+    if tag_name is not None:
+        tag = posts.find_tag(posts.normalize_tag(tag_name))
+        if tag is None:
+            return None
+        parts["tag"] = tag
+    for argument, part in (("author", "author"), ("favorited", "liked_by")):
+        username = request.args.get(argument)
+        if username is not None:
+            user = find_user(username)
+            if user is None:
+                return None
+            parts[part] = user
+    return PostFilter(**parts)
+
+
+@bp.route("/articles")
+@kept_per_visitor
+def list_articles() -> Response:
+    """The newest public articles, filtered by ``tag``, ``author`` and
+    ``favorited`` (a username), or found by the words of ``q``."""
+    query = request.args.get("q")
+    if query is not None:
+        return _search_response(query)
+    return _list_response(_filter_from_arguments())
+
+
+def _search_response(query: str) -> Response:
+    """Articles matching every word of ``q``, as the search page ranks them
+    (titles first): ``limit`` and ``offset`` only."""
+    if any(name in request.args for name in ("tag", "author", "favorited", "before")):
+        raise invalid(
+            "q", "q cannot be combined with tag, author, favorited or before."
+        )
+    if not search_terms(query):
+        raise invalid("q", "q must contain a word to search for.")
+    limit, offset = page_limit(), page_offset()
+    if offset % limit:
+        raise invalid("offset", "With q, offset must be a multiple of limit.")
+    found = search_posts(query, offset // limit + 1, limit)
+    found_posts = [posts.get_post(hit.post.id) for hit in found.hits]
+    return jsonify(
+        {
+            "articles": articles_json([p for p in found_posts if p], g.user),
+            "articlesCount": found.about,
+            "next": None,
+        }
+    )
+
+
+@bp.route("/articles/feed")
+@token_required
+def feed() -> Response:
+    """The newest public articles of the writers the token's user follows."""
+    return _list_response(PostFilter(followed_by=g.user))
+
+
+@bp.route("/user/drafts")
+@token_required
+def drafts() -> Response:
+    """The token's user's drafts and scheduled posts, most recently written
+    first (Flaskr's own)."""
+    found = posts.drafts_of(g.user)
+    return jsonify(
+        {
+            "articles": articles_json(found, g.user),
+            "articlesCount": len(found),
+            "next": None,
+        }
+    )
+
+
+def _readable(slug: str) -> Post:
+    """The article at ``slug``, if the token's user may read it.
+
+    :raise 404: no such article, or a draft of someone else's.
+    """
+    post_id = posts.find_post_id(slug)
+    post = posts.get_readable_post(post_id, g.user) if post_id is not None else None
+    if post is None:
+        raise NotFound(f"There is no article {slug}.")
+    return post
+
+
+def _public(slug: str) -> Post:
+    """:raise 404: no public article has that slug (drafts take no likes or
+    comments)."""
+    post = _readable(slug)
+    if not post.is_public:
+        raise NotFound(f"There is no article {slug}.")
+    return post
+
+
+def _own(slug: str) -> Post:
+    """:raise 403: the article is someone else's."""
+    post = _readable(slug)
+    if post.author_id != g.user.id:
+        raise Forbidden("Only its author may change or delete this article.")
+    return post
+
+
+def _article_response(post: Post, status: int = 200) -> Response:
+    [article] = articles_json([post], g.user, with_body=True)
+    response = jsonify({"article": article})
+    response.status_code = status
+    return response
+
+
+@bp.route("/articles/<slug>")
+def article(slug: str) -> Response:
+    """One article with its text; drafts only for their author's token."""
+    return _article_response(_readable(slug))
+
+
+def _tag_list(fields: t.Mapping[str, t.Any]) -> list[str] | None:
+    tags = fields.get("tagList")
+    if tags is None:
+        return None
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise invalid("tagList", "tagList must be a list of strings.")
+    if any("," in tag for tag in tags):
+        raise invalid("tagList", "A tag must not contain a comma.")
+    text = ", ".join(tags)
+    problem = posts.tags_problem(text)
+    if problem:
+        raise invalid("tagList", problem)
+    return posts.parse_tags(text)
+
+
+def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
+    value = fields.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise invalid(name, f"{name} must be true or false.")
+    return value
+
+
+def _check_article(
+    title: str | None, body: str | None, summary: str | None, slug: str | None
+) -> None:
+    """:raise Invalid: naming each field the post form would refuse."""
+    checks = {
+        "title": posts.title_problem(title) if title is not None else None,
+        "body": posts.body_problem(body) if body is not None else None,
+        "description": posts.summary_problem(summary) if summary is not None else None,
+        "slug": posts.slug_problem(slug) if slug else None,
+    }
+    found = {field: [problem] for field, problem in checks.items() if problem}
+    if found:
+        raise Invalid(found)
+
+
+def _slug_taken(slug: str) -> Invalid:
+    return invalid("slug", f"Another post has the address {slug}.")
+
+
+@bp.route("/articles", methods=["POST"])
+@token_required
+def create_article() -> Response:
+    """Write an article: published unless ``"published": false`` (a draft)."""
+    fields = read_body("article")
+    title = text_field(fields, "title", required=True) or ""
+    body = text_field(fields, "body", required=True) or ""
+    summary = text_field(fields, "description", required=True) or ""
+    slug = text_field(fields, "slug") or ""
+    tags = _tag_list(fields) or []
+    publish = _flag(fields, "published")
+    _check_article(title, body, summary, slug)
+    try:
+        post = posts.create_post(
+            g.user,
+            title,
+            body,
+            tags=tags,
+            publish=publish is not False,
+            summary=summary,
+            slug=slug,
+        )
+    except posts.SlugTakenError:
+        raise _slug_taken(slug) from None
+    return _article_response(post, 201)
+
+
+@bp.route("/articles/<slug>", methods=["PUT"])
+@token_required
+def update_article(slug: str) -> Response:
+    """Change an article's title, description, text, tags, slug; publish a
+    draft (``"published": true``) or take an article back to the drafts
+    (``false``). The slug stays unless a new one is sent: links keep working."""
+    post = _own(slug)
+    fields = read_body("article")
+    title = text_field(fields, "title")
+    body = text_field(fields, "body")
+    summary = text_field(fields, "description")
+    new_slug = text_field(fields, "slug")
+    tags = _tag_list(fields)
+    publish = _flag(fields, "published")
+    _check_article(title, body, summary, new_slug)
+    try:
+        posts.update_post(
+            post,
+            post.title if title is None else title,
+            post.body if body is None else body,
+            tags=post.tag_names if tags is None else tags,
+            summary=post.summary if summary is None else summary,
+            slug=new_slug or "",
+            publish=publish is True,
+            to_draft=publish is False,
+        )
+    except posts.SlugTakenError:
+        raise _slug_taken(new_slug or "") from None
+    if publish is False and not post.is_pending:
+        posts.unpublish(post)
+    return _article_response(post)
+
+
+@bp.route("/articles/<slug>", methods=["DELETE"])
+@token_required
+def delete_article(slug: str) -> tuple[str, int]:
+    """Move an article to its author's trash, as the site's Delete does: it
+    can be restored there for ``TRASH_DAYS``."""
+    posts.move_to_trash(_own(slug))
+    return "", 204
+
+
+@bp.route("/articles/<slug>/favorite", methods=["POST"])
+@token_required
+def favorite(slug: str) -> Response:
+    """Like an article (again: no change)."""
+    post = _public(slug)
+    set_like(g.user, post, liked=True)
+    return _article_response(post)
+
+
+@bp.route("/articles/<slug>/favorite", methods=["DELETE"])
+@token_required
+def unfavorite(slug: str) -> Response:
+    post = _public(slug)
+    set_like(g.user, post, liked=False)
+    return _article_response(post)
+
+
+@bp.route("/articles/<slug>/comments")
+@kept_per_visitor
+def comments(slug: str) -> Response:
+    """An article's comments, oldest first: ``limit`` of them (100 unless
+    asked) after the comment ``after`` (an id)."""
+    post = _readable(slug)
+    limit = whole_number_argument("limit", 100, 1, current_app.config["API_PAGE_LIMIT"])
+    after = whole_number_argument("after", 0, 0, 2**63 - 1) or None
+    found = comments_on(post, limit, after=after)[:limit]
+    return jsonify({"comments": comments_json(found, g.user)})
+
+
+@bp.route("/articles/<slug>/comments", methods=["POST"])
+@limiter.limit(lambda: current_app.config["COMMENT_LIMITS"])
+@token_required
+def add_comment_view(slug: str) -> Response:
+    """Comment on a public article; its writer is mailed as for the site's form."""
+    post = _public(slug)
+    body = text_field(read_body("comment"), "body", required=True) or ""
+    problem = comment_problem(body)
+    if problem:
+        raise invalid("body", problem)
+    link = site_link("blog.post", id=post.id, _anchor="comments")
+    added = add_comment(post, g.user, body, post_link=link)
+    [shown] = comments_json([added], g.user)
+    return jsonify({"comment": shown})
+
+
+@bp.route("/articles/<slug>/comments/<id:comment_id>", methods=["DELETE"])
+@token_required
+def delete_comment_view(slug: str, comment_id: int) -> tuple[str, int]:
+    """Delete a comment: its writer and the article's author may."""
+    post = _readable(slug)
+    found = get_comment(comment_id)
+    if found is None or found.post_id != post.id:
+        raise NotFound("That comment doesn't exist.")
+    if not may_delete(g.user, found, post):
+        raise Forbidden("Only its writer and the article's author may delete it.")
+    delete_comment(found)
+    return "", 204
+
+
+@bp.route("/tags")
+@kept_per_visitor
+def tags() -> Response:
+    """Every tag on a public post, the most used first."""
+    return jsonify({"tags": public_tag_names()})

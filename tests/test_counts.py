@@ -1,0 +1,96 @@
+"""Post and follow counts kept by database triggers (migration 0021): after
+every kind of write they equal a count of the rows."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import Follow
+from flaskr.models import Post
+from flaskr.models import PostTag
+from flaskr.models import SiteVersion
+from flaskr.models import Tag
+from flaskr.models import User
+from flaskr.services import accounts
+from flaskr.services import follows
+from flaskr.services import posts
+from flaskr.services.posts import public_post_count
+
+
+def assert_counts_match_rows() -> None:
+    """Every kept count equals the rows it counts."""
+    db.session.expire_all()
+    counted = sa.and_(Post.published.is_not(None), Post.deleted.is_(None))
+    site = db.session.scalar(sa.select(sa.func.count()).where(counted))
+    assert db.session.get(SiteVersion, 1).post_count == site
+    for user in db.session.scalars(sa.select(User)):
+        own = sa.select(sa.func.count()).where(counted, Post.author_id == user.id)
+        assert user.post_count == db.session.scalar(own), user.username
+        followers = sa.select(sa.func.count()).where(Follow.followed_id == user.id)
+        assert user.follower_count == db.session.scalar(followers), user.username
+        following = sa.select(sa.func.count()).where(Follow.follower_id == user.id)
+        assert user.following_count == db.session.scalar(following), user.username
+    for tag in db.session.scalars(sa.select(Tag)):
+        tagged = (
+            sa.select(sa.func.count())
+            .select_from(PostTag)
+            .join(Post, Post.id == PostTag.post_id)
+            .where(counted, PostTag.tag_id == tag.id)
+        )
+        assert tag.post_count == db.session.scalar(tagged), tag.name
+
+
+def test_counts_follow_every_kind_of_post_write(app):
+    with app.app_context():
+        test = accounts.find_user("test")
+        other = accounts.find_user("other")
+        assert_counts_match_rows()
+        first = posts.create_post(test, "One", "text", tags=["a", "b"], publish=True)
+        draft = posts.create_post(other, "Two", "text", tags=["a"], publish=False)
+        later = utcnow() + dt.timedelta(days=1)
+        posts.create_post(
+            test, "Three", "x", tags=["b"], publish=False, schedule_at=later
+        )
+        assert_counts_match_rows()
+        assert db.session.get(SiteVersion, 1).post_count == 3  # 1 + first + scheduled
+        assert public_post_count() == 2  # the scheduled one is not out yet
+        posts.update_post(draft, "Two", "text", tags=["b", "c"], publish=True)
+        assert_counts_match_rows()
+        posts.update_post(first, "One", "text", tags=["c"])
+        assert_counts_match_rows()
+        posts.unpublish(first)
+        assert_counts_match_rows()
+        posts.move_to_trash(draft)
+        assert_counts_match_rows()
+        posts.restore(draft)
+        assert_counts_match_rows()
+        posts.move_to_trash(draft)
+        posts.delete_forever(draft)
+        assert_counts_match_rows()
+        # Deleted by the database's cascade, not the ORM: counted once.
+        tagged = posts.create_post(other, "Four", "x", tags=["a", "c"], publish=True)
+        db.session.execute(sa.delete(Post).where(Post.id == tagged.id))
+        db.session.commit()
+        assert_counts_match_rows()
+        posts.create_post(other, "Five", "x", tags=["a"], publish=True)
+        follows.follow(test, other)
+        follows.follow(other, test)
+        assert_counts_match_rows()
+        accounts.delete_account(other, keep_posts=True)
+        assert_counts_match_rows()
+        posts.create_post(test, "Six", "x", tags=["a"], publish=True)
+        accounts.delete_account(test, keep_posts=False)
+        assert_counts_match_rows()
+
+
+def test_bulk_trash_purge_keeps_counts(app):
+    with app.app_context():
+        test = accounts.find_user("test")
+        post = posts.create_post(test, "Old", "x", tags=["a"], publish=True)
+        posts.move_to_trash(post)
+        post.deleted = utcnow() - dt.timedelta(days=365)
+        db.session.commit()
+        assert posts.purge_trash() == 1
+        assert_counts_match_rows()
