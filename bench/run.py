@@ -301,12 +301,35 @@ def login_rounds(
     )
 
 
+def rotation_script(path: str) -> Path:
+    """A wrk script asking for ``path`` with a new query string each time, so no
+    answer can come from the page cache: what a first view costs."""
+    script = WORK / f"rotate{path.replace('/', '_')}.lua"
+    script.write_text(
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        f'  return wrk.format(nil, "{path}?r=" .. n)\n'
+        "end\n"
+    )
+    return script
+
+
+def api_token(url: str) -> str:
+    """A JSON API token of demo1, who follows a thousand writers."""
+    user = {"email": "demo1@example.org", "password": "demo password"}
+    response = requests.post(f"{url}/api/users/login", json={"user": user}, timeout=60)
+    response.raise_for_status()
+    return str(response.json()["user"]["token"])
+
+
 def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     """Each page to load, as (url, extra wrk arguments)."""
     feed = requests.get(f"{url}/feed.atom", timeout=10).text
     post_url = re.search(r'href="(http://[^"]+/\d+)"', feed).group(1)
     cookie = logged_in_cookie(url)
     requests.get(f"{url}/", headers={"Cookie": cookie}, timeout=60)
+    token = ["-H", f"Authorization: Token {api_token(url)}"]
     return {
         "index": (f"{url}/", []),
         "index, logged in": (f"{url}/", ["-H", f"Cookie: {cookie}"]),
@@ -315,6 +338,13 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
         "author page": (f"{url}/u/demo1", []),
         "Atom feed": (f"{url}/feed.atom", []),
         "RSS feed": (f"{url}/feed.rss", []),
+        "API articles": (f"{url}/api/articles", []),
+        "API articles, uncached": (url, ["-s", str(rotation_script("/api/articles"))]),
+        "API feed (uncached)": (f"{url}/api/articles/feed", token),
+        "Following, uncached": (
+            url,
+            ["-H", f"Cookie: {cookie}", "-s", str(rotation_script("/following"))],
+        ),
         # Before the searches: the worker's memory is read while logins run, and
         # again after pages have been served without any for a while.
         LOG_IN: (f"{url}/auth/login", ["-s", str(HERE / "login.lua")]),

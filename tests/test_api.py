@@ -3,7 +3,9 @@ and their revocation, CORS, errors, paging and counts."""
 
 import datetime as dt
 import json
+import re
 
+import pytest
 import sqlalchemy as sa
 
 from flaskr.db import db
@@ -14,9 +16,11 @@ from flaskr.models import User
 from flaskr.services import recovery
 from flaskr.services.accounts import find_user
 from flaskr.services.posts import create_post
+from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
+from tests.conftest import recorded_statements
 
 PASSWORD = "correct horse battery"
 
@@ -591,8 +595,6 @@ def test_the_openapi_document_describes_every_api_route(app, client):
 
 
 def test_a_list_costs_the_same_statements_for_more_articles(app, client):
-    from tests.conftest import recorded_statements
-
     token = token_of(client)
     with app.app_context():
         ada = find_user("ada")
@@ -617,3 +619,35 @@ def test_counts_subtract_scheduled_posts(app, client):
         db.session.commit()
     assert client.get("/api/articles").json["articlesCount"] == 1
     assert client.get("/api/articles?author=test").json["articlesCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "index"),
+    [
+        ("/api/articles", "ix_post_published_id"),
+        ("/api/articles?offset=5", "ix_post_published_id"),
+        ("/api/articles?author=ada", "ix_post_author_id_published"),
+        ("/api/articles?tag=python", "ix_post_tag_tag_id_published"),
+        ("/api/articles/feed", "ix_post_published_id"),
+    ],
+)
+def test_lists_read_an_index_in_order(app_with, path, index):
+    """No list sorts the posts: each walks an index newest first and stops."""
+    app = app_with(PAGE_CACHE_BYTES=0)
+    client = app.test_client()
+    token = token_of(client)
+    bob = token_of(client, "bob")
+    client.post("/api/profiles/bob/follow", headers=auth(token))
+    for number in range(12):
+        write(
+            client, token if number % 2 else bob, title=f"T{number}", tagList=["python"]
+        )
+    with recorded_statements(app) as statements:
+        assert client.get(path, headers=auth(token)).status_code == 200
+    reads_posts = re.compile(r"FROM post\b(?!_)|JOIN post\b(?!_)")
+    [(statement, parameters)] = [
+        (sql, values)
+        for sql, values in statements
+        if reads_posts.search(sql) and "ORDER BY" in sql and "count(" not in sql
+    ]
+    assert_reads_index_in_order(app, statement, parameters, index)

@@ -7,6 +7,7 @@ from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import User
 from tests.conftest import AuthActions
+from tests.test_counts import assert_counts_match_rows
 
 
 def test_seed_demo(app, runner):
@@ -40,8 +41,16 @@ def test_seed_demo(app, runner):
             assert post.body_html.startswith("<")
             assert post.published is not None
 
+        assert_counts_match_rows()
+        demo1 = db.session.scalar(sa.select(User).where(User.username == "demo1"))
+        assert demo1.following_count == 5  # every other demo writer, at most 1,000
+
     client = app.test_client()
     assert client.get("/").get_data(as_text=True).count("<article") == 10
+    login = {"user": {"email": "demo1@example.org", "password": "demo password"}}
+    token = client.post("/api/users/login", json=login).json["user"]["token"]
+    feed = client.get("/api/articles/feed", headers={"Authorization": f"Token {token}"})
+    assert feed.json["articlesCount"] > 0
     assert client.get("/search?q=garden").status_code == 200
     assert AuthActions(client).login("demo1", "demo password").status_code == 302
 

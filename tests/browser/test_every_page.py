@@ -23,10 +23,12 @@ from playwright.sync_api import Page
 
 from flaskr.db import db
 from flaskr.services import accounts
+from flaskr.services import follows
 from flaskr.services import media
 from flaskr.services import posts
 from flaskr.services import reactions
 from flaskr.services import recovery
+from flaskr.services import sessions
 from flaskr.services import site
 from flaskr.services.images import process_upload
 from tests.browser.conftest import SCREENSHOTS
@@ -119,6 +121,8 @@ def blog(live_app) -> t.Iterator[Blog]:
         )
         made.comment_id = comment.id
         reactions.set_like(reader, second, liked=True)
+        follows.follow(reader, writer)
+        sessions.issue_api_token(writer.id, "Conduit/1.0 (an API client)")
         media.add_picture(
             writer,
             process_upload(png(), max_bytes=10**7, max_pixels=10**8),
@@ -212,6 +216,9 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("archive-month", f"/archive/{blog.month}"),
         Screen("author", f"/u/{WRITER}"),
         Screen("likes", f"/u/{READER}/likes"),
+        Screen("author-logged-in", f"/u/{WRITER}", READER),
+        Screen("following", "/following", READER),
+        Screen("followers", f"/u/{WRITER}/followers"),
         Screen("about", "/about"),
         Screen("search", "/search"),
         Screen("search-results", "/search?q=measure"),
@@ -355,6 +362,8 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/archive_month.html": "archive-month",
         "blog/author.html": "author",
         "blog/likes.html": "likes",
+        "blog/following.html": "following",
+        "blog/people.html": "followers",
         "blog/about.html": "about",
         "blog/search.html": "search",
         "blog/create.html": "create",

@@ -21,7 +21,7 @@ CHECKS = (
 )
 
 
-def test_the_api_keeps_its_own_description(serve):
+def test_the_api_keeps_its_own_description(serve, tmp_path):
     # Without limits: the run makes thousands of requests from one address.
     site = serve(RATELIMIT_ENABLED=False)
     user = {"username": "fuzz", "email": "fuzz@example.org", "password": PASSWORD}
@@ -60,6 +60,7 @@ def test_the_api_keeps_its_own_description(serve):
         capture_output=True,
         text=True,
         timeout=900,
+        cwd=tmp_path,  # Schemathesis keeps a cache in its working directory
         env={
             **os.environ,
             "SCHEMATHESIS_HOOKS": "tests.contract.schemathesis_auth",

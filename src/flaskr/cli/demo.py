@@ -20,6 +20,7 @@ from flask.cli import with_appcontext
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import Comment
+from flaskr.models import Follow
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import PostTag
@@ -101,6 +102,9 @@ def _ensure_users(count: int) -> list[int]:
             {
                 "username": name,
                 "username_key": username_key(name),
+                # Confirmed addresses, so API clients can log in (by address).
+                "email": f"{name}@example.org",
+                "email_key": f"{name}@example.org",
                 "password_hash": password_hash,
                 "created": now,
                 "display_name": f"Demo Writer {name.removeprefix('demo')}",
@@ -111,7 +115,7 @@ def _ensure_users(count: int) -> list[int]:
             if name not in existing
         ],
     )
-    query = sa.select(User.id).where(User.username_key.in_(names))
+    query = sa.select(User.id).where(User.username_key.in_(names)).order_by(User.id)
     return list(db.session.scalars(query))
 
 
@@ -121,11 +125,46 @@ def _ensure_tags() -> list[int]:
     return list(db.session.scalars(sa.select(Tag.id).where(Tag.name.in_(TAGS))))
 
 
-def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
-    """Add ``users`` demo users (if missing) and ``posts`` posts with tags, likes
-    and comments; yield the number of posts written after each batch."""
+#: Writers each other demo user follows, at most.
+OTHER_FOLLOWS = 10
+
+
+def _ensure_follows(user_ids: list[int], first_follows: int, rng: random.Random) -> int:
+    """Make the first demo user follow ``first_follows`` writers and the others
+    a few each, unless they follow someone already; return how many follows."""
+    if db.session.scalar(sa.select(Follow.follower_id).limit(1)) is not None:
+        return 0
+    now = utcnow()
+    rows = [
+        {"follower_id": user_ids[0], "followed_id": followed, "created": now}
+        for followed in user_ids[1 : first_follows + 1]
+    ]
+    for follower in user_ids[1:]:
+        others = rng.sample(
+            user_ids, k=min(len(user_ids), rng.randint(0, OTHER_FOLLOWS))
+        )
+        rows += [
+            {"follower_id": follower, "followed_id": followed, "created": now}
+            for followed in others
+            if followed != follower
+        ]
+    for start in range(0, len(rows), BATCH):
+        _insert(Follow, rows[start : start + BATCH])
+    return len(rows)
+
+
+def seed(
+    posts: int, users: int, rng: random.Random, first_follows: int = 0
+) -> t.Iterator[int]:
+    """Add ``users`` demo users (if missing) who follow each other, and ``posts``
+    posts with tags, likes and comments; yield the number of posts written
+    after each batch.
+
+    :param first_follows: how many writers ``demo1`` follows.
+    """
     user_ids = _ensure_users(users)
     tag_ids = _ensure_tags()
+    _ensure_follows(user_ids, first_follows, rng)
     db.session.commit()
     bodies = []
     for _ in range(BODY_VARIANTS):
@@ -209,13 +248,24 @@ def seed(posts: int, users: int, rng: random.Random) -> t.Iterator[int]:
 @click.option(
     "--seed", "seed_value", type=int, default=1, show_default=True, help="Random seed."
 )
+@click.option(
+    "--follows",
+    type=click.IntRange(0, 100_000),
+    default=1_000,
+    show_default=True,
+    help="Writers demo1 follows (at most all the others); the others follow"
+    f" up to {OTHER_FOLLOWS} each.",
+)
 @with_appcontext
-def seed_demo_command(posts: int, users: int | None, seed_value: int) -> None:
-    """Fill the database with demo users and posts (with tags, likes, comments)."""
+def seed_demo_command(
+    posts: int, users: int | None, seed_value: int, follows: int
+) -> None:
+    """Fill the database with demo users who follow each other, and posts
+    (with tags, likes, comments)."""
     users = users or max(10, posts // 100)
     rng = random.Random(seed_value)  # noqa: S311 (demo data, not secrets)
     with click.progressbar(length=posts, label=f"Writing {posts:,} posts") as bar:
-        for written in seed(posts, users, rng):
+        for written in seed(posts, users, rng, follows):
             bar.update(written)
     # Thousands of posts a commit leave the search index in many pieces.
     if optimize_search_index():
