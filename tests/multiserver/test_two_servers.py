@@ -278,6 +278,32 @@ def test_pages_kept_by_either_server_change_at_once(servers):
         assert before not in page
 
 
+def test_a_follow_on_one_server_shows_on_kept_pages_of_both(servers):
+    """A reader's author page, kept by every worker of both servers, shows the
+    new follow at once, and so does an API token on the other server."""
+    a, b = servers
+    writer_name, reader_name = unique("hal"), unique("ivy")
+    Browser().register_and_log_in(a, writer_name)
+    reader = Browser()
+    reader.register_and_log_in(a, reader_name)
+    page = f"/u/{writer_name}"
+    for server in (a, b) * 6:
+        assert "0 followers" in reader.get(server, page).text
+    assert (
+        reader.post(a, f"{page}/follow", page, following="yes", next=page).status_code
+        == 302
+    )
+    for server in (a, b) * 6:
+        text = reader.get(server, page).text
+        assert "1 follower<" in text and 'aria-pressed="true"' in text
+    # An API token from one server works on the other, until the account
+    # page of either ends it.
+    user = {"username": unique("joe"), "email": "joe@example.org", "password": PASSWORD}
+    token = requests.post(f"{a}/api/users", json={"user": user}, timeout=10).json()
+    headers = {"Authorization": f"Token {token['user']['token']}"}
+    assert requests.get(f"{b}/api/user", headers=headers, timeout=10).ok
+
+
 def test_mail_recorded_while_smtp_is_down_arrives_once_from_two_servers(servers, smtp):
     """Both servers look for due mail after every response, at once: each
     mail still goes out exactly once (claimed with FOR UPDATE SKIP LOCKED)."""

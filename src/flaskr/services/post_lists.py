@@ -13,6 +13,7 @@ import dataclasses
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from flaskr.db import db
 from flaskr.db import NOW
@@ -88,7 +89,8 @@ def list_posts(
     if before is not None:
         query = query.where(sa.tuple_(published, post_id) < cursor_bound(before))
     query = (
-        query.options(*WITHOUT_TEXT)
+        # Lists show no pictures: the posts' images are not loaded.
+        query.options(*WITHOUT_TEXT, lazyload(Post.image))
         .order_by(published.desc(), post_id.desc())
         .offset(offset)
         .limit(limit + 1)

@@ -8,14 +8,17 @@ page's rendering of it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import typing as t
 
+from flask import g
 from flask import url_for
 
 from flaskr.models import Comment
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.accounts import USERNAME_PATTERN
 from flaskr.services.follows import followed_among
 from flaskr.services.reactions import liked_among
 
@@ -28,11 +31,51 @@ def timestamp(moment: dt.datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+#: Stand-ins for an id and a username in addresses built once per request.
+_ID_MARK = 9_876_543_210_123
+_NAME_MARK = "flaskr-name-mark"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Links:
+    """The site's addresses for posts, authors and pictures, each built once
+    per request with ``url_for`` and then filled in: a list of articles would
+    otherwise spend more on building addresses than on its query."""
+
+    post: str
+    author: str
+    avatar: str
+    default_image: str
+
+    @classmethod
+    def for_request(cls) -> _Links:
+        links: _Links | None = g.get("api_links")
+        if links is None:
+            links = g.api_links = cls(
+                post=url_for("blog.post", id=_ID_MARK, _external=True),
+                author=url_for("blog.author", username=_NAME_MARK, _external=True),
+                avatar=url_for("blog.avatar", avatar_id=_ID_MARK, _external=True),
+                default_image=url_for("static", filename="avatar.svg", _external=True),
+            )
+        return links
+
+    def of_post(self, post_id: int) -> str:
+        return self.post.replace(str(_ID_MARK), str(post_id))
+
+    def of_author(self, username: str) -> str:
+        if USERNAME_PATTERN.fullmatch(username):  # nothing in it to quote
+            return self.author.replace(_NAME_MARK, username)
+        return url_for("blog.author", username=username, _external=True)
+
+    def of_avatar(self, avatar_id: int | None) -> str:
+        if avatar_id is None:
+            return self.default_image
+        return self.avatar.replace(str(_ID_MARK), str(avatar_id))
+
+
 def image_url(user: User | None) -> str:
     """The address of the user's picture, or of the default one."""
-    if user is not None and user.avatar_id is not None:
-        return url_for("blog.avatar", avatar_id=user.avatar_id, _external=True)
-    return url_for("static", filename="avatar.svg", _external=True)
+    return _Links.for_request().of_avatar(user.avatar_id if user else None)
 
 
 def profile_json(user: User | None, *, following: bool) -> Json:
@@ -47,7 +90,7 @@ def profile_json(user: User | None, *, following: bool) -> Json:
         "displayName": user.shown_name,
         "followersCount": user.follower_count,
         "followingCount": user.following_count,
-        "url": url_for("blog.author", username=user.username, _external=True),
+        "url": _Links.for_request().of_author(user.username),
     }
 
 
@@ -62,10 +105,18 @@ def user_json(user: User, token: str, email: str) -> Json:
 
 
 def article_json(
-    post: Post, *, favorited: bool, following: bool, with_body: bool
+    post: Post,
+    *,
+    favorited: bool,
+    following: bool,
+    with_body: bool,
+    author: Json | None = None,
 ) -> Json:
     """An article; lists leave out the text (``with_body``), as RealWorld's
-    list responses do."""
+    list responses do.
+
+    :param author: the author's profile, if already made for another post.
+    """
     article: Json = {
         "slug": post.slug,
         "title": post.title,
@@ -75,12 +126,12 @@ def article_json(
         "updatedAt": timestamp(post.updated or post.created),
         "favorited": favorited,
         "favoritesCount": post.like_count,
-        "author": profile_json(post.author, following=following),
+        "author": author or profile_json(post.author, following=following),
         "id": post.id,
         "published": post.published is not None,
         "publishedAt": timestamp(post.published) if post.published else None,
         "commentsCount": post.comment_count,
-        "url": url_for("blog.post", id=post.id, _external=True),
+        "url": _Links.for_request().of_post(post.id),
     }
     if with_body:
         article["body"] = post.body
@@ -95,15 +146,19 @@ def articles_json(
     author: two queries for the whole list."""
     liked = liked_among(reader, posts)
     followed = followed_among(reader, (post.author_id for post in posts))
-    return [
-        article_json(
+    articles = []
+    profiles: dict[int | None, Json] = {}  # a writer's posts share one
+    for post in posts:
+        article = article_json(
             post,
             favorited=post.id in liked,
             following=post.author_id in followed,
             with_body=with_body,
+            author=profiles.get(post.author_id),
         )
-        for post in posts
-    ]
+        profiles[post.author_id] = article["author"]
+        articles.append(article)
+    return articles
 
 
 def comments_json(comments: list[Comment], reader: User | None) -> list[Json]:
