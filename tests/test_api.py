@@ -651,3 +651,47 @@ def test_lists_read_an_index_in_order(app_with, path, index):
         if reads_posts.search(sql) and "ORDER BY" in sql and "count(" not in sql
     ]
     assert_reads_index_in_order(app, statement, parameters, index)
+
+
+def test_a_server_error_is_json(app, client, monkeypatch):
+    from flaskr.blueprints.api import articles
+
+    token = token_of(client)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(articles, "set_like", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    slug = write(client, token).json["article"]["slug"]
+    response = client.post(f"/api/articles/{slug}/favorite", headers=auth(token))
+    assert response.status_code == 500
+    [message] = response.json["errors"]["body"]
+    assert message.startswith("Something went wrong on our side.")
+
+
+def test_renames_count_toward_the_rename_limit(app_with):
+    app = app_with(RATELIMIT_ENABLED=True, RENAME_LIMITS="1 per day")
+    client = app.test_client()
+    headers = auth(token_of(client))
+
+    def change(**fields):
+        body = {"user": {"currentPassword": PASSWORD, **fields}}
+        return client.put("/api/user", headers=headers, json=body)
+
+    assert change(username="ada2").status_code == 200
+    refused = change(username="ada3")
+    assert refused.status_code == 429 and refused.is_json
+    assert change(bio="Still allowed").status_code == 200
+    assert change(username="ada2", bio="Same name").status_code == 200
+    # The account page's renames share the count.
+    browser = html_login(app, "ada2")
+    page = browser.post(
+        "/auth/account/username",
+        data={
+            "rename-username": "ada4",
+            "rename-password": PASSWORD,
+            "rename-csrf_token": csrf_token_from(browser, "/auth/account"),
+        },
+    )
+    assert page.status_code == 429

@@ -141,7 +141,9 @@ def current_user() -> Response:
     return _user_response(g.user, g.api_token)
 
 
-def _renaming() -> bool:
+def _not_renaming() -> bool:
+    """For ``exempt_when``: the request keeps the username, so the rename
+    limit does not apply to it."""
     body = request.get_json(silent=True)
     fields = body.get("user") if isinstance(body, dict) else None
     return not isinstance(fields, dict) or fields.get("username") in (
@@ -155,12 +157,12 @@ def _rename_key() -> str:
 
 
 @bp.route("/user", methods=["PUT"])
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["RENAME_LIMITS"],
+    scope="rename",  # shared with the account page's renames
     key_func=_rename_key,
-    exempt_when=_renaming,
+    exempt_when=_not_renaming,
     deduct_when=lambda response: response.status_code == 200,
-    scope="rename",
 )
 @token_required
 def update_current_user() -> Response:

@@ -82,8 +82,9 @@ def _renamed(response: Response) -> bool:
 
 
 @bp.route("/account/username", methods=["POST"], endpoint="change_username")
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["RENAME_LIMITS"],
+    scope="rename",  # shared with the JSON API's renames
     key_func=_rename_key,
     deduct_when=_renamed,
 )
