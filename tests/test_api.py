@@ -695,3 +695,19 @@ def test_renames_count_toward_the_rename_limit(app_with):
         },
     )
     assert page.status_code == 429
+
+
+def test_kept_answers_never_carry_another_origins_cors(make_app, password_hashes):
+    from tests.conftest import add_test_data
+
+    app = make_app(API_CORS_ORIGINS=["https://app.example"])
+    with app.app_context():
+        add_test_data(password_hashes)
+    client = app.test_client()
+    for _ in range(3):  # asked again and again: kept by the page cache
+        plain = client.get("/api/tags")
+        assert "Access-Control-Allow-Origin" not in plain.headers
+    allowed = client.get("/api/tags", headers={"Origin": "https://app.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    other = client.get("/api/tags", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers

@@ -58,9 +58,11 @@ if t.TYPE_CHECKING:
 #: The attribute :func:`kept_per_visitor` sets on a view function.
 _KEPT_ATTRIBUTE = "page_cache_kept_per_visitor"
 
-#: Requests that ask for something other than the whole current page.
+#: Requests that ask for something other than the whole current page, or
+#: whose answer depends on a header the key leaves out (CORS answers ``Origin``).
 _PASS_THROUGH_HEADERS = (
     "HTTP_AUTHORIZATION",
+    "HTTP_ORIGIN",
     "HTTP_IF_NONE_MATCH",
     "HTTP_IF_MODIFIED_SINCE",
     "HTTP_RANGE",
