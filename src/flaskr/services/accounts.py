@@ -47,6 +47,14 @@ class UsernameHeldError(UsernameTakenError):
     """Another account gave this name up recently; it is still theirs."""
 
 
+def held_name_message(username: str) -> str:
+    """What to tell someone who asks for a name another account still holds."""
+    return (
+        f"The name {username} was given up recently by another account and is"
+        " still theirs. Choose another."
+    )
+
+
 def username_problem(username: str) -> str | None:
     """Why ``username`` may not be registered, or ``None`` if it may."""
     if not username:

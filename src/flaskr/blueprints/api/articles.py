@@ -317,20 +317,12 @@ def delete_article(slug: str) -> tuple[str, int]:
     return "", 204
 
 
-@bp.route("/articles/<slug>/favorite", methods=["POST"])
+@bp.route("/articles/<slug>/favorite", methods=["POST", "DELETE"])
 @token_required
 def favorite(slug: str) -> Response:
-    """Like an article (again: no change)."""
+    """Like an article (POST) or stop liking it (DELETE); again: no change."""
     post = _public(slug)
-    set_like(g.user, post, liked=True)
-    return _article_response(post)
-
-
-@bp.route("/articles/<slug>/favorite", methods=["DELETE"])
-@token_required
-def unfavorite(slug: str) -> Response:
-    post = _public(slug)
-    set_like(g.user, post, liked=False)
+    set_like(g.user, post, liked=request.method == "POST")
     return _article_response(post)
 
 

@@ -27,6 +27,7 @@ from flaskr.plumbing.throttle import limiter
 from flaskr.services import follows
 from flaskr.services.accounts import change_password
 from flaskr.services.accounts import find_user
+from flaskr.services.accounts import held_name_message
 from flaskr.services.accounts import register_user
 from flaskr.services.accounts import rename
 from flaskr.services.accounts import username_problem
@@ -97,11 +98,7 @@ def register() -> Response:
     try:
         user = register_user(username, password)
     except UsernameHeldError:
-        raise invalid(
-            "username",
-            f"The name {username} was given up recently by another account and"
-            " is still theirs. Choose another.",
-        ) from None
+        raise invalid("username", held_name_message(username)) from None
     except UsernameTakenError:
         raise taken from None
     log_event("registered", user_id=user.id, via="api")
@@ -238,11 +235,7 @@ def _rename(user: User, username: str) -> None:
     try:
         rename(user, username)
     except UsernameHeldError:
-        raise invalid(
-            "username",
-            f"The name {username} was given up recently by another account and"
-            " is still theirs. Choose another.",
-        ) from None
+        raise invalid("username", held_name_message(username)) from None
     except UsernameTakenError:
         raise invalid("username", f"User {username} is already registered.") from None
     log_event("username_changed", user_id=user.id, via="api")

@@ -15,8 +15,8 @@ from flaskr.blueprints.auth.forms import AvatarForm
 from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.views import bp
-from flaskr.blueprints.auth.views import held_name_message
 from flaskr.plumbing.throttle import limiter
+from flaskr.services.accounts import held_name_message
 from flaskr.services.accounts import rename
 from flaskr.services.accounts import UsernameHeldError
 from flaskr.services.accounts import UsernameTakenError

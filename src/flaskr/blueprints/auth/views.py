@@ -17,6 +17,7 @@ from flaskr.blueprints.auth.forms import RegisterForm
 from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import find_user
+from flaskr.services.accounts import held_name_message
 from flaskr.services.accounts import register_user
 from flaskr.services.accounts import UsernameHeldError
 from flaskr.services.accounts import UsernameTakenError
@@ -33,13 +34,6 @@ from flaskr.web.users import safe_next
 from flaskr.web.users import start_user_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def held_name_message(username: str) -> str:
-    return (
-        f"The name {username} was given up recently by another account and is"
-        " still theirs. Choose another."
-    )
 
 
 @bp.route("/register", methods=("GET", "POST"))
