@@ -711,3 +711,19 @@ def test_kept_answers_never_carry_another_origins_cors(make_app, password_hashes
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
     other = client.get("/api/tags", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_tokens_last_use_is_written_now_and_then(client, app):
+    token = token_of(client)
+    with app.app_context():
+        [record] = db.session.scalars(sa.select(ApiToken))
+        record.last_used = utcnow() - dt.timedelta(minutes=10)
+        db.session.commit()
+    assert client.get("/api/user", headers=auth(token)).status_code == 200
+    with app.app_context():
+        [record] = db.session.scalars(sa.select(ApiToken))
+        assert utcnow() - record.last_used < dt.timedelta(minutes=1)
+        seen = record.last_used
+    client.get("/api/user", headers=auth(token))
+    with app.app_context():
+        assert db.session.scalars(sa.select(ApiToken)).one().last_used == seen
