@@ -9,6 +9,7 @@ from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import stream_with_context
 from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug import Response
@@ -22,8 +23,11 @@ from flaskr.blueprints.auth.forms import EndSessionForm
 from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.views import bp
+from flaskr.db import utcnow
 from flaskr.services.accounts import change_password
 from flaskr.services.accounts import delete_account
+from flaskr.services.exports import export_zip
+from flaskr.services.exports import Scope
 from flaskr.services.login_policy import check_password_attempt
 from flaskr.services.passwords import password_problem
 from flaskr.services.reactions import set_comment_mail
@@ -180,3 +184,19 @@ def delete_account_view() -> Response | tuple[str, int]:
             flash("Your account is deleted.")
             return redirect(url_for("index"))
     return account_page(delete=form)
+
+
+@bp.route("/account/export", endpoint="export_blog")
+@login_required
+def export_blog() -> Response:
+    """Your posts, pictures, profile, and the comments and likes on your
+    posts, as a zip, written as it downloads."""
+    name = f"flaskr-{g.user.username}-{utcnow():%Y-%m-%d}.zip"
+    log_event("blog_exported", user_id=g.user.id)
+    response = Response(
+        stream_with_context(export_zip(Scope(writer_id=g.user.id))),
+        mimetype="application/zip",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
