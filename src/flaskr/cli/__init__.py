@@ -12,6 +12,7 @@ from flaskr.cli.admin import make_admin_command
 from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
+from flaskr.cli.export import import_command
 from flaskr.cli.mail import send_mail_command
 from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         check_deploy_command,
         export_command,
+        import_command,
         end_sessions_command,
         optimize_search_command,
         purge_sessions_command,

@@ -86,7 +86,8 @@ def relative_pictures(markdown: str) -> str:
 def front_matter(post: Post) -> dict[str, t.Any]:
     matter: dict[str, t.Any] = {
         "title": post.title,
-        "slug": post.slug,
+        # Posts bulk-loaded without one (seed-demo) are named by their id.
+        "slug": post.slug or f"post-{post.id}",
         "summary": post.summary,
         "author": post.author_name,
         "created": timestamp(post.created),
@@ -246,6 +247,12 @@ def _follows(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
             yield {"follower": row[0], "followed": row[1], "created": timestamp(row[2])}
 
 
+def _usernames(scope: Scope) -> dict[int | None, str]:
+    """User ids to usernames, for the writers in ``scope``."""
+    query = scope.users().with_only_columns(User.id, User.username)
+    return {row.id: row.username for row in db.session.execute(query)}
+
+
 def _slugs_by_id(scope: Scope) -> dict[int, str]:
     """Post ids to the names their files have: a few bytes per post."""
     query = sa.select(Post.id, Post.slug).where(Post.id.in_(scope.post_ids()))
@@ -342,6 +349,7 @@ def export_zip(
             if progress is not None:
                 progress(1)
         pictures = []
+        owners = _usernames(scope)
         for picture in _library(scope):
             writer.counts["images"] += 1
             pictures.append(
@@ -349,6 +357,7 @@ def export_zip(
                     "file": library_file(picture.key),
                     "key": picture.key,
                     "alt": picture.alt,
+                    "owner": owners.get(picture.user_id),
                 }
             )
             picture_bytes = sa.select(MediaImage.display).where(

@@ -9,6 +9,7 @@ counts and move the site version with the row (migration 0021).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
@@ -36,16 +37,19 @@ class SelfFollowError(ServiceError):
         super().__init__("You cannot follow yourself.")
 
 
-def follow(follower: User, followed: User) -> bool:
+def follow(follower: User, followed: User, *, since: dt.datetime | None = None) -> bool:
     """Make ``follower`` follow ``followed`` and commit; whether anything changed.
 
+    :param since: when the follow began (an imported one's time); now otherwise.
     :raise SelfFollowError: they are the same user.
     """
     if follower.id == followed.id:
         raise SelfFollowError
     inserted = db.session.execute(
         insert_for_dialect(Follow)
-        .values(follower_id=follower.id, followed_id=followed.id, created=utcnow())
+        .values(
+            follower_id=follower.id, followed_id=followed.id, created=since or utcnow()
+        )
         .on_conflict_do_nothing()
         .returning(Follow.follower_id)
     ).first()

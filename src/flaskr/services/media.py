@@ -50,11 +50,18 @@ def markdown_for(picture: MediaImage) -> str:
     return f"![{alt}](/media/{picture.key}.webp)"
 
 
-def add_picture(user: User, processed: ProcessedImage, alt: str) -> MediaImage:
+def add_picture(
+    user: User, processed: ProcessedImage, alt: str, *, key: str | None = None
+) -> MediaImage:
     """Keep a processed upload in the user's library; commit. The caller has
-    checked ``alt``."""
+    checked ``alt``.
+
+    :param key: the picture's key in an imported blog, which its posts' text
+        names (the caller has checked that it is free); a new random one
+        otherwise.
+    """
     picture = MediaImage(
-        key=secrets.token_urlsafe(16),
+        key=key or secrets.token_urlsafe(16),
         user_id=user.id,
         alt=" ".join(alt.split()),
         width=processed.width,

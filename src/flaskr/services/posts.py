@@ -600,11 +600,46 @@ def create_post(
     return post
 
 
-def _record_or_slug_taken(post: Post, slug: str) -> None:
+def import_post(
+    author: User,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    summary: str,
+    slug: str,
+    created: dt.datetime,
+    published: dt.datetime | None,
+    updated: dt.datetime | None,
+    cover: tuple[images.ProcessedImage, str] | None = None,
+) -> Post:
+    """Create and commit a post as another blog kept it: its dates, its state
+    (a draft without ``published``, scheduled with one to come) and its cover
+    picture (re-encoded, with its alt text); rendered and cleaned like any
+    post. The caller has checked the fields.
+
+    :raise SlugTakenError: another post has that address; nothing is saved.
+    """
+    post = Post(author=author, created=created, published=published, updated=updated)
+    if published is not None and published > utcnow():
+        _note_publication(published)
+    with db.session.no_autoflush:
+        _write_or_roll_back(post, title, body, tags, summary, slug)
+    db.session.add(post)
+    if cover is not None:
+        images.attach(post, *cover)
+    _record_or_slug_taken(post, slug, created=updated or created)
+    _commit_or_slug_taken(slug)
+    return post
+
+
+def _record_or_slug_taken(
+    post: Post, slug: str, created: dt.datetime | None = None
+) -> None:
     """Record the revision; its flushes meet a slug that a concurrent save
     took first."""
     try:
-        _record_revision(post)
+        _record_revision(post, created)
     except IntegrityError:
         db.session.rollback()
         raise SlugTakenError(slug) from None

@@ -8,6 +8,7 @@ NOTHING: so however many requests race, each user counts once.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
@@ -40,14 +41,19 @@ def _change_count(post_id: int, counter: t.Any, by: int) -> None:
     )
 
 
-def set_like(user: User, post: Post, *, liked: bool) -> None:
-    """Make ``user`` like the post or not; asking twice changes nothing."""
+def set_like(
+    user: User, post: Post, *, liked: bool, at: dt.datetime | None = None
+) -> None:
+    """Make ``user`` like the post or not; asking twice changes nothing.
+
+    :param at: when the like was given (an imported one's time); now otherwise.
+    """
     if liked:
         # RETURNING tells whether a row went in (rowcount is not reliable for
         # ON CONFLICT DO NOTHING through the ORM on every driver).
         inserted = db.session.execute(
             insert_for_dialect(Like)
-            .values(post_id=post.id, user_id=user.id, created=utcnow())
+            .values(post_id=post.id, user_id=user.id, created=at or utcnow())
             .on_conflict_do_nothing()
             .returning(Like.post_id)
         ).first()
@@ -169,6 +175,43 @@ def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comme
             comment=text,
             link=post_link,
         )
+    db.session.commit()
+    return comment
+
+
+def import_comment(
+    post: Post,
+    author: User | None,
+    body: str,
+    *,
+    created: dt.datetime,
+    edited: dt.datetime | None,
+) -> Comment | None:
+    """Add and commit a comment as another blog kept it, unless the post has
+    one by the same author at the same time with the same text (so importing
+    twice adds nothing): rendered like any comment, and nobody is mailed.
+    The caller has checked ``body``."""
+    text = normalize_text(body).strip()
+    same = sa.select(Comment.id).where(
+        Comment.post_id == post.id,
+        Comment.created == sa.literal(created, UTCDateTime),
+        Comment.body == text,
+        Comment.author_id.is_(None)
+        if author is None
+        else Comment.author_id == author.id,
+    )
+    if db.session.scalar(same.limit(1)) is not None:
+        return None
+    comment = Comment(
+        post_id=post.id,
+        author=author,
+        body=text,
+        body_html=render_light(text),
+        created=created,
+        edited=edited,
+    )
+    db.session.add(comment)
+    _change_count(post.id, Post.comment_count, 1)
     db.session.commit()
     return comment
 

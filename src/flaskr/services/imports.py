@@ -1,0 +1,488 @@
+"""Imports: Flaskr's own export (``services/exports.py``) into this site.
+
+Each item — a writer, a picture, a post, a comment, a like, a follow — is
+checked, then written and committed on its own: a bad item is reported with
+its reason and leaves nothing behind. Importing the same file again changes
+nothing: writers match by username, pictures by key, posts by slug and
+writer, comments by post, writer, time and text, likes and follows by who.
+
+Archives are read defensively: names that would leave the archive (absolute,
+``..``, backslashes), more files or more bytes than the limits, members that
+expand more than :data:`MAX_RATIO` times, a manifest whose SHA-256 sums do not
+match, and YAML other than plain data (``yaml.safe_load``) are refused.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import io
+import json
+import posixpath
+import re
+import secrets
+import typing as t
+import zipfile
+
+import yaml
+from flask import current_app
+
+from flaskr.db import db
+from flaskr.models import MediaImage
+from flaskr.models import Post
+from flaskr.models import User
+from flaskr.services import accounts
+from flaskr.services import follows
+from flaskr.services import images
+from flaskr.services import media
+from flaskr.services import posts
+from flaskr.services import profiles
+from flaskr.services import reactions
+from flaskr.services.errors import ServiceError
+from flaskr.services.exports import FORMAT
+from flaskr.services.exports import FORMAT_VERSION
+
+#: The most files an archive may hold.
+MAX_FILES = 500_000
+#: The most bytes its files may expand to, together.
+MAX_TOTAL_BYTES = 4 * 1024**3
+#: The most one file may expand to, and how many times its compressed size.
+MAX_FILE_BYTES = 100 * 1024**2
+MAX_RATIO = 200
+
+_RELATIVE_PICTURE = re.compile(r"\.\./images/([A-Za-z0-9_-]{22})\.webp")
+
+
+class ArchiveRefused(ServiceError):
+    """A file that is not an archive Flaskr will read; the message says why."""
+
+
+@dataclasses.dataclass
+class Report:
+    """What an import did, per kind of item."""
+
+    created: collections.Counter[str] = dataclasses.field(
+        default_factory=collections.Counter
+    )
+    updated: collections.Counter[str] = dataclasses.field(
+        default_factory=collections.Counter
+    )
+    skipped: collections.Counter[str] = dataclasses.field(
+        default_factory=collections.Counter
+    )
+    #: ``(item, reason)`` for each item that could not be imported.
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        kinds = sorted({*self.created, *self.updated, *self.skipped})
+        rows = [
+            f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated,"
+            f" {self.skipped[kind]} skipped"
+            for kind in kinds
+        ]
+        rows.append(f"failed: {len(self.failed)}")
+        rows += [f"  {item}: {reason}" for item, reason in self.failed]
+        return rows
+
+
+def _safe_name(name: str) -> bool:
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return False
+    parts = posixpath.normpath(name).split("/")
+    return ".." not in parts and not re.match(r"^[A-Za-z]:", name)
+
+
+def open_archive(stream: t.BinaryIO) -> zipfile.ZipFile:
+    """The zip in ``stream``, once its names and sizes are found safe.
+
+    :raise ArchiveRefused: not a zip, or one that breaks a rule above.
+    """
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError):
+        raise ArchiveRefused("This is not a zip file.") from None
+    members = archive.infolist()
+    if len(members) > MAX_FILES:
+        raise ArchiveRefused(f"The archive holds more than {MAX_FILES:,} files.")
+    total = 0
+    for member in members:
+        if not _safe_name(member.filename):
+            raise ArchiveRefused(
+                f"A file name leaves the archive: {member.filename!r}."
+            )
+        if member.file_size > MAX_FILE_BYTES or member.file_size > MAX_RATIO * max(
+            member.compress_size, 1024
+        ):
+            raise ArchiveRefused(f"{member.filename} expands too much to be read.")
+        total += member.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise ArchiveRefused("The archive expands to more than its limit.")
+    return archive
+
+
+class _Export:
+    """A Flaskr export, read file by file and checked against its manifest."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        try:
+            manifest = json.loads(archive.read("manifest.json"))
+        except (KeyError, ValueError):
+            raise ArchiveRefused("This is not a Flaskr export (no manifest).") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ArchiveRefused("This is not a Flaskr export.")
+        if manifest.get("version") != FORMAT_VERSION:
+            raise ArchiveRefused(
+                f"This export is format version {manifest.get('version')};"
+                f" this Flaskr reads version {FORMAT_VERSION}."
+            )
+        files = manifest.get("files")
+        if not isinstance(files, dict):
+            raise ArchiveRefused("The export's manifest lists no files.")
+        self.hashes: dict[str, str] = files
+
+    def read(self, name: str) -> bytes:
+        """:raise ArchiveRefused: the file is missing or not as the manifest says."""
+        expected = self.hashes.get(name)
+        try:
+            data = self.archive.read(name)
+        except KeyError:
+            raise ArchiveRefused(f"{name} is missing from the export.") from None
+        if expected is None or hashlib.sha256(data).hexdigest() != expected:
+            raise ArchiveRefused(f"{name} is not the file the manifest describes.")
+        return data
+
+    def json_list(self, name: str) -> list[t.Any]:
+        if name not in self.hashes:
+            return []
+        try:
+            items = json.loads(self.read(name))
+        except ValueError:
+            raise ArchiveRefused(f"{name} is not JSON.") from None
+        if not isinstance(items, list):
+            raise ArchiveRefused(f"{name} is not a list.")
+        return items
+
+    def post_files(self) -> list[str]:
+        return sorted(
+            name
+            for name in self.hashes
+            if name.startswith("posts/") and name.endswith(".md")
+        )
+
+
+def _time(value: t.Any, field: str) -> dt.datetime | None:
+    """:raise ValueError: ``value`` is not an ISO 8601 time with its zone."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = dt.datetime.fromisoformat(value)
+    else:
+        raise ValueError(f"{field} is not a time")
+    if moment.tzinfo is None:
+        raise ValueError(f"{field} has no time zone")
+    return moment.astimezone(dt.UTC)
+
+
+def _text(matter: dict[str, t.Any], field: str) -> str:
+    value = matter.get(field) or ""
+    if not isinstance(value, str):
+        raise ValueError(f"{field} is not text")
+    return value
+
+
+def parse_post(data: bytes) -> tuple[dict[str, t.Any], str]:
+    """The front matter and Markdown of a post file.
+
+    :raise ValueError: it has no front matter, or not plain YAML data.
+    """
+    text = data.decode("utf-8")
+    if not text.startswith("---\n"):
+        raise ValueError("no front matter")
+    _, matter_text, body = text.split("---\n", 2)
+    try:
+        matter = yaml.safe_load(matter_text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"front matter is not YAML: {error}") from None
+    if not isinstance(matter, dict):
+        raise ValueError("front matter is not a mapping")
+    return matter, body
+
+
+def _label(item: t.Any, field: str) -> str:
+    """How the report names an item: by one of its fields."""
+    return str(item.get(field)) if isinstance(item, dict) else repr(item)[:40]
+
+
+def _limits() -> dict[str, int]:
+    config = current_app.config
+    return {
+        "max_bytes": int(config["IMAGE_MAX_BYTES"]),
+        "max_pixels": int(config["IMAGE_MAX_PIXELS"]),
+    }
+
+
+@dataclasses.dataclass
+class Importer:
+    """Imports one export. ``writer``: every post goes to this writer instead
+    of its own (the export's writers are then not created)."""
+
+    export: _Export
+    dry_run: bool = False
+    writer: User | None = None
+    report: Report = dataclasses.field(default_factory=Report)
+    #: Usernames in the export to users here.
+    users: dict[str, User] = dataclasses.field(default_factory=dict)
+    #: Slugs in the export to posts here.
+    posts: dict[str, Post] = dataclasses.field(default_factory=dict)
+
+    def _item(self, kind: str, label: str, work: t.Callable[[], str]) -> None:
+        """Do one item's ``work`` (which says "created" or "skipped"), and
+        report it; on failure roll back what it wrote."""
+        try:
+            outcome = work()
+        except (
+            ValueError,
+            ServiceError,
+            images.ImageError,
+            posts.SlugTakenError,
+        ) as error:
+            db.session.rollback()
+            self.report.failed.append(
+                (f"{kind} {label}", str(error) or type(error).__name__)
+            )
+            return
+        getattr(self.report, outcome)[kind] += 1
+
+    def user_for(self, username: t.Any) -> User:
+        if self.writer is not None:
+            return self.writer
+        if not isinstance(username, str) or username not in self.users:
+            raise ValueError(f"its writer {username!r} is not in the export")
+        return self.users[username]
+
+    def run(self, progress: t.Callable[[int], None] | None = None) -> Report:
+        if self.writer is None:
+            for profile in self.export.json_list("profiles.json"):
+                label = _label(profile, "username")
+                self._item("writer", label, functools.partial(self._writer, profile))
+        for picture in self.export.json_list("images.json"):
+            label = _label(picture, "key")
+            self._item("picture", label, functools.partial(self._picture, picture))
+        for name in self.export.post_files():
+            self._item("post", name, functools.partial(self._post, name))
+            if progress is not None:
+                progress(1)
+        for comment in self.export.json_list("comments.json"):
+            label = _label(comment, "post")
+            self._item("comment", label, functools.partial(self._comment, comment))
+        for like in self.export.json_list("likes.json"):
+            self._item(
+                "like", _label(like, "post"), functools.partial(self._like, like)
+            )
+        if self.writer is None:
+            for row in self.export.json_list("follows.json"):
+                label = _label(row, "follower")
+                self._item("follow", label, functools.partial(self._follow, row))
+        if self.dry_run:
+            db.session.rollback()
+        return self.report
+
+    def _writer(self, profile: t.Any) -> str:
+        if not isinstance(profile, dict):
+            raise ValueError("not a profile")
+        username = _text(profile, "username")
+        existing = accounts.find_user(username)
+        if existing is not None:
+            self.users[username] = existing
+            return "skipped"
+        problem = accounts.username_problem(username)
+        if problem:
+            raise ValueError(problem)
+        if self.dry_run:
+            self.users[username] = User(username, "")
+            return "created"
+        # A password nobody knows: the writer sets one by "Forgot your password?".
+        user = accounts.register_user(username, secrets.token_urlsafe(32))
+        created = _time(profile.get("created"), "created")
+        if created is not None:
+            user.created = created
+        profiles.update_profile(
+            user,
+            display_name=_text(profile, "display_name"),
+            bio=_text(profile, "bio"),
+            website=_text(profile, "website"),
+        )
+        avatar = profile.get("avatar")
+        if isinstance(avatar, str):
+            processed = images.process_avatar(
+                io.BytesIO(self.export.read(avatar)), **_limits()
+            )
+            profiles.set_avatar(user, processed)
+        self.users[username] = user
+        return "created"
+
+    def _picture(self, picture: t.Any) -> str:
+        if not isinstance(picture, dict):
+            raise ValueError("not a picture")
+        key, alt = _text(picture, "key"), _text(picture, "alt")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{22}", key):
+            raise ValueError("its key is not one Flaskr makes")
+        if db.session.query(MediaImage.id).filter_by(key=key).first() is not None:
+            return "skipped"
+        problem = media.alt_problem(alt)
+        if problem:
+            raise ValueError(problem)
+        owner = self.user_for(picture.get("owner"))
+        processed = images.process_upload(
+            io.BytesIO(self.export.read(_text(picture, "file"))), **_limits()
+        )
+        if not self.dry_run:
+            media.add_picture(owner, processed, alt, key=key)
+        return "created"
+
+    def _post(self, name: str) -> str:
+        matter, body = parse_post(self.export.read(name))
+        title, summary = _text(matter, "title"), _text(matter, "summary")
+        slug = _text(matter, "slug")
+        author = self.user_for(matter.get("author"))
+        tags_value = matter.get("tags") or []
+        if not isinstance(tags_value, list) or not all(
+            isinstance(tag, str) for tag in tags_value
+        ):
+            raise ValueError("tags is not a list of text")
+        tag_text = ", ".join(tags_value)
+        body = _RELATIVE_PICTURE.sub(lambda m: f"/media/{m.group(1)}.webp", body)
+        for problem in (
+            posts.title_problem(title),
+            posts.body_problem(body),
+            posts.summary_problem(summary),
+            posts.slug_problem(slug),
+            posts.tags_problem(tag_text),
+        ):
+            if problem:
+                raise ValueError(problem)
+        state = matter.get("state")
+        published = _time(matter.get("published"), "published")
+        if state not in ("published", "draft", "scheduled"):
+            raise ValueError(f"state {state!r} is not published, draft or scheduled")
+        if state == "draft":
+            published = None
+        elif published is None:
+            raise ValueError(f"a {state} post needs its published time")
+        created = _time(matter.get("created"), "created") or published
+        if created is None:
+            raise ValueError("it has no created time")
+        existing_id = posts.find_post_id(slug) if slug else None
+        if existing_id is not None:
+            existing = db.session.get(Post, existing_id)
+            if existing is None or existing.author_id != author.id:
+                raise ValueError(f"another writer's post has the address {slug}")
+            self.posts[slug] = existing
+            return "skipped"
+        cover = None
+        if isinstance(matter.get("image"), str):
+            path = posixpath.normpath(posixpath.join("posts", matter["image"]))
+            processed = images.process_upload(
+                io.BytesIO(self.export.read(path)), **_limits()
+            )
+            alt = _text(matter, "image_alt") or title
+            cover = (processed, alt)
+        if self.dry_run:
+            self.posts[slug] = Post(title=title)  # for its comments and likes
+            return "created"
+        post = posts.import_post(
+            author,
+            title,
+            body,
+            tags=posts.parse_tags(tag_text),
+            summary=summary,
+            slug=slug,
+            created=created,
+            published=published,
+            updated=_time(matter.get("updated"), "updated"),
+            cover=cover,
+        )
+        self.posts[post.slug or slug] = post
+        return "created"
+
+    def _post_named(self, slug: t.Any) -> Post:
+        if not isinstance(slug, str) or slug not in self.posts:
+            raise ValueError(f"its post {slug!r} was not imported")
+        return self.posts[slug]
+
+    def _comment(self, comment: t.Any) -> str:
+        if not isinstance(comment, dict):
+            raise ValueError("not a comment")
+        post = self._post_named(comment.get("post"))
+        author_name = comment.get("author")
+        author = None if author_name is None else self.user_for(author_name)
+        body = _text(comment, "body")
+        problem = reactions.comment_problem(body)
+        if problem:
+            raise ValueError(problem)
+        created = _time(comment.get("created"), "created")
+        if created is None:
+            raise ValueError("it has no created time")
+        if self.dry_run:
+            return "created"
+        added = reactions.import_comment(
+            post,
+            author,
+            body,
+            created=created,
+            edited=_time(comment.get("edited"), "edited"),
+        )
+        return "created" if added is not None else "skipped"
+
+    def _like(self, like: t.Any) -> str:
+        if not isinstance(like, dict):
+            raise ValueError("not a like")
+        post = self._post_named(like.get("post"))
+        user = self.user_for(like.get("user"))
+        if self.dry_run:
+            return "created"
+        before = post.like_count
+        reactions.set_like(
+            user, post, liked=True, at=_time(like.get("created"), "created")
+        )
+        return "created" if post.like_count > before else "skipped"
+
+    def _follow(self, row: t.Any) -> str:
+        if not isinstance(row, dict):
+            raise ValueError("not a follow")
+        follower = self.user_for(row.get("follower"))
+        followed = self.user_for(row.get("followed"))
+        if self.dry_run:
+            return "created"
+        changed = follows.follow(
+            follower, followed, since=_time(row.get("created"), "created")
+        )
+        return "created" if changed else "skipped"
+
+
+def import_export(
+    stream: t.BinaryIO,
+    *,
+    dry_run: bool = False,
+    writer: User | None = None,
+    progress: t.Callable[[int], None] | None = None,
+) -> Report:
+    """Import a Flaskr export; see the module.
+
+    :param dry_run: check every item and report, but write nothing.
+    :param writer: give every post to this writer.
+    :raise ArchiveRefused: the file as a whole cannot be read.
+    """
+    export = _Export(open_archive(stream))
+    return Importer(export, dry_run=dry_run, writer=writer).run(progress)
+
+
+def post_count(stream: t.BinaryIO) -> int:
+    """How many posts an export holds (for a progress bar)."""
+    return len(_Export(open_archive(stream)).post_files())
