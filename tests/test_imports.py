@@ -268,7 +268,7 @@ def test_the_command_reports_and_refuses(app, runner, tmp_path):
     bad.write_bytes(b"nope")
     result = runner.invoke(args=["import", str(bad)])
     assert result.exit_code == 1
-    assert "This is not a zip file." in result.output
+    assert "This is not a file Flaskr imports." in result.output
     seed_blog(app)
     good = tmp_path / "good.zip"
     good.write_bytes(site_export(app))

@@ -3,6 +3,7 @@ one writer) as a zip, and such a zip read back in."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -12,9 +13,10 @@ from flaskr.services.accounts import find_user
 from flaskr.services.exports import export_zip
 from flaskr.services.exports import post_total
 from flaskr.services.exports import Scope
+from flaskr.services.foreign import open_source
 from flaskr.services.imports import ArchiveRefused
-from flaskr.services.imports import import_export
-from flaskr.services.imports import post_count
+from flaskr.services.imports import flaskr_export
+from flaskr.services.imports import import_from
 
 
 @click.command("export")
@@ -44,16 +46,19 @@ def export_command(file: Path, writer: str | None) -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "source", type=click.Path(exists=True, path_type=Path), metavar="FILE_OR_FOLDER"
+)
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
 @click.option(
     "--writer", metavar="NAME", help="Give every post to this writer instead."
 )
 @with_appcontext
-def import_command(file: Path, dry_run: bool, writer: str | None) -> None:
-    """Import a Flaskr export (``flask export`` or the account page's
-    download): writers, pictures, posts with their dates, tags and state,
-    comments, likes, follows. Importing the same file again changes nothing."""
+def import_command(source: Path, dry_run: bool, writer: str | None) -> None:
+    """Import posts: a Flaskr export (``flask export`` or the account page's
+    download), a Ghost JSON export, a WordPress WXR file, a WriteFreely JSON
+    export, or a folder or zip of Jekyll or Hugo Markdown files (with
+    ``--writer``). Importing the same file again changes nothing."""
     user = None
     if writer is not None:
         user = find_user(writer)
@@ -61,18 +66,22 @@ def import_command(file: Path, dry_run: bool, writer: str | None) -> None:
             raise click.BadParameter(
                 f"There is no user {writer}.", param_hint="--writer"
             )
-    try:
-        with file.open("rb") as stream:
-            total = post_count(stream)
-        with (
-            file.open("rb") as stream,
-            click.progressbar(length=total, label="Importing posts") as bar,
-        ):
-            report = import_export(
-                stream, dry_run=dry_run, writer=user, progress=bar.update
+    with contextlib.ExitStack() as stack:
+        try:
+            found = None
+            if source.is_file():
+                stream = stack.enter_context(source.open("rb"))
+                found = flaskr_export(stream)
+            if found is None:
+                found = open_source(source)
+        except ArchiveRefused as error:
+            raise click.ClickException(str(error)) from None
+        with click.progressbar(
+            length=len(found.post_names()), label="Importing posts"
+        ) as bar:
+            report = import_from(
+                found, dry_run=dry_run, writer=user, progress=bar.update
             )
-    except ArchiveRefused as error:
-        raise click.ClickException(str(error)) from None
     if dry_run:
         click.echo("A dry run: nothing was written.")
     for line in report.lines():

@@ -166,26 +166,83 @@ class _Export:
             raise ArchiveRefused(f"{name} is not a list.")
         return items
 
-    def post_files(self) -> list[str]:
+    def post_names(self) -> list[str]:
         return sorted(
             name
             for name in self.hashes
             if name.startswith("posts/") and name.endswith(".md")
         )
 
+    #: Times in Flaskr's own export always carry their zone.
+    naive_times_are_utc = False
 
-def _time(value: t.Any, field: str) -> dt.datetime | None:
-    """:raise ValueError: ``value`` is not an ISO 8601 time with its zone."""
-    if value is None:
+    def profiles(self) -> list[t.Any]:
+        return self.json_list("profiles.json")
+
+    def pictures(self) -> list[t.Any]:
+        return self.json_list("images.json")
+
+    def post(self, name: str) -> tuple[dict[str, t.Any], str]:
+        matter, body = parse_post(self.read(name))
+        return matter, _RELATIVE_PICTURE.sub(
+            lambda m: f"/media/{m.group(1)}.webp", body
+        )
+
+    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
+        image = matter.get("image")
+        if not isinstance(image, str):
+            return None
+        return self.read(
+            posixpath.normpath(posixpath.join(posixpath.dirname(name), image))
+        )
+
+    def comments(self) -> list[t.Any]:
+        return self.json_list("comments.json")
+
+    def likes(self) -> list[t.Any]:
+        return self.json_list("likes.json")
+
+    def follows(self) -> list[t.Any]:
+        return self.json_list("follows.json")
+
+
+class Source(t.Protocol):
+    """Where an import reads from: Flaskr's export, or another engine's file
+    (``services/foreign.py``), as Flaskr's items."""
+
+    naive_times_are_utc: bool
+
+    def profiles(self) -> list[t.Any]: ...
+    def pictures(self) -> list[t.Any]: ...
+    def post_names(self) -> list[str]: ...
+    def post(self, name: str) -> tuple[dict[str, t.Any], str]: ...
+    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None: ...
+    def read(self, name: str) -> bytes: ...
+    def comments(self) -> list[t.Any]: ...
+    def likes(self) -> list[t.Any]: ...
+    def follows(self) -> list[t.Any]: ...
+
+
+def _time(value: t.Any, field: str, naive_is_utc: bool = False) -> dt.datetime | None:
+    """:raise ValueError: ``value`` is not an ISO 8601 time (with its zone,
+    unless ``naive_is_utc``)."""
+    if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        moment = dt.datetime.fromisoformat(value)
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise ValueError(f"{field} is not a time: {value[:40]!r}") from None
     else:
         raise ValueError(f"{field} is not a time")
     if moment.tzinfo is None:
-        raise ValueError(f"{field} has no time zone")
+        if not naive_is_utc:
+            raise ValueError(f"{field} has no time zone")
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
 
 
@@ -232,7 +289,7 @@ class Importer:
     """Imports one export. ``writer``: every post goes to this writer instead
     of its own (the export's writers are then not created)."""
 
-    export: _Export
+    source: Source
     dry_run: bool = False
     writer: User | None = None
     report: Report = dataclasses.field(default_factory=Report)
@@ -259,34 +316,39 @@ class Importer:
             return
         getattr(self.report, outcome)[kind] += 1
 
+    def _time(self, value: t.Any, field: str) -> dt.datetime | None:
+        return _time(value, field, self.source.naive_times_are_utc)
+
     def user_for(self, username: t.Any) -> User:
         if self.writer is not None:
             return self.writer
+        if username is None:
+            raise ValueError("it names no writer: import it with --writer NAME")
         if not isinstance(username, str) or username not in self.users:
             raise ValueError(f"its writer {username!r} is not in the export")
         return self.users[username]
 
     def run(self, progress: t.Callable[[int], None] | None = None) -> Report:
         if self.writer is None:
-            for profile in self.export.json_list("profiles.json"):
+            for profile in self.source.profiles():
                 label = _label(profile, "username")
                 self._item("writer", label, functools.partial(self._writer, profile))
-        for picture in self.export.json_list("images.json"):
+        for picture in self.source.pictures():
             label = _label(picture, "key")
             self._item("picture", label, functools.partial(self._picture, picture))
-        for name in self.export.post_files():
+        for name in self.source.post_names():
             self._item("post", name, functools.partial(self._post, name))
             if progress is not None:
                 progress(1)
-        for comment in self.export.json_list("comments.json"):
+        for comment in self.source.comments():
             label = _label(comment, "post")
             self._item("comment", label, functools.partial(self._comment, comment))
-        for like in self.export.json_list("likes.json"):
+        for like in self.source.likes():
             self._item(
                 "like", _label(like, "post"), functools.partial(self._like, like)
             )
         if self.writer is None:
-            for row in self.export.json_list("follows.json"):
+            for row in self.source.follows():
                 label = _label(row, "follower")
                 self._item("follow", label, functools.partial(self._follow, row))
         if self.dry_run:
@@ -309,7 +371,7 @@ class Importer:
             return "created"
         # A password nobody knows: the writer sets one by "Forgot your password?".
         user = accounts.register_user(username, secrets.token_urlsafe(32))
-        created = _time(profile.get("created"), "created")
+        created = self._time(profile.get("created"), "created")
         if created is not None:
             user.created = created
         profiles.update_profile(
@@ -321,7 +383,7 @@ class Importer:
         avatar = profile.get("avatar")
         if isinstance(avatar, str):
             processed = images.process_avatar(
-                io.BytesIO(self.export.read(avatar)), **_limits()
+                io.BytesIO(self.source.read(avatar)), **_limits()
             )
             profiles.set_avatar(user, processed)
         self.users[username] = user
@@ -340,16 +402,18 @@ class Importer:
             raise ValueError(problem)
         owner = self.user_for(picture.get("owner"))
         processed = images.process_upload(
-            io.BytesIO(self.export.read(_text(picture, "file"))), **_limits()
+            io.BytesIO(self.source.read(_text(picture, "file"))), **_limits()
         )
         if not self.dry_run:
             media.add_picture(owner, processed, alt, key=key)
         return "created"
 
     def _post(self, name: str) -> str:
-        matter, body = parse_post(self.export.read(name))
+        matter, body = self.source.post(name)
         title, summary = _text(matter, "title"), _text(matter, "summary")
-        slug = _text(matter, "slug")
+        # A post without an address gets the one its title makes, so that a
+        # second import finds it there.
+        slug = _text(matter, "slug") or posts.slugify(title)
         author = self.user_for(matter.get("author"))
         tags_value = matter.get("tags") or []
         if not isinstance(tags_value, list) or not all(
@@ -357,7 +421,6 @@ class Importer:
         ):
             raise ValueError("tags is not a list of text")
         tag_text = ", ".join(tags_value)
-        body = _RELATIVE_PICTURE.sub(lambda m: f"/media/{m.group(1)}.webp", body)
         for problem in (
             posts.title_problem(title),
             posts.body_problem(body),
@@ -368,14 +431,14 @@ class Importer:
             if problem:
                 raise ValueError(problem)
         state = matter.get("state")
-        published = _time(matter.get("published"), "published")
+        published = self._time(matter.get("published"), "published")
         if state not in ("published", "draft", "scheduled"):
             raise ValueError(f"state {state!r} is not published, draft or scheduled")
         if state == "draft":
             published = None
         elif published is None:
             raise ValueError(f"a {state} post needs its published time")
-        created = _time(matter.get("created"), "created") or published
+        created = self._time(matter.get("created"), "created") or published
         if created is None:
             raise ValueError("it has no created time")
         existing_id = posts.find_post_id(slug) if slug else None
@@ -386,13 +449,10 @@ class Importer:
             self.posts[slug] = existing
             return "skipped"
         cover = None
-        if isinstance(matter.get("image"), str):
-            path = posixpath.normpath(posixpath.join("posts", matter["image"]))
-            processed = images.process_upload(
-                io.BytesIO(self.export.read(path)), **_limits()
-            )
-            alt = _text(matter, "image_alt") or title
-            cover = (processed, alt)
+        picture = self.source.cover(name, matter)
+        if picture is not None:
+            processed = images.process_upload(io.BytesIO(picture), **_limits())
+            cover = (processed, _text(matter, "image_alt") or title)
         if self.dry_run:
             self.posts[slug] = Post(title=title)  # for its comments and likes
             return "created"
@@ -405,7 +465,7 @@ class Importer:
             slug=slug,
             created=created,
             published=published,
-            updated=_time(matter.get("updated"), "updated"),
+            updated=self._time(matter.get("updated"), "updated"),
             cover=cover,
         )
         self.posts[post.slug or slug] = post
@@ -426,7 +486,7 @@ class Importer:
         problem = reactions.comment_problem(body)
         if problem:
             raise ValueError(problem)
-        created = _time(comment.get("created"), "created")
+        created = self._time(comment.get("created"), "created")
         if created is None:
             raise ValueError("it has no created time")
         if self.dry_run:
@@ -436,7 +496,7 @@ class Importer:
             author,
             body,
             created=created,
-            edited=_time(comment.get("edited"), "edited"),
+            edited=self._time(comment.get("edited"), "edited"),
         )
         return "created" if added is not None else "skipped"
 
@@ -449,7 +509,7 @@ class Importer:
             return "created"
         before = post.like_count
         reactions.set_like(
-            user, post, liked=True, at=_time(like.get("created"), "created")
+            user, post, liked=True, at=self._time(like.get("created"), "created")
         )
         return "created" if post.like_count > before else "skipped"
 
@@ -461,7 +521,7 @@ class Importer:
         if self.dry_run:
             return "created"
         changed = follows.follow(
-            follower, followed, since=_time(row.get("created"), "created")
+            follower, followed, since=self._time(row.get("created"), "created")
         )
         return "created" if changed else "skipped"
 
@@ -479,10 +539,33 @@ def import_export(
     :param writer: give every post to this writer.
     :raise ArchiveRefused: the file as a whole cannot be read.
     """
-    export = _Export(open_archive(stream))
-    return Importer(export, dry_run=dry_run, writer=writer).run(progress)
+    return import_from(
+        _Export(open_archive(stream)), dry_run=dry_run, writer=writer, progress=progress
+    )
 
 
-def post_count(stream: t.BinaryIO) -> int:
-    """How many posts an export holds (for a progress bar)."""
-    return len(_Export(open_archive(stream)).post_files())
+def import_from(
+    source: Source,
+    *,
+    dry_run: bool = False,
+    writer: User | None = None,
+    progress: t.Callable[[int], None] | None = None,
+) -> Report:
+    """Import what ``source`` holds; as :func:`import_export`."""
+    return Importer(source, dry_run=dry_run, writer=writer).run(progress)
+
+
+def flaskr_export(stream: t.BinaryIO) -> Source | None:
+    """The Flaskr export in ``stream``, or ``None`` if it holds something
+    else (a zip without Flaskr's manifest, or not a zip).
+
+    :raise ArchiveRefused: a zip that breaks the archive rules, or a Flaskr
+        export this version cannot read.
+    """
+    if not zipfile.is_zipfile(stream):
+        return None
+    stream.seek(0)
+    archive = open_archive(stream)
+    if "manifest.json" not in archive.namelist():
+        return None
+    return _Export(archive)

@@ -1,0 +1,500 @@
+"""Other engines' exports as import sources (``imports.Source``): a folder or
+zip of Jekyll or Hugo Markdown files, a Ghost JSON export, a WordPress WXR
+file and a WriteFreely JSON export.
+
+Each is read into Flaskr's items — writers, posts with front matter and
+Markdown — and imported by the same :class:`imports.Importer`, so the same
+rules, rendering, cleaning, report and idempotency apply (posts match by slug
+and writer). HTML bodies (Ghost, WordPress) become Markdown with markdownify;
+XML is parsed by defusedxml (no entities, no DTDs), YAML with ``safe_load``,
+TOML with the standard library. Times without a zone are taken as UTC.
+Pictures these files only link to (on the old site) are not fetched: their
+links stay in the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+import re
+import tomllib
+import typing as t
+import zipfile
+from pathlib import Path
+
+import yaml
+
+from flaskr.db import utcnow
+from flaskr.services.imports import ArchiveRefused
+from flaskr.services.imports import open_archive
+from flaskr.services.posts import slugify
+
+#: The largest JSON or XML file read whole.
+MAX_DOCUMENT_BYTES = 200 * 1024**2
+
+Item = dict[str, t.Any]
+
+
+def html_to_markdown(html: str) -> str:
+    from markdownify import markdownify
+
+    return str(markdownify(html, heading_style="ATX", bullets="-")).strip() + "\n"
+
+
+def _state(published: dt.datetime | None, draft: bool) -> str:
+    if draft or published is None:
+        return "draft"
+    return "scheduled" if published > utcnow() else "published"
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _moment(value: t.Any) -> dt.datetime | None:
+    """A time as these formats write it (ISO 8601, with or without a zone or
+    a "T", YAML's own dates); ``None`` for none."""
+    if value in (None, "", "0000-00-00 00:00:00"):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "T", 1).replace("Z", "+00:00")
+        text = re.sub(
+            r"T(\d\d:\d\d:\d\d)(?:\.\d+)? ?([+-]\d\d):?(\d\d)$", r"T\1\2:\3", text
+        )
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a time: {value[:40]!r}") from None
+    else:
+        raise ValueError("not a time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _tag_list(value: t.Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[,\s]+", value) if part.strip()]
+    if isinstance(value, list):
+        return [str(tag) for tag in value if isinstance(tag, (str, int))]
+    raise ValueError("tags are not a list")
+
+
+class _ItemSource:
+    """A source whose posts are read up front into Flaskr's items."""
+
+    naive_times_are_utc = True
+
+    def __init__(self) -> None:
+        self._profiles: list[Item] = []
+        self._posts: dict[str, tuple[Item, str]] = {}
+        self._problems: dict[str, str] = {}
+
+    def add_post(self, name: str, matter: Item, body: str) -> None:
+        while name in self._posts or name in self._problems:
+            name += "+"
+        self._posts[name] = (matter, body)
+
+    def add_problem(self, name: str, problem: str) -> None:
+        self._problems[name] = problem
+
+    def profiles(self) -> list[t.Any]:
+        return self._profiles
+
+    def pictures(self) -> list[t.Any]:
+        return []
+
+    def post_names(self) -> list[str]:
+        return sorted([*self._posts, *self._problems])
+
+    def post(self, name: str) -> tuple[dict[str, t.Any], str]:
+        if name in self._problems:
+            raise ValueError(self._problems[name])
+        return self._posts[name]
+
+    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
+        return None
+
+    def read(self, name: str) -> bytes:
+        raise ArchiveRefused(f"{name} is not in this file.")
+
+    def comments(self) -> list[t.Any]:
+        return []
+
+    def likes(self) -> list[t.Any]:
+        return []
+
+    def follows(self) -> list[t.Any]:
+        return []
+
+
+_JEKYLL_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(.+)")
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def split_front_matter(text: str) -> tuple[Item, str]:
+    """YAML (``---``) or TOML (``+++``) front matter, and the rest.
+
+    :raise ValueError: no front matter, or not plain data.
+    """
+    text = text.lstrip("\ufeff")
+    for fence, parse in (("---", yaml.safe_load), ("+++", tomllib.loads)):
+        if text.startswith(fence + "\n"):
+            end = text.find(f"\n{fence}\n", len(fence))
+            if end < 0:
+                raise ValueError("front matter is not closed")
+            try:
+                matter = parse(text[len(fence) + 1 : end])
+            except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+                raise ValueError(f"front matter is not plain data: {error}") from None
+            if not isinstance(matter, dict):
+                raise ValueError("front matter is not a mapping")
+            return matter, text[end + len(fence) + 2 :]
+    raise ValueError("no front matter")
+
+
+def _markdown_post(path: str, text: str) -> tuple[Item, str]:
+    matter, body = split_front_matter(text)
+    stem = posixpath.splitext(posixpath.basename(path))[0]
+    dated = _JEKYLL_NAME.fullmatch(stem)
+    if stem == "index":  # Hugo's page bundles: content/posts/<slug>/index.md
+        stem = posixpath.basename(posixpath.dirname(path)) or stem
+    published = _moment(matter.get("date")) or (
+        _moment(dated.group(1)) if dated else None
+    )
+    draft = (
+        matter.get("draft") is True
+        or matter.get("published") is False
+        or "/_drafts/" in f"/{path}"
+    )
+    title = matter.get("title") or ""
+    slug = matter.get("slug") or slugify(dated.group(2) if dated else stem)
+    tags = _tag_list(matter.get("tags")) + _tag_list(matter.get("categories"))
+    summary = (
+        matter.get("description") or matter.get("summary") or matter.get("excerpt")
+    )
+    updated = _moment(matter.get("lastmod") or matter.get("updated"))
+    if published is None and not draft:
+        raise ValueError("it has no date (front matter or file name)")
+    created = published or updated or utcnow()
+    return (
+        {
+            "title": title,
+            "slug": slug,
+            "summary": summary or "",
+            "author": None,
+            "created": _iso(created),
+            "updated": _iso(updated),
+            "state": _state(published, draft),
+            "published": _iso(published),
+            "tags": list(dict.fromkeys(tags)),
+        },
+        body,
+    )
+
+
+class MarkdownFolder(_ItemSource):
+    """Jekyll's ``_posts``/``_drafts`` or Hugo's ``content``: every Markdown
+    file with front matter, in a folder or a zip. Their writer is named by
+    the import (``--writer``)."""
+
+    def __init__(self, files: t.Iterable[tuple[str, bytes]]) -> None:
+        super().__init__()
+        for path, data in files:
+            if not path.lower().endswith(_MARKDOWN_SUFFIXES):
+                continue
+            try:
+                matter, body = _markdown_post(path, data.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as error:
+                self.add_problem(path, str(error))
+            else:
+                self.add_post(path, matter, body)
+
+    @classmethod
+    def from_path(cls, path: Path) -> MarkdownFolder:
+        if path.is_dir():
+            files = sorted(path.rglob("*"))
+            if len(files) > 100_000:
+                raise ArchiveRefused("The folder holds more than 100,000 files.")
+            return cls(
+                (str(file.relative_to(path)), file.read_bytes())
+                for file in files
+                if file.is_file()
+                and not file.is_symlink()
+                and file.suffix.lower() in _MARKDOWN_SUFFIXES
+                and file.stat().st_size <= MAX_DOCUMENT_BYTES
+            )
+        with path.open("rb") as stream:
+            archive = open_archive(stream)
+            return cls(
+                (member.filename, archive.read(member))
+                for member in archive.infolist()
+                if not member.is_dir()
+            )
+
+
+class GhostExport(_ItemSource):
+    """Ghost's JSON export (Settings → Labs → Export): posts with their
+    writers and tags; pages are left out."""
+
+    def __init__(self, document: Item) -> None:
+        super().__init__()
+        data = _ghost_data(document)
+        users = {
+            user.get("id"): user
+            for user in data.get("users", [])
+            if isinstance(user, dict)
+        }
+        for user in users.values():
+            self._profiles.append(
+                {
+                    "username": user.get("slug") or "",
+                    "display_name": user.get("name") or "",
+                    "bio": user.get("bio") or "",
+                    "website": user.get("website") or "",
+                    "created": user.get("created_at"),
+                }
+            )
+        tags = {
+            tag.get("id"): tag.get("name")
+            for tag in data.get("tags", [])
+            if isinstance(tag, dict)
+        }
+        post_tags: dict[t.Any, list[str]] = {}
+        for link in data.get("posts_tags", []):
+            post_tags.setdefault(link.get("post_id"), []).append(
+                tags.get(link.get("tag_id")) or ""
+            )
+        post_authors: dict[t.Any, t.Any] = {}
+        for link in sorted(
+            data.get("posts_authors", []), key=lambda x: x.get("sort_order") or 0
+        ):
+            post_authors.setdefault(link.get("post_id"), link.get("author_id"))
+        for post in data.get("posts", []):
+            if not isinstance(post, dict) or post.get("type", "post") != "post":
+                continue
+            name = f"ghost post {post.get('slug') or post.get('id')}"
+            try:
+                self.add_post(name, *_ghost_post(post, post_tags, post_authors, users))
+            except ValueError as error:
+                self.add_problem(name, str(error))
+
+
+def _ghost_data(document: Item) -> Item:
+    if isinstance(document.get("db"), list) and document["db"]:
+        document = document["db"][0]
+    data = document.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
+        raise ArchiveRefused("This is not a Ghost export (no posts in it).")
+    return data
+
+
+def _ghost_body(post: Item) -> str:
+    """The Markdown a Ghost post was written in, if a Markdown card holds
+    it; else its HTML as Markdown."""
+    mobiledoc = post.get("mobiledoc")
+    if isinstance(mobiledoc, str) and mobiledoc:
+        try:
+            cards = json.loads(mobiledoc).get("cards", [])
+        except (ValueError, AttributeError):
+            cards = []
+        texts = [
+            card[1].get("markdown")
+            for card in cards
+            if isinstance(card, list)
+            and len(card) > 1
+            and card[0] == "markdown"
+            and isinstance(card[1], dict)
+        ]
+        if len(texts) == 1 and isinstance(texts[0], str) and len(cards) == 1:
+            return texts[0]
+    return html_to_markdown(post.get("html") or "")
+
+
+def _ghost_post(
+    post: Item,
+    post_tags: dict[t.Any, list[str]],
+    post_authors: dict[t.Any, t.Any],
+    users: dict[t.Any, Item],
+) -> tuple[Item, str]:
+    published = _moment(post.get("published_at"))
+    status = post.get("status")
+    author = users.get(post_authors.get(post.get("id")) or post.get("author_id"))
+    return (
+        {
+            "title": post.get("title") or "",
+            "slug": post.get("slug") or "",
+            "summary": post.get("custom_excerpt") or "",
+            "author": author.get("slug") if author else None,
+            "created": _iso(_moment(post.get("created_at")) or published),
+            "updated": _iso(_moment(post.get("updated_at"))),
+            "state": _state(published, status not in ("published", "scheduled")),
+            "published": _iso(published),
+            "tags": post_tags.get(post.get("id"), []),
+        },
+        _ghost_body(post),
+    )
+
+
+_WXR = {
+    "wp": "http://wordpress.org/export/1.2/",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "excerpt": "http://wordpress.org/export/1.2/excerpt/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
+
+
+class WordPressExport(_ItemSource):
+    """WordPress's WXR file (Tools → Export): posts (not pages or
+    attachments) with their writers, categories and tags. Comments are left
+    out: their writers are visitors without accounts here."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        from defusedxml import ElementTree
+        from defusedxml.common import DefusedXmlException
+
+        try:
+            root = ElementTree.fromstring(data, forbid_dtd=True)
+        except (ElementTree.ParseError, DefusedXmlException) as error:
+            raise ArchiveRefused(f"This is not a WordPress export: {error}") from None
+        channel = root.find("channel")
+        if channel is None:
+            raise ArchiveRefused("This is not a WordPress export (no channel).")
+        for author in channel.findall("wp:author", _WXR):
+            self._profiles.append(
+                {
+                    "username": author.findtext("wp:author_login", "", _WXR),
+                    "display_name": author.findtext("wp:author_display_name", "", _WXR),
+                }
+            )
+        for item in channel.findall("item"):
+            if item.findtext("wp:post_type", "", _WXR) != "post":
+                continue
+            status = item.findtext("wp:status", "", _WXR)
+            if status == "trash":
+                continue
+            slug = item.findtext("wp:post_name", "", _WXR) or ""
+            name = f"wordpress post {slug or item.findtext('wp:post_id', '', _WXR)}"
+            try:
+                published = _moment(item.findtext("wp:post_date_gmt", "", _WXR))
+                tags = [
+                    (category.text or "").strip()
+                    for category in item.findall("category")
+                    if category.get("domain") in ("post_tag", "category")
+                    and (category.text or "").strip() != "Uncategorized"
+                ]
+                matter = {
+                    "title": item.findtext("title", "") or "",
+                    "slug": slug,
+                    "summary": html_to_markdown(
+                        item.findtext("excerpt:encoded", "", _WXR)
+                    ).strip(),
+                    "author": item.findtext("dc:creator", "", _WXR),
+                    "created": _iso(
+                        published
+                        or _moment(item.findtext("wp:post_modified_gmt", "", _WXR))
+                    ),
+                    "updated": _iso(
+                        _moment(item.findtext("wp:post_modified_gmt", "", _WXR))
+                    ),
+                    "state": _state(published, status not in ("publish", "future")),
+                    "published": _iso(published),
+                    "tags": list(dict.fromkeys(tags)),
+                }
+                if matter["created"] is None:
+                    matter["created"] = _iso(utcnow())
+                body = html_to_markdown(item.findtext("content:encoded", "", _WXR))
+            except ValueError as error:
+                self.add_problem(name, str(error))
+            else:
+                self.add_post(name, matter, body)
+
+
+class WriteFreelyExport(_ItemSource):
+    """WriteFreely's JSON export (Settings → Export): its blogs' posts come
+    out published with their slugs and dates, posts outside a blog as drafts."""
+
+    def __init__(self, document: Item) -> None:
+        super().__init__()
+        username = document.get("username")
+        if not isinstance(username, str):
+            raise ArchiveRefused("This is not a WriteFreely export (no username).")
+        self._profiles.append(
+            {"username": username, "created": document.get("created")}
+        )
+        collections = document.get("collections") or []
+        drafts = document.get("posts") or []
+        for collection in collections:
+            for post in (
+                collection.get("posts") or [] if isinstance(collection, dict) else []
+            ):
+                self._add(post, username, draft=False)
+        for post in drafts:
+            self._add(post, username, draft=True)
+
+    def _add(self, post: t.Any, username: str, *, draft: bool) -> None:
+        if not isinstance(post, dict):
+            return
+        name = f"writefreely post {post.get('slug') or post.get('id')}"
+        try:
+            body = post.get("body") or ""
+            title = post.get("title") or _first_line(body)
+            created = _moment(post.get("created"))
+            matter = {
+                "title": title,
+                "slug": post.get("slug") or slugify(title),
+                "summary": "",
+                "author": username,
+                "created": _iso(created),
+                "updated": _iso(_moment(post.get("updated"))),
+                "state": _state(created, draft),
+                "published": _iso(None if draft else created),
+                "tags": _tag_list(post.get("tags")),
+            }
+        except ValueError as error:
+            self.add_problem(name, str(error))
+        else:
+            self.add_post(name, matter, body)
+
+
+def _first_line(body: str) -> str:
+    """An untitled post's title: its first line, without Markdown marks."""
+    for line in body.splitlines():
+        words = re.sub(r"[#*_>`\[\]]", "", line).strip()
+        if words:
+            return words[:100]
+    return "Untitled"
+
+
+def open_source(path: Path) -> t.Any:
+    """The import source ``path`` holds, found by its contents: a Flaskr
+    export, a folder or zip of Markdown, or a Ghost, WordPress or WriteFreely
+    export. (Flaskr's own export is opened by the caller.)
+
+    :raise ArchiveRefused: none of these.
+    """
+    if path.is_dir() or zipfile.is_zipfile(path):
+        return MarkdownFolder.from_path(path)
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ArchiveRefused("The file is larger than an import reads.")
+    data = path.read_bytes()
+    head = data[:2000].lstrip()
+    if head.startswith(b"<"):
+        return WordPressExport(data)
+    try:
+        document = json.loads(data)
+    except ValueError:
+        raise ArchiveRefused("This is not a file Flaskr imports.") from None
+    if not isinstance(document, dict):
+        raise ArchiveRefused("This is not a file Flaskr imports.")
+    if "username" in document and ("collections" in document or "posts" in document):
+        return WriteFreelyExport(document)
+    return GhostExport(document)
