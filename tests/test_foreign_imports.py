@@ -173,3 +173,58 @@ def test_the_command_reads_every_format(app, runner):
     result = runner.invoke(args=["import", str(DATA / "wordpress.xml")])
     assert result.exit_code == 0, result.output
     assert io.StringIO(result.output).read().count("failed: 0") == 1
+
+
+def markdown_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as files:
+        for path in (DATA / "markdown").rglob("*.md"):
+            files.write(path, path.relative_to(DATA / "markdown"))
+    return buffer.getvalue()
+
+
+def upload(client, data: bytes, name="blog.zip"):
+    from tests.conftest import csrf_token_from
+
+    return client.post(
+        "/auth/account/import",
+        data={
+            "import-csrf_token": csrf_token_from(client, "/auth/account"),
+            "import-archive": (io.BytesIO(data), name),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+
+def test_a_writer_imports_their_zip_from_the_account_page(app):
+    from tests.conftest import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).login("other", "other")
+    page = upload(client, markdown_zip()).get_data(as_text=True)
+    assert "Imported 3 posts and 0 pictures; 0 were here already." in page
+    assert (
+        "Not imported: post _posts/2020-05-05-no-front-matter.md: no front matter"
+        in page
+    )
+    assert post_by_slug(app, "hello-jekyll")["author"] == "other"
+    again = upload(client, markdown_zip()).get_data(as_text=True)
+    assert "Imported 0 posts and 0 pictures; 3 were here already." in again
+    # Their own download comes back as nothing new.
+    download = client.get("/auth/account/export").get_data()
+    assert "Imported 0 posts" in upload(client, download).get_data(as_text=True)
+
+
+def test_the_account_page_refuses_what_is_not_a_zip(app):
+    from tests.conftest import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).login()
+    refused = upload(client, b"not a zip", "notes.txt")
+    assert refused.status_code == 422
+    assert "This is not a zip file." in refused.get_data(as_text=True)
+    too_large = upload(client, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 6_000_000))
+    assert too_large.status_code == 413
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1

@@ -116,7 +116,13 @@ def add_security_headers(app: Flask, response: Response) -> Response:
 
 #: Endpoints whose forms upload an image, and so may be larger.
 UPLOAD_ENDPOINTS = frozenset(
-    {"blog.create", "blog.update", "blog.library", "auth.change_avatar"}
+    {
+        "blog.create",
+        "blog.update",
+        "blog.library",
+        "auth.change_avatar",
+        "auth.import_blog",
+    }
 )
 
 

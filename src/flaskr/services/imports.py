@@ -340,14 +340,16 @@ class Importer:
             self._item("post", name, functools.partial(self._post, name))
             if progress is not None:
                 progress(1)
-        for comment in self.source.comments():
-            label = _label(comment, "post")
-            self._item("comment", label, functools.partial(self._comment, comment))
-        for like in self.source.likes():
-            self._item(
-                "like", _label(like, "post"), functools.partial(self._like, like)
-            )
         if self.writer is None:
+            # Given to one writer, the posts come without other people's
+            # comments, likes and follows: nobody here speaks for them.
+            for comment in self.source.comments():
+                label = _label(comment, "post")
+                self._item("comment", label, functools.partial(self._comment, comment))
+            for like in self.source.likes():
+                self._item(
+                    "like", _label(like, "post"), functools.partial(self._like, like)
+                )
             for row in self.source.follows():
                 label = _label(row, "follower")
                 self._item("follow", label, functools.partial(self._follow, row))
@@ -553,6 +555,27 @@ def import_from(
 ) -> Report:
     """Import what ``source`` holds; as :func:`import_export`."""
     return Importer(source, dry_run=dry_run, writer=writer).run(progress)
+
+
+def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
+    """Import a writer's own zip (a Flaskr export, or Markdown files with
+    front matter) as theirs: posts and pictures only, since the other people
+    in it are not theirs to speak for.
+
+    :raise ArchiveRefused: as :func:`open_archive`.
+    """
+    from flaskr.services.foreign import MarkdownFolder
+
+    source = flaskr_export(stream)
+    if source is None:
+        stream.seek(0)
+        archive = open_archive(stream)
+        source = MarkdownFolder(
+            (member.filename, archive.read(member))
+            for member in archive.infolist()
+            if not member.is_dir()
+        )
+    return import_from(source, writer=writer)
 
 
 def flaskr_export(stream: t.BinaryIO) -> Source | None:

@@ -20,6 +20,7 @@ from flaskr.blueprints.auth.forms import CommentMailForm
 from flaskr.blueprints.auth.forms import DeleteAccountForm
 from flaskr.blueprints.auth.forms import EmailForm
 from flaskr.blueprints.auth.forms import EndSessionForm
+from flaskr.blueprints.auth.forms import ImportForm
 from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.views import bp
@@ -28,6 +29,8 @@ from flaskr.services.accounts import change_password
 from flaskr.services.accounts import delete_account
 from flaskr.services.exports import export_zip
 from flaskr.services.exports import Scope
+from flaskr.services.imports import ArchiveRefused
+from flaskr.services.imports import import_own_zip
 from flaskr.services.login_policy import check_password_attempt
 from flaskr.services.passwords import password_problem
 from flaskr.services.reactions import set_comment_mail
@@ -49,6 +52,7 @@ from flaskr.web.users import start_user_session
 ACCOUNT_FORMS: dict[str, type[FlaskForm]] = {
     "profile": ProfileForm,
     "avatar": AvatarForm,
+    "import": ImportForm,
     "email": EmailForm,
     "comment_mail": CommentMailForm,
     "rename": RenameForm,
@@ -200,3 +204,36 @@ def export_blog() -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/account/import", methods=["POST"], endpoint="import_blog")
+@login_required
+def import_blog() -> Response | tuple[str, int]:
+    """Import one's own posts from a zip: a Flaskr download, or Markdown
+    files with front matter; every post becomes this writer's. Says what
+    happened, item by item for failures."""
+    form = ImportForm(prefix="import")
+    upload = form.archive.data
+    if not form.validate() or upload is None or not upload.filename:
+        form.archive.errors = ["Choose a zip file to import."]
+        return account_page(**{"import": form})
+    try:
+        report = import_own_zip(upload.stream, g.user)
+    except ArchiveRefused as error:
+        form.archive.errors = [str(error)]
+        return account_page(**{"import": form})
+    log_event("blog_imported", user_id=g.user.id, posts=report.created["post"])
+    flash(
+        f"Imported {report.created['post']} posts and"
+        f" {report.created['picture']} pictures;"
+        f" {report.skipped['post']} were here already."
+    )
+    for item, reason in report.failed[:MAX_SHOWN_FAILURES]:
+        flash(f"Not imported: {item}: {reason}")
+    if len(report.failed) > MAX_SHOWN_FAILURES:
+        flash(f"… and {len(report.failed) - MAX_SHOWN_FAILURES} more not imported.")
+    return redirect(url_for("auth.account"))
+
+
+#: Failures listed after an import from the account page.
+MAX_SHOWN_FAILURES = 10

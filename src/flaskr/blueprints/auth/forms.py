@@ -194,6 +194,17 @@ class AvatarForm(FlaskForm):
     )
 
 
+class ImportForm(FlaskForm):
+    archive = FileField(
+        "Your blog as a zip",
+        description=(
+            "A zip from \u201cDownload your blog\u201d, or of Markdown files with"
+            " front matter (Jekyll, Hugo), up to 5 MB. Posts already here are kept."
+        ),
+        render_kw={"accept": ".zip,application/zip"},
+    )
+
+
 class RenameForm(FlaskForm):
     username = TextField(
         "New username",
