@@ -20,6 +20,7 @@ from flaskr.cli.maintenance import optimize_search_command
 from flaskr.cli.maintenance import purge_sessions_command
 from flaskr.cli.maintenance import purge_trash_command
 from flaskr.cli.maintenance import render_posts_command
+from flaskr.cli.static_copy import export_static_command
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
         check_deploy_command,
         export_command,
         import_command,
+        export_static_command,
         end_sessions_command,
         optimize_search_command,
         purge_sessions_command,
