@@ -224,7 +224,11 @@ def test_the_account_page_refuses_what_is_not_a_zip(app):
     refused = upload(client, b"not a zip", "notes.txt")
     assert refused.status_code == 422
     assert "This is not a zip file." in refused.get_data(as_text=True)
-    too_large = upload(client, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 6_000_000))
+    too_large = client.post(
+        "/auth/account/import",
+        data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 6_000_000),
+        content_type="multipart/form-data; boundary=x",
+    )
     assert too_large.status_code == 413
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1
