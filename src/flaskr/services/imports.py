@@ -295,8 +295,9 @@ class Importer:
     report: Report = dataclasses.field(default_factory=Report)
     #: Usernames in the export to users here.
     users: dict[str, User] = dataclasses.field(default_factory=dict)
-    #: Slugs in the export to posts here.
-    posts: dict[str, Post] = dataclasses.field(default_factory=dict)
+    #: Slugs in the export to the ids of posts here (ids, not objects: an
+    #: import's memory should not grow with the blog); ``None`` in a dry run.
+    posts: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
     def _item(self, kind: str, label: str, work: t.Callable[[], str]) -> None:
         """Do one item's ``work`` (which says "created" or "skipped"), and
@@ -448,7 +449,7 @@ class Importer:
             existing = db.session.get(Post, existing_id)
             if existing is None or existing.author_id != author.id:
                 raise ValueError(f"another writer's post has the address {slug}")
-            self.posts[slug] = existing
+            self.posts[slug] = existing.id
             return "skipped"
         cover = None
         picture = self.source.cover(name, matter)
@@ -456,7 +457,7 @@ class Importer:
             processed = images.process_upload(io.BytesIO(picture), **_limits())
             cover = (processed, _text(matter, "image_alt") or title)
         if self.dry_run:
-            self.posts[slug] = Post(title=title)  # for its comments and likes
+            self.posts[slug] = None  # for its comments and likes
             return "created"
         post = posts.import_post(
             author,
@@ -470,13 +471,17 @@ class Importer:
             updated=self._time(matter.get("updated"), "updated"),
             cover=cover,
         )
-        self.posts[post.slug or slug] = post
+        self.posts[post.slug or slug] = post.id
         return "created"
 
     def _post_named(self, slug: t.Any) -> Post:
         if not isinstance(slug, str) or slug not in self.posts:
             raise ValueError(f"its post {slug!r} was not imported")
-        return self.posts[slug]
+        post_id = self.posts[slug]
+        post = Post() if post_id is None else db.session.get(Post, post_id)
+        if post is None:
+            raise ValueError(f"its post {slug!r} is gone")
+        return post
 
     def _comment(self, comment: t.Any) -> str:
         if not isinstance(comment, dict):
