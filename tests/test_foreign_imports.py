@@ -3,6 +3,7 @@
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -56,6 +57,18 @@ def test_jekyll_and_hugo_markdown(app):
     assert jekyll["tags"] == ["journal", "notes", "travel"]
     assert jekyll["summary"] == "A first post, carried over."
     assert "<em>Markdown</em>" in jekyll["html"] and jekyll["author"] == "test"
+    # Its picture from the folder is in the library now, shown from there;
+    # the one on the old site is left as a link.
+    assert report.created["picture"] == 1
+    assert re.search(
+        r"!\[A red dot\]\(/media/[A-Za-z0-9_-]{22}\.webp\)", jekyll["body"]
+    )
+    assert "(https://old.example/pic.png)" in jekyll["body"]
+    with app.app_context():
+        cover = db.session.scalar(
+            sa.select(Post).where(Post.slug == "hello-jekyll")
+        ).image
+        assert cover is not None and (cover.width, cover.height) == (24, 16)
     hugo = post_by_slug(app, "hugo-post")
     assert hugo["published"] == dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
     assert hugo["tags"] == ["hugo"]
@@ -63,6 +76,7 @@ def test_jekyll_and_hugo_markdown(app):
     # Again: nothing new.
     again = imported(app, "markdown", writer="test")
     assert sum(again.created.values()) == 0 and again.skipped["post"] == 3
+    assert again.skipped["picture"] == 1
 
 
 def test_markdown_needs_a_writer(app):
@@ -74,11 +88,12 @@ def test_markdown_needs_a_writer(app):
 def test_markdown_in_a_zip(app, tmp_path):
     archive = tmp_path / "site.zip"
     with zipfile.ZipFile(archive, "w") as files:
-        for path in (DATA / "markdown").rglob("*.md"):
-            files.write(path, path.relative_to(DATA / "markdown"))
+        for path in (DATA / "markdown").rglob("*"):
+            if path.is_file():
+                files.write(path, path.relative_to(DATA / "markdown"))
     with app.app_context():
         report = import_from(open_source(archive), writer=db.session.get(User, 1))
-    assert report.created["post"] == 3
+    assert report.created["post"] == 3 and report.created["picture"] == 1
 
 
 def test_ghost(app):
@@ -203,7 +218,7 @@ def test_a_writer_imports_their_zip_from_the_account_page(app):
     client = app.test_client()
     AuthActions(client).login("other", "other")
     page = upload(client, markdown_zip()).get_data(as_text=True)
-    assert "Imported 3 posts and 0 pictures; 0 were here already." in page
+    assert "Imported 3 posts and 0 pictures; 0 were here already." in page  # .md only
     assert (
         "Not imported: post _posts/2020-05-05-no-front-matter.md: no front matter"
         in page

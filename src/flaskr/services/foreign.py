@@ -14,7 +14,10 @@ links stay in the text.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
+import hashlib
 import json
 import posixpath
 import re
@@ -136,6 +139,8 @@ class _ItemSource:
 
 
 _JEKYLL_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(.+)")
+#: Front matter fields that name a post's cover picture.
+_COVER_FIELDS = ("image", "cover", "featured_image", "feature_image")
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
@@ -195,49 +200,129 @@ def _markdown_post(path: str, text: str) -> tuple[Item, str]:
             "state": _state(published, draft),
             "published": _iso(published),
             "tags": list(dict.fromkeys(tags)),
+            # Taken out by the folder, which finds the picture it names.
+            "cover": next(
+                (
+                    matter[name]
+                    for name in _COVER_FIELDS
+                    if isinstance(matter.get(name), str)
+                ),
+                None,
+            ),
         },
         body,
     )
 
 
+_PICTURE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<url>[^)\s]+)(?P<rest>[^)]*)\)")
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def picture_key(path: str, data: bytes) -> str:
+    """A library key for a picture in a folder of Markdown: the same for the
+    same file, so a second import finds it."""
+    digest = hashlib.sha256(path.encode() + b"\0" + data).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
 class MarkdownFolder(_ItemSource):
     """Jekyll's ``_posts``/``_drafts`` or Hugo's ``content``: every Markdown
-    file with front matter, in a folder or a zip. Their writer is named by
-    the import (``--writer``)."""
+    file with front matter, in a folder or a zip, and the pictures they show
+    from the same folder (``![alt](path)``, and a cover named by ``image``,
+    ``cover`` or ``featured_image``), which become library pictures. Their
+    writer is named by the import (``--writer``)."""
 
-    def __init__(self, files: t.Iterable[tuple[str, bytes]]) -> None:
+    def __init__(self, names: t.Iterable[str], read: t.Callable[[str], bytes]) -> None:
         super().__init__()
-        for path, data in files:
+        self._all = set(names)
+        self._read = read
+        self._files: dict[str, bytes] = {}
+        self._pictures: list[Item] = []
+        self._covers: dict[str, str] = {}
+        for path in sorted(self._all):
             if not path.lower().endswith(_MARKDOWN_SUFFIXES):
                 continue
             try:
-                matter, body = _markdown_post(path, data.decode("utf-8"))
+                matter, body = _markdown_post(path, read(path).decode("utf-8"))
+                body = _PICTURE.sub(functools.partial(self._picture, path), body)
+                cover = matter.pop("cover")
+                found = self._find(path, cover) if cover else None
+                if found is not None:
+                    self._covers[path] = found
             except (ValueError, UnicodeDecodeError) as error:
                 self.add_problem(path, str(error))
             else:
                 self.add_post(path, matter, body)
 
+    def _find(self, post: str, url: str) -> str | None:
+        """The file a post's picture address names in the folder, if any."""
+        if re.match(r"^[a-z]+:", url) or not url.lower().endswith(_PICTURE_SUFFIXES):
+            return None
+        url = url.split("?")[0].split("#")[0]
+        candidates = [
+            posixpath.normpath(posixpath.join(posixpath.dirname(post), url)),
+            url.lstrip("/"),
+            "static/" + url.lstrip("/"),  # Hugo serves static/ at the root
+        ]
+        for candidate in candidates:
+            if candidate in self._all and not candidate.startswith("../"):
+                if candidate not in self._files:
+                    self._files[candidate] = self._read(candidate)
+                return candidate
+        return None
+
+    def _picture(self, post: str, match: re.Match[str]) -> str:
+        found = self._find(post, match.group("url"))
+        if found is None:
+            return match.group(0)
+        key = picture_key(found, self._files[found])
+        alt = match.group("alt").strip() or posixpath.basename(found)
+        if not any(picture["key"] == key for picture in self._pictures):
+            self._pictures.append(
+                {"file": found, "key": key, "alt": alt, "owner": None}
+            )
+        return f"![{match.group('alt')}](/media/{key}.webp{match.group('rest')})"
+
+    def pictures(self) -> list[t.Any]:
+        return self._pictures
+
+    def read(self, name: str) -> bytes:
+        if name not in self._files:
+            raise ArchiveRefused(f"{name} is not in this folder.")
+        return self._files[name]
+
+    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
+        found = self._covers.get(name)
+        return None if found is None else self._files[found]
+
     @classmethod
     def from_path(cls, path: Path) -> MarkdownFolder:
         if path.is_dir():
-            files = sorted(path.rglob("*"))
+            files = [
+                file
+                for file in sorted(path.rglob("*"))
+                if file.is_file()
+                and not file.is_symlink()
+                and file.suffix.lower() in (*_MARKDOWN_SUFFIXES, *_PICTURE_SUFFIXES)
+                and file.stat().st_size <= MAX_DOCUMENT_BYTES
+            ]
             if len(files) > 100_000:
                 raise ArchiveRefused("The folder holds more than 100,000 files.")
             return cls(
-                (str(file.relative_to(path)), file.read_bytes())
-                for file in files
-                if file.is_file()
-                and not file.is_symlink()
-                and file.suffix.lower() in _MARKDOWN_SUFFIXES
-                and file.stat().st_size <= MAX_DOCUMENT_BYTES
+                (file.relative_to(path).as_posix() for file in files),
+                lambda name: (path / name).read_bytes(),
             )
         with path.open("rb") as stream:
-            archive = open_archive(stream)
-            return cls(
-                (member.filename, archive.read(member))
-                for member in archive.infolist()
-                if not member.is_dir()
-            )
+            return cls.from_archive(open_archive(stream))
+
+    @classmethod
+    def from_archive(cls, archive: zipfile.ZipFile) -> MarkdownFolder:
+        """Read while the archive is open: every file the posts need is read
+        here."""
+        names = [
+            member.filename for member in archive.infolist() if not member.is_dir()
+        ]
+        return cls(names, archive.read)
 
 
 class GhostExport(_ItemSource):

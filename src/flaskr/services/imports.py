@@ -574,12 +574,7 @@ def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
     source = flaskr_export(stream)
     if source is None:
         stream.seek(0)
-        archive = open_archive(stream)
-        source = MarkdownFolder(
-            (member.filename, archive.read(member))
-            for member in archive.infolist()
-            if not member.is_dir()
-        )
+        source = MarkdownFolder.from_archive(open_archive(stream))
     return import_from(source, writer=writer)
 
 
