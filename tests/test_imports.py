@@ -276,3 +276,30 @@ def test_the_command_reports_and_refuses(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "A dry run: nothing was written." in result.output
     assert "post: 0 created, 0 updated, 5 skipped" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2020-01-02T10:30:00+01:00", "2020-01-02T09:30:00+00:00"),
+        ("2020-01-02 10:30:00 +0100", "2020-01-02T09:30:00+00:00"),
+        ("2019-02-01T10:00:00.000Z", "2019-02-01T10:00:00+00:00"),
+        ("2018-06-01 08:00:00", "2018-06-01T08:00:00+00:00"),
+        ("0000-00-00 00:00:00", None),
+        ("", None),
+    ],
+)
+def test_times_as_exports_write_them(text, expected):
+    from flaskr.services.imports import parse_time
+
+    found = parse_time(text, "created", naive_is_utc=True)
+    assert (found.isoformat() if found else None) == expected
+
+
+def test_a_time_without_a_zone_is_refused_unless_told():
+    from flaskr.services.imports import parse_time
+
+    with pytest.raises(ValueError, match="has no time zone"):
+        parse_time("2020-01-01 00:00:00", "published")
+    with pytest.raises(ValueError, match="is not a time"):
+        parse_time("yesterday", "published")

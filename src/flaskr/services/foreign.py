@@ -31,6 +31,7 @@ import yaml
 from flaskr.db import utcnow
 from flaskr.services.imports import ArchiveRefused
 from flaskr.services.imports import open_archive
+from flaskr.services.imports import parse_time
 from flaskr.services.posts import slugify
 
 #: The largest JSON or XML file read whole.
@@ -56,28 +57,8 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def _moment(value: t.Any) -> dt.datetime | None:
-    """A time as these formats write it (ISO 8601, with or without a zone or
-    a "T", YAML's own dates); ``None`` for none."""
-    if value in (None, "", "0000-00-00 00:00:00"):
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        text = value.strip().replace(" ", "T", 1).replace("Z", "+00:00")
-        text = re.sub(
-            r"T(\d\d:\d\d:\d\d)(?:\.\d+)? ?([+-]\d\d):?(\d\d)$", r"T\1\2:\3", text
-        )
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not a time: {value[:40]!r}") from None
-    else:
-        raise ValueError("not a time")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    """A time as these formats write it, in UTC (without a zone: UTC)."""
+    return parse_time(value, "a time", naive_is_utc=True)
 
 
 def _tag_list(value: t.Any) -> list[str]:

@@ -223,18 +223,29 @@ class Source(t.Protocol):
     def follows(self) -> list[t.Any]: ...
 
 
-def _time(value: t.Any, field: str, naive_is_utc: bool = False) -> dt.datetime | None:
-    """:raise ValueError: ``value`` is not an ISO 8601 time (with its zone,
-    unless ``naive_is_utc``)."""
-    if value is None or value == "":
+def parse_time(
+    value: t.Any, field: str, *, naive_is_utc: bool = False
+) -> dt.datetime | None:
+    """A time as exports write it — ISO 8601 with a "T" or a space, an offset
+    with or without its colon, or YAML's own dates — in UTC; ``None`` for none
+    (WordPress writes a draft's as zeros).
+
+    :raise ValueError: ``value`` is not one (or has no zone, unless
+        ``naive_is_utc``).
+    """
+    if value in (None, "", "0000-00-00 00:00:00"):
         return None
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
         moment = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
+        text = value.strip().replace(" ", "T", 1)
+        text = re.sub(
+            r"(\d\d:\d\d:\d\d(?:\.\d+)?) ?([+-]\d\d):?(\d\d)$", r"\1\2:\3", text
+        )
         try:
-            moment = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(f"{field} is not a time: {value[:40]!r}") from None
     else:
@@ -318,7 +329,7 @@ class Importer:
         getattr(self.report, outcome)[kind] += 1
 
     def _time(self, value: t.Any, field: str) -> dt.datetime | None:
-        return _time(value, field, self.source.naive_times_are_utc)
+        return parse_time(value, field, naive_is_utc=self.source.naive_times_are_utc)
 
     def user_for(self, username: t.Any) -> User:
         if self.writer is not None:
