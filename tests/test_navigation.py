@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from flaskr.db import db
+from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
@@ -45,7 +46,8 @@ def add_tagged(app, title, tags, published, author_id=1, deleted=None):
                 PostTag(
                     post_id=post.id,
                     tag_id=tag.id,
-                    published=None if deleted else published,
+                    # As the trash leaves it: a trashed post keeps its time.
+                    published=published,
                 )
             )
         db.session.commit()
@@ -111,6 +113,7 @@ def test_the_tag_index_counts_public_posts(app):
     add_tagged(app, "two", ["cats"], JANUARY)
     add_tagged(app, "draft", ["cats", "birds"], None)
     add_tagged(app, "bin", ["dogs"], JANUARY, deleted=JANUARY)
+    add_tagged(app, "later", ["dogs", "soon"], utcnow() + dt.timedelta(days=3))
     with app.app_context():
         counts = [(tag.name, tag.posts) for tag in tag_counts()]
     assert counts == [("cats", 2), ("dogs", 1)]
