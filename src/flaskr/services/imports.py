@@ -31,7 +31,6 @@ import yaml
 from flask import current_app
 
 from flaskr.db import db
-from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services import accounts
@@ -409,7 +408,7 @@ class Importer:
         key, alt = _text(picture, "key"), _text(picture, "alt")
         if not re.fullmatch(r"[A-Za-z0-9_-]{22}", key):
             raise ValueError("its key is not one Flaskr makes")
-        if db.session.query(MediaImage.id).filter_by(key=key).first() is not None:
+        if media.find_picture(key) is not None:
             return "skipped"
         problem = media.alt_problem(alt)
         if problem:

@@ -71,6 +71,12 @@ def safe_next(target: str) -> str | None:
     return target
 
 
+def rename_limit_key() -> str:
+    """The key renames are counted under (``RENAME_LIMITS``): the account's,
+    wherever the rename comes from (the account page or the JSON API)."""
+    return f"rename:{g.user.id}" if g.get("user") else "rename:visitor"
+
+
 def admin_required(view: View) -> View:
     """Let only administrators in: visitors go to the login page, other
     users get a 403."""

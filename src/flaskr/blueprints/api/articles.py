@@ -25,6 +25,7 @@ from flaskr.blueprints.api.core import token_required
 from flaskr.blueprints.api.core import whole_number_argument
 from flaskr.blueprints.api.schemas import articles_json
 from flaskr.blueprints.api.schemas import comments_json
+from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.throttle import limiter
@@ -333,7 +334,7 @@ def comments(slug: str) -> Response:
     asked) after the comment ``after`` (an id)."""
     post = _readable(slug)
     limit = whole_number_argument("limit", 100, 1, current_app.config["API_PAGE_LIMIT"])
-    after = whole_number_argument("after", 0, 0, 2**63 - 1) or None
+    after = whole_number_argument("after", 0, 0, MAX_ID) or None
     found = comments_on(post, limit, after=after)[:limit]
     return jsonify({"comments": comments_json(found, g.user)})
 

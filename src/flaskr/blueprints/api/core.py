@@ -22,6 +22,7 @@ from werkzeug import Response
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from flaskr.db import MAX_ID
 from flaskr.plumbing.errors import answer_in_json
 from flaskr.plumbing.errors import json_errors
 from flaskr.plumbing.protection import open_to_other_sites
@@ -30,6 +31,7 @@ from flaskr.services.accounts import get_user
 from flaskr.services.errors import LockedOut
 from flaskr.services.errors import ServiceError
 from flaskr.services.sessions import api_token_record
+from flaskr.web.lookups import whole_number
 from flaskr.web.users import authenticates_by_token
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -132,9 +134,9 @@ def whole_number_argument(name: str, default: int, lowest: int, highest: int) ->
     text = request.args.get(name)
     if text is None:
         return default
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+    number = whole_number(text, 0, MAX_ID)
+    if number is None:
         raise invalid(name, f"{name} must be a whole number.")
-    number = int(text)
     if not lowest <= number <= highest:
         raise invalid(name, f"{name} must be from {lowest} to {highest}.")
     return number

@@ -50,6 +50,7 @@ from flaskr.services.sessions import issue_api_token
 from flaskr.services.site import make_first_account_admin
 from flaskr.web.site_links import site_link
 from flaskr.web.site_links import token_link_maker
+from flaskr.web.users import rename_limit_key
 
 
 def _shown_email(user: User) -> str:
@@ -149,15 +150,11 @@ def _not_renaming() -> bool:
     )
 
 
-def _rename_key() -> str:
-    return f"rename:{g.user.id}" if g.get("user") else "rename:visitor"
-
-
 @bp.route("/user", methods=["PUT"])
 @limiter.shared_limit(
     lambda: current_app.config["RENAME_LIMITS"],
     scope="rename",  # shared with the account page's renames
-    key_func=_rename_key,
+    key_func=rename_limit_key,
     exempt_when=_not_renaming,
     deduct_when=lambda response: response.status_code == 200,
 )
@@ -260,18 +257,14 @@ def profile(username: str) -> Response:
     return _profile_response(_profile_of(username))
 
 
-@bp.route("/profiles/<username>/follow", methods=["POST"])
+@bp.route("/profiles/<username>/follow", methods=["POST", "DELETE"])
 @token_required
 def follow(username: str) -> Response:
-    """Follow a user (again: no change). Nobody follows themselves (422)."""
+    """Follow a user (POST) or stop (DELETE); again: no change. Nobody follows
+    themselves (422)."""
     user = _profile_of(username)
-    follows.follow(g.user, user)
-    return _profile_response(user)
-
-
-@bp.route("/profiles/<username>/follow", methods=["DELETE"])
-@token_required
-def unfollow(username: str) -> Response:
-    user = _profile_of(username)
-    follows.unfollow(g.user, user)
+    if request.method == "POST":
+        follows.follow(g.user, user)
+    else:
+        follows.unfollow(g.user, user)
     return _profile_response(user)

@@ -206,6 +206,10 @@ def export_blog() -> Response:
     return response
 
 
+#: Failures listed after an import from the account page.
+MAX_SHOWN_FAILURES = 10
+
+
 @bp.route("/account/import", methods=["POST"], endpoint="import_blog")
 @login_required
 def import_blog() -> Response | tuple[str, int]:
@@ -233,7 +237,3 @@ def import_blog() -> Response | tuple[str, int]:
     if len(report.failed) > MAX_SHOWN_FAILURES:
         flash(f"… and {len(report.failed) - MAX_SHOWN_FAILURES} more not imported.")
     return redirect(url_for("auth.account"))
-
-
-#: Failures listed after an import from the account page.
-MAX_SHOWN_FAILURES = 10

@@ -29,6 +29,7 @@ from flaskr.services.security_log import log_event
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.uploads import processed_picture
 from flaskr.web.users import login_required
+from flaskr.web.users import rename_limit_key
 
 
 @bp.route("/account/profile", methods=["POST"], endpoint="update_profile")
@@ -72,10 +73,6 @@ def remove_avatar_view() -> Response | tuple[str, int]:
     return redirect(url_for("auth.account"))
 
 
-def _rename_key() -> str:
-    return f"rename:{g.user.id}" if g.get("user") else "rename:visitor"
-
-
 def _renamed(response: Response) -> bool:
     """For ``deduct_when``: only renames that happened count."""
     return response.status_code == 302
@@ -85,7 +82,7 @@ def _renamed(response: Response) -> bool:
 @limiter.shared_limit(
     lambda: current_app.config["RENAME_LIMITS"],
     scope="rename",  # shared with the JSON API's renames
-    key_func=_rename_key,
+    key_func=rename_limit_key,
     deduct_when=_renamed,
 )
 @login_required
