@@ -2,6 +2,7 @@
 and only to the visitor they were rendered for."""
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -133,6 +134,13 @@ def like_post(app):
     client.post("/1/like", data={"liked": "yes", "csrf_token": token})
 
 
+def unlike_post(app):
+    like_post(app)
+    client = logged_in(app, "other", "other")
+    token = csrf_token_from(client, "/1")
+    client.post("/1/like", data={"liked": "no", "csrf_token": token})
+
+
 def comment_on_post(app):
     client = logged_in(app, "other", "other")
     token = csrf_token_from(client, "/1")
@@ -177,6 +185,17 @@ def edit_a_comment(app):
     client.post(path, data={"body": "Edited title", "csrf_token": token})
 
 
+def delete_a_comment(app):
+    comment_on_post(app)
+    with app.app_context():
+        from flaskr.models import Comment
+
+        comment_id = db.session.scalar(sa.select(sa.func.max(Comment.id)))
+    client = logged_in(app, "other", "other")
+    token = csrf_token_from(client, "/1")
+    client.post(f"/comments/{comment_id}/delete", data={"csrf_token": token})
+
+
 def edit_profile(app):
     save_profile(logged_in(app), display_name="Edited title", bio="Edited bio")
 
@@ -207,7 +226,12 @@ def rename_on_the_account_page(app):
         (new_post, "/u/test", "Edited title"),
         (like_post, "/1", "1 like<"),
         (like_post, "/", "1 like<"),
+        (like_post, "/u/test", "1 like<"),
+        (like_post, "/u/other/likes", "test title"),
+        (like_post, "/api/articles", '"favoritesCount":1'),
         (comment_on_post, "/1", "Edited title"),
+        (comment_on_post, "/", "1 comment<"),
+        (comment_on_post, "/api/articles", '"commentsCount":1'),
         (trash_post, "/", "No posts yet"),
         (trash_post, "/search?q=test", "No results"),
         (delete_account, "/", "By deleted user"),
@@ -223,6 +247,91 @@ def test_a_change_shows_at_once(app, change, path, news, who):
     assert len(statements) == 1  # served from the cache
     change(app)
     assert news in text_of(reader, path)
+
+
+def served_from_the_cache(client, path, caplog):
+    """Ask for ``path``; return whether the page cache answered."""
+    caplog.clear()
+    assert client.get(path).status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "flaskr.access"]
+    return json.loads(line)["cached"]
+
+
+#: Pages that show post 1's likes and comments (or anyone's), and pages that
+#: do not, once post 2 (tagged ``tagged``) exists.
+SHOWING_POST_1 = ["/1", "/", "/u/test", "/u/other/likes", "/api/articles"]
+NOT_SHOWING_POST_1 = ["/2", "/tag/tagged", "/tags", "/feed.atom", "/search?q=test"]
+
+
+@pytest.mark.parametrize(
+    "reaction", [like_post, unlike_post, comment_on_post, delete_a_comment]
+)
+def test_a_reaction_drops_only_the_pages_showing_it(app, reaction, caplog):
+    """A like or a comment on post 1 leaves the kept pages that do not show
+    post 1's reactions; the others are rendered afresh."""
+    caplog.set_level("INFO", logger="flaskr.access")
+    write(logged_in(app), title="Second", body="text", tags="tagged")
+    reader = app.test_client()
+    for path in SHOWING_POST_1 + NOT_SHOWING_POST_1:
+        kept(reader, path)
+        assert served_from_the_cache(reader, path, caplog), path
+    reaction(app)
+    for path in NOT_SHOWING_POST_1:
+        assert served_from_the_cache(reader, path, caplog), path
+    for path in SHOWING_POST_1:
+        assert not served_from_the_cache(reader, path, caplog), path
+    # And an edit still drops everything.
+    edit_post(app)
+    for path in NOT_SHOWING_POST_1:
+        assert not served_from_the_cache(reader, path, caplog), path
+
+
+def test_a_page_rendered_during_a_reaction_is_not_kept_stale(app, monkeypatch):
+    """A page whose render began before a like committed, and which would be
+    kept after the server saw that like, is not kept: its count may be old."""
+    reader = app.test_client()
+    cache = page_cache(app)
+    reader.get("/1")  # asked once: the next render is kept
+    render = cache.wsgi_app
+
+    def like_while_rendering(environ, start_response):
+        body = render(environ, start_response)  # rendered before the like
+        monkeypatch.setattr(cache, "wsgi_app", render)
+        like_post(app)
+        cache._catch_up(cache_stamp(app))  # another request sees the like
+        return body
+
+    monkeypatch.setattr(cache, "wsgi_app", like_while_rendering)
+    assert "0 likes<" in text_of(reader, "/1")
+    assert "1 like<" in text_of(reader, "/1")
+
+
+def cache_stamp(app):
+    with app.app_context():
+        row = db.session.get(SiteVersion, 1)
+        return (row.value, row.reactions)
+
+
+def test_a_reaction_on_another_server_drops_its_pages_there(
+    make_app, password_hashes, caplog
+):
+    """Two apps on one database stand for two servers: a like on one drops
+    the pages showing it on the other, and only those."""
+    caplog.set_level("INFO", logger="flaskr.access")
+    from tests.conftest import add_test_data
+
+    first = make_app()
+    second = make_app()
+    with first.app_context():
+        add_test_data(password_hashes)
+    write(logged_in(first), title="Second", body="text", tags="tagged")
+    reader = first.test_client()
+    for path in ("/1", "/2", "/"):
+        kept(reader, path)
+    like_post(second)
+    assert served_from_the_cache(reader, "/2", caplog)
+    assert "1 like<" in text_of(reader, "/1")
+    assert "1 like<" in text_of(reader, "/")
 
 
 def test_a_change_on_another_server_shows_at_once(make_app, password_hashes):
@@ -271,16 +380,13 @@ ADD_USER = (
 @pytest.mark.parametrize(
     "statements",
     [
+        # A count changed without saying it is a reaction counts as an edit.
         ["UPDATE post SET like_count = like_count + 1"],
+        ["UPDATE post SET title = 'x', reactions_version = reactions_version"],
         ["DELETE FROM post"],
         [ADD_TAG],
         [ADD_TAG, TAG_POST],
         [ADD_TAG, TAG_POST, "DELETE FROM post_tag"],
-        [ADD_COMMENT],
-        [ADD_COMMENT, "UPDATE comment SET body = 'x'"],
-        [ADD_COMMENT, "DELETE FROM comment"],
-        [ADD_LIKE],
-        [ADD_LIKE, "DELETE FROM post_like"],
         [ADD_IMAGE],
         [ADD_IMAGE, "UPDATE image SET alt = 'b'"],
         [ADD_IMAGE, "DELETE FROM image"],
@@ -307,6 +413,36 @@ def test_writes_to_public_tables_move_the_version(app, statements):
         assert db.session.get(SiteVersion, 1).value > before
         db.session.rollback()
     assert site_version(app) == committed
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["UPDATE post SET like_count = like_count + 1, reactions_version = -1"],
+        [ADD_COMMENT],
+        [ADD_COMMENT, "UPDATE comment SET body = 'x'"],
+        [ADD_COMMENT, "DELETE FROM comment"],
+        [ADD_LIKE],
+        [ADD_LIKE, "DELETE FROM post_like"],
+    ],
+)
+def test_reactions_stamp_their_post_and_leave_the_version(app, statements):
+    """Likes and comments, whoever writes them, move ``reactions`` and stamp
+    the post with it; the version that drops every kept page stays."""
+    with app.app_context():
+        *setup, last = statements
+        for statement in setup:
+            db.session.execute(sa.text(statement))
+        db.session.expire_all()
+        before = db.session.get(SiteVersion, 1)
+        value, reactions = before.value, before.reactions
+        db.session.execute(sa.text(last))
+        db.session.expire_all()
+        after = db.session.get(SiteVersion, 1)
+        assert after.value == value
+        assert after.reactions > reactions
+        assert db.session.get(Post, 1).reactions_version == after.reactions
+        db.session.rollback()
 
 
 def test_private_writes_leave_the_version_alone(app):

@@ -233,6 +233,13 @@ class Post(Model):
     #: Moves by one with each save by the author, so a save from a form opened
     #: at an older version is refused instead of mixed into a newer one.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: ``site_version.reactions`` when the post was last liked, unliked or
+    #: commented on, kept by triggers (migration 0022): servers drop the kept
+    #: pages showing this post's reactions, and no others. A statement that
+    #: sets it to -1 marks itself as a reaction (``reactions.REACTED``).
+    reactions_version: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default="0", index=True
+    )
 
     author: Mapped[User | None] = relationship(lazy="joined")
     tag_links: Mapped[list[PostTag]] = relationship(
@@ -572,6 +579,9 @@ class SiteVersion(Model):
     #: Published and scheduled posts outside the trash, kept by triggers
     #: (migration 0021).
     post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Moved instead of ``value`` by likes and comments, which stamp their
+    #: posts with it (``Post.reactions_version``, migration 0022).
+    reactions: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class SiteSettings(Model):

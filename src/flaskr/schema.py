@@ -55,9 +55,19 @@ SEARCH_OBJECTS = (
 #: PostgreSQL's trigger function that moves ``site_version`` (migration 0006).
 SITE_VERSION_FUNCTION = "move_site_version"
 
-#: Every PostgreSQL trigger function the migrations make (0006, 0021).
+#: PostgreSQL's trigger functions for likes and comments (migration 0022): a
+#: lock on the version row without moving it, the post's stamp from the moved
+#: ``reactions`` count, and the stamp asked for on every reacted post.
+LOCK_SITE_VERSION_FUNCTION = "lock_site_version"
+MOVE_REACTIONS_FUNCTION = "move_reactions"
+MARK_REACTED_POST_FUNCTION = "mark_reacted_post"
+
+#: Every PostgreSQL trigger function the migrations make (0006, 0021, 0022).
 TRIGGER_FUNCTIONS = (
     SITE_VERSION_FUNCTION,
+    LOCK_SITE_VERSION_FUNCTION,
+    MOVE_REACTIONS_FUNCTION,
+    MARK_REACTED_POST_FUNCTION,
     "count_posts",
     "count_post_tags",
     "count_follows",

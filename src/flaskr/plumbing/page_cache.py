@@ -8,6 +8,13 @@ content, so a kept page is served only while the data it was rendered from is
 unchanged; after an edit on any server the next request renders afresh, on
 every server, because they all read the same version.
 
+Likes and comments move a second count instead, ``reactions``, and stamp the
+posts they touched with it (migration 0022). A server that sees it move asks
+once which posts were stamped since it last looked and drops only the pages
+showing those posts' reactions: a view says which posts those are with
+:func:`shows_reactions_of`. A page whose view did not say is dropped by every
+reaction, as by every edit.
+
 Pages are kept per visitor: visitors without a session cookie share one set,
 and a session's pages are kept under its own row id, so nobody is ever served a
 page rendered for someone else. A session's pages are served only while its row
@@ -33,6 +40,7 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import Flask
+from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
@@ -40,6 +48,7 @@ from werkzeug.http import parse_cookie
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AuthSession
+from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.plumbing.operations import log_access
 from flaskr.plumbing.operations import request_id_for
@@ -57,6 +66,9 @@ if t.TYPE_CHECKING:
 
 #: The attribute :func:`kept_per_visitor` sets on a view function.
 _KEPT_ATTRIBUTE = "page_cache_kept_per_visitor"
+
+#: Where a request's :class:`_Shown` waits for the view (in the WSGI environ).
+_SHOWN_KEY = "flaskr.page_cache.shown"
 
 #: Requests that ask for something other than the whole current page, or
 #: whose answer depends on a header the key leaves out (CORS answers ``Origin``).
@@ -96,13 +108,45 @@ def kept_per_visitor(view: View) -> View:
     return view
 
 
+class _Shown:
+    """Whose reactions (likes, comments) one page shows: ``None`` until its
+    view says, which means anyone's."""
+
+    __slots__ = ("posts",)
+
+    def __init__(self) -> None:
+        self.posts: set[int] | None = None
+
+
+def shows_reactions_of(post_ids: t.Iterable[int]) -> None:
+    """Say that the page being rendered shows the likes and comments of these
+    posts and no others' (call it again to add more; with none, it shows no
+    one's), so a reaction elsewhere does not drop it from the page cache.
+
+    Leave it uncalled where the page depends on reactions in another way (a
+    list of the posts someone liked, an order by likes).
+    """
+    shown = request.environ.get(_SHOWN_KEY)
+    if shown is None:
+        return  # not a kept page, or no page cache
+    if shown.posts is None:
+        shown.posts = set()
+    shown.posts.update(post_ids)
+
+
+#: The versions a page was rendered at: ``(value, reactions)``.
+_Stamp = tuple[int, int]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Page:
-    version: int
+    stamp: _Stamp
     stored: float
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    #: The posts whose reactions it shows; ``None`` for anyone's.
+    posts: frozenset[int] | None
 
 
 #: (session row id or None, scheme, host, path, query string)
@@ -110,9 +154,9 @@ _Key = tuple[str | None, str, str, str, str]
 
 
 class _Visitor(t.NamedTuple):
-    """What the state read found: the version, and the session's user if any."""
+    """What the state read found: the versions, and the session's user if any."""
 
-    version: int
+    stamp: _Stamp
     user_id: int | None
 
 
@@ -130,18 +174,27 @@ class PageCache:
         with app.app_context():
             self.engine = autocommit_engine(app) or db.engine
         self._pages: collections.OrderedDict[_Key, _Page] = collections.OrderedDict()
+        # The pages showing each post's reactions, and those showing anyone's.
+        self._pages_of_post: dict[int, set[_Key]] = {}
+        self._pages_of_anyone: set[_Key] = set()
         self._bytes = 0
         # Hashes of the keys of pages rendered lately, oldest first.
         self._seen: dict[int, None] = {}
         self._max_seen = max(64, self.max_bytes // _SEEN_PER_BYTES)
+        # What the kept pages are exact for: site_version's two counts.
         self._version = -1
+        self._reactions = -1
         self._lock = threading.Lock()
         self._version_query = sa.select(
-            SiteVersion.value, SiteVersion.next_publication
+            SiteVersion.value, SiteVersion.reactions, SiteVersion.next_publication
         ).where(SiteVersion.id == 1)
+        self._reacted_query = sa.select(Post.id).where(
+            Post.reactions_version > sa.bindparam("since")
+        )
         self._session_query = (
             sa.select(
                 SiteVersion.value,
+                SiteVersion.reactions,
                 SiteVersion.next_publication,
                 AuthSession.user_id,
                 AuthSession.created,
@@ -180,10 +233,10 @@ class PageCache:
         visitor = self._read_visitor(session_id)
         if visitor is None:
             return self.wsgi_app(environ, start_response)
-        page = self._find(key, visitor.version)
+        page = self._find(key)
         if page is not None:
             return self._serve(page, environ, start_response, started, visitor)
-        return self._render_and_keep(key, visitor.version, environ, start_response)
+        return self._render_and_keep(key, visitor.stamp, environ, start_response)
 
     def _session_id(self, environ: WSGIEnvironment) -> str | _Cookie | None:
         """The session row id the cookie names, ``None`` without a session
@@ -231,16 +284,41 @@ class PageCache:
                 with self.engine.connect() as writer:
                     publish_due(writer)
                 return None
-            version = row.value
+            stamp = (row.value, row.reactions)
+            self._catch_up(stamp)
         except SQLAlchemyError:
             return None  # Flask shows the error page, or recovers.
-        if version != self._version:
-            self._forget_all(version)
         if session_id is None:
-            return _Visitor(version, None)
+            return _Visitor(stamp, None)
         if row.created is None or not self._session_is_quiet(row):
             return None
-        return _Visitor(version, row.user_id)
+        return _Visitor(stamp, row.user_id)
+
+    def _catch_up(self, stamp: _Stamp) -> None:
+        """Drop the pages that the changes up to ``stamp`` make stale: all of
+        them after an edit, those showing the reacted posts' reactions after
+        likes and comments only."""
+        value, reactions = stamp
+        with self._lock:
+            since = self._reactions
+            if value != self._version:
+                self._forget_all(stamp)
+                return
+        if reactions <= since:
+            return
+        # Every post stamped after ``since``, including any stamped after this
+        # request's read: dropping a few pages more is exact too.
+        with self.engine.connect() as connection:
+            reacted = connection.scalars(self._reacted_query, {"since": since}).all()
+        with self._lock:
+            if value != self._version:
+                return  # another request saw an edit and dropped everything
+            stale = set(self._pages_of_anyone)
+            for post_id in reacted:
+                stale.update(self._pages_of_post.get(post_id, ()))
+            for key in stale:
+                self._drop(key)
+            self._reactions = max(self._reactions, reactions)
 
     def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:
@@ -259,13 +337,15 @@ class PageCache:
             return False
         return "_flashes" not in json.loads(row.data)
 
-    def _find(self, key: _Key, version: int) -> _Page | None:
+    def _find(self, key: _Key) -> _Page | None:
+        """The kept page for ``key``, if it is young enough (the caller caught
+        up with the versions first, which dropped the stale ones)."""
         with self._lock:
             page = self._pages.get(key)
             if page is None:
                 return None
             age = time.monotonic() - page.stored
-            if page.version != version or age > self.max_age:
+            if age > self.max_age:
                 self._drop(key)
                 return None
             self._pages.move_to_end(key)
@@ -297,7 +377,7 @@ class PageCache:
     def _render_and_keep(
         self,
         key: _Key,
-        version: int,
+        stamp: _Stamp,
         environ: WSGIEnvironment,
         start_response: StartResponse,
     ) -> t.Iterable[bytes]:
@@ -309,6 +389,7 @@ class PageCache:
             sent.append((status, headers))
             return start_response(status, headers, exc_info)
 
+        shown = environ[_SHOWN_KEY] = _Shown()
         body = self.wsgi_app(environ, remember_start)
         if not sent:
             return body
@@ -327,7 +408,9 @@ class PageCache:
         kept_headers = [
             (name, value) for name, value in headers if name != REQUEST_ID_HEADER
         ]
-        self._keep(key, _Page(version, time.monotonic(), status, kept_headers, content))
+        posts = None if shown.posts is None else frozenset(shown.posts)
+        page = _Page(stamp, time.monotonic(), status, kept_headers, content, posts)
+        self._keep(key, page)
         return [content]
 
     def _asked_before(self, key: _Key) -> bool:
@@ -352,25 +435,42 @@ class PageCache:
         if size * _LARGEST_SHARE > self.max_bytes:
             return
         with self._lock:
-            if page.version != self._version:
+            if page.stamp != (self._version, self._reactions):
                 return  # The site changed while this page was rendered.
             self._drop(key)
             self._pages[key] = page
+            if page.posts is None:
+                self._pages_of_anyone.add(key)
+            else:
+                for post_id in page.posts:
+                    self._pages_of_post.setdefault(post_id, set()).add(key)
             self._bytes += size
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._pages)))
 
     def _drop(self, key: _Key) -> None:
+        """Forget one page (the caller holds the lock)."""
         page = self._pages.pop(key, None)
-        if page is not None:
-            self._bytes -= len(page.body)
+        if page is None:
+            return
+        self._bytes -= len(page.body)
+        if page.posts is None:
+            self._pages_of_anyone.discard(key)
+            return
+        for post_id in page.posts:
+            keys = self._pages_of_post[post_id]
+            keys.discard(key)
+            if not keys:
+                del self._pages_of_post[post_id]
 
-    def _forget_all(self, version: int) -> None:
-        """Every kept page is from another version: free them at once."""
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
-            self._version = version
+    def _forget_all(self, stamp: _Stamp) -> None:
+        """Every kept page is from before an edit: free them at once (the
+        caller holds the lock)."""
+        self._pages.clear()
+        self._pages_of_post.clear()
+        self._pages_of_anyone.clear()
+        self._bytes = 0
+        self._version, self._reactions = stamp
 
     def __len__(self) -> int:
         return len(self._pages)

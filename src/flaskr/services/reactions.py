@@ -3,6 +3,10 @@
 A post's ``like_count`` and ``comment_count`` change only together with the
 row they count, in one transaction, and a like is inserted with ON CONFLICT DO
 NOTHING: so however many requests race, each user counts once.
+
+Updating a count also sets the post's ``reactions_version`` to :data:`REACTED`,
+which tells the database's triggers that only the post's reactions changed
+(migration 0022): kept pages of other posts stay.
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ from flaskr.services.paging import cursor_bound
 from flaskr.services.posts import normalize_text
 from flaskr.services.posts import WITHOUT_TEXT
 
+#: What a reaction sets ``Post.reactions_version`` to; a trigger replaces it.
+REACTED = -1
+
 
 def _change_count(post_id: int, counter: t.Any, by: int) -> None:
     """Add ``by`` to one of the post's counter columns, in the database."""
     db.session.execute(
         sa.update(Post)
         .where(Post.id == post_id)
-        .values({counter: counter + by})
+        .values({counter: counter + by, Post.reactions_version: REACTED})
         .execution_options(synchronize_session=False)
     )
 

@@ -28,6 +28,7 @@ from flaskr.blueprints.api.schemas import comments_json
 from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
 from flaskr.services import posts
 from flaskr.services.accounts import find_user
@@ -68,6 +69,9 @@ def _list_response(which: PostFilter | None) -> Response:
     else:
         page = list_posts(which, limit, offset=offset, before=before)
         count = count_posts(which)
+    if which is None or which.liked_by is None:
+        # Otherwise which posts are listed depends on likes too.
+        shows_reactions_of(post.id for post in page.posts)
     next_link = None
     if page.older is not None:
         arguments = {
@@ -135,6 +139,7 @@ def _search_response(query: str) -> Response:
         raise invalid("offset", "With q, offset must be a multiple of limit.")
     found = search_posts(query, offset // limit + 1, limit)
     found_posts = [posts.get_post(hit.post.id) for hit in found.hits]
+    shows_reactions_of(hit.post.id for hit in found.hits)
     return jsonify(
         {
             "articles": articles_json([p for p in found_posts if p], g.user),
@@ -335,6 +340,7 @@ def comments(slug: str) -> Response:
     post = _readable(slug)
     limit = whole_number_argument("limit", 100, 1, current_app.config["API_PAGE_LIMIT"])
     after = whole_number_argument("after", 0, 0, MAX_ID) or None
+    shows_reactions_of([post.id])
     found = comments_on(post, limit, after=after)[:limit]
     return jsonify({"comments": comments_json(found, g.user)})
 
@@ -373,4 +379,5 @@ def delete_comment_view(slug: str, comment_id: int) -> tuple[str, int]:
 @kept_per_visitor
 def tags() -> Response:
     """Every tag on a public post, the most used first."""
+    shows_reactions_of(())
     return jsonify({"tags": public_tag_names()})

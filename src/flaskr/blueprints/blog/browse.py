@@ -14,6 +14,7 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import is_following
 from flaskr.services.navigation import archive_months
 from flaskr.services.navigation import posts_of_month
@@ -37,6 +38,7 @@ def tag(name: str) -> str:
     """List the published posts with a tag, newest first."""
     found = get_tag(name)
     page = posts_tagged(found, per_page(), **page_position())
+    shows_reactions_of(post.id for post in page.posts)
     return render_template("blog/tag.html", tag=found, page=page)
 
 
@@ -44,6 +46,7 @@ def tag(name: str) -> str:
 @kept_per_visitor
 def tags() -> str:
     """Every tag in use, with how many posts carry it."""
+    shows_reactions_of(())
     return render_template("blog/tags.html", tags=tag_counts())
 
 
@@ -51,6 +54,7 @@ def tags() -> str:
 @kept_per_visitor
 def archive() -> str:
     """The months in which posts came out, by year."""
+    shows_reactions_of(())
     return render_template("blog/archive.html", months=archive_months())
 
 
@@ -61,6 +65,7 @@ def archive_month(year: int, month: int) -> str:
     page = posts_of_month(year, month, per_page(), **page_position())
     if not page.posts and not page.newer:
         abort(404, description="No posts came out that month.")
+    shows_reactions_of(post.id for post in page.posts)
     return render_template(
         "blog/archive_month.html",
         month=dt.date(year, month, 1),
@@ -77,6 +82,7 @@ def author(username: str) -> str | Response:
         # One address per author, whatever the letter case typed.
         return redirect(url_for("blog.author", username=found.username), 301)
     page = posts_by(found, per_page(), **page_position())
+    shows_reactions_of(post.id for post in page.posts)
     return render_template(
         "blog/author.html",
         author=found,
@@ -94,6 +100,8 @@ def search() -> str:
     page_number = whole_number(request.args.get("page", "1"), 1, MAX_PAGE)
     if page_number is None:
         abort(400, description=f"Pages of results go from 1 to {MAX_PAGE}.")
+    # Results show no likes or comments, and are not ranked by them.
+    shows_reactions_of(())
     results = None
     if text:
         results = search_posts(text, page_number, per_page())

@@ -16,6 +16,7 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.markdown import with_absolute_addresses
 from flaskr.services.posts import posts_by
 from flaskr.services.posts import posts_tagged
@@ -45,6 +46,7 @@ def last_change(post: Post) -> dt.datetime:
 def feed_response(kind: str, title: str, page_url: str, posts: list[Post]) -> Response:
     """The feed, with an ETag and Last-Modified so readers can poll cheaply
     (a 304 Not Modified when nothing changed)."""
+    shows_reactions_of(())  # feeds carry no likes or comments
     updated = max((last_change(post) for post in posts), default=None)
     xml = render_template(
         f"feeds/{kind}.xml",
@@ -147,6 +149,7 @@ def json_feed_item(post: Post) -> dict[str, object]:
 def json_feed() -> Response:
     """The latest posts as a JSON Feed 1.1 (jsonfeed.org), beside Atom and RSS."""
     posts = published_posts(FEED_LENGTH, with_text=True).posts
+    shows_reactions_of(())
     document = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": site_title(),

@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import follow
 from flaskr.services.follows import followed_by
 from flaskr.services.follows import followers_of
@@ -59,10 +60,12 @@ def follow_author(username: str) -> Response:
 def following() -> str:
     """The newest posts of the writers the reader follows."""
     page = following_feed(g.user, per_page(), **page_position())
+    shows_reactions_of(post.id for post in page.posts)
     return render_template("blog/following.html", page=page)
 
 
 def _people_page(username: str, *, followers: bool) -> str | Response:
+    shows_reactions_of(())
     author = get_author(username)
     endpoint = "blog.followers" if followers else "blog.followed"
     if author.username != username:

@@ -8,6 +8,7 @@ from flask import render_template
 
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import is_following
 from flaskr.services.navigation import neighbours
 from flaskr.services.navigation import related_posts
@@ -20,6 +21,7 @@ def render_post_page(
 ) -> str:
     """A post's page: the post, a page of its comments, likes, the comment form
     (``None`` for visitors, who are asked to log in instead)."""
+    shows_reactions_of([post.id])
     per_page = current_app.config["COMMENTS_PER_PAGE"]
     comments = comments_on(post, per_page, after=comments_after)
     older, newer = neighbours(post) if post.is_public else (None, None)

@@ -13,6 +13,7 @@ from werkzeug import Response as WerkzeugResponse
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.site import about_html
 from flaskr.services.site import icon_bytes
 from flaskr.web.identity import site_identity
@@ -23,6 +24,7 @@ from flaskr.web.uploads import unchanging_picture
 @kept_per_visitor
 def about() -> str:
     """The About page an administrator wrote; 404 until there is one."""
+    shows_reactions_of(())
     html = about_html()
     if html is None:
         abort(404)
@@ -58,6 +60,7 @@ def favicon() -> WerkzeugResponse:
 @kept_per_visitor
 def manifest() -> Response:
     """The web app manifest: the site's name and icon for a home screen."""
+    shows_reactions_of(())
     identity = site_identity()
     if identity.icon_key is None:
         icon = {"src": _icon_url("large"), "sizes": "any", "type": "image/svg+xml"}

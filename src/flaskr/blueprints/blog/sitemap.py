@@ -10,6 +10,7 @@ from flask import url_for
 from flaskr.blueprints.blog.views import bp
 from flaskr.db import MAX_ID
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.posts import highest_post_id
 from flaskr.services.posts import published_in_id_range
 from flaskr.services.posts import SITEMAP_POSTS
@@ -18,6 +19,7 @@ from flaskr.services.posts import SITEMAP_POSTS
 @bp.route("/robots.txt")
 @kept_per_visitor
 def robots() -> Response:
+    shows_reactions_of(())
     sitemap = url_for("blog.sitemap_index", _external=True)
     return Response(
         render_template("robots.txt", sitemap=sitemap), mimetype="text/plain"
@@ -29,6 +31,7 @@ def robots() -> Response:
 def sitemap_index() -> Response:
     """A sitemap index: one sitemap per range of post ids, so none grows big
     and each is read from the primary key."""
+    shows_reactions_of(())
     count = highest_post_id() // SITEMAP_POSTS + 1
     xml = render_template("sitemap_index.xml", sitemaps=range(count))
     return Response(xml, mimetype="application/xml")
@@ -38,6 +41,7 @@ def sitemap_index() -> Response:
 @kept_per_visitor
 def sitemap(number: int) -> Response:
     """The published posts whose ids fall in range ``number``."""
+    shows_reactions_of(())
     if number > highest_post_id() // SITEMAP_POSTS:
         abort(404)
     start = number * SITEMAP_POSTS

@@ -29,6 +29,7 @@ from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import HeldImage
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.errors import PostChanged
 from flaskr.services.held_images import held_image
 from flaskr.services.held_images import hold_image
@@ -74,6 +75,7 @@ bp.add_app_template_global(scaled_size, "scaled_size")
 def index() -> str:
     """Show the published posts, newest first, a page at a time."""
     page = published_posts(per_page(), **page_position())
+    shows_reactions_of(post.id for post in page.posts)
     return render_template("blog/index.html", page=page)
 
 
