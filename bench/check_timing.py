@@ -12,7 +12,8 @@ clock reads per check and per POST) and the same path comparison per request.
 
 ``GET /_bench/check-time`` answers ``CHECKS CHECK_SECONDS POSTS APP_SECONDS``
 for the checks and the POST requests since the last such request, and starts
-counting again.
+counting again. ``GET /_bench/page-cache-hits`` answers how many requests
+Flaskr's page cache answered since the worker started (0 without one).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 PATH = "/_bench/check-time"
+HITS_PATH = "/_bench/page-cache-hits"
 
 
 @dataclasses.dataclass
@@ -73,8 +75,11 @@ def _timed(app: WSGIApplication) -> WSGIApplication:
     _time_checks()
 
     def serve(environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
-        if environ["PATH_INFO"] == PATH:
-            body = _clock.read_and_reset().encode()
+        if environ["PATH_INFO"] in (PATH, HITS_PATH):
+            if environ["PATH_INFO"] == PATH:
+                body = _clock.read_and_reset().encode()
+            else:  # Flask's app, wrapped by the page cache (if it is on)
+                body = str(getattr(getattr(app, "wsgi_app", None), "hits", 0)).encode()
             start_response(
                 "200 OK",
                 [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],

@@ -61,7 +61,16 @@ def postgresql_database(server: str, size: int | str) -> str:
     return server.rsplit("/", 1)[0] + f"/flaskr_bench_{size}"
 
 
-def flaskr_env(size: int, postgresql: str | None = None) -> dict[str, str]:
+def database_url(size: int, postgresql: str | None = None) -> str:
+    """The URL of the benchmark's database for ``size``."""
+    if postgresql:
+        return postgresql_database(postgresql, size)
+    return f"sqlite:///{WORK / f'{size}-posts' / 'flaskr.sqlite'}"
+
+
+def flaskr_env(
+    size: int, postgresql: str | None = None, *, page_cache: bool = True
+) -> dict[str, str]:
     folder = WORK / (f"{size}-posts" + ("-postgresql" if postgresql else ""))
     folder.mkdir(parents=True, exist_ok=True)
     database = (
@@ -74,6 +83,7 @@ def flaskr_env(size: int, postgresql: str | None = None) -> dict[str, str]:
         **database,
         "FLASKR_INSTANCE_PATH": str(folder),
         **FLASKR_SETTINGS,
+        **({} if page_cache else {"FLASKR_PAGE_CACHE_BYTES": "0"}),
     }
 
 
@@ -126,6 +136,9 @@ def serve(
     app: str, env: dict[str, str], cwd: Path
 ) -> tuple[subprocess.Popen[bytes], str]:
     url = f"http://127.0.0.1:{free_port()}"
+    # Servers' logs (mail written to the log, warnings) go to a file, not
+    # between the figures.
+    log = (WORK / "servers.log").open("ab")
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable, "-m", "gunicorn", "--workers", "1",
@@ -134,6 +147,8 @@ def serve(
         ],
         env=env,
         cwd=cwd,
+        stdout=log,
+        stderr=log,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -143,7 +158,7 @@ def serve(
         except requests.ConnectionError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"{app} did not start")
+    raise RuntimeError(f"{app} did not start: see {log.name}")
 
 
 def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
@@ -154,6 +169,7 @@ def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
         text=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests_made = int(re.search(r"(\d+) requests in", output).group(1))
     latencies = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
 
     def ms(text: str) -> float:
@@ -163,7 +179,12 @@ def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{output}")
-    return {"rate": rate, "p50": ms(latencies["50"]), "p99": ms(latencies["99"])}
+    return {
+        "rate": rate,
+        "p50": ms(latencies["50"]),
+        "p99": ms(latencies["99"]),
+        "requests": requests_made,
+    }
 
 
 def logged_in_cookie(url: str) -> str:
@@ -353,6 +374,68 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
+def uncached_pages(
+    cold_url: str, post_url: str, cookie: str
+) -> dict[str, tuple[str, list[str]]]:
+    """The first pages again, from a server with the page cache off: what a
+    first view costs."""
+    post_path = urllib.parse.urlsplit(post_url).path
+    return {
+        f"{name}, cache off": (cold_url + path, extra)
+        for name, path, extra in (
+            ("index", "/", []),
+            ("index, logged in", "/", ["-H", f"Cookie: {cookie}"]),
+            ("post page", post_path, []),
+            ("tag page", "/tag/python", []),
+            ("author page", "/u/demo1", []),
+            ("Atom feed", "/feed.atom", []),
+            ("RSS feed", "/feed.rss", []),
+        )
+    }
+
+
+def page_cache_hits(url: str) -> int:
+    """How many requests the page cache of the worker at ``url`` answered."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import check_timing
+
+    server = urllib.parse.urlsplit(url)._replace(path=check_timing.HITS_PATH)
+    return int(requests.get(server.geturl(), timeout=10).text)
+
+
+#: The mixes: (name, share of requests that write, whether the cache is on).
+MIXES = (
+    ("mix, reads only", 0.0, True),
+    ("mix, 1% writes", 0.01, True),
+    ("mix, 5% writes", 0.05, True),
+    ("mix, 1% writes, cache off", 0.01, False),
+)
+
+
+def run_mixes(
+    urls: dict[bool, str], database: str, size: int, seconds: int
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Load each mix of :data:`MIXES` (after a warm-up of half the time, which
+    writes too); return its figures and the page cache's hit ratio (hits over
+    all requests, writes included)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import mix
+
+    users = max(10, size // 100)  # as seed-demo makes them
+    audience = mix.audience(urls[True], database, WORK, users)
+    figures, hit_ratios = {}, {}
+    for name, write_share, cached in MIXES:
+        url = urls[cached]
+        script = mix.script(audience, write_share, WORK / "mix.lua")
+        wrk(url, max(1, seconds // 2), "-s", str(script))
+        hits = page_cache_hits(url)
+        figures[name] = wrk(url, seconds, "-s", str(script))
+        hit_ratios[name] = (page_cache_hits(url) - hits) / figures[name]["requests"]
+    return figures, hit_ratios
+
+
 def login_report(name: str, timings: list[dict[t.Any, float]]) -> str:
     """What a login of kind ``name`` cost besides its check, as shares of the
     check, over the rounds (the median, then each round's)."""
@@ -400,16 +483,28 @@ def main() -> None:
     memory: dict[int, tuple[float, float, float]] = {}
     login_timings: dict[int, list[dict[t.Any, float]]] = {}
     hello_rates: dict[int, tuple[float, float]] = {}
+    hit_ratios: dict[int, dict[str, float]] = {}
     try:
         for size in sizes:
             seed(size, args.postgresql)
             env = flaskr_env(size, args.postgresql)
             flaskr_app = "check_timing:flaskr()"
             flaskr, url = serve(flaskr_app, {**env, "PYTHONPATH": str(HERE)}, ROOT)
+            cold_env = flaskr_env(size, args.postgresql, page_cache=False)
+            cold, cold_url = serve(
+                flaskr_app, {**cold_env, "PYTHONPATH": str(HERE)}, ROOT
+            )
             try:
                 hello_before = wrk(hello_url + "/", args.seconds)
                 results[size] = {"hello": hello_before}
-                for name, (page, extra) in pages(url).items():
+                first_pages = pages(url)
+                post_url = first_pages["post page"][0]
+                cookie = first_pages["index, logged in"][1][1].removeprefix("Cookie: ")
+                all_pages = {
+                    **first_pages,
+                    **uncached_pages(cold_url, post_url, cookie),
+                }
+                for name, (page, extra) in all_pages.items():
                     if not extra:  # warm up: the first request renders the page
                         requests.get(page, timeout=60)
                     if name == LOG_IN:
@@ -424,6 +519,11 @@ def main() -> None:
                         during_logins = logins.memory_mb
                     else:
                         results[size][name] = wrk(page, args.seconds, *extra)
+                database = database_url(size, args.postgresql)
+                mixed, hit_ratios[size] = run_mixes(
+                    {True: url, False: cold_url}, database, size, args.seconds
+                )
+                results[size].update(mixed)
                 at_end = worker_rss_mb(flaskr)
                 time.sleep(IDLE_SECONDS)
                 memory[size] = (during_logins, at_end, worker_rss_mb(flaskr))
@@ -437,8 +537,9 @@ def main() -> None:
                     "p99": max(hello_before["p99"], hello_after["p99"]),
                 }
             finally:
-                flaskr.terminate()
-                flaskr.wait()
+                for server in (flaskr, cold):
+                    server.terminate()
+                    server.wait()
     finally:
         hello.terminate()
         hello.wait()
@@ -455,6 +556,10 @@ def main() -> None:
             row += f"{figures['rate']:>16.1f}{figures['p50']:>9.2f}"
             row += f"{figures['p99']:>9.2f}{ratio:>6.3f}"
         print(row)
+    print("\npage cache hit ratio in the mixes (hits / all requests, writes included):")
+    for size, ratios in hit_ratios.items():
+        shown = ", ".join(f"{name} {ratio:.3f}" for name, ratio in ratios.items())
+        print(f"  {size:,} posts: {shown}")
     print("\nhello, requests/s before and after Flaskr's pages (ratios use the mean):")
     for size, (before, after) in hello_rates.items():
         print(f"  {size:,} posts: {before:.0f} / {after:.0f}")

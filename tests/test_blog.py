@@ -9,6 +9,7 @@ from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.paging import Cursor
+from flaskr.services.reactions import set_like
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
@@ -255,8 +256,9 @@ def test_cursor_round_trip():
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_index_statement_count_does_not_grow(app_with, logged_in):
-    """Rendering the index (the page cache, tested on its own, is off here)."""
-    app = app_with(PAGE_CACHE_BYTES=0)
+    """Rendering the index (the page cache and the kept cards, tested on
+    their own, are off here)."""
+    app = app_with(PAGE_CACHE_BYTES=0, CARD_CACHE_SIZE=0)
     client = app.test_client()
     auth = AuthActions(client)
     if logged_in:
@@ -277,10 +279,36 @@ def test_index_statement_count_does_not_grow(app_with, logged_in):
 
     with_fifty = statements_for_page(app, client, "/")
     assert len(with_fifty) == len(with_one)
-    # Posts with their authors, then their tags, then their images, then the
-    # site's settings (its title); and when logged in, the session and the
-    # user first.
-    assert len(with_one) == (6 if logged_in else 4)
+    # The page's ids, then the posts with their authors, their tags, their
+    # images, then the site's settings (its title); and when logged in, the
+    # session and the user first.
+    assert len(with_one) == (7 if logged_in else 5)
+
+
+def test_kept_cards_spare_loading_the_posts(app_with):
+    """A list whose cards were rendered before reads only its ids (with the
+    stamps that say the cards are current) and the site's settings; after a
+    like, only the liked post is loaded again, and its card shows the like."""
+    app = app_with(PAGE_CACHE_BYTES=0)
+    add_posts(app, 9)
+    client = app.test_client()
+    first = client.get("/").get_data(as_text=True)
+    statements = statements_for_page(app, client, "/")
+    assert len(statements) == 2, statements
+    assert client.get("/").get_data(as_text=True) == first
+    with app.app_context():
+        post = db.session.get(Post, 1)
+        set_like(db.session.get(User, 2), post, liked=True)
+    statements = statements_for_page(app, client, "/")
+    loaded = [sql for sql, _ in statements if "post.title" in sql]
+    assert len(loaded) == 1
+    assert "1 like<" in client.get("/").get_data(as_text=True)
+    # An edit anywhere renders every card again.
+    with app.app_context():
+        db.session.get(Post, 2).title = "Edited title"
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "Edited title" in page
 
 
 @pytest.mark.parametrize("direction", [None, "before", "after"])
@@ -294,7 +322,10 @@ def test_index_query_uses_the_index(app, client, direction):
             path = f"/?{direction}={Cursor.of(post)}"
     statements = statements_for_page(app, client, path)
     reads_posts = re.compile(r"FROM post\b(?!_)")
+    # The page's ids in order; the posts are then read by their ids.
     [(statement, parameters)] = [
-        (sql, values) for sql, values in statements if reads_posts.search(sql)
+        (sql, values)
+        for sql, values in statements
+        if reads_posts.search(sql) and "ORDER BY" in sql
     ]
     assert_reads_index_in_order(app, statement, parameters, "ix_post_published_id")

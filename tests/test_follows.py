@@ -177,7 +177,7 @@ def test_racing_follows_count_once(app):
 
 
 def test_following_page_statements_do_not_grow_with_follows(app_with):
-    app = app_with(PAGE_CACHE_BYTES=0)
+    app = app_with(PAGE_CACHE_BYTES=0, CARD_CACHE_SIZE=0)
     with app.app_context():
         reader = find_user("other")
         for number in range(5):

@@ -616,16 +616,16 @@ def test_ending_a_session_without_a_token_changes_nothing(app):
 
 
 def test_the_author_page_runs_as_many_statements_for_many_posts(app_with):
-    app = app_with(PAGE_CACHE_BYTES=0)
+    app = app_with(PAGE_CACHE_BYTES=0, CARD_CACHE_SIZE=0)
     client = app.test_client()
     save_profile(logged_in(app), display_name="Tess", bio="Bio")
     with_one = statements_for_page(app, client, "/u/test")
     add_posts(app, 30)
     with_many = statements_for_page(app, client, "/u/test")
     assert len(with_many) == len(with_one)
-    # The author, their posts, the posts' tags and images, the count, the
-    # site's settings.
-    assert len(with_one) == 6
+    # The author, their posts' ids, the posts, their tags and images, the
+    # count, the site's settings.
+    assert len(with_one) == 7
 
 
 def test_the_post_count_reads_the_authors_index(app):

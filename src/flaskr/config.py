@@ -91,6 +91,9 @@ DEFAULTS: dict[str, t.Any] = {
     "PAGE_CACHE_BYTES": 8 * 1024 * 1024,
     #: The longest a kept page is served, even if nothing changed.
     "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
+    #: Post cards (summaries in lists) kept rendered per worker
+    #: (``web/cards.py``); 0 renders every card every time.
+    "CARD_CACHE_SIZE": 2_000,
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
     #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).

@@ -184,6 +184,8 @@ class PageCache:
         # What the kept pages are exact for: site_version's two counts.
         self._version = -1
         self._reactions = -1
+        #: Requests answered from memory since the process started.
+        self.hits = 0
         self._lock = threading.Lock()
         self._version_query = sa.select(
             SiteVersion.value, SiteVersion.reactions, SiteVersion.next_publication
@@ -349,6 +351,7 @@ class PageCache:
                 self._drop(key)
                 return None
             self._pages.move_to_end(key)
+            self.hits += 1
             return page
 
     def _serve(

@@ -25,7 +25,7 @@ from flaskr.models import User
 from flaskr.services.errors import ServiceError
 from flaskr.services.paging import Cursor
 from flaskr.services.paging import cursor_bound
-from flaskr.services.paging import keyset_page
+from flaskr.services.paging import PostList
 from flaskr.services.paging import PostPage
 from flaskr.services.posts import WITHOUT_TEXT
 
@@ -160,10 +160,17 @@ def following_feed(
 ) -> PostPage:
     """A page of the public posts of the writers ``reader`` follows, newest
     first."""
+    return following_list(reader, with_text=with_text).page(
+        per_page, before=before, after=after
+    )
+
+
+def following_list(reader: User, *, with_text: bool = False) -> PostList:
+    """The public posts of the writers ``reader`` follows."""
     query = sa.select(Post).where(follows_author(reader))
     if not with_text:
         query = query.options(*WITHOUT_TEXT)
-    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+    return PostList(query, (Post.published, Post.id))
 
 
 def following_feed_count(reader: User) -> int:

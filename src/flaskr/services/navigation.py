@@ -24,7 +24,7 @@ from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
 from flaskr.services.paging import Cursor
-from flaskr.services.paging import keyset_page
+from flaskr.services.paging import PostList
 from flaskr.services.paging import PostPage
 from flaskr.services.posts import WITHOUT_TEXT
 
@@ -245,6 +245,17 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return start, after
 
 
+def month_list(year: int, month: int) -> PostList:
+    """The public posts that came out in a month."""
+    start, end = month_bounds(year, month)
+    query = (
+        sa.select(Post)
+        .options(*WITHOUT_TEXT)
+        .where(Post.published >= start, Post.published < end)
+    )
+    return PostList(query, (Post.published, Post.id))
+
+
 def posts_of_month(
     year: int,
     month: int,
@@ -254,10 +265,4 @@ def posts_of_month(
     after: Cursor | None = None,
 ) -> PostPage:
     """A page of the public posts that came out in a month, newest first."""
-    start, end = month_bounds(year, month)
-    query = (
-        sa.select(Post)
-        .options(*WITHOUT_TEXT)
-        .where(Post.published >= start, Post.published < end)
-    )
-    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+    return month_list(year, month).page(per_page, before=before, after=after)

@@ -18,6 +18,7 @@ from flaskr.db import MAX_ID
 from flaskr.db import NOW
 from flaskr.db import UTCDateTime
 from flaskr.models import Post
+from flaskr.models import SiteVersion
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _CURSOR_PATTERN = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
@@ -72,43 +73,115 @@ class PostPage:
     older: Cursor | None
 
 
-def keyset_page(
-    query: sa.Select[Post],
-    position: tuple[
-        sa.orm.InstrumentedAttribute[t.Any], sa.orm.InstrumentedAttribute[t.Any]
-    ],
-    per_page: int,
-    before: Cursor | None,
-    after: Cursor | None,
-) -> PostPage:
-    """Run ``query`` for one page, newest first, ordered by ``position``."""
-    published, post_id = position
-    pair = sa.tuple_(published, post_id)
-    query = query.where(
-        published.is_not(None), published <= NOW, Post.deleted.is_(None)
-    )
-    query = query.limit(per_page + 1)
-    if after is not None:
-        query = query.where(pair > cursor_bound(after))
-        query = query.order_by(published.asc(), post_id.asc())
-    else:
+@dataclasses.dataclass(frozen=True, slots=True)
+class PostStub:
+    """What a list needs to find a post's card already rendered: the post's
+    id and place, its reactions' stamp, and the site version read with them
+    (``models.SiteVersion``), in one statement."""
+
+    id: int
+    published: dt.datetime
+    reactions_version: int
+    site_version: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StubPage:
+    """A :class:`PostPage` of :class:`PostStub`\\ s."""
+
+    posts: list[PostStub]
+    newer: Cursor | None
+    older: Cursor | None
+
+
+Position = tuple[
+    sa.orm.InstrumentedAttribute[t.Any], sa.orm.InstrumentedAttribute[t.Any]
+]
+
+_SITE_VERSION = (
+    sa.select(SiteVersion.value).where(SiteVersion.id == 1).scalar_subquery()
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PostList:
+    """Which public posts a list shows (``query``, a select of ``Post``), and
+    the pair of columns it is ordered by, newest first."""
+
+    query: sa.Select[Post]
+    position: Position
+
+    def page(
+        self,
+        per_page: int,
+        *,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
+    ) -> PostPage:
+        """One page of the posts, loaded whole."""
+        query = self._paged(per_page, before, after)
+        posts = list(db.session.scalars(query).unique())
+        return PostPage(*_bounds(posts, per_page, before, after))
+
+    def stubs(
+        self,
+        per_page: int,
+        *,
+        before: Cursor | None = None,
+        after: Cursor | None = None,
+    ) -> StubPage:
+        """One page as :class:`PostStub`\\ s: no post is loaded."""
+        query = self._paged(per_page, before, after).with_only_columns(
+            Post.id,
+            Post.published,
+            Post.reactions_version,
+            _SITE_VERSION,
+            maintain_column_froms=True,
+        )
+        stubs = [PostStub(*row) for row in db.session.execute(query)]
+        return StubPage(*_bounds(stubs, per_page, before, after))
+
+    def _paged(
+        self, per_page: int, before: Cursor | None, after: Cursor | None
+    ) -> sa.Select[Post]:
+        published, post_id = self.position
+        pair = sa.tuple_(published, post_id)
+        query = self.query.where(
+            published.is_not(None), published <= NOW, Post.deleted.is_(None)
+        ).limit(per_page + 1)
+        if after is not None:
+            query = query.where(pair > cursor_bound(after))
+            return query.order_by(published.asc(), post_id.asc())
         if before is not None:
             query = query.where(pair < cursor_bound(before))
-        query = query.order_by(published.desc(), post_id.desc())
-    posts = list(db.session.scalars(query).unique())
-    has_more = len(posts) > per_page
-    posts = posts[:per_page]
+        return query.order_by(published.desc(), post_id.desc())
 
+
+_Item = t.TypeVar("_Item", Post, PostStub)
+
+
+def _bounds(
+    items: list[_Item], per_page: int, before: Cursor | None, after: Cursor | None
+) -> tuple[list[_Item], Cursor | None, Cursor | None]:
+    """The page's items in order (of ``per_page + 1`` read), and where the
+    pages before and after it start."""
+    has_more = len(items) > per_page
+    items = items[:per_page]
     if after is not None:
-        posts.reverse()
+        items.reverse()
         has_newer, has_older = has_more, True
     else:
         has_newer, has_older = before is not None, has_more
-    return PostPage(
-        posts=posts,
-        newer=Cursor.of(posts[0]) if posts and has_newer else None,
-        older=Cursor.of(posts[-1]) if posts and has_older else None,
+    return (
+        items,
+        _cursor(items[0]) if items and has_newer else None,
+        _cursor(items[-1]) if items and has_older else None,
     )
+
+
+def _cursor(item: Post | PostStub) -> Cursor:
+    assert item.published is not None
+    return Cursor(item.published, item.id)
 
 
 def cursor_bound(cursor: Cursor) -> sa.Tuple:

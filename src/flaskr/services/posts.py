@@ -45,7 +45,7 @@ from flaskr.services import images
 from flaskr.services import markdown
 from flaskr.services.errors import PostChanged
 from flaskr.services.paging import Cursor
-from flaskr.services.paging import keyset_page
+from flaskr.services.paging import PostList
 from flaskr.services.paging import PostPage
 
 #: Lists show excerpts: the source and the HTML (up to 100,000 characters each)
@@ -58,6 +58,25 @@ def _select_posts(with_text: bool) -> sa.Select[Post]:
     return query if with_text else query.options(*WITHOUT_TEXT)
 
 
+def published_list(*, with_text: bool = False) -> PostList:
+    """Every published post, with its author, tags and image."""
+    return PostList(_select_posts(with_text), (Post.published, Post.id))
+
+
+def list_by(author: User, *, with_text: bool = False) -> PostList:
+    query = _select_posts(with_text).where(Post.author_id == author.id)
+    return PostList(query, (Post.published, Post.id))
+
+
+def list_tagged(tag: Tag, *, with_text: bool = False) -> PostList:
+    query = (
+        _select_posts(with_text)
+        .join(PostTag, PostTag.post_id == Post.id)
+        .where(PostTag.tag_id == tag.id)
+    )
+    return PostList(query, (PostTag.published, PostTag.post_id))
+
+
 def published_posts(
     per_page: int,
     *,
@@ -66,8 +85,9 @@ def published_posts(
     with_text: bool = False,
 ) -> PostPage:
     """A page of published posts with their authors, tags and images."""
-    query = _select_posts(with_text)
-    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+    return published_list(with_text=with_text).page(
+        per_page, before=before, after=after
+    )
 
 
 def posts_by(
@@ -78,8 +98,9 @@ def posts_by(
     after: Cursor | None = None,
     with_text: bool = False,
 ) -> PostPage:
-    query = _select_posts(with_text).where(Post.author_id == author.id)
-    return keyset_page(query, (Post.published, Post.id), per_page, before, after)
+    return list_by(author, with_text=with_text).page(
+        per_page, before=before, after=after
+    )
 
 
 def posts_tagged(
@@ -90,14 +111,18 @@ def posts_tagged(
     after: Cursor | None = None,
     with_text: bool = False,
 ) -> PostPage:
-    query = (
-        _select_posts(with_text)
-        .join(PostTag, PostTag.post_id == Post.id)
-        .where(PostTag.tag_id == tag.id)
+    return list_tagged(tag, with_text=with_text).page(
+        per_page, before=before, after=after
     )
-    return keyset_page(
-        query, (PostTag.published, PostTag.post_id), per_page, before, after
-    )
+
+
+def posts_with_ids(ids: t.Collection[int]) -> dict[int, Post]:
+    """The posts with these ids that exist (with authors, tags and images,
+    without their text), by id."""
+    if not ids:
+        return {}
+    query = _select_posts(with_text=False).where(Post.id.in_(ids))
+    return {post.id: post for post in db.session.scalars(query).unique()}
 
 
 def drafts_of(author: User) -> list[Post]:

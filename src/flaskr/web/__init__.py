@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from flaskr.services.posts import reading_minutes
+from flaskr.web import cards
 from flaskr.web import errors
 from flaskr.web import identity
 from flaskr.web import lookups
@@ -29,4 +30,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(reading_minutes, "reading_minutes")
     users.init_app(app)
     identity.init_app(app)
+    cards.init_app(app)
     errors.init_app(app)

@@ -17,14 +17,15 @@ from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import is_following
 from flaskr.services.navigation import archive_months
-from flaskr.services.navigation import posts_of_month
+from flaskr.services.navigation import month_list
 from flaskr.services.navigation import tag_counts
-from flaskr.services.posts import posts_by
-from flaskr.services.posts import posts_tagged
+from flaskr.services.posts import list_by
+from flaskr.services.posts import list_tagged
 from flaskr.services.posts import public_count_by
 from flaskr.services.search import COUNT_LIMIT
 from flaskr.services.search import MAX_PAGE
 from flaskr.services.search import search_posts
+from flaskr.web.cards import post_cards
 from flaskr.web.lookups import get_author
 from flaskr.web.lookups import get_tag
 from flaskr.web.lookups import whole_number
@@ -37,9 +38,10 @@ from flaskr.web.page_links import per_page
 def tag(name: str) -> str:
     """List the published posts with a tag, newest first."""
     found = get_tag(name)
-    page = posts_tagged(found, per_page(), **page_position())
+    page = list_tagged(found).stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
-    return render_template("blog/tag.html", tag=found, page=page)
+    cards = post_cards(page.posts)
+    return render_template("blog/tag.html", tag=found, page=page, cards=cards)
 
 
 @bp.route("/tags")
@@ -62,7 +64,7 @@ def archive() -> str:
 @kept_per_visitor
 def archive_month(year: int, month: int) -> str:
     """The posts of one month, newest first."""
-    page = posts_of_month(year, month, per_page(), **page_position())
+    page = month_list(year, month).stubs(per_page(), **page_position())
     if not page.posts and not page.newer:
         abort(404, description="No posts came out that month.")
     shows_reactions_of(post.id for post in page.posts)
@@ -70,6 +72,7 @@ def archive_month(year: int, month: int) -> str:
         "blog/archive_month.html",
         month=dt.date(year, month, 1),
         page=page,
+        cards=post_cards(page.posts),
     )
 
 
@@ -81,12 +84,13 @@ def author(username: str) -> str | Response:
     if found.username != username:
         # One address per author, whatever the letter case typed.
         return redirect(url_for("blog.author", username=found.username), 301)
-    page = posts_by(found, per_page(), **page_position())
+    page = list_by(found).stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
     return render_template(
         "blog/author.html",
         author=found,
         page=page,
+        cards=post_cards(page.posts),
         post_count=public_count_by(found),
         following=is_following(g.user, found),
     )

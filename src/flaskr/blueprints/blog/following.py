@@ -17,9 +17,10 @@ from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import follow
 from flaskr.services.follows import followed_by
 from flaskr.services.follows import followers_of
-from flaskr.services.follows import following_feed
+from flaskr.services.follows import following_list
 from flaskr.services.follows import SelfFollowError
 from flaskr.services.follows import unfollow
+from flaskr.web.cards import post_cards
 from flaskr.web.lookups import get_author
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
@@ -59,9 +60,10 @@ def follow_author(username: str) -> Response:
 @kept_per_visitor
 def following() -> str:
     """The newest posts of the writers the reader follows."""
-    page = following_feed(g.user, per_page(), **page_position())
+    page = following_list(g.user).stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
-    return render_template("blog/following.html", page=page)
+    cards = post_cards(page.posts)
+    return render_template("blog/following.html", page=page, cards=cards)
 
 
 def _people_page(username: str, *, followers: bool) -> str | Response:

@@ -43,13 +43,14 @@ from flaskr.services.posts import ImageChange
 from flaskr.services.posts import move_to_trash
 from flaskr.services.posts import parse_tags
 from flaskr.services.posts import preview
-from flaskr.services.posts import published_posts
+from flaskr.services.posts import published_list
 from flaskr.services.posts import remember_time_zone
 from flaskr.services.posts import schedule_time
 from flaskr.services.posts import ScheduleProblem
 from flaskr.services.posts import SlugTakenError
 from flaskr.services.posts import unpublish
 from flaskr.services.posts import update_post
+from flaskr.web.cards import post_cards
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import get_readable_post_by_slug_or_404
 from flaskr.web.lookups import get_readable_post_or_404
@@ -74,9 +75,9 @@ bp.add_app_template_global(scaled_size, "scaled_size")
 @kept_per_visitor
 def index() -> str:
     """Show the published posts, newest first, a page at a time."""
-    page = published_posts(per_page(), **page_position())
+    page = published_list().stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
-    return render_template("blog/index.html", page=page)
+    return render_template("blog/index.html", page=page, cards=post_cards(page.posts))
 
 
 @bp.route(f"/<{POST_ID}:id>")
