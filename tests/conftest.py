@@ -308,6 +308,28 @@ def statements_for_page(
     return statements
 
 
+def sqlite_steps(app: Flask, statement: str, parameters: t.Any) -> int:
+    """How many virtual-machine instructions SQLite runs for ``statement``
+    (counted by its progress handler, so the same on every run): a walk of
+    many index entries shows, where a plan only names the index."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection
+        raw.set_progress_handler(count, 1)
+        try:
+            connection.exec_driver_sql(statement, parameters).all()
+        finally:
+            raw.set_progress_handler(None, 1)
+    return steps
+
+
 def query_plan(
     app: Flask, statement: str, parameters: t.Any, *, in_order: bool = False
 ) -> list[str]:

@@ -14,6 +14,7 @@ from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
+from tests.conftest import sqlite_steps
 from tests.conftest import statements_for_page
 
 
@@ -309,6 +310,40 @@ def test_kept_cards_spare_loading_the_posts(app_with):
         db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "Edited title" in page
+
+
+def test_old_pages_walk_no_newer_posts(app, client):
+    """A page far back, and an old post's previous post, start their index walk
+    at their own place, not at now: given two bounds on the time (now and the
+    cursor's), SQLite started at now and stepped through every newer post (at
+    a million posts a deep page of the index took a hundred times a first
+    page). Counted in SQLite's instructions, which do not vary."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("instructions are SQLite's")
+    add_posts(app, 600)
+    with app.app_context():
+        newest, old = db.session.scalars(
+            sa.select(Post).order_by(Post.published.desc()).limit(596)
+        ).all()[::595]
+        old_cursor = Cursor.of(old)
+
+    def cost(path, marker):
+        [(sql, parameters)] = [
+            (sql, values)
+            for sql, values in statements_for_page(app, client, path)
+            if marker in sql
+        ]
+        return sqlite_steps(app, sql, parameters)
+
+    newest_first = "ORDER BY post.published DESC"
+    first_page = cost("/", newest_first)
+    assert cost(f"/?before={old_cursor}", newest_first) < 2 * first_page
+    api_first_page = cost("/api/articles", newest_first)
+    api_old_page = cost(f"/api/articles?before={old_cursor}", newest_first)
+    assert api_old_page < 2 * api_first_page
+    newest_neighbours = cost(f"/{newest.id}", "UNION ALL")
+    assert cost(f"/{old.id}", "UNION ALL") < 2 * newest_neighbours
 
 
 @pytest.mark.parametrize("direction", [None, "before", "after"])

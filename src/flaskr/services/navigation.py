@@ -59,9 +59,17 @@ _HERE = sa.tuple_(
     sa.bindparam("here_id", type_=sa.BigInteger()),
 )
 _POSITION = sa.tuple_(Post.published, Post.id)
+_HERE_TIME = sa.bindparam("here_published", type_=Post.published.type)
 _OLDER = (
     sa.select(*_LINK_COLUMNS, sa.literal("older").label("side"))
-    .where(Post.is_public, _POSITION < _HERE)
+    .where(
+        Post.published.is_not(None),
+        # One bound on the time, the earlier of now and the post's: given
+        # both, SQLite may walk the index from now down to the post.
+        Post.published <= sa.case((NOW < _HERE_TIME, NOW), else_=_HERE_TIME),
+        Post.deleted.is_(None),
+        _POSITION < _HERE,
+    )
     .order_by(Post.published.desc(), Post.id.desc())
     .limit(1)
     .subquery()

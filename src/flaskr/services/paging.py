@@ -145,15 +145,12 @@ class PostList:
         self, per_page: int, before: Cursor | None, after: Cursor | None
     ) -> sa.Select[Post]:
         published, post_id = self.position
-        pair = sa.tuple_(published, post_id)
         query = self.query.where(
-            published.is_not(None), published <= NOW, Post.deleted.is_(None)
+            out_and_older(self.position, before), Post.deleted.is_(None)
         ).limit(per_page + 1)
         if after is not None:
-            query = query.where(pair > cursor_bound(after))
+            query = query.where(sa.tuple_(published, post_id) > cursor_bound(after))
             return query.order_by(published.asc(), post_id.asc())
-        if before is not None:
-            query = query.where(pair < cursor_bound(before))
         return query.order_by(published.desc(), post_id.desc())
 
 
@@ -182,6 +179,27 @@ def _bounds(
 def _cursor(item: Post | PostStub) -> Cursor:
     assert item.published is not None
     return Cursor(item.published, item.id)
+
+
+def out_and_older(
+    position: Position, before: Cursor | None = None
+) -> sa.ColumnElement[bool]:
+    """Published, at a time already come, and (with ``before``) older than
+    ``before``, for rows ordered by ``position`` (a time and an id).
+
+    The time is bounded once, by the earlier of now and ``before``'s time:
+    given both bounds, SQLite may start the index walk at now and step
+    through every newer row to reach the cursor.
+    """
+    published, post_id = position
+    if before is None:
+        return sa.and_(published.is_not(None), published <= NOW)
+    time = sa.literal(before.time, UTCDateTime)
+    return sa.and_(
+        published.is_not(None),
+        published <= sa.case((time > NOW, NOW), else_=time),
+        sa.tuple_(published, post_id) < cursor_bound(before),
+    )
 
 
 def cursor_bound(cursor: Cursor) -> sa.Tuple:

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from flaskr.db import db
-from flaskr.db import NOW
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import PostTag
@@ -25,7 +24,7 @@ from flaskr.models import User
 from flaskr.services.follows import following_feed_count
 from flaskr.services.follows import follows_author
 from flaskr.services.paging import Cursor
-from flaskr.services.paging import cursor_bound
+from flaskr.services.paging import out_and_older
 from flaskr.services.posts import public_count_by
 from flaskr.services.posts import public_count_tagged
 from flaskr.services.posts import public_post_count
@@ -55,10 +54,10 @@ class ListPage:
 
 
 def _filtered(
-    which: PostFilter, columns: t.Any
+    which: PostFilter, columns: t.Any, before: Cursor | None = None
 ) -> tuple[sa.Select[t.Any], t.Any, t.Any]:
-    """The select of ``columns`` for ``which``'s public posts, and the two
-    columns it is ordered by."""
+    """The select of ``columns`` for ``which``'s public posts (older than
+    ``before``), and the two columns it is ordered by."""
     query = sa.select(columns).select_from(Post)
     published, post_id = Post.published, Post.id
     if which.tag is not None:
@@ -75,7 +74,7 @@ def _filtered(
     if which.followed_by is not None:
         query = query.where(follows_author(which.followed_by))
     query = query.where(
-        published.is_not(None), published <= NOW, Post.deleted.is_(None)
+        out_and_older((published, post_id), before), Post.deleted.is_(None)
     )
     return query, published, post_id
 
@@ -85,9 +84,7 @@ def list_posts(
 ) -> ListPage:
     """Up to ``limit`` of ``which``'s posts, newest first, after skipping
     ``offset`` (the caller bounds it) or starting below ``before``."""
-    query, published, post_id = _filtered(which, Post)
-    if before is not None:
-        query = query.where(sa.tuple_(published, post_id) < cursor_bound(before))
+    query, published, post_id = _filtered(which, Post, before)
     query = (
         # Lists show no pictures: the posts' images are not loaded.
         query.options(*WITHOUT_TEXT, lazyload(Post.image))
