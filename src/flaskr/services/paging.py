@@ -110,6 +110,8 @@ class PostList:
 
     query: sa.Select[Post]
     position: Position
+    #: A time all the posts came out before (a month's end), if any.
+    before: dt.datetime | None = None
 
     def page(
         self,
@@ -146,7 +148,8 @@ class PostList:
     ) -> sa.Select[Post]:
         published, post_id = self.position
         query = self.query.where(
-            out_and_older(self.position, before), Post.deleted.is_(None)
+            out_and_older(self.position, before, until=self.before),
+            Post.deleted.is_(None),
         ).limit(per_page + 1)
         if after is not None:
             query = query.where(sa.tuple_(published, post_id) > cursor_bound(after))
@@ -182,24 +185,35 @@ def _cursor(item: Post | PostStub) -> Cursor:
 
 
 def out_and_older(
-    position: Position, before: Cursor | None = None
+    position: Position,
+    before: Cursor | None = None,
+    *,
+    until: dt.datetime | None = None,
 ) -> sa.ColumnElement[bool]:
-    """Published, at a time already come, and (with ``before``) older than
-    ``before``, for rows ordered by ``position`` (a time and an id).
+    """Published, at a time already come, older than ``before`` (if given)
+    and before ``until`` (if given), for rows ordered by ``position`` (a time
+    and an id).
 
-    The time is bounded once, by the earlier of now and ``before``'s time:
-    given both bounds, SQLite may start the index walk at now and step
-    through every newer row to reach the cursor.
+    The time is bounded once, by the earliest of now and the others: given
+    several bounds, SQLite may start the index walk at now and step through
+    every newer row to reach the one that mattered.
     """
     published, post_id = position
-    if before is None:
+    limits = []
+    if before is not None:
+        limits.append(before.time)
+    if until is not None:
+        limits.append(until - dt.timedelta(microseconds=1))
+    if not limits:
         return sa.and_(published.is_not(None), published <= NOW)
-    time = sa.literal(before.time, UTCDateTime)
-    return sa.and_(
+    time = sa.literal(min(limits), UTCDateTime)
+    conditions = [
         published.is_not(None),
         published <= sa.case((time > NOW, NOW), else_=time),
-        sa.tuple_(published, post_id) < cursor_bound(before),
-    )
+    ]
+    if before is not None:
+        conditions.append(sa.tuple_(published, post_id) < cursor_bound(before))
+    return sa.and_(*conditions)
 
 
 def cursor_bound(cursor: Cursor) -> sa.Tuple:
