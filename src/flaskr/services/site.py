@@ -47,6 +47,8 @@ _IDENTITY_COLUMNS = (
     (SiteSettings.about_html != "").label("has_about"),
     SiteSettings.serif_body,
 )
+# Built once: every page asks, and building it cost more than running it.
+_IDENTITY_QUERY = sa.select(*_IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
 
 
 def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
@@ -66,9 +68,7 @@ def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
 
 def read_identity(default_title: str) -> SiteIdentity:
     """The site's identity, in one statement."""
-    row = db.session.execute(
-        sa.select(*_IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
-    ).one_or_none()
+    row = db.session.execute(_IDENTITY_QUERY).one_or_none()
     return identity_from_row(row, default_title)
 
 
