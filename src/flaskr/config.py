@@ -93,7 +93,7 @@ DEFAULTS: dict[str, t.Any] = {
     "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
     #: Post cards (summaries in lists) kept rendered per worker
     #: (``web/cards.py``); 0 renders every card every time.
-    "CARD_CACHE_SIZE": 2_000,
+    "CARD_CACHE_SIZE": 500,
     #: CSRF tokens live as long as the server-side session that holds them.
     "WTF_CSRF_TIME_LIMIT": None,
     #: Level of the ``flaskr.security`` logger (logins, lockouts, revocations).
