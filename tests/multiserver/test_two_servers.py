@@ -78,6 +78,9 @@ def servers(
         "FLASKR_RATELIMIT_STORAGE_URI": REDIS,
         # A fresh prefix: Redis keeps counts between runs.
         "FLASKR_RATELIMIT_KEY_PREFIX": secrets.token_hex(8),
+        # The tests register more writers from one address than a minute's
+        # registrations allow (the limits themselves are tested with logins).
+        "FLASKR_REGISTER_LIMITS": "100 per minute",
         "FLASKR_SECRET_KEY": secrets.token_hex(32),
         "WEB_CONCURRENCY": "2",
     }
@@ -276,6 +279,32 @@ def test_pages_kept_by_either_server_change_at_once(servers):
         page = who.get(server, post_path).text
         assert after in page
         assert before not in page
+
+
+def test_likes_and_comments_on_one_server_show_on_kept_pages_of_both(servers):
+    """A like and a comment on one server show at once on the post's page and
+    the index kept by every worker of both servers (they move the post's
+    stamp, not the site version: tests/test_page_cache.py checks that pages
+    of other posts stay kept)."""
+    a, b = servers
+    writer, fan = Browser(), Browser()
+    writer.register_and_log_in(a, unique("kim"))
+    fan.register_and_log_in(b, unique("lee"))
+    response = writer.post(
+        a, "/create", "/create", title=unique("Liked "), body="text", action="publish"
+    )
+    liked = response.headers["Location"]
+    visitor = Browser()
+    readings = [(server, path) for server in (a, b) for path in (liked, "/")] * 6
+    for server, path in readings:
+        assert "0 likes<" in visitor.get(server, path).text
+    assert fan.post(b, f"{liked}/like", liked, liked="yes").status_code == 302
+    comment = unique("A comment ")
+    assert fan.post(a, f"{liked}/comments", liked, body=comment).status_code == 302
+    for server, path in readings:
+        page = visitor.get(server, path).text
+        assert "1 like<" in page
+        assert "1 comment<" in page or comment in page
 
 
 def test_a_follow_on_one_server_shows_on_kept_pages_of_both(servers):
