@@ -26,7 +26,6 @@ from flaskr.services.errors import ServiceError
 from flaskr.services.paging import Cursor
 from flaskr.services.paging import cursor_bound
 from flaskr.services.paging import PostList
-from flaskr.services.paging import PostPage
 from flaskr.services.posts import WITHOUT_TEXT
 
 
@@ -147,21 +146,6 @@ def follows_author(reader: User) -> sa.ColumnElement[bool]:
         sa.select(Follow.followed_id)
         .where(Follow.follower_id == reader.id, Follow.followed_id == Post.author_id)
         .exists()
-    )
-
-
-def following_feed(
-    reader: User,
-    per_page: int,
-    *,
-    before: Cursor | None = None,
-    after: Cursor | None = None,
-    with_text: bool = False,
-) -> PostPage:
-    """A page of the public posts of the writers ``reader`` follows, newest
-    first."""
-    return following_list(reader, with_text=with_text).page(
-        per_page, before=before, after=after
     )
 
 

@@ -23,9 +23,8 @@ from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.paging import Cursor
+from flaskr.services.paging import earlier_of_now_and
 from flaskr.services.paging import PostList
-from flaskr.services.paging import PostPage
 from flaskr.services.posts import WITHOUT_TEXT
 
 #: Related posts shown under a post.
@@ -64,9 +63,8 @@ _OLDER = (
     sa.select(*_LINK_COLUMNS, sa.literal("older").label("side"))
     .where(
         Post.published.is_not(None),
-        # One bound on the time, the earlier of now and the post's: given
-        # both, SQLite may walk the index from now down to the post.
-        Post.published <= sa.case((NOW < _HERE_TIME, NOW), else_=_HERE_TIME),
+        # One bound on the time (see ``earlier_of_now_and``).
+        Post.published <= earlier_of_now_and(_HERE_TIME),
         Post.deleted.is_(None),
         _POSITION < _HERE,
     )
@@ -264,15 +262,3 @@ def month_list(year: int, month: int) -> PostList:
     start, end = month_bounds(year, month)
     query = sa.select(Post).options(*WITHOUT_TEXT).where(Post.published >= start)
     return PostList(query, (Post.published, Post.id), before=end)
-
-
-def posts_of_month(
-    year: int,
-    month: int,
-    per_page: int,
-    *,
-    before: Cursor | None = None,
-    after: Cursor | None = None,
-) -> PostPage:
-    """A page of the public posts that came out in a month, newest first."""
-    return month_list(year, month).page(per_page, before=before, after=after)

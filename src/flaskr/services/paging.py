@@ -37,7 +37,7 @@ class Cursor:
     id: int
 
     @classmethod
-    def of(cls, post: Post) -> Cursor:
+    def of(cls, post: Post | PostStub) -> Cursor:
         assert post.published is not None
         return cls(post.published, post.id)
 
@@ -174,14 +174,16 @@ def _bounds(
         has_newer, has_older = before is not None, has_more
     return (
         items,
-        _cursor(items[0]) if items and has_newer else None,
-        _cursor(items[-1]) if items and has_older else None,
+        Cursor.of(items[0]) if items and has_newer else None,
+        Cursor.of(items[-1]) if items and has_older else None,
     )
 
 
-def _cursor(item: Post | PostStub) -> Cursor:
-    assert item.published is not None
-    return Cursor(item.published, item.id)
+def earlier_of_now_and(time: sa.ColumnElement[t.Any]) -> sa.ColumnElement[t.Any]:
+    """The earlier of now and ``time``, as one SQL value: bounding a post's
+    time by both separately, SQLite may start its index walk at now and step
+    through every newer row to reach the bound that mattered."""
+    return sa.case((time > NOW, NOW), else_=time)
 
 
 def out_and_older(
@@ -194,9 +196,8 @@ def out_and_older(
     and before ``until`` (if given), for rows ordered by ``position`` (a time
     and an id).
 
-    The time is bounded once, by the earliest of now and the others: given
-    several bounds, SQLite may start the index walk at now and step through
-    every newer row to reach the one that mattered.
+    The time is bounded once, by the earliest of now and the others
+    (:func:`earlier_of_now_and`).
     """
     published, post_id = position
     limits = []
@@ -209,7 +210,7 @@ def out_and_older(
     time = sa.literal(min(limits), UTCDateTime)
     conditions = [
         published.is_not(None),
-        published <= sa.case((time > NOW, NOW), else_=time),
+        published <= earlier_of_now_and(time),
     ]
     if before is not None:
         conditions.append(sa.tuple_(published, post_id) < cursor_bound(before))
