@@ -14,6 +14,14 @@ def log_in(page, username):
     expect(page.locator("main")).to_be_visible()
 
 
+def open_account_menu(page):
+    """Open the header's account menu, where Drafts, Account and Log out are."""
+    menu = page.locator(".account-menu")
+    if menu.get_attribute("open") is None:
+        page.locator(".account-button").click()
+    expect(menu.locator(".menu-panel")).to_be_visible()
+
+
 def register_and_log_in(page, username):
     page.goto("/auth/register")
     page.get_by_label("Username").fill(username)
@@ -25,7 +33,7 @@ def register_and_log_in(page, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    # In the header's menu, which a phone shows only when it is opened.
+    # In the header's account menu, which shows only when it is opened.
     expect(page.get_by_text(f"Logged in as {username}")).to_be_attached()
 
 
@@ -67,6 +75,7 @@ def test_register_write_edit_delete_log_out(new_page, screenshot):
     )
     expect(page.get_by_role("heading", name="Hello, edited")).to_have_count(0)
 
+    open_account_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("You have been logged out")

@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.test_blog_flow import open_account_menu
 from tests.browser.test_blog_flow import register_and_log_in
 
 
@@ -74,6 +75,7 @@ def test_leaving_with_changes_not_saved_asks_first(new_page):
         dialog.dismiss()
 
     page.on("dialog", answer)
+    open_account_menu(page)
     page.get_by_role("link", name="Drafts").click()
     expect(page).to_have_url(re.compile(r"/create$"))
     assert dialogs == ["beforeunload"]

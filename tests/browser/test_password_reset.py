@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from flaskr import create_app
 from flaskr.db import db
 from flaskr.schema import init_db
+from tests.browser.test_blog_flow import open_account_menu
 from tests.browser.test_blog_flow import PASSWORD
 from tests.browser.test_blog_flow import register_and_log_in
 from tests.conftest import make_config
@@ -88,6 +89,7 @@ def test_forgot_password_end_to_end(browser: Browser, mail_site, screenshot):
     page = context.new_page()
     register_and_log_in(page, "forgetful")
 
+    open_account_menu(page)
     page.get_by_role("link", name="Account").click()
     expect(page.get_by_text("Add an e-mail address so you can reset")).to_be_visible()
     page.get_by_role("textbox", name="E-mail address").fill("forgetful@example.org")
@@ -97,6 +99,7 @@ def test_forgot_password_end_to_end(browser: Browser, mail_site, screenshot):
     page.goto(link_in_last_mail(mail_site.smtp, "forgetful@example.org"))
     page.get_by_role("button", name="Confirm the address").click()
     expect(page.get_by_role("status")).to_contain_text("is now the address")
+    open_account_menu(page)
     page.get_by_role("button", name="Log out", exact=True).click()
 
     page.goto("/auth/login")
@@ -121,7 +124,7 @@ def test_forgot_password_end_to_end(browser: Browser, mail_site, screenshot):
     page.get_by_label("Username").fill("forgetful")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Logged in as forgetful")).to_be_visible()
+    expect(page.get_by_text("Logged in as forgetful")).to_be_attached()
 
     # The link is spent.
     page.goto(link)

@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.test_blog_flow import open_account_menu
 from tests.browser.test_blog_flow import register_and_log_in
 from tests.browser.test_images_are_kept import loaded
 from tests.browser.test_images_are_kept import picture
@@ -19,6 +20,7 @@ def test_a_profile_with_a_picture_and_a_bio(new_page, screenshot, tmp_path):
     page.get_by_label("Title").fill("A post with my face on it")
     page.get_by_role("button", name="Publish").click()
 
+    open_account_menu(page)
     page.get_by_role("link", name="Account").click()
     page.get_by_label("Name", exact=True).fill("Pat Portrait")
     page.get_by_label("Bio").fill(

@@ -3,6 +3,7 @@ import re
 from PIL import Image as Pillow
 from playwright.sync_api import expect
 
+from tests.browser.test_blog_flow import open_account_menu
 from tests.browser.test_blog_flow import register_and_log_in
 
 
@@ -53,6 +54,7 @@ def test_image_like_comment_trash_restore(new_page, screenshot, tmp_path):
     reader.goto(post_url)
     expect(reader.get_by_role("heading", name="Not Found")).to_be_visible()
 
+    open_account_menu(author)
     author.get_by_role("link", name="Trash").click()
     screenshot(author, "3-trash")
     author.get_by_role("button", name=re.compile("^Restore")).click()

@@ -92,33 +92,48 @@ def test_post_text_runs_60_to_75_characters_a_line(new_page, live_app, reading, 
             site.update_identity(row.title, row.description, row.about)
 
 
-def test_the_phone_header_is_compact_when_logged_in(new_page, reading):
-    page = new_page(viewport={"width": 390, "height": 844})
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_account_menu_is_a_disclosure(new_page, reading, width):
+    page = new_page(viewport={"width": width, "height": 844})
     log_in(page, WRITER)
     page.goto("/")
     header = page.locator(".site-header").bounding_box()
     assert header is not None
-    assert header["height"] <= 100, header
-    # The rest waits behind the menu, which opens and closes by keyboard.
-    menu = page.get_by_role("button", name="Menu")
-    expect(menu).to_have_attribute("aria-expanded", "false")
+    assert header["height"] <= 65, header
+    # One bar: the name, Search, Write and the account button, nothing else.
+    expect(page.get_by_role("link", name="Write")).to_be_visible()
+    # A <details> element: browsers tell screen readers whether it is open.
+    menu = page.locator("summary.account-button")
+    expect(menu).to_have_accessible_name("Your account")
+    details = page.locator("details.account-menu")
+    expect(details).not_to_have_attribute("open", "")
     expect(page.get_by_role("link", name="Drafts")).to_be_hidden()
     menu.focus()
     page.keyboard.press("Enter")
-    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(details).to_have_attribute("open", "")
     expect(page.get_by_role("link", name="Drafts")).to_be_visible()
-    expect(page.get_by_role("link", name="Search")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Your page")).to_be_focused()
     page.keyboard.press("Escape")
-    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(details).not_to_have_attribute("open", "")
     expect(menu).to_be_focused()
     expect(page.get_by_role("link", name="Drafts")).to_be_hidden()
+    # A click elsewhere closes it too.
+    menu.click()
+    expect(page.get_by_role("link", name="Trash")).to_be_visible()
+    page.locator("main h1, main h2").first.click()
+    expect(page.get_by_role("link", name="Trash")).to_be_hidden()
 
 
-def test_without_the_script_the_menu_stays_open(new_page, reading):
+def test_without_the_script_the_menu_still_opens(new_page, reading):
     page = new_page(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page.goto("/")
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
-    expect(page.get_by_role("button", name="Menu")).to_have_count(0)
+    log_in(page, WRITER)
+    page.goto("/")
+    page.locator("summary.account-button").click()
+    page.get_by_role("link", name="Account").click()
+    expect(page).to_have_url(re.compile("/auth/account$"))
 
 
 def _luminance(colour: str) -> float:
@@ -246,7 +261,7 @@ def test_a_printed_post_is_its_text(new_page, reading, screenshot):
     page = new_page()
     page.goto(f"/{reading['post0']}")
     page.emulate_media(media="print")
-    expect(page.locator(".site-menu")).to_be_hidden()
+    expect(page.locator(".header-actions")).to_be_hidden()
     expect(page.locator(".site-footer nav")).to_be_hidden()
     expect(page.locator(".read-next")).to_be_hidden()
     expect(page.locator(".post-full .body")).to_be_visible()

@@ -2,6 +2,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.test_blog_flow import open_account_menu
 from tests.browser.test_blog_flow import register_and_log_in
 
 BODY = """# A heading
@@ -30,6 +31,7 @@ def test_draft_preview_publish_search_tag(new_page, screenshot):
     stranger.goto("/")
     expect(stranger.get_by_text("Markdown in the browser")).to_have_count(0)
 
+    open_account_menu(page)
     page.get_by_role("link", name="Drafts").click()
     page.get_by_role("link", name="Edit").first.click()
     page.get_by_role("button", name="Preview").click()

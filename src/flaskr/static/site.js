@@ -1,38 +1,29 @@
-// Flaskr on every page: the phone menu, and dates in the reader's time zone.
-// Without this script the menu stays open and dates stay in UTC.
+// Flaskr on every page: the account menu, and dates in the reader's time zone.
+// Without this script the menu still opens and dates stay in UTC.
 "use strict";
 
 (function () {
-  // The site menu folds behind a button on narrow screens (the stylesheet
-  // hides it there only while the header carries "menu-folds").
-  function foldMenu() {
-    const header = document.querySelector(".site-header");
-    const menu = document.getElementById("site-menu");
-    if (!header || !menu) return;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "menu-button secondary";
-    button.textContent = "Menu";
-    button.setAttribute("aria-expanded", "false");
-    button.setAttribute("aria-controls", "site-menu");
-    button.addEventListener("click", function () {
-      const open = button.getAttribute("aria-expanded") !== "true";
-      button.setAttribute("aria-expanded", String(open));
-      header.classList.toggle("menu-open", open);
-      if (open) {
-        const first = menu.querySelector("input, a, button");
-        if (first) first.focus();
-      }
-    });
+  // The account menu is a <details> element: it opens and its links are
+  // reached without this script. Here it also closes on Escape (focus goes
+  // back to its button), on a click elsewhere, and when focus leaves it.
+  function accountMenu() {
+    const menu = document.querySelector(".account-menu");
+    if (!menu) return;
+    const button = menu.querySelector("summary");
+    function close(returnFocus) {
+      if (!menu.open) return;
+      menu.open = false;
+      if (returnFocus) button.focus();
+    }
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && header.classList.contains("menu-open")) {
-        header.classList.remove("menu-open");
-        button.setAttribute("aria-expanded", "false");
-        button.focus();
-      }
+      if (event.key === "Escape" && menu.open) close(true);
     });
-    menu.before(button);
-    header.classList.add("menu-folds");
+    document.addEventListener("click", function (event) {
+      if (!menu.contains(event.target)) close(false);
+    });
+    menu.addEventListener("focusout", function (event) {
+      if (event.relatedTarget && !menu.contains(event.relatedTarget)) close(false);
+    });
   }
 
   // <time datetime="…" data-local="date|datetime">: the server wrote the UTC
@@ -57,7 +48,7 @@
   }
 
   function start() {
-    foldMenu();
+    accountMenu();
     localTimes();
   }
 
