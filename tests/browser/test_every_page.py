@@ -1,6 +1,8 @@
-"""Every page template in a real browser: axe-core finds no violation, in the
-light and dark schemes, at desktop and phone widths, with forms in their
-error states; a screenshot of each goes to test-artifacts/screenshots/pages/.
+"""Every page template in a real browser: axe-core finds no violation and the
+layout holds (nothing scrolls sideways, the header's items apart, the site's
+name whole, no text cut off: tests/browser/layout.py), in the light and dark
+schemes, at a phone's width and three desktop ones, with forms in their error
+states; a screenshot of each goes to test-artifacts/screenshots/pages/.
 
 axe-core comes from the npm registry (tests/browser/package.json, installed
 by ``./dev.sh browser``) and is added to each page as an init script, which
@@ -32,6 +34,7 @@ from flaskr.services import sessions
 from flaskr.services import site
 from flaskr.services.images import process_upload
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.layout import layout_problems
 from tests.browser.test_blog_flow import log_in
 from tests.browser.test_blog_flow import PASSWORD
 
@@ -39,8 +42,10 @@ AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 PAGES = SCREENSHOTS / "pages"
 WIDTHS = {
-    "desktop": {"width": 1280, "height": 800},
-    "phone": {"width": 390, "height": 844},
+    "390": {"width": 390, "height": 844},
+    "800": {"width": 800, "height": 800},
+    "1024": {"width": 1024, "height": 800},
+    "1280": {"width": 1280, "height": 800},
 }
 SCHEMES = ("light", "dark")
 
@@ -300,9 +305,12 @@ def axe_source() -> str:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_has_no_axe_violation(browser, live_server, blog, axe_source, width):
+def test_every_page_is_accessible_and_whole(
+    browser, live_server, blog, axe_source, width
+):
     PAGES.mkdir(parents=True, exist_ok=True)
     found: dict[str, str] = {}
+    broken: dict[str, list[str]] = {}
     contexts: dict[str | None, t.Any] = {}
     for screen in screens(blog):
         if screen.user not in contexts:
@@ -324,6 +332,9 @@ def test_every_page_has_no_axe_violation(browser, live_server, blog, axe_source,
             problems = violations_of(page)
             if problems:
                 found[f"{screen.name} ({scheme}, {width})"] = described(problems)
+            # The layout is the same in both schemes: measured once.
+            if scheme == "light" and (wrong := layout_problems(page)):
+                broken[f"{screen.name} ({width})"] = wrong
             page.screenshot(
                 path=PAGES / f"{screen.name}-{scheme}-{width}.png", full_page=True
             )
@@ -331,6 +342,7 @@ def test_every_page_has_no_axe_violation(browser, live_server, blog, axe_source,
     for context in contexts.values():
         context.close()
     assert not found, "\n".join(f"{name}: {text}" for name, text in found.items())
+    assert not broken, "\n".join(f"{name}: {text}" for name, text in broken.items())
 
 
 def test_screenshots_cover_every_page_template(blog):
