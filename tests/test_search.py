@@ -120,7 +120,7 @@ def test_search_pages(client, author):
 def test_search_is_a_link_on_every_page_and_a_box_on_its_own(client):
     for path in ("/", "/auth/login", "/1", "/no/such/page"):
         page = client.get(path).get_data(as_text=True)
-        assert '<li><a href="/search">Search</a></li>' in page, path
+        assert 'class="header-link search-link" href="/search"' in page, path
     page = search(client, "kept words").get_data(as_text=True)
     assert 'role="search"' in page
     assert 'action="/search"' in page
