@@ -9,6 +9,8 @@
 #                           with axe-core on every page
 #   ./dev.sh contract       the JSON API against RealWorld's Postman collection
 #                           (newman) and its own OpenAPI document (Schemathesis)
+#   ./dev.sh lighthouse     Lighthouse's scores of the main pages, as a phone
+#                           sees them, in Debian's Chromium
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
 #   ./dev.sh production     nginx in front of gunicorn at http://127.0.0.1:8080
 #   ./dev.sh slow-clients   the production stack against idle and slow clients
@@ -149,6 +151,17 @@ browser)
     shift
     exec "$VENV/bin/pytest" -m browser "$@"
     ;;
+lighthouse)
+    ensure_venv
+    [[ -x /usr/bin/chromium ]] || apt_install chromium
+    # Lighthouse, from the npm registry at the version package-lock.json names.
+    if [[ ! -f tests/lighthouse/node_modules/lighthouse/cli/index.js ]]; then
+        command -v npm >/dev/null || apt_install npm
+        npm ci --prefix tests/lighthouse --no-audit --no-fund --loglevel=error
+    fi
+    shift
+    exec "$VENV/bin/pytest" -m lighthouse "$@"
+    ;;
 contract)
     ensure_venv
     # newman, from the npm registry at the version package-lock.json names.
@@ -194,7 +207,7 @@ lock)
     rm -rf "$VENV.lock"
     ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -171,6 +171,31 @@ def test_autodiscovery_links(posts):
     assert 'href="/u/test/feed.atom"' in posts.get("/u/test").get_data(as_text=True)
 
 
+def meta_description(page):
+    found = re.findall(r'<meta name="description" content="([^"]*)">', page)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_tag_and_author_pages_describe_themselves_to_search_engines(app, posts):
+    """Search engines show a page's meta description as its summary; Lighthouse
+    counts a page without one against its SEO score."""
+    tag = meta_description(posts.get("/tag/news").get_data(as_text=True))
+    assert tag == "Posts tagged #news on Flaskr."
+    author = meta_description(posts.get("/u/test").get_data(as_text=True))
+    assert author == "Posts by test on Flaskr."
+    with app.test_request_context():
+        from flaskr.services import accounts
+        from flaskr.services import profiles
+
+        writer = accounts.find_user("test")
+        profiles.update_profile(
+            writer, display_name="Tess", bio="Writes *tests* & docs.", website=""
+        )
+    author = meta_description(posts.get("/u/test").get_data(as_text=True))
+    assert author == "Posts by Tess on Flaskr: Writes tests &amp; docs."
+
+
 def test_favicon_and_manifest(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302  # an administrator may change the icon
