@@ -222,6 +222,27 @@ def test_the_highlight_stylesheet_is_up_to_date():
     assert "@media (prefers-color-scheme: dark)" in highlight_css()
 
 
+def test_every_code_colour_reads_on_its_background():
+    """Pygments' 'default' comments (#3D7B7B) were 4.45:1 on the code's
+    background; Lighthouse and axe found them on a post with a comment."""
+    import re
+
+    from flaskr.services import markdown
+
+    css = markdown.highlight_css()
+    light, dark = css.split("@media (prefers-color-scheme: dark)")
+    for part, background in (
+        (light, markdown.LIGHT_CODE_BACKGROUND),
+        (dark, markdown.DARK_CODE_BACKGROUND),
+    ):
+        colours = re.findall(r"(?<![-\w])color: (#[0-9A-Fa-f]{3,6})\b", part)
+        assert len(colours) > 20
+        weak = [c for c in colours if markdown.contrast(c, background) < 4.5]
+        assert weak == [], weak
+    # Colours that already read are left as Pygments made them.
+    assert "color: #008000" in light
+
+
 def test_render_posts_renders_every_post_again(app, runner):
     import sqlalchemy as sa
 

@@ -51,11 +51,6 @@ NOT_INDEXED = {"editor"}
 #: names the failing audits. An accessibility audit is deterministic, so its
 #: xfail is strict (a fix shows as XPASS and the mark must go); a timing is not.
 SHORT_ON_MAIN = {
-    "post": pytest.mark.xfail(
-        strict=True,
-        reason="accessibility 96: Pygments' comment colour #3D7B7B is 4.45:1 on"
-        " the code block's --surface #f4f5f7 (color-contrast)",
-    ),
     "editor": pytest.mark.xfail(
         strict=False,
         reason="performance 91-100 over runs: layout shift 0.1 in some (the"

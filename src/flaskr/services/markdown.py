@@ -169,29 +169,86 @@ def _highlight(code: str, language: str, attributes: str) -> str:
 
 #: Pygments styles for code in the light and the dark colour scheme.
 LIGHT_CODE_STYLE, DARK_CODE_STYLE = "default", "github-dark"
+# What code is set on: style.css's --surface in each scheme.
+LIGHT_CODE_BACKGROUND, DARK_CODE_BACKGROUND = "#f4f5f7", "#22262b"
+# WCAG AA for text, with a little room for rounding in browsers.
+CODE_CONTRAST = 4.6
+
+
+def _luminance(colour: str) -> float:
+    """WCAG's relative luminance of ``#rgb`` or ``#rrggbb``."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+
+    def linear(channel: float) -> float:
+        if channel <= 0.03928:
+            return channel / 12.92
+        return float(((channel + 0.055) / 1.055) ** 2.4)
+
+    red, green, blue = (int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two colours, from 1 to 21."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _legible(colour: str, background: str) -> str:
+    """``colour``, or the nearest colour towards black (on a light background)
+    or white (on a dark one) that reads at ``CODE_CONTRAST`` against it."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(digit * 2 for digit in digits)
+    channels = [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
+    towards = 0 if _luminance(background) > 0.18 else 255
+    for step in range(101):
+        mixed = [round(c + (towards - c) * step / 100) for c in channels]
+        candidate = "#" + "".join(f"{c:02x}" for c in mixed)
+        if contrast(candidate, background) >= CODE_CONTRAST:
+            return candidate if step else colour
+    return "#000000" if towards == 0 else "#ffffff"
 
 
 def highlight_css() -> str:
     """The stylesheet of highlighted code (``static/highlight.css``): colours
-    for the light scheme, and for the dark one inside its media query."""
+    for the light scheme, and for the dark one inside its media query.
+
+    Pygments' styles were made for their own backgrounds, and some of their
+    colours (comments in 'default', for one) fall under AA on ours: each such
+    colour is moved towards black or white until it reads."""
+    import re
+
     from pygments.formatters import HtmlFormatter
 
-    def rules(style: str) -> str:
+    def rules(style: str, background: str) -> str:
         # Typed as Any: the stubs leave get_style_defs untyped.
         formatter: t.Any = HtmlFormatter(style=style)
         css = str(formatter.get_style_defs(".highlight"))
         # The page's own colours frame the code; only the tokens are styled.
-        return "\n".join(
+        kept = "\n".join(
             line
             for line in css.splitlines()
             if not line.startswith(("pre {", ".highlight { background", "td.", "span."))
         )
+        return re.sub(
+            r"(?<![-\w])color: (#[0-9A-Fa-f]{3,6})\b",
+            lambda found: f"color: {_legible(found.group(1), background)}",
+            kept,
+        )
 
-    dark = "\n".join("  " + line for line in rules(DARK_CODE_STYLE).splitlines())
+    light = rules(LIGHT_CODE_STYLE, LIGHT_CODE_BACKGROUND)
+    dark = "\n".join(
+        "  " + line
+        for line in rules(DARK_CODE_STYLE, DARK_CODE_BACKGROUND).splitlines()
+    )
     return (
         "/* Made by flaskr.services.markdown.highlight_css(): Pygments' "
-        f"{LIGHT_CODE_STYLE!r} and {DARK_CODE_STYLE!r} styles. */\n"
-        f"{rules(LIGHT_CODE_STYLE)}\n"
+        f"{LIGHT_CODE_STYLE!r} and {DARK_CODE_STYLE!r} styles, each colour at"
+        " least AA on the code's background. */\n"
+        f"{light}\n"
         f"@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
     )
 
