@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 
 import pytest
@@ -63,6 +65,25 @@ def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
     assert f'<img src="/media/{key}.webp" alt="A red square"' in page
     assert f'srcset="/media/{key}/small.webp 480w, /media/{key}.webp 1600w"' in page
     assert 'loading="lazy"' in page
+
+
+@pytest.mark.parametrize("path", ["/feed.atom", "/feed.rss", "/feed.json"])
+def test_a_picture_in_a_feed_has_only_absolute_addresses(app, author, path):
+    markdown = upload(author, png()).get_json()["markdown"]
+    key = MARKDOWN.fullmatch(markdown)[2]
+    write(author, title="With a picture", body=f"Look:\n\n{markdown}")
+    feed = app.test_client().get(path).get_data(as_text=True)
+    if path.endswith(".json"):
+        content = json.loads(feed)["items"][0]["content_html"]
+    else:
+        content = html.unescape(feed)
+    origin = "http://localhost"
+    assert f'src="{origin}/media/{key}.webp"' in content
+    assert (
+        f'srcset="{origin}/media/{key}/small.webp 480w,'
+        f' {origin}/media/{key}.webp 1600w"'
+    ) in content
+    assert '="/' not in content and ", /" not in content
 
 
 @pytest.mark.parametrize(
