@@ -2,8 +2,8 @@ import datetime as dt
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from flask import g
 
 from flaskr.db import db
@@ -70,9 +70,7 @@ def test_the_account_page_is_in_sections_with_a_table_of_contents(app):
         ("Your data", "#your-data"),
         ("Danger zone", "#danger-zone"),
     ]
-    sections = {
-        section["id"]: section for section in page.select("main section[id]")
-    }
+    sections = {section["id"]: section for section in page.select("main section[id]")}
     assert list(sections) == [href.lstrip("#") for _, href in links]
     assert [h3.get_text() for h3 in sections["security"].find_all("h3")] == [
         "Username",

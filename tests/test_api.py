@@ -745,9 +745,7 @@ def shown_token(response):
     return field and field[1]
 
 
-def test_a_named_token_is_made_on_the_account_page_and_shown_once(
-    client, app, caplog
-):
+def test_a_named_token_is_made_on_the_account_page_and_shown_once(client, app, caplog):
     caplog.set_level("INFO", logger="flaskr.security")
     browser = html_login_as_test(app)
     response = make_token(browser, "  Backup   script ")
