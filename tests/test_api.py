@@ -741,7 +741,7 @@ def make_token(browser, name):
 
 
 def shown_token(response):
-    field = re.search(r'id="new-token-value"[^>]* value="([^"]+)"', response.text)
+    field = re.search(r'id="new-token-value"[^>]*>([^<]+)</textarea>', response.text)
     return field and field[1]
 
 
@@ -751,6 +751,7 @@ def test_a_named_token_is_made_on_the_account_page_and_shown_once(client, app, c
     response = make_token(browser, "  Backup   script ")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.mimetype == "text/html"
     token = shown_token(response)
     assert token and "Your new token “<bdi>Backup script</bdi>”" in response.text
     assert 'data-copy="new-token-value"' in response.text

@@ -192,7 +192,7 @@ def create_api_token() -> Response | tuple[str, int]:
             form.name.errors = [str(refused)]
         else:
             page, _ = account_page(new_token=(" ".join(form.name.data.split()), token))
-            response = Response(page)
+            response = Response(page, mimetype="text/html")
             # The token is in this page alone: no cache keeps a copy.
             response.headers["Cache-Control"] = "no-store"
             return response

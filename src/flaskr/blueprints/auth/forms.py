@@ -234,13 +234,10 @@ class CommentMailForm(FlaskForm):
 
 class ApiTokenForm(FlaskForm):
     name = TextField(
-        "Name",
+        "Name of a new token",
         filters=[strip],
         validators=[Rule(token_name_problem)],
-        description=(
-            "What will use it, such as “Backup script” or “Phone app”: the list"
-            " below shows it."
-        ),
+        description="What will use it, such as “Backup script” or “Phone app”.",
         render_kw={"maxlength": API_TOKEN_NAME_MAX_LENGTH, "autocomplete": "off"},
     )
 
