@@ -121,9 +121,7 @@ def test_the_library_lists_and_deletes_only_unused_pictures(app, author):
     assert pictures(app) == [used_key]
 
 
-def test_each_picture_offers_its_markdown_to_copy_and_a_delete_that_asks(
-    app, author
-):
+def test_each_picture_offers_its_markdown_to_copy_and_a_delete_that_asks(app, author):
     used = upload(author, png(), alt="In a post").get_json()["markdown"]
     spare = upload(author, png(), alt="Spare").get_json()["markdown"]
     write(author, title="Uses one", body=used)
