@@ -2,7 +2,8 @@
 # Flaskr's developer commands. Each one installs what it needs first, so each
 # works on a fresh Debian machine with Python 3.11, and running it again is safe.
 #
-#   ./dev.sh serve          run the site at http://127.0.0.1:5000 (SQLite)
+#   ./dev.sh serve          run the site at http://127.0.0.1:5000 (SQLite);
+#                           another port: --port N, or FLASKR_PORT=N
 #   ./dev.sh test [ARGS]    the test suite with pytest (SQLite), with coverage
 #   ./dev.sh test-postgres  the suite on PostgreSQL (FLASKR_TEST_DATABASE_URL)
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium,
@@ -33,6 +34,12 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
+# What the script is doing, on stderr so that a command's own output stays
+# clean for pipes.
+say() {
+    echo "==> $*" >&2
+}
+
 ensure_venv() {
     if [[ ! -x $VENV/bin/python ]]; then
         "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
@@ -41,16 +48,38 @@ ensure_venv() {
         }
         # Debian ships venv's pip bootstrap separately.
         "$PYTHON" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+        say "Creating a virtual environment in $VENV/"
         "$PYTHON" -m venv "$VENV"
     fi
     # Reinstall only when the dependency lists change.
     local stamp
     stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
     if [[ ! -f $VENV/.installed || $(cat "$VENV/.installed") != "$stamp" ]]; then
+        say "Installing Flaskr and its dependencies into $VENV/" \
+            "(the first time takes about a minute)"
         "$VENV/bin/python" -m pip install -qq --upgrade pip
         "$VENV/bin/python" -m pip install -qq -c constraints.txt -e '.[dev]'
         echo "$stamp" > "$VENV/.installed"
+        say "Installed."
     fi
+}
+
+# serve's port: --port N (or --port=N), else FLASKR_PORT, else 5000.
+serve_port() {
+    local port=${FLASKR_PORT:-5000}
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+        --port) port=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
+        --port=*) port=${1#--port=}; shift ;;
+        *) echo "serve: unknown argument '$1' (usage: ./dev.sh serve [--port N])" >&2
+           exit 2 ;;
+        esac
+    done
+    if [[ ! $port =~ ^[0-9]{1,5}$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
+        echo "serve: the port must be a number from 1 to 65535, not '$port'" >&2
+        exit 2
+    fi
+    echo $((10#$port))
 }
 
 # The production stack on this machine: Debian's nginx on 127.0.0.1:8080 with
@@ -118,9 +147,15 @@ run_production() {
 
 case "${1:-}" in
 serve)
+    shift
+    port=$(serve_port "$@")
     ensure_venv
+    say "Bringing the database up to date (flask upgrade-db)"
     "$VENV/bin/flask" --app flaskr upgrade-db
-    exec "$VENV/bin/flask" --app flaskr run --host 127.0.0.1 --port 5000 --debug
+    # Links in mails (written to this terminal) point at this server.
+    export FLASKR_SITE_URL=${FLASKR_SITE_URL:-http://127.0.0.1:$port}
+    say "Starting Flaskr at http://127.0.0.1:$port/ in debug mode (Ctrl-C stops it)"
+    exec "$VENV/bin/flask" --app flaskr run --host 127.0.0.1 --port "$port" --debug
     ;;
 test)
     ensure_venv
@@ -207,7 +242,7 @@ lock)
     rm -rf "$VENV.lock"
     ;;
 *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -3,6 +3,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from flask import g
 
 from flaskr.db import db
@@ -53,9 +54,38 @@ def test_account_page(app):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
-    assert "Change your password" in page
+    assert "Change password" in page
     assert "Browser A" in page
     assert "This browser" in page
+
+
+def test_the_account_page_is_in_sections_with_a_table_of_contents(app):
+    page = BeautifulSoup(logged_in_client(app).get("/auth/account").data, "html.parser")
+    toc = page.find("nav", attrs={"aria-label": "On this page"})
+    links = [(a.get_text(), a["href"]) for a in toc.find_all("a")]
+    assert links == [
+        ("Profile", "#profile"),
+        ("Sign-in and security", "#security"),
+        ("Mail", "#mail"),
+        ("Your data", "#your-data"),
+        ("Danger zone", "#danger-zone"),
+    ]
+    sections = {section["id"]: section for section in page.select("main section[id]")}
+    assert list(sections) == [href.lstrip("#") for _, href in links]
+    assert [h3.get_text() for h3 in sections["security"].find_all("h3")] == [
+        "Username",
+        "Password",
+        "E-mail address",
+        "Where you are logged in",
+        "API tokens",
+    ]
+    assert sections["profile"].find("input", attrs={"name": "avatar-picture"})
+    assert sections["mail"].find("input", attrs={"name": "comment_mail-wanted"})
+    assert sections["your-data"].find("input", attrs={"name": "import-archive"})
+    assert sections["danger-zone"].find("button", class_="danger")
+    # Sessions are entries, not a table that crushes on a phone.
+    assert page.find("table") is None
+    assert len(sections["security"].select("li.entry")) == 1
 
 
 @pytest.mark.parametrize("path", ["password", "sessions/end-others", "delete"])

@@ -16,6 +16,7 @@ from flaskr.models import User
 from flaskr.services import recovery
 from flaskr.services.accounts import find_user
 from flaskr.services.posts import create_post
+from flaskr.services.sessions import purge_expired_sessions
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
@@ -727,3 +728,150 @@ def test_a_tokens_last_use_is_written_now_and_then(client, app):
     client.get("/api/user", headers=auth(token))
     with app.app_context():
         assert db.session.scalars(sa.select(ApiToken)).one().last_used == seen
+
+
+def make_token(browser, name):
+    return browser.post(
+        "/auth/account/tokens",
+        data={
+            "token-name": name,
+            "token-csrf_token": csrf_token_from(browser, "/auth/account"),
+        },
+    )
+
+
+def shown_token(response):
+    field = re.search(r'id="new-token-value"[^>]*>([^<]+)</textarea>', response.text)
+    return field and field[1]
+
+
+def test_a_named_token_is_made_on_the_account_page_and_shown_once(client, app, caplog):
+    caplog.set_level("INFO", logger="flaskr.security")
+    browser = html_login_as_test(app)
+    response = make_token(browser, "  Backup   script ")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.mimetype == "text/html"
+    token = shown_token(response)
+    assert token and "Your new token “<bdi>Backup script</bdi>”" in response.text
+    assert 'data-copy="new-token-value"' in response.text
+    user = client.get("/api/user", headers=auth(token))
+    assert user.status_code == 200 and user.json["user"]["username"] == "test"
+    page = browser.get("/auth/account").text
+    assert token not in page, "shown once, then only its name"
+    assert '<p class="entry-name" dir="auto">Backup script</p>' in page
+    with app.app_context():
+        [record] = db.session.scalars(sa.select(ApiToken))
+        assert record.name == "Backup script" and token not in record.id
+    assert '"event": "api_token_created"' in caplog.text
+    assert token not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Name the token"),
+        ("   ", "Name the token"),
+        ("x" * 61, "at most 60 characters"),
+        ("bell\x07", "control characters"),
+    ],
+)
+def test_a_token_name_is_checked(app, name, message):
+    browser = html_login_as_test(app)
+    response = make_token(browser, name)
+    assert response.status_code == 422
+    assert message in response.text
+    assert shown_token(response) is None
+    assert token_count(app) == 0
+
+
+def test_a_token_name_is_used_once_and_tokens_are_bounded(app, monkeypatch):
+    browser = html_login_as_test(app)
+    assert make_token(browser, "Phone").status_code == 200
+    response = make_token(browser, "Phone")
+    assert response.status_code == 422
+    assert "You have a token named “Phone” already" in response.text
+    monkeypatch.setattr("flaskr.services.sessions.MAX_NAMED_TOKENS", 2)
+    assert make_token(browser, "Laptop").status_code == 200
+    response = make_token(browser, "Third")
+    assert response.status_code == 422
+    assert "the most an account may have" in response.text
+    assert token_count(app) == 2
+
+
+def test_making_a_token_needs_the_csrf_token(app):
+    browser = html_login_as_test(app)
+    response = browser.post("/auth/account/tokens", data={"token-name": "x"})
+    assert response.status_code == 400
+    assert token_count(app) == 0
+
+
+def test_a_token_is_revoked_from_the_account_page(client, app, caplog):
+    caplog.set_level("INFO", logger="flaskr.security")
+    browser = html_login_as_test(app)
+    token = shown_token(make_token(browser, "Backup script"))
+    theirs = token_of(client)  # ada's, by an API login
+    with app.app_context():
+        ids = dict(db.session.execute(sa.select(ApiToken.name, ApiToken.id)).all())
+
+    def revoke(token_id):
+        return browser.post(
+            "/auth/account/tokens/revoke",
+            data={
+                "revoke-token": token_id,
+                "revoke-csrf_token": csrf_token_from(browser, "/auth/account"),
+            },
+        )
+
+    # Someone else's token, or a made-up id, is not touched.
+    for token_id in (ids[""], "a" * 64, "x", "\x00" * 64):
+        response = revoke(token_id)
+        assert response.status_code == 302
+        assert "That token had already ended" in browser.get("/auth/account").text
+    assert client.get("/api/user", headers=auth(theirs)).status_code == 200
+    assert client.get("/api/user", headers=auth(token)).status_code == 200
+
+    assert revoke(ids["Backup script"]).headers["Location"] == "/auth/account"
+    assert "The token is revoked" in browser.get("/auth/account").text
+    assert client.get("/api/user", headers=auth(token)).status_code == 401
+    assert '"event": "api_token_revoked"' in caplog.text
+    assert browser.post("/auth/account/tokens/revoke").status_code == 400
+
+
+def test_a_named_token_has_no_idle_timeout_but_a_lifetime(app_with):
+    app = app_with(API_NAMED_TOKEN_LIFETIME=dt.timedelta(days=90))
+    client = app.test_client()
+    login_token = token_of(client)
+    named = shown_token(make_token(html_login_as_test(app), "Monthly script"))
+    with app.app_context():
+        idle = utcnow() - dt.timedelta(days=20)  # past SESSION_IDLE_TIMEOUT
+        db.session.execute(sa.update(ApiToken).values(last_used=idle))
+        db.session.commit()
+        assert purge_expired_sessions() == 1
+    assert client.get("/api/user", headers=auth(login_token)).status_code == 401
+    assert client.get("/api/user", headers=auth(named)).status_code == 200
+    with app.app_context():
+        [record] = db.session.scalars(sa.select(ApiToken))
+        assert record.expires - record.created == dt.timedelta(days=90)
+        record.expires = utcnow() - dt.timedelta(seconds=1)
+        db.session.commit()
+    assert client.get("/api/user", headers=auth(named)).status_code == 401
+
+
+def test_the_list_says_when_a_token_was_last_used(app):
+    browser = html_login_as_test(app)
+    token = shown_token(make_token(browser, "Phone"))
+    assert "Last used never" in browser.get("/auth/account").text
+    app.test_client().get("/api/user", headers=auth(token))
+    assert "Last used never" not in browser.get("/auth/account").text
+
+
+def html_login_as_test(app):
+    browser = app.test_client()
+    AuthActions(browser).login("test", "test")
+    return browser
+
+
+def token_count(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken))

@@ -6,6 +6,8 @@ from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import User
+from flaskr.services.accounts import find_user
+from flaskr.services.follows import follow
 from tests.conftest import AuthActions
 from tests.test_counts import assert_counts_match_rows
 
@@ -63,3 +65,22 @@ def test_seed_demo_adds_to_what_is_there(app, runner):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 21
         post = app.test_client()
     assert post.get("/21").status_code == 200
+
+
+def test_seed_demo_follows_on_a_site_where_people_follow_already(app, runner):
+    with app.app_context():
+        follow(find_user("test"), find_user("other"))
+    result = runner.invoke(args=["seed-demo", "--posts", "5", "--users", "6"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert find_user("demo1").following_count == 5
+        assert find_user("test").following_count == 1
+        assert_counts_match_rows()
+    # Run again asking for fewer: what is there stays; none is made twice.
+    result = runner.invoke(
+        args=["seed-demo", "--posts", "0", "--users", "8", "--follows", "7"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert find_user("demo1").following_count == 7
+        assert_counts_match_rows()

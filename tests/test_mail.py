@@ -6,13 +6,16 @@ import datetime as dt
 import email
 import email.policy
 import threading
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.models import OutboxMail
 from flaskr.services.mail import deliver_due_mail
 from flaskr.services.mail import record_mail
+from flaskr.services.site import update_identity
 from tests.conftest import SmtpServer
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -176,3 +179,80 @@ def test_send_mail_command_sends_what_is_due(mail_app, smtp):
     result = mail_app.test_cli_runner().invoke(args=["send-mail"])
     assert "Sent 1 mail." in result.output
     assert len(smtp.inbox.messages) == 1
+
+
+SITE_TITLE = "Ruth's Kitchen & Garden"
+#: Each mail template, with what its text needs.
+MAIL_TEMPLATES = {
+    "address_in_use": {"forgot_link": "https://flaskr.example/auth/forgot"},
+    "confirm_email": {"username": "ruth", "link": "https://x.example/c", "hours": 24},
+    "email_change_notice": {"username": "ruth"},
+    "new_comment": {
+        "username": "ruth",
+        "commenter": "sam",
+        "title": "Bread",
+        "comment": "Lovely.",
+        "link": "https://flaskr.example/p/bread",
+    },
+    "password_changed": {"username": "ruth"},
+    "reset_password": {
+        "username": "ruth",
+        "link": "https://x.example/r",
+        "minutes": 60,
+    },
+    "test": {},
+}
+
+
+def name_site(app, title):
+    with app.app_context():
+        update_identity(title, "", "")
+
+
+def test_every_mail_template_is_listed_here(app):
+    folder = Path(app.root_path) / "templates" / "mail"
+    assert {path.stem for path in folder.glob("*.txt")} == set(MAIL_TEMPLATES)
+
+
+@pytest.mark.parametrize("template", sorted(MAIL_TEMPLATES))
+def test_each_mail_names_the_site_by_its_title(mail_app, smtp, template):
+    name_site(mail_app, SITE_TITLE)
+    with mail_app.app_context():
+        record_mail("ruth@example.org", template, **MAIL_TEMPLATES[template])
+        db.session.commit()
+    assert deliver(mail_app) == 1
+    [message] = smtp.inbox.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        SITE_TITLE,
+        "blog@flaskr.example",
+    )
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert SITE_TITLE in text
+    assert "Ruth&#39;s Kitchen &amp; Garden" in html
+    if template != "new_comment":  # its subject names the post instead
+        assert SITE_TITLE in message["Subject"]
+    for part in (message["Subject"], text, html):
+        assert "Flaskr" not in part
+
+
+def test_a_sender_name_of_ones_own_is_kept(make_app, smtp, smtp_port):
+    app = make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        MAIL_FROM="Ruth at home <ruth@flaskr.example>",
+    )
+    name_site(app, SITE_TITLE)
+    record(app)
+    deliver(app)
+    assert smtp.inbox.messages[0]["From"] == "Ruth at home <ruth@flaskr.example>"
+
+
+def test_a_site_title_in_any_script_reaches_the_sender_name(mail_app, smtp):
+    name_site(mail_app, "בלוג של רות")
+    record(mail_app)
+    deliver(mail_app)
+    [message] = smtp.inbox.messages
+    assert message["From"] == "בלוג של רות <blog@flaskr.example>"
+    assert message["Subject"] == "בלוג של רות can send you mail"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from PIL import Image as Pillow
 
 from flaskr.db import db
@@ -65,6 +68,25 @@ def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
     assert 'loading="lazy"' in page
 
 
+@pytest.mark.parametrize("path", ["/feed.atom", "/feed.rss", "/feed.json"])
+def test_a_picture_in_a_feed_has_only_absolute_addresses(app, author, path):
+    markdown = upload(author, png()).get_json()["markdown"]
+    key = MARKDOWN.fullmatch(markdown)[2]
+    write(author, title="With a picture", body=f"Look:\n\n{markdown}")
+    feed = app.test_client().get(path).get_data(as_text=True)
+    if path.endswith(".json"):
+        content = json.loads(feed)["items"][0]["content_html"]
+    else:
+        content = html.unescape(feed)
+    origin = "http://localhost"
+    assert f'src="{origin}/media/{key}.webp"' in content
+    assert (
+        f'srcset="{origin}/media/{key}/small.webp 480w,'
+        f' {origin}/media/{key}.webp 1600w"'
+    ) in content
+    assert '="/' not in content and ", /" not in content
+
+
 @pytest.mark.parametrize(
     ("data", "alt", "message"),
     [
@@ -97,6 +119,43 @@ def test_the_library_lists_and_deletes_only_unused_pictures(app, author):
     assert used_key in pictures(app)
     author.post(f"/images/{unused_key}/delete", data={"delete-csrf_token": token})
     assert pictures(app) == [used_key]
+
+
+def test_each_picture_offers_its_markdown_to_copy_and_a_delete_that_asks(app, author):
+    used = upload(author, png(), alt="In a post").get_json()["markdown"]
+    spare = upload(author, png(), alt="Spare").get_json()["markdown"]
+    write(author, title="Uses one", body=used)
+    page = BeautifulSoup(author.get("/images").data, "html.parser")
+    items = {
+        item.select_one(".library-alt").get_text(): item
+        for item in page.select("li.library-item")
+    }
+    assert set(items) == {"In a post", "Spare"}
+    for markdown, item in ((used, items["In a post"]), (spare, items["Spare"])):
+        field = item.find("input", readonly=True)
+        assert field["value"] == markdown, "visible and selectable without a script"
+        assert item.find("label", attrs={"for": field["id"]}).get_text() == "Markdown"
+        button = item.find("button", attrs={"data-copy": field["id"]})
+        assert button.has_attr("hidden"), "shown by copy.js, which can copy"
+    assert page.find("script", src="/static/copy.js")
+    # Deleting asks first: the button is inside a closed disclosure.
+    delete = items["Spare"].find("details", class_="library-delete")
+    assert not delete.has_attr("open")
+    form = delete.find("form")
+    assert form["method"] == "post"
+    assert form["action"] == f"/images/{MARKDOWN.fullmatch(spare)[2]}/delete"
+    assert form.find("input", attrs={"name": "delete-csrf_token"})
+    assert items["In a post"].find("details") is None
+    assert "take it out of its post first" in items["In a post"].get_text()
+    # The form's own token deletes; none, or another's, does not.
+    key = MARKDOWN.fullmatch(spare)[2]
+    assert author.post(f"/images/{key}/delete").status_code == 400
+    assert key in pictures(app)
+    token = form.find("input", attrs={"name": "delete-csrf_token"})["value"]
+    response = author.post(f"/images/{key}/delete", data={"delete-csrf_token": token})
+    assert response.headers["Location"] == "/images"
+    assert key not in pictures(app)
+    assert "The picture is deleted." in author.get("/images").get_data(as_text=True)
 
 
 def test_only_the_writer_deletes(app, author):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 import sqlalchemy as sa
+from flask import url_for
 
 from flaskr.db import db
 from flaskr.models import Post
+from flaskr.services.posts import slug_problem
 from flaskr.services.posts import slugify
 from tests.conftest import csrf_token_from
 
@@ -46,10 +50,53 @@ def newest(app):
         ("Ünïcödé — and ASCII", "unicode-and-ascii"),
         ("word " * 40, "-".join(["word"] * 15)),
         ("x" * 200, "x" * 74),
+        ("Ça va", "ca-va"),
+        ("Straße, Øresund", "strasse-oresund"),
+        ("Привет, мир", "привет-мир"),
+        ("Йога и ёжик", "йога-и-ёжик"),  # Cyrillic letters keep their marks
+        ("Καλημέρα κόσμε", "καλημέρα-κόσμε"),
+        ("שָׁלוֹם עוֹלָם", "שָׁלוֹם-עוֹלָם"),
+        ("مرحبا بالعالم", "مرحبا-بالعالم"),
+        ("你好，世界", "你好-世界"),
+        ("日本語のブログ", "日本語のブログ"),
+        ("한국어 블로그", "한국어-블로그"),
+        ("हिन्दी ब्लॉग", "हिन्दी-ब्लॉग"),  # vowel signs stay in the word
+        ("Ｆｕｌｌ ｗｉｄｔｈ ２０２６", "full-width-2026"),
+        ("🎉🎉", "post"),
     ],
 )
 def test_slugify(title, slug):
     assert slugify(title) == slug
+    assert slug_problem(slug) is None, "an address made is one a writer may type"
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [("Привет, мир", "привет-мир"), ("שלום עולם", "שלום-עולם"), ("你好", "你好")],
+)
+def test_a_title_in_another_script_keeps_its_letters_in_the_address(
+    app, author, title, slug
+):
+    write(author, title=title)
+    write(author, title=title)
+    first, second = post_row(app, newest(app) - 1), post_row(app, newest(app))
+    assert (first.slug, second.slug) == (slug, f"{slug}-2")
+    with app.test_request_context():
+        address = url_for("blog.post_by_slug", slug=second.slug)
+    assert address.isascii() and address == f"/p/{quote(slug)}-2"
+    page = app.test_client().get(address)
+    assert page.status_code == 200
+    assert f">{title}</h1>" in page.get_data(as_text=True)
+    assert app.test_client().get(f"/p/{quote(slug)}-3").status_code == 404
+
+
+def test_an_address_in_another_script_can_be_chosen(app, author):
+    write(author, title="Anything", slug="мой-адрес")
+    assert post_row(app, newest(app)).slug == "мой-адрес"
+    assert app.test_client().get(f"/p/{quote('мой-адрес')}").status_code == 200
+    response = write(author, title="Again", slug="мой-адрес")
+    assert response.status_code == 422
+    assert "Another post has that address" in response.get_data(as_text=True)
 
 
 def test_a_new_post_gets_an_address_from_its_title(app, author):
@@ -92,6 +139,9 @@ def test_a_chosen_address_is_kept_and_can_change(app, author):
         ("sp ace", "only lower-case letters"),
         ("x" * 81, "at most 80 characters"),
         ("nul\x00", "only lower-case letters"),
+        ("Привет", "only lower-case letters"),
+        ("café", "Latin ones without accents"),
+        ("a_b", "only lower-case letters"),
     ],
 )
 def test_a_bad_address_is_refused(app, author, slug, message):

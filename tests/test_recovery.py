@@ -204,7 +204,7 @@ def test_a_reset_link_sets_a_new_password_once(site, smtp):
     good = AuthActions(site.test_client()).login("test", NEW_PASSWORD)
     assert good.status_code == 302
     subjects = [m["Subject"] for m in smtp.inbox.messages]
-    assert subjects[-1] == "Your Flaskr password was changed"
+    assert subjects[-1] == "Your password on Flaskr was changed"
     # The link is spent.
     assert reset_with(site.test_client(), link).status_code == 400
 

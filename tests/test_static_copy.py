@@ -3,6 +3,8 @@
 import re
 import urllib.parse
 
+from flaskr.services import posts
+from flaskr.services.accounts import find_user
 from tests.test_exports import seed_blog
 
 _REFERENCE = re.compile(r'(?:href|src)="([^"]*)"')
@@ -18,6 +20,14 @@ def references(page: str) -> list[str]:
 
 def test_the_static_copy_has_no_broken_link(app, runner, tmp_path):
     seed_blog(app)
+    with app.app_context():  # addresses in another script
+        posts.create_post(
+            find_user("test"),
+            "Привет, мир",
+            "Текст.",
+            tags=["путешествия"],
+            publish=True,
+        )
     assert (
         runner.invoke(args=["seed-demo", "--posts", "25", "--users", "3"]).exit_code
         == 0
@@ -32,6 +42,7 @@ def test_the_static_copy_has_no_broken_link(app, runner, tmp_path):
         "tags.html",
         "archive.html",
         "tag/travel.html",
+        "tag/путешествия.html",
         "u/test.html",
         "feed.atom",
         "sitemap.xml",

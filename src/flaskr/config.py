@@ -76,6 +76,8 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_PURGE_INTERVAL": dt.timedelta(minutes=1),
     #: How long a JSON API token lasts from its login (docs/api.md).
     "API_TOKEN_LIFETIME": dt.timedelta(days=30),
+    #: How long a token made and named on the account page lasts, used or not.
+    "API_NAMED_TOKEN_LIFETIME": dt.timedelta(days=365),
     #: Web origins (``https://app.example``) whose pages may call the JSON API
     #: from a browser (CORS); none by default.
     "API_CORS_ORIGINS": [],
@@ -145,6 +147,7 @@ _DURATIONS = (
     "SESSION_TOUCH_INTERVAL",
     "SESSION_PURGE_INTERVAL",
     "API_TOKEN_LIFETIME",
+    "API_NAMED_TOKEN_LIFETIME",
     "PAGE_CACHE_MAX_AGE",
 )
 

@@ -36,6 +36,7 @@ WEBSITE_MAX_LENGTH = 500
 SITE_TITLE_MAX_LENGTH = 80
 SITE_DESCRIPTION_MAX_LENGTH = 300
 ABOUT_MAX_LENGTH = 20_000
+API_TOKEN_NAME_MAX_LENGTH = 60
 
 
 def username_key(username: str) -> str:
@@ -511,6 +512,11 @@ class ApiToken(Model):
     #: The client that logged in, as it named itself.
     user_agent: Mapped[str] = mapped_column(
         sa.String(200), default="", server_default=""
+    )
+    #: What its owner named it when making it on the account page; empty for
+    #: the token of an API login.
+    name: Mapped[str] = mapped_column(
+        sa.String(API_TOKEN_NAME_MAX_LENGTH), default="", server_default=""
     )
 
 

@@ -133,6 +133,16 @@ def blog(live_app) -> t.Iterator[Blog]:
             process_upload(png(), max_bytes=10**7, max_pixels=10**8),
             "A blue field",
         )
+        for colour, alt in (
+            ("#d9822b", "Proofs of the new type specimen pinned to the studio wall"),
+            ("#2b9d8f", "שולחן עבודה עם מחברת ועט"),
+        ):
+            media.add_picture(
+                writer,
+                process_upload(png(colour), max_bytes=10**7, max_pixels=10**8),
+                alt,
+            )
+        sessions.issue_named_api_token(writer.id, "Backup script on the home server")
         writer.email = "ada@example.com"
         writer.email_key = recovery.email_key(writer.email)
         db.session.commit()
@@ -182,6 +192,14 @@ def account_errors(page: Page) -> None:
     page.locator("#rename-username").fill("")
     page.get_by_role("button", name="Change username").click()
     expect(page.locator(".error").first).to_be_visible()
+
+
+def make_api_token(page: Page) -> None:
+    # One name per width: the site, and the tokens made, last the module.
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.locator("#token-name").fill(f"Reading app on a {width} px screen")
+    page.get_by_role("button", name="Make a token").click()
+    expect(page.locator("#new-token-value")).to_be_visible()
 
 
 def admin_errors(page: Page) -> None:
@@ -247,6 +265,7 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("logout", "/auth/logout", WRITER),
         Screen("account", "/auth/account", WRITER),
         Screen("account-errors", "/auth/account", WRITER, account_errors),
+        Screen("account-new-token", "/auth/account", WRITER, make_api_token),
         Screen("create", "/create", WRITER),
         Screen(
             "create-errors", "/create", WRITER, clear_and_submit("Title", "Publish")

@@ -130,24 +130,31 @@ OTHER_FOLLOWS = 10
 
 
 def _ensure_follows(user_ids: list[int], first_follows: int, rng: random.Random) -> int:
-    """Make the first demo user follow ``first_follows`` writers and the others
-    a few each, unless they follow someone already; return how many follows."""
-    if db.session.scalar(sa.select(Follow.follower_id).limit(1)) is not None:
-        return 0
-    now = utcnow()
-    rows = [
-        {"follower_id": user_ids[0], "followed_id": followed, "created": now}
-        for followed in user_ids[1 : first_follows + 1]
-    ]
+    """Make the first demo user follow ``first_follows`` writers, and each
+    other demo user who follows no demo writer yet a few; return how many
+    follows were added. Follows already there (a demo user's, or anyone's
+    on a site in use) stay and are not made twice."""
+    existing: set[tuple[int, int]] = set()
+    for start in range(0, len(user_ids), BATCH):  # within SQLite's parameters
+        query = sa.select(Follow.follower_id, Follow.followed_id).where(
+            Follow.follower_id.in_(user_ids[start : start + BATCH])
+        )
+        existing.update((row[0], row[1]) for row in db.session.execute(query))
+    wanted = [(user_ids[0], followed) for followed in user_ids[1 : first_follows + 1]]
+    following = {follower for follower, _ in existing}
     for follower in user_ids[1:]:
+        if follower in following:
+            continue
         others = rng.sample(
             user_ids, k=min(len(user_ids), rng.randint(0, OTHER_FOLLOWS))
         )
-        rows += [
-            {"follower_id": follower, "followed_id": followed, "created": now}
-            for followed in others
-            if followed != follower
-        ]
+        wanted += [(follower, followed) for followed in others if followed != follower]
+    now = utcnow()
+    rows = [
+        {"follower_id": follower, "followed_id": followed, "created": now}
+        for follower, followed in dict.fromkeys(wanted)
+        if (follower, followed) not in existing
+    ]
     for start in range(0, len(rows), BATCH):
         _insert(Follow, rows[start : start + BATCH])
     return len(rows)
@@ -254,7 +261,7 @@ def seed(
     default=1_000,
     show_default=True,
     help="Writers demo1 follows (at most all the others); the others follow"
-    f" up to {OTHER_FOLLOWS} each.",
+    f" up to {OTHER_FOLLOWS} each. Follows already there are kept.",
 )
 @with_appcontext
 def seed_demo_command(

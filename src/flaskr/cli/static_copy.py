@@ -46,8 +46,10 @@ _SRCSET = re.compile(r'srcset="(?P<value>[^"]*)"')
 
 def page_file(path: str, query: str) -> str:
     """The file a page is written to: ``/`` is ``index.html``, ``/tag/a``
-    ``tag/a.html``, and a page link's query a file of its own beside it."""
-    name = path.strip("/") or "index"
+    ``tag/a.html``, and a page link's query a file of its own beside it.
+    Letters of other scripts are the file's own (``/tag/%D0%B0`` is
+    ``tag/а.html``): a static host decodes the address before it looks."""
+    name = urllib.parse.unquote(path).strip("/") or "index"
     if query:
         safe = re.sub(r"[^A-Za-z0-9_-]+", "-", urllib.parse.unquote(query)).strip("-")
         name = f"{name}/{safe}"
@@ -101,7 +103,7 @@ class StaticCopy:
             if target is None:
                 address = self.live_site + html.unescape(url) + fragment
                 return f'{match.group("attribute")}="{html.escape(address)}"'
-            relative = posixpath.relpath(target, here or ".")
+            relative = urllib.parse.quote(posixpath.relpath(target, here or "."))
             return f'{match.group("attribute")}="{relative}{fragment}"'
 
         def srcset(match: re.Match[str]) -> str:

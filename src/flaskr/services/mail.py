@@ -29,6 +29,7 @@ import logging
 import smtplib
 import ssl
 import typing as t
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import OutboxMail
+from flaskr.services.site import read_identity
 
 mail_logger = logging.getLogger("flaskr.mail")
 
@@ -48,6 +50,9 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_RETRY = dt.timedelta(hours=1)
 #: Mails one call sends at most, so a long queue is sent a batch at a time.
 BATCH = 20
+#: The sender's name in ``MAIL_FROM`` that stands for "the site's title": the
+#: default's, so a site renamed on ``/admin`` signs its mails with its name.
+PLACEHOLDER_SENDER_NAME = "Flaskr"
 
 
 class MailError(Exception):
@@ -59,6 +64,7 @@ def record_mail(recipient: str, template: str, **context: t.Any) -> OutboxMail:
     to the session; it is sent after the caller commits."""
     env = current_app.jinja_env
     context.setdefault("site_url", current_app.config["SITE_URL"] or "")
+    context.setdefault("site_title", site_title())
     subject = env.get_template(f"mail/{template}.subject").render(**context)
     domain = email.utils.parseaddr(current_app.config["MAIL_FROM"])[1]
     mail = OutboxMail(
@@ -74,10 +80,27 @@ def record_mail(recipient: str, template: str, **context: t.Any) -> OutboxMail:
     return mail
 
 
-def message_of(mail: OutboxMail) -> EmailMessage:
-    """The mail as a MIME message: plain text, with an HTML alternative."""
+def site_title() -> str:
+    """The title readers know the site by, as every page shows it."""
+    return read_identity(current_app.config["SITE_TITLE"]).title
+
+
+def sender() -> Address:
+    """``MAIL_FROM``, named with the site's title unless it names itself
+    (a name other than the default's)."""
+    name, address = email.utils.parseaddr(current_app.config["MAIL_FROM"])
+    if name in ("", PLACEHOLDER_SENDER_NAME):
+        name = site_title()
+    return Address(display_name=name, addr_spec=address)
+
+
+def message_of(mail: OutboxMail, sent_by: Address | None = None) -> EmailMessage:
+    """The mail as a MIME message: plain text, with an HTML alternative.
+
+    :param sent_by: the ``From`` address; :func:`sender` when not given.
+    """
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = sent_by or sender()
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Date"] = email.utils.format_datetime(mail.created)
@@ -185,6 +208,7 @@ def _send_all(mails: list[OutboxMail]) -> int:
             db.session.commit()
         return len(mails)
     sent = 0
+    sent_by = sender()
     try:
         smtp = _connect()
     except (OSError, smtplib.SMTPException) as error:
@@ -195,7 +219,7 @@ def _send_all(mails: list[OutboxMail]) -> int:
     with smtp:
         for mail in mails:
             try:
-                smtp.send_message(message_of(mail))
+                smtp.send_message(message_of(mail, sent_by))
             except (OSError, smtplib.SMTPException) as error:
                 _retry_later(mail, error)
             else:

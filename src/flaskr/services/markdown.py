@@ -401,8 +401,23 @@ def excerpt(source: str, length: int = EXCERPT_LENGTH) -> str:
 _SITE_ADDRESS = re.compile(r'( (?:src|href)=")/(?!/)')
 
 
+#: A picture's list of sizes (``/media/k/small.webp 480w, /media/k.webp 1600w``).
+_SRCSET = re.compile(r' srcset="([^"]*)"')
+
+
 def with_absolute_addresses(html: str, origin: str) -> str:
     """``html`` (as rendered here) with its site-relative addresses made
     absolute on ``origin`` (``https://blog.example``): feed readers show
-    an entry far from the site."""
-    return _SITE_ADDRESS.sub(lambda match: f"{match[1]}{origin}/", html)
+    an entry far from the site, and pick any of a picture's sizes."""
+
+    def absolute_sizes(match: re.Match[str]) -> str:
+        entries = []
+        for entry in match[1].split(","):
+            address, _, width = entry.strip().partition(" ")
+            if address.startswith("/") and not address.startswith("//"):
+                address = origin + address
+            entries.append(f"{address} {width}".rstrip())
+        return f' srcset="{", ".join(entries)}"'
+
+    html = _SITE_ADDRESS.sub(lambda match: f"{match[1]}{origin}/", html)
+    return _SRCSET.sub(absolute_sizes, html)

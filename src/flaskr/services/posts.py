@@ -287,22 +287,57 @@ def find_tag(name: str) -> Tag | None:
     return db.session.scalars(query).first()
 
 
-#: A slug: lower-case ASCII letters and digits in words joined by hyphens.
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
 #: Slugs no post may have: the JSON API's ``/api/articles/feed`` would hide
 #: a post's ``/api/articles/<slug>``.
 RESERVED_SLUGS = frozenset({"feed"})
 
+#: Latin letters that carry no accent to drop, written as they are in
+#: addresses made by hand ("Straße" is ``strasse``).
+_LATIN_SPELLINGS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l",
+     "þ": "th", "ı": "i", "ŋ": "n", "ħ": "h"}
+)  # fmt: skip
+
+
+def _is_word_character(character: str) -> bool:
+    """A letter, a mark on one, or a decimal digit, in any script."""
+    category = unicodedata.category(character)
+    return category[0] in "LM" or category == "Nd"
+
+
+def _slug_words(text: str) -> list[str]:
+    """The words of ``text`` as an address spells them: lower case; Latin
+    letters without their accents ("Ça va" is ``ca va``); every other
+    script's letters kept as they are, marks and all (Hebrew, Arabic,
+    Cyrillic, Greek, Chinese…), composed (NFC)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    kept, after_latin = [], False
+    for character in decomposed:
+        if unicodedata.combining(character):
+            if after_latin:
+                continue  # an accent on a Latin letter
+        else:
+            after_latin = character.isascii()
+        kept.append(character)
+    spelled = unicodedata.normalize("NFC", "".join(kept).translate(_LATIN_SPELLINGS))
+    words, word = [], []
+    for character in spelled:
+        if _is_word_character(character):
+            word.append(character)
+        elif word:
+            words.append("".join(word))
+            word = []
+    if word:
+        words.append("".join(word))
+    return words
+
 
 def slugify(title: str) -> str:
     """A readable address made from ``title``: "Café au lait!" is
-    ``cafe-au-lait``; a title with no letters or digits gives ``post``."""
-    ascii_title = (
-        unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    )
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    ``cafe-au-lait``, "Привет, мир" ``привет-мир`` (browsers show it so and
+    send it percent-encoded); a title with no letters or digits gives
+    ``post``."""
+    words = _slug_words(title)
     slug = ""
     for word in words:
         longer = f"{slug}-{word}" if slug else word
@@ -352,10 +387,11 @@ def slug_problem(slug: str) -> str | None:
         return None
     if len(slug) > SLUG_MAX_LENGTH:
         return f"An address must be at most {SLUG_MAX_LENGTH} characters long."
-    if not SLUG_PATTERN.fullmatch(slug):
+    if "-".join(_slug_words(slug)) != slug:
         return (
-            "An address may contain only lower-case letters a–z, digits and"
-            " single hyphens between them."
+            "An address may contain only lower-case letters (of any script;"
+            " Latin ones without accents), digits and single hyphens between"
+            " them."
         )
     if slug in RESERVED_SLUGS:
         return f"The address {slug} is reserved: choose another."

@@ -11,7 +11,10 @@ of a request is :mod:`flaskr.plumbing.server_sessions`'s part.
 The JSON API's tokens are sessions of another kind (``api_token``): random,
 kept as their SHA-256, with a fixed lifetime and the same idle timeout. They
 are listed and ended with the browser sessions, so "log out everywhere", a new
-password and a password reset end them too.
+password and a password reset end them too. A token its owner makes on the
+account page for a script or an app carries a name, lasts
+``API_NAMED_TOKEN_LIFETIME`` and has no idle timeout: a monthly script keeps
+working.
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ from itsdangerous import Signer
 from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
+from flaskr.models import API_TOKEN_NAME_MAX_LENGTH
 from flaskr.models import ApiToken
 from flaskr.models import AuthSession
+from flaskr.services.errors import ServiceError
+from flaskr.services.security_log import log_event
 
 #: ``app.extensions`` key: when this process last purged expired sessions.
 _LAST_PURGE = "flaskr.sessions.last_purge"
@@ -163,6 +169,12 @@ def issue_api_token(user_id: int, user_agent: str) -> str:
     """A new API token for the user (kept as its hash), valid for
     ``API_TOKEN_LIFETIME`` while used at least every ``SESSION_IDLE_TIMEOUT``;
     the caller commits."""
+    return _add_api_token(user_id, user_agent, "", _api_token_lifetime())
+
+
+def _add_api_token(
+    user_id: int, user_agent: str, name: str, lifetime: dt.timedelta
+) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -171,11 +183,86 @@ def issue_api_token(user_id: int, user_agent: str) -> str:
             user_id=user_id,
             created=now,
             last_used=now,
-            expires=now + _api_token_lifetime(),
+            expires=now + lifetime,
             user_agent=user_agent[:_STORED_USER_AGENT],
+            name=name,
         )
     )
     return token
+
+
+#: Named tokens one account may have at once: enough for every script and
+#: app of one writer, and a bound on rows made by a stolen session.
+MAX_NAMED_TOKENS = 20
+
+
+class TokenRefused(ServiceError):
+    """A named API token that may not be made; ``str(error)`` says why."""
+
+
+def token_name_problem(name: str) -> str | None:
+    """Why ``name`` may not name an API token, or ``None`` if it may."""
+    if not name.strip():
+        return "Name the token after what will use it, such as “Backup script”."
+    if len(name) > API_TOKEN_NAME_MAX_LENGTH:
+        return f"A token's name must be at most {API_TOKEN_NAME_MAX_LENGTH} characters."
+    if not name.isprintable():
+        return "A token's name must not contain control characters."
+    return None
+
+
+def issue_named_api_token(user_id: int, name: str) -> str:
+    """Make, commit and log a token named ``name`` for the user's scripts
+    and apps; return it (the only time it is seen: only its hash is kept).
+    It lasts ``API_NAMED_TOKEN_LIFETIME`` however seldom it is used.
+
+    :raise TokenRefused: the name is refused, another of the user's tokens
+        has it, or the user has ``MAX_NAMED_TOKENS`` already.
+    """
+    name = " ".join(name.split())
+    if problem := token_name_problem(name):
+        raise TokenRefused(problem)
+    names = list(
+        db.session.scalars(
+            sa.select(ApiToken.name).where(
+                ApiToken.user_id == user_id, ApiToken.name != ""
+            )
+        )
+    )
+    if name in names:
+        raise TokenRefused(
+            f"You have a token named “{name}” already: choose another name,"
+            " or revoke that one first."
+        )
+    if len(names) >= MAX_NAMED_TOKENS:
+        raise TokenRefused(
+            f"You have {MAX_NAMED_TOKENS} tokens, the most an account may have:"
+            " revoke one you no longer use first."
+        )
+    lifetime: dt.timedelta = current_app.config["API_NAMED_TOKEN_LIFETIME"]
+    token = _add_api_token(user_id, "", name, lifetime)
+    db.session.commit()
+    log_event("api_token_created", user_id=user_id, token_name=name)
+    return token
+
+
+def revoke_api_token(user_id: int, token_id: str) -> bool:
+    """End one of the user's API tokens, by the id the account page lists it
+    under, and log it; whether there was such a token (someone else's is not
+    touched)."""
+    if len(token_id) != _SESSION_ID_LENGTH or not set(token_id) <= _HEX:
+        return False  # not an id we made; PostgreSQL refuses some (a NUL)
+    name = db.session.scalar(
+        sa.delete(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        .returning(ApiToken.name)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if name is None:
+        return False
+    log_event("api_token_revoked", user_id=user_id, token_name=name)
+    return True
 
 
 #: API tokens are 43 characters; anything much longer is not one of ours.
@@ -194,17 +281,24 @@ def api_token_record(token: str) -> ApiToken | None:
     if (
         record is None
         or record.expires <= now
-        or now - record.last_used > config["SESSION_IDLE_TIMEOUT"]
+        or (
+            not record.name  # a named token has no idle timeout
+            and now - record.last_used > config["SESSION_IDLE_TIMEOUT"]
+        )
     ):
         return None
-    if needs_touch(config, last_seen=record.last_used, now=now):
+    # A named token's first use is written at once: the account page says
+    # "never" until then (a login token is used by the login that made it).
+    never_used = bool(record.name) and record.last_used == record.created
+    if needs_touch(config, last_seen=record.last_used, now=now) or never_used:
         record.last_used = now
         db.session.commit()
     return record
 
 
 def api_tokens_of_user(user_id: int) -> list[ApiToken]:
-    """The user's API tokens, most recently used first."""
+    """The user's API tokens (named and of API logins), most recently used
+    first."""
     query = (
         sa.select(ApiToken)
         .where(ApiToken.user_id == user_id)
@@ -260,7 +354,10 @@ def delete_expired_sessions() -> int:
     tokens = sa.delete(ApiToken).where(
         sa.or_(
             ApiToken.expires <= now,
-            ApiToken.last_used < now - config["SESSION_IDLE_TIMEOUT"],
+            sa.and_(
+                ApiToken.name == "",
+                ApiToken.last_used < now - config["SESSION_IDLE_TIMEOUT"],
+            ),
         )
     )
     expired_tokens = db.session.execute(

@@ -1,6 +1,7 @@
 """The account page: the profile, the e-mail address, the username, the
-password, sessions, deletion. Each part is a form of its own that posts to
-its own URL and, when refused, comes back on the whole page with its errors."""
+password, sessions, API tokens, mail, export and import, deletion. Each part
+is a form of its own that posts to its own URL and, when refused, comes back
+on the whole page with its errors."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
+from flaskr.blueprints.auth.forms import ApiTokenForm
 from flaskr.blueprints.auth.forms import AvatarForm
 from flaskr.blueprints.auth.forms import ChangePasswordForm
 from flaskr.blueprints.auth.forms import CommentMailForm
@@ -23,6 +25,7 @@ from flaskr.blueprints.auth.forms import EndSessionForm
 from flaskr.blueprints.auth.forms import ImportForm
 from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
+from flaskr.blueprints.auth.forms import RevokeTokenForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.db import utcnow
 from flaskr.services.accounts import change_password
@@ -40,7 +43,10 @@ from flaskr.services.sessions import api_tokens_of_user
 from flaskr.services.sessions import browser_name
 from flaskr.services.sessions import end_session_of_user
 from flaskr.services.sessions import end_sessions_of_user
+from flaskr.services.sessions import issue_named_api_token
+from flaskr.services.sessions import revoke_api_token
 from flaskr.services.sessions import sessions_of_user
+from flaskr.services.sessions import TokenRefused
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.users import current_session_id
@@ -59,15 +65,21 @@ ACCOUNT_FORMS: dict[str, type[FlaskForm]] = {
     "password": ChangePasswordForm,
     "sessions": ButtonForm,
     "end": EndSessionForm,
+    "token": ApiTokenForm,
+    "revoke": RevokeTokenForm,
     "delete": DeleteAccountForm,
 }
 
 
-def account_page(**sent: FlaskForm) -> tuple[str, int]:
+def account_page(
+    new_token: tuple[str, str] | None = None, **sent: FlaskForm
+) -> tuple[str, int]:
     """The account page; ``sent`` is a form sent back with its errors (422),
     named by its prefix (``password=form``).
 
     Empty forms are filled from the account: the profile shows what it holds.
+
+    :param new_token: the name and value of a token just made, shown this once.
     """
     forms = {
         prefix: form_class(prefix=prefix, formdata=None)
@@ -87,6 +99,7 @@ def account_page(**sent: FlaskForm) -> tuple[str, int]:
         current_session=current_session_id(),
         browser_name=browser_name,
         pending_address=pending_address(g.user),
+        new_token=new_token,
     )
     return page, INVALID_FORM if sent else 200
 
@@ -164,6 +177,39 @@ def end_one_session() -> Response:
     else:
         log_event("sessions_revoked", user_id=g.user.id, sessions_ended=1)
         flash("That browser is logged out.")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/tokens", methods=["POST"], endpoint="create_api_token")
+@login_required
+def create_api_token() -> Response | tuple[str, int]:
+    """Make a named API token, and show it this once: only its hash is kept."""
+    form = ApiTokenForm(prefix="token")
+    if form.validate():
+        try:
+            token = issue_named_api_token(g.user.id, form.name.data)
+        except TokenRefused as refused:
+            form.name.errors = [str(refused)]
+        else:
+            page, _ = account_page(new_token=(" ".join(form.name.data.split()), token))
+            response = Response(page, mimetype="text/html")
+            # The token is in this page alone: no cache keeps a copy.
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return account_page(token=form)
+
+
+@bp.route("/account/tokens/revoke", methods=["POST"], endpoint="revoke_api_token")
+@login_required
+def revoke_api_token_view() -> Response:
+    """Revoke one of the account's API tokens: its apps are logged out."""
+    form = RevokeTokenForm(prefix="revoke")
+    if not form.validate():
+        abort(400, description="That form is not one Flaskr made.")
+    if revoke_api_token(g.user.id, form.token.data):
+        flash("The token is revoked: what used it is logged out.")
+    else:
+        flash("That token had already ended.")
     return redirect(url_for("auth.account"))
 
 

@@ -12,6 +12,7 @@ from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired
 from wtforms.validators import StopValidation
 
+from flaskr.models import API_TOKEN_NAME_MAX_LENGTH
 from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import USERNAME_MAX_LENGTH
@@ -26,6 +27,7 @@ from flaskr.services.profiles import bio_problem
 from flaskr.services.profiles import display_name_problem
 from flaskr.services.profiles import website_problem
 from flaskr.services.recovery import email_problem
+from flaskr.services.sessions import token_name_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import PasswordText
@@ -228,3 +230,18 @@ class EndSessionForm(FlaskForm):
 
 class CommentMailForm(FlaskForm):
     wanted = BooleanField("Mail me when someone comments on my posts")
+
+
+class ApiTokenForm(FlaskForm):
+    name = TextField(
+        "Name of a new token",
+        filters=[strip],
+        validators=[Rule(token_name_problem)],
+        description="What will use it, such as “Backup script” or “Phone app”.",
+        render_kw={"maxlength": API_TOKEN_NAME_MAX_LENGTH, "autocomplete": "off"},
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    #: The ``ApiToken`` id of the token to revoke.
+    token = HiddenText(filters=[as_text])
