@@ -105,7 +105,7 @@ def test_create(client, auth, app):
     auth.login()
     assert client.get("/create").status_code == 200
     response = post_form(client, "/create", title="created", body="")
-    assert response.headers["Location"] == "/2"
+    assert response.headers["Location"] == "/p/created"
     assert count_posts(app) == 2
 
 
@@ -173,11 +173,11 @@ def test_line_breaks_kept_and_text_escaped(client, auth, app):
         assert db.session.get(Post, 2).body == (
             "line one\nline two\n<script>alert(1)</script>"
         )
-    for page in (client.get("/").data, client.get("/2").data):
+    for page in (client.get("/").data, client.get("/p/b-bold-b").data):
         assert b"<script>alert(1)" not in page
         assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert b"&lt;b&gt;bold?&lt;/b&gt;" in page
-    assert b"line one<br>\nline two<br>" in client.get("/2").data
+    assert b"line one<br>\nline two<br>" in client.get("/p/b-bold-b").data
 
 
 def test_delete(client, auth, app):

@@ -236,7 +236,7 @@ def test_lists_show_human_dates_and_reading_time(client, author):
     today = dt.datetime.now(dt.UTC)
     assert f'data-local="date">{today.day} {today:%B %Y}</time>' in page
     assert "3 min read" in page  # 700 words at 230 a minute
-    post = client.get("/2").get_data(as_text=True)
+    post = client.get("/p/long-read").get_data(as_text=True)
     assert "3 min read" in post
     oldest = '<time datetime="2018-01-01T00:00:00+00:00" data-local="date">'
     assert oldest + "1 January 2018</time>" in client.get("/").get_data(as_text=True)
@@ -267,7 +267,7 @@ def test_a_post_with_a_picture_has_a_large_sharing_card(app, author):
         title="Pictured",
         image_alt="A sunset",
     )
-    page = app.test_client().get("/2").get_data(as_text=True)
+    page = app.test_client().get("/p/pictured").get_data(as_text=True)
     assert re.search(
         r'<meta property="og:image" content="http://localhost/images/\d+\.webp">', page
     )

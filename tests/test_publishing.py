@@ -135,7 +135,7 @@ def test_a_summary_is_what_lists_feeds_and_previews_show(app, author):
     reader = app.test_client()
     assert b"In short: it works." in reader.get("/").data
     assert b"In short: it works." in reader.get("/feed.atom").data
-    assert b'content="In short: it works."' in reader.get(f"/{post_id}").data
+    assert b'content="In short: it works."' in reader.get("/p/summed-up").data
     # Without one, the start of the text again.
     write(author, f"/{post_id}/update", action="save", title="Summed up")
     assert post_row(app, post_id).excerpt.startswith("The body of the post")
@@ -178,6 +178,8 @@ def shows(page, post_id):
             b"Unpublishable words",
             f'href="/{post_id}"'.encode(),
             f"/{post_id}</loc>".encode(),
+            b'href="/p/unpublishable-words"',
+            b"/p/unpublishable-words</loc>",
         )
     )
 
@@ -203,7 +205,7 @@ def test_unpublish_takes_a_post_off_every_public_page(app, author):
     for path in places:
         assert not shows(reader.get(path), post_id), path
     assert b"Unpublishable words" in author.get("/drafts").data
-    assert author.get(f"/{post_id}").status_code == 200
+    assert author.get(f"/{post_id}", follow_redirects=True).status_code == 200
 
     # An edit form opened while it was published cannot publish it again.
     response = author.post(

@@ -125,7 +125,8 @@ def test_likes_page(app):
     page = reader.get("/u/other/likes").get_data(as_text=True)
     assert "Posts other liked" in page
     assert page.count("<article") == 10
-    assert page.index('href="/13"') < page.index('href="/12"')  # latest like first
+    # The latest like first.
+    assert page.index('href="/p/post-11"') < page.index('href="/p/post-10"')
     older = page[page.index("/u/other/likes?before=") :].split('"')[0]
     rest = reader.get(older.replace("&amp;", "&")).get_data(as_text=True)
     assert rest.count("<article") == 2

@@ -42,13 +42,14 @@ class PostLink:
     published: dt.datetime
     author_name: str | None = None
     author_display_name: str | None = None
+    slug: str | None = None
 
 
-_LINK_COLUMNS = (Post.id, Post.title, Post.published)
+_LINK_COLUMNS = (Post.id, Post.title, Post.published, Post.slug)
 
 
 def _link(row: t.Any) -> PostLink:
-    return PostLink(row.id, row.title, row.published)
+    return PostLink(row.id, row.title, row.published, slug=row.slug)
 
 
 # The statements are built once, with parameters: building and compiling
@@ -153,7 +154,14 @@ def related_posts(post: Post, shown: int = RELATED_SHOWN) -> list[PostLink]:
     rank = {post_id: place for place, post_id in enumerate(wanted)}
     rows.sort(key=lambda row: rank[row.id])
     return [
-        PostLink(row.id, row.title, row.published, row.username, row.display_name)
+        PostLink(
+            row.id,
+            row.title,
+            row.published,
+            row.username,
+            row.display_name,
+            slug=row.slug,
+        )
         for row in rows[:shown]
     ]
 
