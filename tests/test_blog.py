@@ -51,7 +51,9 @@ def test_index(client, auth):
     response = client.get("/")
     assert b"Log out" in response.data
     assert b"test title" in response.data
-    assert b'By <a href="/u/test">test</a> \xe2\x80\x94 <time' in response.data
+    # One quiet line: picture, name, date (no "By").
+    name = b'<a href="/u/test" dir="auto">test</a></span>'
+    assert name + b'<span class="meta-date"><time' in response.data
     assert b"test body" in response.data  # the excerpt
     assert b'href="/1"' in response.data
     # Unlike the tutorial, lists leave editing to the post's own page.
@@ -195,7 +197,7 @@ def test_delete(client, auth, app):
 
 def titles(response):
     page = response.get_data(as_text=True)
-    return re.findall(r'<h2><a href="/\d+">(post \d+)</a></h2>', page)
+    return re.findall(r'<h2 dir="auto"><a href="/\d+">(post \d+)</a></h2>', page)
 
 
 def test_index_pages_newest_first(client, app):
@@ -207,12 +209,19 @@ def test_index_pages_newest_first(client, app):
     older = re.search(r'href="(/\?before=[^"]+)"', first.get_data(as_text=True))
     second = client.get(older.group(1))
     assert titles(second) == [f"post {n}" for n in range(14, 4, -1)]
+    # A deeper page says where it is: the posts' dates, newest to oldest.
+    assert re.search(
+        r'<p class="list-position">Older posts, from <time[^>]*>1 January 2020</time>'
+        r" to <time[^>]*>1 January 2020</time></p>",
+        second.get_data(as_text=True),
+    )
+    assert b'class="list-position"' not in first.data
 
     older = re.search(r'href="(/\?before=[^"]+)"', second.get_data(as_text=True))
     third = client.get(older.group(1))
     assert titles(third) == [f"post {n}" for n in range(4, -1, -1)]
     assert b"test title" in third.data
-    assert b"Older posts" not in third.data
+    assert "Older posts →" not in third.get_data(as_text=True)
 
     newer = re.search(r'href="(/\?after=[^"]+)"', third.get_data(as_text=True))
     back = client.get(newer.group(1))

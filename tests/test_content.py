@@ -30,7 +30,7 @@ def test_post_page(client, author):
     )
     assert response.headers["Location"] == "/p/hello-there"
     page = client.get("/p/hello-there").get_data(as_text=True)
-    assert '<h1 id="post-title">Hello *there*</h1>' in page
+    assert '<h1 id="post-title" dir="auto">Hello *there*</h1>' in page
     assert '<h2 id="big">Big</h2>' in page
     assert "<strong>bold</strong>" in page
     assert 'href="/u/test">test</a>' in page

@@ -164,11 +164,14 @@ def test_autodiscovery_links(posts):
     assert 'href="/feed.rss"' in page
     assert '<link rel="alternate" type="application/feed+json"' in page
     assert 'href="/feed.json"' in page
-    # Visible too: in every page's footer, and a Subscribe link on the index.
+    # Visible too: a Subscribe page, linked from every page's footer and from
+    # the index, gives the addresses to copy.
     footer = page[page.index('<footer class="site-footer">') :]
+    assert '<a href="/subscribe">Subscribe</a>' in footer
+    assert '<a class="button-link" href="/subscribe">Subscribe</a>' in page
+    subscribe = posts.get("/subscribe").get_data(as_text=True)
     for feed in ("/feed.atom", "/feed.rss", "/feed.json"):
-        assert f'href="{feed}"' in footer
-    assert '<a class="action" href="/feed.atom">Subscribe</a>' in page
+        assert f'value="http://localhost{feed}"' in subscribe
     assert 'href="/tag/news/feed.atom"' in posts.get("/tag/news").get_data(as_text=True)
     assert 'href="/u/test/feed.atom"' in posts.get("/u/test").get_data(as_text=True)
 

@@ -108,8 +108,11 @@ def test_upload_is_cleaned_and_served(app, writer):
     for marker in (b"Exif", b"GPS", b"Camera maker"):
         assert marker not in served.data
 
-    thumbnails = image_urls(app.test_client().get("/").get_data(as_text=True))
+    # Lists show the thumbnail; the front page shows its newest post large.
+    thumbnails = image_urls(app.test_client().get("/u/test").get_data(as_text=True))
     assert thumbnails[0][0].endswith("/thumbnail.webp")
+    [(feature, _)] = image_urls(app.test_client().get("/").get_data(as_text=True))
+    assert feature == url
 
 
 def test_orientation_is_applied_before_the_metadata_goes(app, writer):

@@ -236,7 +236,7 @@ def rename_on_the_account_page(app):
         (comment_on_post, "/api/articles", '"commentsCount":1'),
         (trash_post, "/", "No posts yet"),
         (trash_post, "/search?q=test", "No results"),
-        (delete_account, "/", "By deleted user"),
+        (delete_account, "/", "deleted user</span>"),
         (rename_user_in_the_database, "/", "Edited title"),
     ],
 )

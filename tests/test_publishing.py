@@ -59,7 +59,7 @@ def test_a_new_post_gets_an_address_from_its_title(app, author):
     assert (first.slug, second.slug) == ("hello-flaskr", "hello-flaskr-2")
     page = app.test_client().get("/p/hello-flaskr-2")
     assert page.status_code == 200
-    assert b'<h1 id="post-title">hello flaskr</h1>' in page.data
+    assert b'<h1 id="post-title" dir="auto">hello flaskr</h1>' in page.data
     assert b'<link rel="canonical" href="http://localhost/' in page.data
     assert app.test_client().get("/p/nothing-here").status_code == 404
 

@@ -152,7 +152,7 @@ def test_comments(app):
     assert "Comments (2)" in page
     assert page.index("First!") < page.index("Second")  # oldest first
     assert "<p>First!<br>\nWith a &lt;b&gt;line&lt;/b&gt; break</p>" in page
-    assert 'href="/u/other">other</a>' in page
+    assert 'href="/u/other" dir="auto">other</a>' in page
     assert "<time datetime=" in page
     assert "2 comments" in app.test_client().get("/").get_data(as_text=True)
 

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(times.local_time, "local_time")
     app.add_template_filter(times.human_date, "human_date")
     app.add_template_filter(times.time_tag, "time_tag")
+    app.add_template_filter(times.month_tag, "month_tag")
     app.add_template_global(reading_minutes, "reading_minutes")
     users.init_app(app)
     identity.init_app(app)

@@ -79,7 +79,9 @@ def index() -> str:
     """Show the published posts, newest first, a page at a time."""
     page = published_list().stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
-    return render_template("blog/index.html", page=page, cards=post_cards(page.posts))
+    # The newest post leads the front page, its picture large.
+    cards = post_cards(page.posts, feature_first=page.newer is None)
+    return render_template("blog/index.html", page=page, cards=cards)
 
 
 @bp.route(f"/<{POST_ID}:id>")
