@@ -86,7 +86,7 @@ _POSTGRESQL_SEARCH = sa.text(
     " shown AS ("
     "  SELECT id, tier, row_number() OVER (ORDER BY tier, id DESC) <= :shown"
     "  AS on_page FROM ranked)"
-    " SELECT post.id, post.published, post.updated,"
+    " SELECT post.id, post.slug, post.published, post.updated,"
     ' "user".username AS author_name, "user".display_name AS author_display_name,'
     ' "user".avatar_id AS author_avatar_id, false AS is_draft,'
     " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
