@@ -33,7 +33,7 @@ def test_post_page(client, author):
     assert '<h1 id="post-title" dir="auto">Hello *there*</h1>' in page
     assert '<h2 id="big">Big</h2>' in page
     assert "<strong>bold</strong>" in page
-    assert 'href="/u/test">test</a>' in page
+    assert 'href="/u/test" dir="auto">test</a>' in page
     assert 'href="/tag/python">#python</a>' in page
     assert 'href="/tag/web-dev">#web-dev</a>' in page
     assert '<link rel="canonical" href="http://localhost/p/hello-there">' in page

@@ -92,7 +92,7 @@ class Comparison:
 
 
 def _whole(text: str) -> tuple[Piece, ...]:
-    return (Piece(text, True),)
+    return (Piece(text, True),) if text else ()
 
 
 def _joined(pieces: list[Piece]) -> tuple[Piece, ...]:
