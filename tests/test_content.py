@@ -34,8 +34,8 @@ def test_post_page(client, author):
     assert '<h2 id="big">Big</h2>' in page
     assert "<strong>bold</strong>" in page
     assert 'href="/u/test" dir="auto">test</a>' in page
-    assert 'href="/tag/python">#python</a>' in page
-    assert 'href="/tag/web-dev">#web-dev</a>' in page
+    assert 'href="/tag/python" dir="auto">#python</a>' in page
+    assert 'href="/tag/web-dev" dir="auto">#web-dev</a>' in page
     assert '<link rel="canonical" href="http://localhost/p/hello-there">' in page
     assert '<meta property="og:title" content="Hello *there*">' in page
     assert '<meta property="og:description" content="Big Some bold text">' in page
