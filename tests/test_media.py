@@ -59,7 +59,7 @@ def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
     markdown = upload(author, png()).get_json()["markdown"]
     key = MARKDOWN.fullmatch(markdown)[2]
     write(author, title="With a picture", body=f"Look:\n\n{markdown}")
-    page = app.test_client().get(f"/{newest(app)}").get_data(as_text=True)
+    page = app.test_client().get("/p/with-a-picture").get_data(as_text=True)
     assert f'<img src="/media/{key}.webp" alt="A red square"' in page
     assert f'srcset="/media/{key}/small.webp 480w, /media/{key}.webp 1600w"' in page
     assert 'loading="lazy"' in page
