@@ -16,7 +16,6 @@ from tests.conftest import csrf_token_from
 from tests.test_images import jpeg_with_gps
 from tests.test_images import png
 from tests.test_images import post_files
-from tests.test_publishing import newest
 from tests.test_publishing import write
 
 MARKDOWN = re.compile(r"!\[([^\]]*)\]\(/media/([A-Za-z0-9_-]{22})\.webp\)")
