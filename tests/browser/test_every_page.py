@@ -108,8 +108,10 @@ def blog(live_app) -> t.Iterator[Blog]:
             tags=["design"],
             publish=True,
         )
+        # An edit of a few words, for the history's word-level comparison.
+        edited = body.replace("a craft of small decisions", "a craft of many decisions")
         posts.update_post(
-            second, second.title, body + "\nOne more line.", tags=["design"]
+            second, second.title, edited + "\nOne more line.", tags=["design"]
         )
         made.post_id, made.other_post_id = second.id, first.id
         draft = posts.create_post(
