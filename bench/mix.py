@@ -61,10 +61,12 @@ class Audience:
 
 
 def public_post_ids(database_url: str, into: Path) -> int:
-    """Write the ids of the public posts to ``into``, one a line; return how many."""
+    """Write the ids and pages of the public posts to ``into``, one post a
+    line (``12 /p/a-slug``: readers ask for a post at its one address, likes
+    and comments go to its id); return how many."""
     engine = sa.create_engine(database_url)
     query = sa.text(
-        "SELECT id FROM post WHERE published IS NOT NULL AND deleted IS NULL"
+        "SELECT id, slug FROM post WHERE published IS NOT NULL AND deleted IS NULL"
         " AND published <= :now ORDER BY id"
     )
     import datetime as dt
@@ -72,8 +74,8 @@ def public_post_ids(database_url: str, into: Path) -> int:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     count = 0
     with engine.connect() as connection, into.open("w") as out:
-        for (post_id,) in connection.execute(query, {"now": now}):
-            out.write(f"{post_id}\n")
+        for post_id, slug in connection.execute(query, {"now": now}):
+            out.write(f"{post_id} {f'/p/{slug}' if slug else f'/{post_id}'}\n")
             count += 1
     engine.dispose()
     return count
@@ -162,8 +164,12 @@ def script(audience: Audience, write_share: float, into: Path) -> Path:
         write_edges.append(f'{{{total:.6f}, "{kind}"}}')
     into.write_text(
         f"""-- Written by bench/mix.py: a realistic audience.
-local ids = {{}}
-for line in io.lines("{audience.post_ids}") do ids[#ids + 1] = tonumber(line) end
+local ids, pages = {{}}, {{}}
+for line in io.lines("{audience.post_ids}") do
+  local id, page = line:match("(%d+) (%S+)")
+  ids[#ids + 1] = id
+  pages[#pages + 1] = page
+end
 local N = #ids
 local STEP = {_coprime_step(audience.post_count)}
 local older = {_lua_list(audience.older_pages)}
@@ -185,8 +191,15 @@ local written = 0
 local function zipf(n)
   return math.min(n, math.floor(n ^ math.random()))
 end
+local function chosen_post()
+  return (zipf(N) * STEP) % N + 1
+end
+-- Readers read a post at its one address; likes and comments go to its id.
+local function post_page()
+  return pages[chosen_post()]
+end
 local function post_path()
-  return "/" .. ids[(zipf(N) * STEP) % N + 1]
+  return "/" .. ids[chosen_post()]
 end
 local function pick(edges)
   local x = math.random()
@@ -223,10 +236,10 @@ request = function()
   if math.random() < LOGGED_IN then
     local cookie = readers[math.random(#readers)]
     if math.random() < 0.3 then return get("/", cookie) end
-    return get(post_path(), cookie)
+    return get(post_page(), cookie)
   end
   local kind = pick(reads)
-  if kind == "post" then return get(post_path()) end
+  if kind == "post" then return get(post_page()) end
   if kind == "index" then return get("/") end
   if kind == "older index pages" then return get(older[math.random(#older)]) end
   if kind == "tag" then return get(tags[zipf(#tags)]) end

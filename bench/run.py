@@ -347,7 +347,8 @@ def api_token(url: str) -> str:
 def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     """Each page to load, as (url, extra wrk arguments)."""
     feed = requests.get(f"{url}/feed.atom", timeout=10).text
-    post_url = re.search(r'href="(http://[^"]+/\d+)"', feed).group(1)
+    # A post's one address: /p/<slug> (/<id> only redirects there).
+    post_url = re.search(r'href="(http://[^"]+/(?:p/[^"]+|\d+))"', feed).group(1)
     cookie = logged_in_cookie(url)
     requests.get(f"{url}/", headers={"Cookie": cookie}, timeout=60)
     token = ["-H", f"Authorization: Token {api_token(url)}"]

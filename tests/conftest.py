@@ -228,8 +228,9 @@ def without_csrf_tokens(page: str) -> str:
 
 
 def csrf_token_from(client: FlaskClient, path: str) -> str:
-    """The CSRF token in the form that the page at ``path`` shows."""
-    response = client.get(path)
+    """The CSRF token in the form that the page at ``path`` shows (after its
+    redirects: ``/<id>`` sends to ``/p/<slug>``)."""
+    response = client.get(path, follow_redirects=True)
     match = _CSRF_PATTERN.search(response.get_data(as_text=True))
     assert match is not None, f"no CSRF token in {path} ({response.status})"
     return match.group(1)

@@ -183,7 +183,7 @@ def test_delete_account(app, posts):
             assert post is None
     for path in ("/", "/search?q=test"):
         page = client.get(path).get_data(as_text=True)
-        assert ("By deleted user" in page) == (posts == "keep"), path
+        assert ("deleted user</span>" in page) == (posts == "keep"), path
     assert AuthActions(app.test_client()).login("test", "test").status_code == 422
 
 

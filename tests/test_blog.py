@@ -51,7 +51,9 @@ def test_index(client, auth):
     response = client.get("/")
     assert b"Log out" in response.data
     assert b"test title" in response.data
-    assert b'By <a href="/u/test">test</a> \xe2\x80\x94 <time' in response.data
+    # One quiet line: picture, name, date (no "By").
+    name = b'<a href="/u/test" dir="auto">test</a></span>'
+    assert name + b'<span class="meta-date"><time' in response.data
     assert b"test body" in response.data  # the excerpt
     assert b'href="/1"' in response.data
     # Unlike the tutorial, lists leave editing to the post's own page.
@@ -105,7 +107,7 @@ def test_create(client, auth, app):
     auth.login()
     assert client.get("/create").status_code == 200
     response = post_form(client, "/create", title="created", body="")
-    assert response.headers["Location"] == "/2"
+    assert response.headers["Location"] == "/p/created"
     assert count_posts(app) == 2
 
 
@@ -173,11 +175,11 @@ def test_line_breaks_kept_and_text_escaped(client, auth, app):
         assert db.session.get(Post, 2).body == (
             "line one\nline two\n<script>alert(1)</script>"
         )
-    for page in (client.get("/").data, client.get("/2").data):
+    for page in (client.get("/").data, client.get("/p/b-bold-b").data):
         assert b"<script>alert(1)" not in page
         assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert b"&lt;b&gt;bold?&lt;/b&gt;" in page
-    assert b"line one<br>\nline two<br>" in client.get("/2").data
+    assert b"line one<br>\nline two<br>" in client.get("/p/b-bold-b").data
 
 
 def test_delete(client, auth, app):
@@ -195,7 +197,7 @@ def test_delete(client, auth, app):
 
 def titles(response):
     page = response.get_data(as_text=True)
-    return re.findall(r'<h2><a href="/\d+">(post \d+)</a></h2>', page)
+    return re.findall(r'<h2 dir="auto"><a href="/\d+">(post \d+)</a></h2>', page)
 
 
 def test_index_pages_newest_first(client, app):
@@ -207,12 +209,19 @@ def test_index_pages_newest_first(client, app):
     older = re.search(r'href="(/\?before=[^"]+)"', first.get_data(as_text=True))
     second = client.get(older.group(1))
     assert titles(second) == [f"post {n}" for n in range(14, 4, -1)]
+    # A deeper page says where it is: the posts' dates, newest to oldest.
+    assert re.search(
+        r'<p class="list-position">Older posts, from <time[^>]*>1 January 2020</time>'
+        r" to <time[^>]*>1 January 2020</time></p>",
+        second.get_data(as_text=True),
+    )
+    assert b'class="list-position"' not in first.data
 
     older = re.search(r'href="(/\?before=[^"]+)"', second.get_data(as_text=True))
     third = client.get(older.group(1))
     assert titles(third) == [f"post {n}" for n in range(4, -1, -1)]
     assert b"test title" in third.data
-    assert b"Older posts" not in third.data
+    assert "Older posts →" not in third.get_data(as_text=True)
 
     newer = re.search(r'href="(/\?after=[^"]+)"', third.get_data(as_text=True))
     back = client.get(newer.group(1))

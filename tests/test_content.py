@@ -28,29 +28,29 @@ def test_post_page(client, author):
         body="# Big\n\nSome **bold** text",
         tags="Python, web dev",
     )
-    assert response.headers["Location"] == "/2"
-    page = client.get("/2").get_data(as_text=True)
-    assert '<h1 id="post-title">Hello *there*</h1>' in page
+    assert response.headers["Location"] == "/p/hello-there"
+    page = client.get("/p/hello-there").get_data(as_text=True)
+    assert '<h1 id="post-title" dir="auto">Hello *there*</h1>' in page
     assert '<h2 id="big">Big</h2>' in page
     assert "<strong>bold</strong>" in page
-    assert 'href="/u/test">test</a>' in page
-    assert 'href="/tag/python">#python</a>' in page
-    assert 'href="/tag/web-dev">#web-dev</a>' in page
-    assert '<link rel="canonical" href="http://localhost/2">' in page
+    assert 'href="/u/test" dir="auto">test</a>' in page
+    assert 'href="/tag/python" dir="auto">#python</a>' in page
+    assert 'href="/tag/web-dev" dir="auto">#web-dev</a>' in page
+    assert '<link rel="canonical" href="http://localhost/p/hello-there">' in page
     assert '<meta property="og:title" content="Hello *there*">' in page
     assert '<meta property="og:description" content="Big Some bold text">' in page
-    assert '<meta property="og:url" content="http://localhost/2">' in page
+    assert '<meta property="og:url" content="http://localhost/p/hello-there">' in page
 
 
 def test_index_links_titles_and_shows_excerpts(client, author):
     write(author, title="Long one", body="word " * 200)
     page = client.get("/").get_data(as_text=True)
-    assert '<a href="/2">Long one</a>' in page
+    assert '<a href="/p/long-one">Long one</a>' in page
     assert "word word" in page
     assert "word " * 200 not in page
     assert "…" in page
     # The title is a card's one link to the post: no "Read more" repeats it.
-    assert page.count('href="/2"') == 1
+    assert page.count('href="/p/long-one"') == 1
     assert "Read more" not in page
 
 
@@ -109,7 +109,7 @@ def draft(app, author):
 
 
 def test_drafts_are_visible_to_their_author_only(app, client, draft):
-    assert b"Draft" in client.get(f"/{draft}").data
+    assert b"Draft" in client.get(f"/{draft}", follow_redirects=True).data
     assert DRAFT_TITLE.encode() in client.get("/drafts").data
     assert DRAFT_TITLE.encode() not in client.get("/").data
 
@@ -118,6 +118,7 @@ def test_drafts_are_visible_to_their_author_only(app, client, draft):
     AuthActions(other).login("other", "other")
     for reader in (stranger, other):
         assert reader.get(f"/{draft}").status_code == 404
+        assert reader.get("/p/secret-draft").status_code == 404
         for path in (
             "/",
             "/u/test",
@@ -147,7 +148,7 @@ def test_publishing_a_draft_dates_it_now(app, client, draft):
         tags="hidden-tag",
         action="publish",
     )
-    assert response.headers["Location"] == f"/{draft}"
+    assert response.headers["Location"] == "/p/secret-draft"
     with app.app_context():
         post = db.session.get(Post, draft)
         assert post.published is not None and post.published > created
@@ -209,10 +210,16 @@ def test_tag_page_and_links(app, client, author):
         )
     page = client.get("/tag/news").get_data(as_text=True)
     assert "Posts tagged #news" in page
-    assert len(re.findall(r"<h2><a href=\"/\d+\">tagged \d+</a></h2>", page)) == 10
+    assert (
+        len(re.findall(r"<h2[^>]*><a href=\"/p/tagged-\d+\">tagged \d+</a></h2>", page))
+        == 10
+    )
     older = re.search(r'href="(/tag/news\?before=[^"]+)"', page).group(1)
     rest = client.get(older).get_data(as_text=True)
-    assert len(re.findall(r"<h2><a href=\"/\d+\">tagged \d+</a></h2>", rest)) == 2
+    assert (
+        len(re.findall(r"<h2[^>]*><a href=\"/p/tagged-\d+\">tagged \d+</a></h2>", rest))
+        == 2
+    )
     assert client.get("/tag/other").get_data(as_text=True).count("<article") == 6
     assert 'href="/tag/news/feed.atom"' in page
 

@@ -52,7 +52,8 @@ def test_site_atom_feed(posts):
     assert "Unpublished" not in response.get_data(as_text=True)
 
     second = feed.entries[1]
-    assert second.link == "http://localhost/3"
+    # Linked at its one address; its id stays the first, which never changes.
+    assert second.link == "http://localhost/p/second"
     assert second.id == "http://localhost/3"
     assert second.author == "test"
     edited_after = dt.datetime.fromisoformat(second.updated)
@@ -77,7 +78,7 @@ def test_site_rss_feed(posts):
         "Second, edited",
         "First <post>",
     ]
-    assert entries[2].link == "http://localhost/2"
+    assert entries[2].link == "http://localhost/p/first-post"
     assert entries[2].id == "http://localhost/2"
     assert "<strong>world</strong>" in entries[2].description
     assert entries[2].author == "test"
@@ -120,7 +121,8 @@ def test_site_json_feed(posts):
     titles = [item["title"] for item in feed["items"]]
     assert titles == ["Third", "Second, edited", "First <post>", "test title"]
     second, first = feed["items"][1], feed["items"][2]
-    assert second["id"] == second["url"] == "http://localhost/3"
+    assert second["id"] == "http://localhost/3"
+    assert second["url"] == "http://localhost/p/second"
     assert second["authors"] == [{"name": "test", "url": "http://localhost/u/test"}]
     assert second["tags"] == ["news"]
     published = dt.datetime.fromisoformat(second["date_published"])
@@ -162,11 +164,14 @@ def test_autodiscovery_links(posts):
     assert 'href="/feed.rss"' in page
     assert '<link rel="alternate" type="application/feed+json"' in page
     assert 'href="/feed.json"' in page
-    # Visible too: in every page's footer, and a Subscribe link on the index.
+    # Visible too: a Subscribe page, linked from every page's footer and from
+    # the index, gives the addresses to copy.
     footer = page[page.index('<footer class="site-footer">') :]
+    assert '<a href="/subscribe">Subscribe</a>' in footer
+    assert '<a class="button-link" href="/subscribe">Subscribe</a>' in page
+    subscribe = posts.get("/subscribe").get_data(as_text=True)
     for feed in ("/feed.atom", "/feed.rss", "/feed.json"):
-        assert f'href="{feed}"' in footer
-    assert '<a class="action" href="/feed.atom">Subscribe</a>' in page
+        assert f'value="http://localhost{feed}"' in subscribe
     assert 'href="/tag/news/feed.atom"' in posts.get("/tag/news").get_data(as_text=True)
     assert 'href="/u/test/feed.atom"' in posts.get("/u/test").get_data(as_text=True)
 
@@ -238,9 +243,9 @@ def test_sitemap(posts):
     assert urls == [
         "http://localhost/",
         "http://localhost/1",
-        "http://localhost/2",
-        "http://localhost/3",
-        "http://localhost/4",
+        "http://localhost/p/first-post",
+        "http://localhost/p/second",
+        "http://localhost/p/third",
     ]
     assert posts.get("/sitemap-1.xml").status_code == 404
 

@@ -131,9 +131,9 @@ def test_follower_and_following_lists(app, client):
     reader = logged_in(app, "other")
     follow(reader, "test")
     followers = client.get("/u/test/followers").get_data(as_text=True)
-    assert 'href="/u/other">other</a>' in followers
+    assert 'href="/u/other" dir="auto">other</a>' in followers
     followed = client.get("/u/other/following").get_data(as_text=True)
-    assert 'href="/u/test">test</a>' in followed
+    assert 'href="/u/test" dir="auto">test</a>' in followed
     assert "follows nobody" in client.get("/u/test/following").get_data(as_text=True)
     assert client.get("/u/TEST/followers").status_code == 301
     assert client.get("/u/nobody/followers").status_code == 404

@@ -90,7 +90,7 @@ def image_urls(page):
 def test_upload_is_cleaned_and_served(app, writer):
     response = upload(writer, data=jpeg_with_gps())
     assert response.status_code == 302
-    page = writer.get("/2").get_data(as_text=True)
+    page = writer.get("/2", follow_redirects=True).get_data(as_text=True)
     [(url, alt)] = image_urls(page)
     assert alt == "A red square"
     assert 'width="64" height="32"' in page
@@ -108,19 +108,26 @@ def test_upload_is_cleaned_and_served(app, writer):
     for marker in (b"Exif", b"GPS", b"Camera maker"):
         assert marker not in served.data
 
-    thumbnails = image_urls(app.test_client().get("/").get_data(as_text=True))
+    # Lists show the thumbnail; the front page shows its newest post large.
+    thumbnails = image_urls(app.test_client().get("/u/test").get_data(as_text=True))
     assert thumbnails[0][0].endswith("/thumbnail.webp")
+    [(feature, _)] = image_urls(app.test_client().get("/").get_data(as_text=True))
+    assert feature == url
 
 
 def test_orientation_is_applied_before_the_metadata_goes(app, writer):
     upload(writer, data=jpeg_with_gps(size=(64, 32), orientation=6))  # rotate 90°
-    [(url, _)] = image_urls(writer.get("/2").get_data(as_text=True))
+    [(url, _)] = image_urls(
+        writer.get("/2", follow_redirects=True).get_data(as_text=True)
+    )
     assert Pillow.open(io.BytesIO(writer.get(url).data)).size == (32, 64)
 
 
 def test_large_images_are_scaled(app, writer):
     upload(writer, data=png(size=(3200, 800), mode="RGB"), filename="wide.png")
-    [(url, _)] = image_urls(writer.get("/2").get_data(as_text=True))
+    [(url, _)] = image_urls(
+        writer.get("/2", follow_redirects=True).get_data(as_text=True)
+    )
     assert Pillow.open(io.BytesIO(writer.get(url).data)).size == (1600, 400)
     thumbnail = writer.get(url.replace(".webp", "/thumbnail.webp"))
     assert Pillow.open(io.BytesIO(thumbnail.data)).size == (480, 120)

@@ -19,7 +19,6 @@ from tests.conftest import csrf_token_from
 from tests.test_images import jpeg_with_gps
 from tests.test_images import png
 from tests.test_images import post_files
-from tests.test_publishing import newest
 from tests.test_publishing import write
 
 MARKDOWN = re.compile(r"!\[([^\]]*)\]\(/media/([A-Za-z0-9_-]{22})\.webp\)")
@@ -62,7 +61,7 @@ def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
     markdown = upload(author, png()).get_json()["markdown"]
     key = MARKDOWN.fullmatch(markdown)[2]
     write(author, title="With a picture", body=f"Look:\n\n{markdown}")
-    page = app.test_client().get(f"/{newest(app)}").get_data(as_text=True)
+    page = app.test_client().get("/p/with-a-picture").get_data(as_text=True)
     assert f'<img src="/media/{key}.webp" alt="A red square"' in page
     assert f'srcset="/media/{key}/small.webp 480w, /media/{key}.webp 1600w"' in page
     assert 'loading="lazy"' in page

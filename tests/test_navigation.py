@@ -15,7 +15,7 @@ from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
-from flaskr.services.navigation import archive_months
+from flaskr.services.navigation import archive
 from flaskr.services.navigation import neighbours
 from flaskr.services.navigation import related_posts
 from flaskr.services.navigation import tag_counts
@@ -77,7 +77,7 @@ def test_neighbours_are_the_public_posts_around_a_post(app):
         assert newer is not None and newer.title == "middle"
     page = app.test_client().get(f"/{middle}").get_data(as_text=True)
     assert f'<link rel="prev" href="/{first}">' in page
-    assert f'<a rel="prev" href="/{first}">first</a>' in page
+    assert f'<a rel="prev" href="/{first}" dir="auto">first</a>' in page
     assert 'rel="next"' not in page
 
 
@@ -118,7 +118,8 @@ def test_the_tag_index_counts_public_posts(app):
         counts = [(tag.name, tag.posts) for tag in tag_counts()]
     assert counts == [("cats", 2), ("dogs", 1)]
     page = app.test_client().get("/tags").get_data(as_text=True)
-    assert '<a href="/tag/cats">#cats</a> <span class="count">2 posts</span>' in page
+    cats = '<a href="/tag/cats" dir="auto">#cats</a>'
+    assert cats + ' <span class="count">2 posts</span>' in page
     assert '<span class="count">1 post</span>' in page
     assert "birds" not in page
 
@@ -136,12 +137,19 @@ def test_the_archive_lists_months_with_posts(app):
         deleted=JANUARY,
     )
     with app.app_context():
-        months = archive_months()
+        entries = archive()
     # The fixture's posts are from January 2018.
-    assert months == [dt.date(2025, 3, 1), dt.date(2025, 1, 1), dt.date(2018, 1, 1)]
+    assert [(entry.month, entry.count) for entry in entries] == [
+        (dt.date(2025, 3, 1), 1),
+        (dt.date(2025, 1, 1), 2),
+        (dt.date(2018, 1, 1), 1),
+    ]
+    assert [link.title for link in entries[1].posts] == ["also january", "january"]
     page = app.test_client().get("/archive").get_data(as_text=True)
     assert page.index('<h2 id="year-2025">') < page.index('<h2 id="year-2018">')
     assert '<a href="/archive/2025/3">March<span class="visually-hidden"> 2025' in page
+    assert '<span class="count">2 posts</span>' in page
+    assert page.index(">also january</a>") < page.index(">january</a>")
     month = app.test_client().get("/archive/2025/1").get_data(as_text=True)
     assert "Posts of January 2025" in month
     assert ">also january</a>" in month and ">january</a>" in month
@@ -236,7 +244,7 @@ def test_lists_show_human_dates_and_reading_time(client, author):
     today = dt.datetime.now(dt.UTC)
     assert f'data-local="date">{today.day} {today:%B %Y}</time>' in page
     assert "3 min read" in page  # 700 words at 230 a minute
-    post = client.get("/2").get_data(as_text=True)
+    post = client.get("/p/long-read").get_data(as_text=True)
     assert "3 min read" in post
     oldest = '<time datetime="2018-01-01T00:00:00+00:00" data-local="date">'
     assert oldest + "1 January 2018</time>" in client.get("/").get_data(as_text=True)
@@ -267,7 +275,7 @@ def test_a_post_with_a_picture_has_a_large_sharing_card(app, author):
         title="Pictured",
         image_alt="A sunset",
     )
-    page = app.test_client().get("/2").get_data(as_text=True)
+    page = app.test_client().get("/p/pictured").get_data(as_text=True)
     assert re.search(
         r'<meta property="og:image" content="http://localhost/images/\d+\.webp">', page
     )

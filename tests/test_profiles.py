@@ -109,7 +109,7 @@ def test_a_profile_shows_on_the_author_page_and_in_bylines(app):
     assert user.website == "https://tests.example"
 
     page = text(app.test_client(), "/u/test")
-    assert "<h1>Tess Tester</h1>" in page
+    assert '<h1 dir="auto">Tess Tester</h1>' in page
     assert "@test" in page
     assert "<em>tests</em>" in page
     assert 'href="https://tests.example/about"' in page
@@ -121,7 +121,9 @@ def test_a_profile_shows_on_the_author_page_and_in_bylines(app):
     assert 'Tess Tester <span class="handle">@test</span>' in text(
         app.test_client(), "/1"
     )
-    assert '<a href="/u/test">Tess Tester</a>' in text(app.test_client(), "/")
+    assert '<a href="/u/test" dir="auto">Tess Tester</a>' in text(
+        app.test_client(), "/"
+    )
     feed = text(app.test_client(), "/feed.atom")
     assert "<name>Tess Tester</name>" in feed
     # The account page shows the saved profile in its form.
@@ -131,7 +133,7 @@ def test_a_profile_shows_on_the_author_page_and_in_bylines(app):
 
 def test_an_author_without_a_profile_shows_the_username(app):
     page = text(app.test_client(), "/u/test")
-    assert "<h1>test</h1>" in page
+    assert '<h1 dir="auto">test</h1>' in page
     assert "avatar.svg" in page
     assert "Member since" in page
     byline = text(app.test_client(), "/")
@@ -348,7 +350,7 @@ def test_a_rename_redirects_the_old_name_and_holds_it(app):
         response = visitor.get(old)
         assert response.status_code == 302, old
         assert response.headers["Location"] == new, old
-    assert "<h1>Tess</h1>" in text(visitor, "/u/Tess")
+    assert '<h1 dir="auto">Tess</h1>' in text(visitor, "/u/Tess")
 
     # The new name logs in; the old one no longer does.
     assert AuthActions(app.test_client()).login("Tess", "test").status_code == 302

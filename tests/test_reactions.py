@@ -125,7 +125,8 @@ def test_likes_page(app):
     page = reader.get("/u/other/likes").get_data(as_text=True)
     assert "Posts other liked" in page
     assert page.count("<article") == 10
-    assert page.index('href="/13"') < page.index('href="/12"')  # latest like first
+    # The latest like first.
+    assert page.index('href="/p/post-11"') < page.index('href="/p/post-10"')
     older = page[page.index("/u/other/likes?before=") :].split('"')[0]
     rest = reader.get(older.replace("&amp;", "&")).get_data(as_text=True)
     assert rest.count("<article") == 2
@@ -151,7 +152,7 @@ def test_comments(app):
     assert "Comments (2)" in page
     assert page.index("First!") < page.index("Second")  # oldest first
     assert "<p>First!<br>\nWith a &lt;b&gt;line&lt;/b&gt; break</p>" in page
-    assert 'href="/u/other">other</a>' in page
+    assert 'href="/u/other" dir="auto">other</a>' in page
     assert "<time datetime=" in page
     assert "2 comments" in app.test_client().get("/").get_data(as_text=True)
 

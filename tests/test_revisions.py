@@ -61,20 +61,22 @@ def test_each_save_keeps_a_revision(app, author):
 def test_the_history_compares_the_last_two_saves(app, author):
     post_id = save_three_times(app, author)
     page = author.get(f"/{post_id}/history").get_data(as_text=True)
-    assert "<del>Two</del> → <ins>Three</ins>" in page
-    assert "<del>(none)</del> → <ins>added</ins>" in page
-    added = '<span class="visually-hidden">Added: </span>third line</ins></li>'
-    assert f'<li class="added"><ins>{added}' in page
-    assert '<li class="same">first line</li>' in page
+    assert '<del dir="auto">Two</del> → <ins dir="auto">Three</ins>' in page
+    assert '<del dir="auto">(none)</del> → <ins dir="auto">added</ins>' in page
+    added = '<span class="visually-hidden" dir="ltr">Added: </span>'
+    added += "<ins>third line</ins>"
+    assert f'<li class="added" dir="auto">{added}</li>' in page
+    assert '<li class="same" dir="auto">first line</li>' in page
 
 
 def test_any_two_revisions_can_be_compared(app, author):
     post_id = save_three_times(app, author)
     first, _, third = (row.id for row in revisions(app, post_id))
     page = author.get(f"/{post_id}/history?older={first}&newer={third}").get_data(True)
-    assert "<del>One</del> → <ins>Three</ins>" in page
-    assert "Removed: </span>second line</del>" in page
-    assert "Added: </span>second line changed</ins>" in page
+    assert '<del dir="auto">One</del> → <ins dir="auto">Three</ins>' in page
+    # The line changed in place: its one new word is marked, not the line.
+    assert "Removed: </span>second line</li>" in page
+    assert "Added: </span>second line<ins> changed</ins></li>" in page
     same = author.get(f"/{post_id}/history?older={first}&newer={first}").get_data(True)
     assert "Nothing changed between these two." in same
 

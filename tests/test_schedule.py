@@ -23,7 +23,7 @@ TITLE = "Tomorrow news"
 
 def places(post_id):
     """Every public place a post shows in, with what shows it there."""
-    link = f'href="/{post_id}"'.encode()
+    link = b'href="/p/tomorrow-news"'
     return {
         "/": link,
         "/feed.atom": TITLE.encode(),
@@ -32,9 +32,10 @@ def places(post_id):
         "/tag/news/feed.atom": TITLE.encode(),
         "/u/test": link,
         "/u/test/feed.atom": TITLE.encode(),
-        "/sitemap-0.xml": f"/{post_id}</loc>".encode(),
+        "/sitemap-0.xml": b"/p/tomorrow-news</loc>",
         "/search?q=tomorrow": link,
-        f"/{post_id}": TITLE.encode(),
+        # ``/<id>`` sends to the post's one address, once it is out.
+        f"/{post_id}": b'href="/p/tomorrow-news"',
         "/p/tomorrow-news": TITLE.encode(),
     }
 
@@ -46,7 +47,8 @@ def shown_in(client, post_id):
     for path, marker in places(post_id).items():
         client.get(path)
         response = client.get(path)
-        if marker in response.data and response.status_code == 200:
+        # 301: ``/<id>`` sends to the post's address once readers may see it.
+        if marker in response.data and response.status_code in (200, 301):
             found.append(path)
     return found
 
@@ -74,7 +76,7 @@ def test_a_scheduled_post_comes_out_at_its_time_everywhere(app, author):
         reader = app.test_client()
         assert shown_in(reader, post_id) == []
         # Its writer sees it, marked as scheduled.
-        assert author.get(f"/{post_id}").status_code == 200
+        assert author.get(f"/{post_id}", follow_redirects=True).status_code == 200
         assert b"Scheduled" in author.get("/drafts").data
 
     with time_machine.travel(at - dt.timedelta(seconds=1), tick=False):

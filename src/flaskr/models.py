@@ -590,6 +590,18 @@ class SiteVersion(Model):
     reactions: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
+class ArchiveMonth(Model):
+    """How many posts came out in a month (UTC) that are published or
+    scheduled and not in the trash: kept by triggers on ``post`` (migration
+    0024), so the archive never counts a month's posts."""
+
+    __tablename__ = "archive_month"
+
+    #: ``year * 100 + month``: 202612 is December 2026.
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
 class SiteSettings(Model):
     """The site's identity, set by an administrator: one row (id 1).
 

@@ -61,8 +61,10 @@ SITE_VERSION_FUNCTION = "move_site_version"
 LOCK_SITE_VERSION_FUNCTION = "lock_site_version"
 MOVE_REACTIONS_FUNCTION = "move_reactions"
 MARK_REACTED_POST_FUNCTION = "mark_reacted_post"
+#: PostgreSQL's trigger function keeping ``archive_month`` (migration 0024).
+COUNT_MONTHS_FUNCTION = "count_months"
 
-#: Every PostgreSQL trigger function the migrations make (0006, 0021, 0022).
+#: Every PostgreSQL trigger function the migrations make (0006, 0021, 0024).
 TRIGGER_FUNCTIONS = (
     SITE_VERSION_FUNCTION,
     LOCK_SITE_VERSION_FUNCTION,
@@ -71,6 +73,7 @@ TRIGGER_FUNCTIONS = (
     "count_posts",
     "count_post_tags",
     "count_follows",
+    COUNT_MONTHS_FUNCTION,
 )
 
 #: Tables that hold the schema's bookkeeping rather than anyone's data (the

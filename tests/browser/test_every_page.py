@@ -26,6 +26,7 @@ from playwright.sync_api import Page
 from flaskr.db import db
 from flaskr.services import accounts
 from flaskr.services import follows
+from flaskr.services import held_images
 from flaskr.services import media
 from flaskr.services import posts
 from flaskr.services import reactions
@@ -72,6 +73,9 @@ class Blog:
     reset_token: str = ""
     confirm_token: str = ""
     month: str = ""
+    rtl_id: int = 0
+    long_word_id: int = 0
+    pictured_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +113,10 @@ def blog(live_app) -> t.Iterator[Blog]:
             tags=["design"],
             publish=True,
         )
+        # An edit of a few words, for the history's word-level comparison.
+        edited = body.replace("a craft of small decisions", "a craft of many decisions")
         posts.update_post(
-            second, second.title, body + "\nOne more line.", tags=["design"]
+            second, second.title, edited + "\nOne more line.", tags=["design"]
         )
         made.post_id, made.other_post_id = second.id, first.id
         draft = posts.create_post(
@@ -125,6 +131,38 @@ def blog(live_app) -> t.Iterator[Blog]:
             second, reader, "A *fine* point, well made.", post_link="/"
         )
         made.comment_id = comment.id
+        # Scripts and lengths a page must survive: a right-to-left post, a
+        # title with a 100-character word, and (newest) a post with a cover
+        # picture, which leads the front page.
+        made.rtl_id = posts.create_post(
+            writer,
+            "מדריך קצר לטיפוגרפיה בעברית",
+            "## כותרת משנה\n\nשורה ראשונה של טקסט בעברית, עם מילה באנגלית: CSS."
+            " הטקסט נקרא מימין לשמאל, והפסקה כולה מיושרת לימין.\n\n"
+            "> ציטוט קצר בעברית.\n",
+            tags=["עברית", "design"],
+            publish=True,
+            summary="סיכום קצר של הפוסט, גם הוא מימין לשמאל.",
+        ).id
+        made.long_word_id = posts.create_post(
+            writer,
+            "A title with " + "Supercalifragilistic" * 5 + " in it",
+            "A body with a long word: " + "x" * 100 + ".",
+            tags=["design"],
+            publish=True,
+        ).id
+        held = held_images.hold_image(
+            writer.id, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
+        )
+        made.pictured_id = posts.create_post(
+            writer,
+            "A cover picture runs wider than the text",
+            body,
+            tags=["design"],
+            publish=True,
+            image=posts.ImageChange(held=held, alt="A field of terracotta red"),
+            summary="The newest post with a picture leads the front page.",
+        ).id
         reactions.set_like(reader, second, liked=True)
         follows.follow(reader, writer)
         sessions.issue_api_token(writer.id, "Conduit/1.0 (an API client)")
@@ -233,6 +271,10 @@ def screens(blog: Blog) -> list[Screen]:
             submit_empty("Post comment"),
         ),
         Screen("post-draft", f"/{blog.draft_id}", WRITER),
+        Screen("post-rtl", f"/{blog.rtl_id}"),
+        Screen("post-long-word", f"/{blog.long_word_id}"),
+        Screen("post-pictured", f"/{blog.pictured_id}"),
+        Screen("subscribe", "/subscribe"),
         Screen("tag", "/tag/design"),
         Screen("tags", "/tags"),
         Screen("archive", "/archive"),
@@ -396,6 +438,7 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/following.html": "following",
         "blog/people.html": "followers",
         "blog/about.html": "about",
+        "blog/subscribe.html": "subscribe",
         "blog/search.html": "search",
         "blog/create.html": "create",
         "blog/update.html": "update",

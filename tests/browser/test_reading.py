@@ -242,6 +242,19 @@ def test_no_trap_on_a_post_with_its_comment_form(new_page, reading):
     assert "body" in stops, stops[-5:]
 
 
+def test_an_empty_comment_brings_its_error_into_view(new_page, reading):
+    """The form is at the foot of a long post: the page that refuses an
+    empty comment opens at the form, its error shown and its field focused."""
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, READER)
+    page.goto(f"/{reading['post10']}")
+    page.get_by_role("button", name="Post comment").click()
+    error = page.locator("#comment-form .error")
+    expect(error).to_have_text("Comment is required.")
+    expect(error).to_be_in_viewport()
+    expect(page.locator("#comment-form textarea")).to_be_focused()
+
+
 def test_motion_is_reduced_when_asked(new_page, reading):
     calm = new_page(reduced_motion="reduce")
     calm.goto("/")

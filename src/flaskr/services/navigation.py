@@ -3,8 +3,8 @@ by shared tags, the tag index and the monthly archive.
 
 Each query is bounded by an index, not by the size of the blog: neighbours
 are one step along ``(published, id)``, related posts read at most
-``RELATED_PER_TAG`` of each tag's newest posts, and the archive finds each
-month with one step back along ``published``.
+``RELATED_PER_TAG`` of each tag's newest posts, and the archive reads the
+months' counts the database keeps and each month's newest titles.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.db import NOW
+from flaskr.db import utcnow
+from flaskr.models import ArchiveMonth
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
@@ -42,13 +44,14 @@ class PostLink:
     published: dt.datetime
     author_name: str | None = None
     author_display_name: str | None = None
+    slug: str | None = None
 
 
-_LINK_COLUMNS = (Post.id, Post.title, Post.published)
+_LINK_COLUMNS = (Post.id, Post.title, Post.published, Post.slug)
 
 
 def _link(row: t.Any) -> PostLink:
-    return PostLink(row.id, row.title, row.published)
+    return PostLink(row.id, row.title, row.published, slug=row.slug)
 
 
 # The statements are built once, with parameters: building and compiling
@@ -153,7 +156,14 @@ def related_posts(post: Post, shown: int = RELATED_SHOWN) -> list[PostLink]:
     rank = {post_id: place for place, post_id in enumerate(wanted)}
     rows.sort(key=lambda row: rank[row.id])
     return [
-        PostLink(row.id, row.title, row.published, row.username, row.display_name)
+        PostLink(
+            row.id,
+            row.title,
+            row.published,
+            row.username,
+            row.display_name,
+            slug=row.slug,
+        )
         for row in rows[:shown]
     ]
 
@@ -219,33 +229,68 @@ def public_tag_names() -> list[str]:
     return list(db.session.scalars(query))
 
 
-def _month_start(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+#: Titles the archive shows under each month, the newest first; the month's
+#: page lists the rest.
+ARCHIVE_TITLES = 10
 
 
-def archive_months() -> list[dt.date]:
-    """The months (their first days) in which public posts came out, newest
-    first: one step back along the ``published`` index per month."""
-    months: list[dt.date] = []
-    # The bound is a month already found, so earlier than now: bounded by now
-    # too, SQLite may walk the index from now down to it.
-    newest_before = (
-        sa.select(sa.func.max(Post.published))
-        .where(Post.published < sa.bindparam("bound"), Post.deleted.is_(None))
-        .scalar_subquery()
+@dataclasses.dataclass(frozen=True)
+class ArchiveEntry:
+    """A month in the archive: its first day, how many public posts came out
+    in it, and the newest of them."""
+
+    month: dt.date
+    count: int
+    posts: list[PostLink]
+
+
+_MONTH_POSTS = (
+    sa.select(*_LINK_COLUMNS)
+    .where(
+        Post.published >= sa.bindparam("start", type_=Post.published.type),
+        # One bound on the time: the month's end or now, whichever is earlier.
+        Post.published < sa.bindparam("end", type_=Post.published.type),
+        Post.deleted.is_(None),
     )
-    bound: dt.datetime | None = None
-    while True:
-        if bound is None:
-            found = db.session.scalar(
-                sa.select(sa.func.max(Post.published)).where(Post.is_public)
+    .order_by(Post.published.desc(), Post.id.desc())
+    .limit(ARCHIVE_TITLES)
+)
+
+
+def _month_key(moment: dt.datetime | dt.date) -> int:
+    return moment.year * 100 + moment.month
+
+
+def archive() -> list[ArchiveEntry]:
+    """The months in which public posts came out, newest first, each with its
+    count and newest titles: the counts the database keeps (migration 0024)
+    less the posts scheduled for later, and one index step per month for the
+    titles, so the page costs the same however many posts a month has."""
+    now = utcnow()
+    scheduled = collections.Counter(
+        _month_key(published)
+        for published in db.session.scalars(
+            sa.select(Post.published).where(
+                Post.published > now, Post.deleted.is_(None)
             )
-        else:
-            found = db.session.scalar(sa.select(newest_before), {"bound": bound})
-        if found is None:
-            return months
-        bound = _month_start(found)
-        months.append(bound.date())
+        )
+        if published is not None
+    )
+    counts = db.session.execute(
+        sa.select(ArchiveMonth.month, ArchiveMonth.post_count)
+        .where(ArchiveMonth.post_count > 0)
+        .order_by(ArchiveMonth.month.desc())
+    ).all()
+    entries: list[ArchiveEntry] = []
+    for key, count in counts:
+        public = count - scheduled.get(key, 0)
+        if public <= 0:
+            continue
+        year, month = divmod(key, 100)
+        start, end = month_bounds(year, month)
+        rows = db.session.execute(_MONTH_POSTS, {"start": start, "end": min(end, now)})
+        entries.append(ArchiveEntry(start.date(), public, [_link(row) for row in rows]))
+    return entries
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:

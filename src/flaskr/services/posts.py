@@ -196,10 +196,10 @@ def highest_post_id() -> int:
 
 
 def published_in_id_range(start: int, stop: int) -> list[sa.Row[t.Any]]:
-    """``(id, published, updated)`` of published posts with ``start <= id <
-    stop``, read along the primary key."""
+    """``(id, slug, published, updated)`` of published posts with ``start <=
+    id < stop``, read along the primary key."""
     query = (
-        sa.select(Post.id, Post.published, Post.updated)
+        sa.select(Post.id, Post.slug, Post.published, Post.updated)
         .where(
             Post.id >= start,
             Post.id < stop,

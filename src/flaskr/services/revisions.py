@@ -3,13 +3,16 @@
 Each save keeps one (``posts._record_revision``, in the save's transaction),
 up to ``REVISIONS_KEPT`` a post. A comparison is the standard library's
 ``difflib``, line by line for the text, so it reads like a review: what was
-taken out, what was put in, and the unchanged lines around them.
+taken out, what was put in, and the unchanged lines around them. A line
+changed in place (one taken out where one was put in) also says which words
+changed, so a fixed typo does not read as a rewritten paragraph.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing as t
 
 import sqlalchemy as sa
@@ -22,6 +25,11 @@ from flaskr.services.posts import update_post
 
 #: Unchanged lines shown around each change.
 CONTEXT_LINES = 3
+#: Lines longer than this many words are marked changed whole: comparing
+#: words costs time that grows with the square of their number.
+WORD_DIFF_MAX_WORDS = 2_000
+#: Words, runs of spaces, and each other character on its own.
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
 def revisions_of(post: Post) -> list[PostRevision]:
@@ -44,10 +52,21 @@ def get_revision(post: Post, revision_id: int) -> PostRevision | None:
 
 
 @dataclasses.dataclass(frozen=True)
+class Piece:
+    """A run of a changed line's text, and whether it is what changed."""
+
+    text: str
+    changed: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Line:
     #: ``"removed"``, ``"added"``, ``"same"`` or ``"gap"`` (lines left out).
     kind: str
     text: str
+    #: A removed or added line's text in runs, the changed words marked;
+    #: one changed run for a line with no counterpart.
+    pieces: tuple[Piece, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +91,54 @@ class Comparison:
         return not self.changes and not self.lines
 
 
+def _whole(text: str) -> tuple[Piece, ...]:
+    return (Piece(text, True),) if text else ()
+
+
+def _joined(pieces: list[Piece]) -> tuple[Piece, ...]:
+    """``pieces`` with neighbours of the same kind run together."""
+    runs: list[Piece] = []
+    for piece in pieces:
+        if not piece.text:
+            continue
+        if runs and runs[-1].changed == piece.changed:
+            runs[-1] = Piece(runs[-1].text + piece.text, piece.changed)
+        else:
+            runs.append(piece)
+    return tuple(runs)
+
+
+def word_diff(before: str, after: str) -> tuple[tuple[Piece, ...], tuple[Piece, ...]]:
+    """The two versions of a line, each in runs with the words marked that
+    the other does not have."""
+    old, new = _TOKEN.findall(before), _TOKEN.findall(after)
+    if max(len(old), len(new)) > WORD_DIFF_MAX_WORDS:
+        return _whole(before), _whole(after)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    removed: list[Piece] = []
+    added: list[Piece] = []
+    for tag, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        same = tag == "equal"
+        removed.append(Piece("".join(old[a_start:a_end]), not same))
+        added.append(Piece("".join(new[b_start:b_end]), not same))
+    return _joined(removed), _joined(added)
+
+
+def _changed_lines(old: list[str], new: list[str]) -> list[Line]:
+    """Lines taken out, then lines put in; those changed in place (paired in
+    order) with their changed words marked."""
+    paired = min(len(old), len(new))
+    removed = [Line("removed", text, _whole(text)) for text in old]
+    added = [Line("added", text, _whole(text)) for text in new]
+    for index in range(paired):
+        before, after = word_diff(old[index], new[index])
+        # A line with nothing in common with its counterpart stays whole.
+        if any(not piece.changed and piece.text.strip() for piece in before):
+            removed[index] = Line("removed", old[index], before)
+            added[index] = Line("added", new[index], after)
+    return removed + added
+
+
 def _line_diff(before: str, after: str) -> list[Line]:
     lines: list[Line] = []
     old, new = before.splitlines(), after.splitlines()
@@ -83,8 +150,7 @@ def _line_diff(before: str, after: str) -> list[Line]:
             if tag == "equal":
                 lines += [Line("same", x) for x in old[a_start:a_end]]
                 continue
-            lines += [Line("removed", x) for x in old[a_start:a_end]]
-            lines += [Line("added", x) for x in new[b_start:b_end]]
+            lines += _changed_lines(old[a_start:a_end], new[b_start:b_end])
     return lines
 
 

@@ -86,7 +86,7 @@ _POSTGRESQL_SEARCH = sa.text(
     " shown AS ("
     "  SELECT id, tier, row_number() OVER (ORDER BY tier, id DESC) <= :shown"
     "  AS on_page FROM ranked)"
-    " SELECT post.id, post.published, post.updated,"
+    " SELECT post.id, post.slug, post.published, post.updated,"
     ' "user".username AS author_name, "user".display_name AS author_display_name,'
     ' "user".avatar_id AS author_avatar_id, false AS is_draft,'
     " CASE WHEN shown.on_page THEN ts_headline('english', post.title,"
@@ -106,7 +106,7 @@ if t.TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Hit:
-    #: What the result's byline shows: ``id``, ``author_name``,
+    #: What the result's link and byline show: ``id``, ``slug``, ``author_name``,
     #: ``author_display_name``, ``author_avatar_id``, ``published``,
     #: ``updated`` and ``is_draft``, named as on :class:`Post`.
     post: AnyRow
@@ -173,6 +173,7 @@ def _highlighted(text: str) -> Markup:
 _PUBLIC_BYLINES = (
     sa.select(
         Post.id,
+        Post.slug,
         Post.published,
         Post.updated,
         User.username.label("author_name"),

@@ -15,6 +15,7 @@ from flaskr.web import cards
 from flaskr.web import errors
 from flaskr.web import identity
 from flaskr.web import lookups
+from flaskr.web import post_links
 from flaskr.web import times
 from flaskr.web import users
 
@@ -27,8 +28,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(times.local_time, "local_time")
     app.add_template_filter(times.human_date, "human_date")
     app.add_template_filter(times.time_tag, "time_tag")
+    app.add_template_filter(times.month_tag, "month_tag")
     app.add_template_global(reading_minutes, "reading_minutes")
     users.init_app(app)
     identity.init_app(app)
+    post_links.init_app(app)
     cards.init_app(app)
     errors.init_app(app)

@@ -13,6 +13,10 @@ reader, so every reader shares them.
 
 This is the part of a first view that the page cache cannot answer: a tag
 page nobody asked for yet is mostly cards the index already rendered.
+
+The front page shows its newest post as a feature (its picture large): that
+card is kept apart from the post's ordinary one, and rendered with the others
+that are missing, so it costs no statement of its own.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from markupsafe import Markup
 from flaskr.services.paging import PostStub
 from flaskr.services.posts import posts_with_ids
 
-#: (post id, the address the site is mounted at)
-_Key = tuple[int, str]
+#: (post id, the address the site is mounted at, whether it is the feature)
+_Key = tuple[int, str, bool]
 
 
 class _Card(t.NamedTuple):
@@ -75,29 +79,41 @@ class CardCache:
         return len(self._cards)
 
 
-def post_cards(stubs: t.Sequence[PostStub]) -> list[Markup]:
+def post_cards(
+    stubs: t.Sequence[PostStub], *, feature_first: bool = False
+) -> list[Markup]:
     """The cards of these posts, in their order (a post deleted since its stub
-    was read has none)."""
+    was read has none).
+
+    :param feature_first: show the first post as the feature (the front page).
+    """
     cache: CardCache = current_app.extensions["flaskr.cards"]
     root = request.script_root
+
+    def key(index: int, stub: PostStub) -> _Key:
+        return (stub.id, root, feature_first and index == 0)
+
     cards: dict[int, Markup] = {}
-    for stub in stubs:
-        found = cache.find((stub.id, root), stub)
+    for index, stub in enumerate(stubs):
+        found = cache.find(key(index, stub), stub)
         if found is not None:
             cards[stub.id] = found
-    missing = [stub for stub in stubs if stub.id not in cards]
+    missing = [
+        (index, stub) for index, stub in enumerate(stubs) if stub.id not in cards
+    ]
     if missing:
         # Loaded after the stubs were read, so never older than their stamps:
         # a card kept under an older stamp than its content is only rendered
         # again sooner.
-        posts = posts_with_ids([stub.id for stub in missing])
+        posts = posts_with_ids([stub.id for _, stub in missing])
         summary = get_template_attribute("_posts.html", "summary")
-        for stub in missing:
+        for index, stub in missing:
             post = posts.get(stub.id)
             if post is None:
                 continue
-            cards[stub.id] = html = t.cast(Markup, summary(post))
-            cache.keep((stub.id, root), stub, html)
+            feature = key(index, stub)[2]
+            cards[stub.id] = html = t.cast(Markup, summary(post, feature=feature))
+            cache.keep(key(index, stub), stub, html)
     return [cards[stub.id] for stub in stubs if stub.id in cards]
 
 

@@ -8,6 +8,9 @@ import typing as t
 from flask import current_app
 from flask import url_for
 
+from flaskr.web.post_links import Addressable
+from flaskr.web.post_links import post_url
+
 #: Where links in mails point when ``SITE_URL`` is not set: ``./dev.sh serve``.
 DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"
 
@@ -19,6 +22,11 @@ def _site_url() -> str:
 def site_link(endpoint: str, **values: t.Any) -> str:
     """The address of ``endpoint`` on ``SITE_URL``."""
     return _site_url() + url_for(endpoint, **values)
+
+
+def post_site_link(post: Addressable, **values: t.Any) -> str:
+    """The address of ``post``'s page on ``SITE_URL`` (``post_url``)."""
+    return _site_url() + post_url(post, **values)
 
 
 def token_link_maker(endpoint: str) -> t.Callable[[str], str]:

@@ -34,6 +34,15 @@ def time_tag(moment: dt.datetime, with_time: bool = False) -> Markup:
     )
 
 
+def month_tag(moment: dt.datetime) -> Markup:
+    """A ``<time>`` element naming a month, "December 2026" (UTC): a month
+    needs no zone of the reader's."""
+    utc = moment.astimezone(dt.UTC)
+    return Markup('<time datetime="{}">{}</time>').format(
+        f"{utc:%Y-%m}", f"{utc:%B %Y}"
+    )
+
+
 def local_time(moment: dt.datetime, zone: str | None) -> str:
     """ "24 December 2026, 18:00 (Europe/Paris)"."""
     local = in_zone(moment, zone)

@@ -48,7 +48,7 @@ from flaskr.services.reactions import may_delete
 from flaskr.services.reactions import set_like
 from flaskr.services.search import search_posts
 from flaskr.services.search import search_terms
-from flaskr.web.site_links import site_link
+from flaskr.web.site_links import post_site_link
 
 Json = dict[str, t.Any]
 
@@ -355,7 +355,7 @@ def add_comment_view(slug: str) -> Response:
     problem = comment_problem(body)
     if problem:
         raise invalid("body", problem)
-    link = site_link("blog.post", id=post.id, _anchor="comments")
+    link = post_site_link(post, _anchor="comments")
     added = add_comment(post, g.user, body, post_link=link)
     [shown] = comments_json([added], g.user)
     return jsonify({"comment": shown})

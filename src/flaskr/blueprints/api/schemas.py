@@ -20,7 +20,10 @@ from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.accounts import USERNAME_PATTERN
 from flaskr.services.follows import followed_among
+from flaskr.services.posts import SLUG_PATTERN
 from flaskr.services.reactions import liked_among
+from flaskr.web.post_links import address_slug
+from flaskr.web.post_links import post_url
 
 Json = dict[str, t.Any]
 
@@ -31,9 +34,10 @@ def timestamp(moment: dt.datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-#: Stand-ins for an id and a username in addresses built once per request.
+#: Stand-ins for an id, a username and a slug in addresses built once per request.
 _ID_MARK = 9_876_543_210_123
 _NAME_MARK = "flaskr-name-mark"
+_SLUG_MARK = "flaskr-slug-mark"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +47,7 @@ class _Links:
     otherwise spend more on building addresses than on its query."""
 
     post: str
+    post_by_slug: str
     author: str
     avatar: str
     default_image: str
@@ -53,14 +58,23 @@ class _Links:
         if links is None:
             links = g.api_links = cls(
                 post=url_for("blog.post", id=_ID_MARK, _external=True),
+                post_by_slug=url_for(
+                    "blog.post_by_slug", slug=_SLUG_MARK, _external=True
+                ),
                 author=url_for("blog.author", username=_NAME_MARK, _external=True),
                 avatar=url_for("blog.avatar", avatar_id=_ID_MARK, _external=True),
                 default_image=url_for("static", filename="avatar.svg", _external=True),
             )
         return links
 
-    def of_post(self, post_id: int) -> str:
-        return self.post.replace(str(_ID_MARK), str(post_id))
+    def of_post(self, post: Post) -> str:
+        """The post's one address (``web.post_links``)."""
+        slug = address_slug(post)
+        if slug is None:
+            return self.post.replace(str(_ID_MARK), str(post.id))
+        if SLUG_PATTERN.fullmatch(slug):  # nothing in it to quote
+            return self.post_by_slug.replace(_SLUG_MARK, slug)
+        return post_url(post, _external=True)
 
     def of_author(self, username: str) -> str:
         if USERNAME_PATTERN.fullmatch(username):  # nothing in it to quote
@@ -131,7 +145,7 @@ def article_json(
         "published": post.published is not None,
         "publishedAt": timestamp(post.published) if post.published else None,
         "commentsCount": post.comment_count,
-        "url": _Links.for_request().of_post(post.id),
+        "url": _Links.for_request().of_post(post),
     }
     if with_body:
         article["body"] = post.body

@@ -16,7 +16,8 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.services.follows import is_following
-from flaskr.services.navigation import archive_months
+from flaskr.services.navigation import archive
+from flaskr.services.navigation import ARCHIVE_TITLES
 from flaskr.services.navigation import month_list
 from flaskr.services.navigation import tag_counts
 from flaskr.services.posts import list_by
@@ -52,12 +53,15 @@ def tags() -> str:
     return render_template("blog/tags.html", tags=tag_counts())
 
 
-@bp.route("/archive")
+@bp.route("/archive", endpoint="archive")
 @kept_per_visitor
-def archive() -> str:
-    """The months in which posts came out, by year."""
+def archive_page() -> str:
+    """The months in which posts came out, by year, with their counts and
+    newest titles."""
     shows_reactions_of(())
-    return render_template("blog/archive.html", months=archive_months())
+    return render_template(
+        "blog/archive.html", months=archive(), titles_shown=ARCHIVE_TITLES
+    )
 
 
 @bp.route("/archive/<int(min=1, max=9999):year>/<int(min=1, max=12):month>")

@@ -24,6 +24,7 @@ from flaskr.services.posts import published_posts
 from flaskr.web.identity import site_identity
 from flaskr.web.lookups import get_author
 from flaskr.web.lookups import get_tag
+from flaskr.web.post_links import post_url
 
 FEED_LENGTH = 20
 FEED_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
@@ -116,10 +117,10 @@ def tag_feed(name: str) -> Response:
 def json_feed_item(post: Post) -> dict[str, object]:
     """One post as a JSON Feed 1.1 item."""
     assert post.published is not None
-    url = url_for("blog.post", id=post.id, _external=True)
     item: dict[str, object] = {
-        "id": url,
-        "url": url,
+        # The id stays the first address: a slug may change, an id never.
+        "id": url_for("blog.post", id=post.id, _external=True),
+        "url": post_url(post, _external=True),
         "title": post.title,
         "content_html": feed_content(post),
         "summary": post.excerpt,

@@ -24,6 +24,7 @@ from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.lookups import query_id
 from flaskr.web.shared_forms import CONFLICT
+from flaskr.web.times import human_date
 from flaskr.web.users import login_required
 
 
@@ -78,6 +79,6 @@ def restore_revision(id: int, revision_id: int) -> Response | tuple[str, int]:
         restore(post, revision, opened_at=opened_version(form))
     except PostChanged as error:
         return _history_page(get_own_post(id), problem=str(error))
-    created = revision.created.strftime("%Y-%m-%d %H:%M")
-    flash(f"Restored the revision of {created} UTC; the one before is kept too.")
+    created = human_date(revision.created, with_time=True)
+    flash(f"Restored the revision of {created}; the one before is kept too.")
     return redirect(url_for("blog.history", id=post.id))

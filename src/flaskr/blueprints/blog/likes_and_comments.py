@@ -30,9 +30,10 @@ from flaskr.web.lookups import get_author
 from flaskr.web.lookups import POST_ID
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
+from flaskr.web.post_links import post_url
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import render_form
-from flaskr.web.site_links import site_link
+from flaskr.web.site_links import post_site_link
 from flaskr.web.users import login_required
 
 
@@ -50,7 +51,7 @@ def like(id: int) -> Response:
     """Like (``liked=yes``) or stop liking (``liked=no``) a post."""
     post = public_post(id)
     set_like(g.user, post, liked=request.form.get("liked") != "no")
-    return redirect(url_for("blog.post", id=post.id, _anchor="likes"))
+    return redirect(post_url(post, _anchor="likes"))
 
 
 @bp.route(f"/<{POST_ID}:id>/comments", methods=["POST"])
@@ -61,10 +62,10 @@ def comment(id: int) -> Response | tuple[str, int]:
     post = public_post(id)
     form = CommentForm()
     if form.validate_on_submit():
-        link = site_link("blog.post", id=post.id, _anchor="comments")
+        link = post_site_link(post, _anchor="comments")
         added = add_comment(post, g.user, form.body.data, post_link=link)
         flash("Your comment is posted.")
-        return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{added.id}"))
+        return redirect(post_url(post, _anchor=f"comment-{added.id}"))
     return render_post_page(post, form), INVALID_FORM
 
 
@@ -82,7 +83,7 @@ def edit_comment_view(comment_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         edit_comment(found, form.body.data)
         flash("Your comment is changed.")
-        return redirect(url_for("blog.post", id=post.id, _anchor=f"comment-{found.id}"))
+        return redirect(post_url(post, _anchor=f"comment-{found.id}"))
     return render_form("blog/edit_comment.html", form, comment=found, post=post)
 
 
@@ -100,7 +101,7 @@ def uncomment(comment_id: int) -> Response:
         abort(403)
     delete_comment(found)
     flash("The comment is deleted.")
-    return redirect(url_for("blog.post", id=post.id, _anchor="comments"))
+    return redirect(post_url(post, _anchor="comments"))
 
 
 @bp.route("/u/<username>/likes")

@@ -1,7 +1,9 @@
-"""The site's own pages and pictures: the About page, the icon an
-administrator chose, the favicon and the web app manifest."""
+"""The site's own pages and pictures: the About and Subscribe pages, the
+icon an administrator chose, the favicon and the web app manifest."""
 
 from __future__ import annotations
+
+import re
 
 from flask import abort
 from flask import json
@@ -9,6 +11,7 @@ from flask import redirect
 from flask import render_template
 from flask import Response
 from flask import url_for
+from markupsafe import Markup
 from werkzeug import Response as WerkzeugResponse
 
 from flaskr.blueprints.blog.views import bp
@@ -28,7 +31,30 @@ def about() -> str:
     html = about_html()
     if html is None:
         abort(404)
-    return render_template("blog/about.html", about_html=html)
+    heading, body = leading_heading(html)
+    return render_template("blog/about.html", about_html=body, heading=heading)
+
+
+#: A heading at the very start of rendered Markdown, and what follows it.
+_LEADING_HEADING = re.compile(r"\s*<h[1-6](?: [^>]*)?>(.*?)</h[1-6]>(.*)", re.DOTALL)
+
+
+def leading_heading(html: str) -> tuple[Markup | None, Markup]:
+    """The heading the About text starts with, to be the page's title instead
+    of a second heading under it; and the rest of the text."""
+    match = _LEADING_HEADING.fullmatch(html)
+    if match is None:
+        return None, Markup(html)  # noqa: S704 (rendered and cleaned Markdown)
+    # Both parts are pieces of the same cleaned HTML.
+    return Markup(match.group(1)), Markup(match.group(2))  # noqa: S704
+
+
+@bp.route("/subscribe")
+@kept_per_visitor
+def subscribe() -> str:
+    """How to follow the site: its feeds, and each writer's and tag's."""
+    shows_reactions_of(())
+    return render_template("blog/subscribe.html")
 
 
 @bp.route("/icon/<key>-<any(large, small):size>.png")

@@ -15,6 +15,7 @@ from flaskr.services.posts import restore
 from flaskr.services.posts import trash_of
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import POST_ID
+from flaskr.web.post_links import post_url
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.users import login_required
 
@@ -35,7 +36,7 @@ def restore_post(id: int) -> Response:
     post = get_own_post(id, in_trash=True)
     restore(post)
     flash(f"Restored “{post.title}”.")
-    return redirect(url_for("blog.post", id=post.id))
+    return redirect(post_url(post))
 
 
 @bp.route(f"/<{POST_ID}:id>/delete-forever", methods=["POST"])

@@ -59,6 +59,8 @@ from flaskr.web.lookups import query_id
 from flaskr.web.lookups import whole_number
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
+from flaskr.web.post_links import address_slug
+from flaskr.web.post_links import post_url
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import CONFLICT
 from flaskr.web.shared_forms import render_form
@@ -77,14 +79,20 @@ def index() -> str:
     """Show the published posts, newest first, a page at a time."""
     page = published_list().stubs(per_page(), **page_position())
     shows_reactions_of(post.id for post in page.posts)
-    return render_template("blog/index.html", page=page, cards=post_cards(page.posts))
+    # The newest post leads the front page, its picture large.
+    cards = post_cards(page.posts, feature_first=page.newer is None)
+    return render_template("blog/index.html", page=page, cards=cards)
 
 
 @bp.route(f"/<{POST_ID}:id>")
 @kept_per_visitor
-def post(id: int) -> str:
-    """Show a whole post with its comments; a draft only to its author."""
+def post(id: int) -> str | Response:
+    """Show a whole post with its comments; a draft only to its author. A
+    post with a slug is at ``/p/<slug>``: this address sends there."""
     found = get_readable_post_or_404(id)
+    if address_slug(found) is not None:
+        query = request.query_string.decode("ascii", "replace")
+        return canonical_redirect(post_url(found) + (f"?{query}" if query else ""))
     after = query_id("comments_after")
     # Made only for someone who may comment: a form makes a CSRF token, and that
     # would give every reader a session (and a page nobody else may share).
@@ -99,6 +107,17 @@ def post_by_slug(slug: str) -> str:
     found = get_readable_post_by_slug_or_404(slug)
     form = CommentForm(formdata=None) if g.user is not None else None
     return render_post_page(found, form, comments_after=query_id("comments_after"))
+
+
+#: How long browsers may keep ``/<id>``'s redirect: a post's slug may change.
+CANONICAL_REDIRECT_SECONDS = 24 * 3600
+
+
+def canonical_redirect(location: str) -> Response:
+    """A permanent redirect to a page's one address, kept a while only."""
+    response = redirect(location, 301)
+    response.headers["Cache-Control"] = f"public, max-age={CANONICAL_REDIRECT_SECONDS}"
+    return response
 
 
 @bp.route("/drafts")
@@ -234,7 +253,7 @@ def create() -> Response | tuple[str, int]:
             form.slug.errors = [SLUG_TAKEN]
         else:
             flash(saved_message(post))
-            return redirect(url_for("blog.post", id=post.id))
+            return redirect(post_url(post))
     return _form_page("blog/create.html", form, choice)
 
 
@@ -327,7 +346,7 @@ def update(id: int) -> Response | tuple[str, int]:
             return page, CONFLICT
         changed = publishing or schedule_at is not None or action == SAVE_DRAFT
         flash(saved_message(post) if changed else "Your changes are saved.")
-        return redirect(url_for("blog.post", id=post.id))
+        return redirect(post_url(post))
     return _form_page("blog/update.html", form, choice, post=post)
 
 

@@ -1,0 +1,45 @@
+"""A post's one address: ``/p/<slug>`` once it has a slug, ``/<id>`` before.
+
+Every link to a post (lists, the post page's canonical link, feeds, the
+sitemap, the JSON API, redirects after a like or a comment) is made here, so
+search engines and readers see one address per post; ``/<id>`` redirects to
+it (``blog.post``).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+from flask import url_for
+
+from flaskr.services.posts import slug_problem
+
+
+class Addressable(t.Protocol):
+    """A post, or a row naming one: its id, and its slug if it was read."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def address_slug(post: Addressable) -> str | None:
+    """The slug ``/p/<slug>`` finds ``post`` by, or ``None`` (no slug, or one
+    that ``/p/`` would not find, such as one saved before the rules)."""
+    slug: str | None = getattr(post, "slug", None)
+    if not slug or slug_problem(slug) is not None:
+        return None
+    return slug
+
+
+def post_url(post: Addressable, **values: t.Any) -> str:
+    """The address of ``post``'s page; ``values`` as for ``url_for``
+    (``_external``, ``_anchor``, query arguments)."""
+    slug = address_slug(post)
+    if slug is None:
+        return url_for("blog.post", id=post.id, **values)
+    return url_for("blog.post_by_slug", slug=slug, **values)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(post_url, "post_url")
