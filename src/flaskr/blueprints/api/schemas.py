@@ -20,7 +20,6 @@ from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.accounts import USERNAME_PATTERN
 from flaskr.services.follows import followed_among
-from flaskr.services.posts import SLUG_PATTERN
 from flaskr.services.reactions import liked_among
 from flaskr.web.post_links import address_slug
 from flaskr.web.post_links import post_url
@@ -72,7 +71,8 @@ class _Links:
         slug = address_slug(post)
         if slug is None:
             return self.post.replace(str(_ID_MARK), str(post.id))
-        if SLUG_PATTERN.fullmatch(slug):  # nothing in it to quote
+        # A valid slug in ASCII is letters, digits and hyphens: nothing to quote.
+        if slug.isascii():
             return self.post_by_slug.replace(_SLUG_MARK, slug)
         return post_url(post, _external=True)
 
