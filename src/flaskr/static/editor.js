@@ -19,6 +19,20 @@
     return;
   }
   let version = form.querySelector("input[name=version]");
+
+  // The new-post form's one-time token belongs to this place in the tab's
+  // history: Back after Publish loads the page anew (it is never cached),
+  // and the form must still be the one that made the post, so that
+  // Publishing again edits that post instead of making a second.
+  const formToken = form.querySelector("input[name=form_token]");
+  if (formToken) {
+    const state = history.state || {};
+    if (state.formToken) {
+      formToken.value = state.formToken;
+    } else {
+      history.replaceState(Object.assign({}, state, { formToken: formToken.value }), "");
+    }
+  }
   const previewUrl = form.dataset.previewUrl;
   let autosaveUrl = form.dataset.autosaveUrl;
   const autosaveNewUrl = form.dataset.autosaveNewUrl;
@@ -172,7 +186,7 @@
       form.prepend(version);
     }
     status.querySelector(".editor-state").textContent = "Draft";
-    history.replaceState(null, "", answer.update_url);
+    history.replaceState(history.state, "", answer.update_url);
   }
 
   function hasWords() {
@@ -248,6 +262,33 @@
   }
   showScheduling();
 
+  // The cover picture chosen (and passed by picture-check.js) shows at the
+  // top of the preview, as on the published post.
+  const cover = form.querySelector("input[name=image_file]");
+  if (cover) {
+    cover.addEventListener("change", function () {
+      const file = cover.files && cover.files[0];
+      let figure = pane.querySelector(".post-full > .picture");
+      if (!file) {
+        return;
+      }
+      const reader = new FileReader();
+      reader.addEventListener("load", function () {
+        if (!figure) {
+          figure = document.createElement("figure");
+          figure.className = "picture";
+          previewTitle.after(figure);
+        }
+        const image = document.createElement("img");
+        image.src = String(reader.result);
+        const alt = form.querySelector("input[name=image_alt]");
+        image.alt = alt ? alt.value : "";
+        figure.replaceChildren(image);
+      });
+      reader.readAsDataURL(file);
+    });
+  }
+
   // Pictures in the text: a button, a file dropped on the text, or one
   // pasted. Each is checked here first, then its description (alt text) is
   // asked in the page; it goes to the writer's library and its Markdown
@@ -272,7 +313,7 @@
   const dialog = document.createElement("div");
   dialog.className = "picture-dialog";
   dialog.setAttribute("role", "group");
-  dialog.setAttribute("aria-labelledby", "picture-dialog-label");
+  dialog.setAttribute("aria-label", "Picture to add");
   dialog.hidden = true;
   const thumbnail = document.createElement("img");
   thumbnail.alt = "";
