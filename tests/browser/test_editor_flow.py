@@ -320,3 +320,20 @@ def test_the_schedule_starts_in_the_browsers_zone(new_page):
     expect(page.get_by_role("status").first).to_contain_text(
         str(dt.date.today().year + 1)
     )
+
+
+def test_on_a_phone_the_preview_takes_the_texts_place(new_page, screenshot):
+    page = new_page(viewport={"width": 390, "height": 844})
+    new_post(page, "phonewriter")
+    page.get_by_label("Title").fill("Small screen")
+    page.get_by_label("Body").fill("Words on a *phone*.")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_role("region", name="Preview (not saved yet)")
+    expect(preview.locator("em")).to_have_text("phone")
+    expect(preview).to_be_in_viewport()
+    expect(page.get_by_label("Body")).to_be_hidden()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "1-previewing")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_label("Body")).to_be_visible()
+    expect(preview).to_be_hidden()

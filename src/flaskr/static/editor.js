@@ -78,6 +78,10 @@
   const previewButton = form.querySelector("[data-preview-button]");
 
   function showCounts(words, minutes) {
+    if (!words) {
+      counts.textContent = "";
+      return;
+    }
     const noun = words === 1 ? "word" : "words";
     counts.textContent = " · " + words.toLocaleString() + " " + noun + " · " + minutes + " min read";
   }
@@ -110,6 +114,9 @@
     }
   }
 
+  // With the script the preview is a toggle: on narrow windows it takes the
+  // writing's place (the stylesheet hides the text while it shows).
+  form.classList.add("editor-live");
   if (previewButton) {
     setPreviewing(!pane.hidden);
     // Also pressed by Enter in a one-line field of a published post (the
@@ -151,10 +158,15 @@
     titleNote.textContent = over
       ? "The title is " + title.value.length + " characters; at most " + titleLimit + " fit. Shorten it to save."
       : "";
+    const serverSaid = form.querySelector("#title-error");
+    if (serverSaid) {
+      // What the server said of the title sent is stale once it is edited.
+      serverSaid.hidden = true;
+    }
     if (over) {
       title.setAttribute("aria-describedby", "title-length");
       title.setAttribute("aria-invalid", "true");
-    } else if (!form.querySelector("#title-error")) {
+    } else {
       title.removeAttribute("aria-describedby");
       title.removeAttribute("aria-invalid");
     }
@@ -512,6 +524,5 @@
     }
   });
 
-  checkTitle();
   refreshPreview();
 })();
