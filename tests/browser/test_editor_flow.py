@@ -337,3 +337,25 @@ def test_on_a_phone_the_preview_takes_the_texts_place(new_page, screenshot):
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_label("Body")).to_be_visible()
     expect(preview).to_be_hidden()
+
+
+def test_a_profile_picture_over_the_limit_is_refused_in_the_page(new_page):
+    page = new_page()
+    register_and_log_in(page, "bigface")
+    page.goto("/auth/account")
+    sent = []
+    page.on(
+        "request",
+        lambda request: sent.append(request.url) if request.method == "POST" else None,
+    )
+    field = page.get_by_label("New picture")
+    field.set_input_files(
+        {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 7_300_000}
+    )
+    refusal = page.get_by_role("alert").filter(has_text="This picture is 7.3 MB")
+    expect(refusal).to_have_text(
+        "This picture is 7.3 MB; the limit is 5 MB. Choose a smaller one."
+    )
+    assert field.evaluate("input => input.files.length") == 0
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert sent == []

@@ -152,7 +152,15 @@
   titleNote.id = "title-length";
   titleNote.hidden = true;
   title.after(titleNote);
+  // A one-line field does not wrap: a long title is set smaller so more of
+  // it shows.
+  function fitTitle() {
+    title.classList.toggle("long-title", title.value.length > 32);
+  }
+  fitTitle();
+
   function checkTitle() {
+    fitTitle();
     const over = titleLimit && title.value.length > titleLimit;
     titleNote.hidden = !over;
     titleNote.textContent = over
