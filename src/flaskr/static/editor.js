@@ -108,6 +108,7 @@
   function setPreviewing(on) {
     pane.hidden = !on;
     panes.classList.toggle("previewing", on);
+    fitTitle();
     if (previewButton) {
       previewButton.setAttribute("aria-pressed", String(on));
       previewButton.setAttribute("aria-controls", "preview");
@@ -155,9 +156,11 @@
   // A one-line field does not wrap: a long title is set smaller so more of
   // it shows.
   function fitTitle() {
-    title.classList.toggle("long-title", title.value.length > 32);
+    title.classList.remove("long-title");
+    title.classList.toggle("long-title", title.scrollWidth > title.clientWidth);
   }
   fitTitle();
+  window.addEventListener("resize", fitTitle);
 
   function checkTitle() {
     fitTitle();
