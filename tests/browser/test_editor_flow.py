@@ -33,6 +33,8 @@ def new_post(page, username):
     register_and_log_in(page, username)
     page.get_by_role("link", name="New post").first.click()
     expect(page).to_have_url(re.compile(r"/create$"))
+    # The script has taken the form over (it runs once the page is parsed).
+    expect(page.locator("form.editor-live")).to_be_attached()
 
 
 def open_settings(page):
@@ -183,6 +185,9 @@ def test_a_draft_autosaves_and_survives_a_reload(new_page, screenshot):
 def test_leaving_with_changes_not_saved_asks_first(new_page):
     page = new_page()
     new_post(page, "leaver")
+    # The server does not answer autosaves here: the change stays unsaved
+    # however slowly the test runs.
+    page.route("**/create/autosave", lambda route: route.abort())
     page.get_by_label("Title").press_sequentially("Half a thought")
     dialogs = []
 
