@@ -3,6 +3,7 @@ autosave of drafts (JSON)."""
 
 from __future__ import annotations
 
+from flaskr.models import TITLE_MAX_LENGTH
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.test_publishing import newest
@@ -92,9 +93,11 @@ def test_an_autosave_from_an_older_version_is_refused(app, author):
 def test_bad_autosaves_change_nothing(app, author):
     write(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
-    response = autosave(author, post_id, 1, title="")
+    response = autosave(author, post_id, 1, title="x" * (TITLE_MAX_LENGTH + 1))
     assert response.status_code == 422
-    assert response.get_json()["error"] == "Not saved: Title is required."
+    assert response.get_json()["error"] == (
+        f"Not saved: Title must be at most {TITLE_MAX_LENGTH} characters long."
+    )
     assert autosave(author, post_id, "", body="x").status_code == 422
     assert autosave(author, post_id, "x", body="x").status_code == 400
     assert post_row(app, post_id).body == "kept"
@@ -150,3 +153,301 @@ def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
     bodies = [r.body for r in revisions(app, post_id)]
     assert bodies == ["v1", "v1, typed on and on"]
     assert post_row(app, post_id).body == "today's words, more"
+
+
+def test_words_typed_before_a_title_are_saved_untitled(app, author):
+    write(author, title="Draft title", body="kept", action="draft")
+    post_id = newest(app)
+    response = autosave(author, post_id, 1, title="", body="words first")
+    assert response.status_code == 200
+    post = post_row(app, post_id)
+    assert (post.title, post.body) == ("Untitled", "words first")
+
+
+# The editor's page: the window's width, its parts, and what the server does
+# for a new post's form (autosave, a form sent twice, limits said in the form).
+
+import io  # noqa: E402
+import re  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from flaskr.db import db  # noqa: E402
+from flaskr.models import Post  # noqa: E402
+from tests.test_images import post_files  # noqa: E402
+
+FORM_TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
+
+
+def post_count(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Post.id)))
+
+
+def open_new_post(client):
+    """The CSRF and form tokens of a newly opened new-post form."""
+    page = client.get("/create").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    token = FORM_TOKEN.search(page)
+    assert csrf and token, "the form carries both tokens"
+    return csrf.group(1), token.group(1)
+
+
+def test_the_editor_uses_the_window_and_keeps_settings_folded(app, author):
+    page = author.get("/create").get_data(as_text=True)
+    assert re.search(r'<main [^>]*class="wide"', page)
+    assert '<details class="post-settings">' in page
+    bar = page.index('class="editor-bar"')
+    # The bar's first button is the safe one (Enter in a one-line field).
+    first_button = re.search(r"<button[^>]*>", page[bar:]).group(0)
+    assert 'value="draft"' in first_button
+    assert page.index('name="title"') > bar
+    assert page.index('name="tags"') > page.index("<summary>Post settings")
+    assert "Your pictures</a> (opens a new tab)" not in page
+    assert "maxlength=" not in re.search(r'<input[^>]*name="title"[^>]*>', page)[0]
+    # A writer with no time zone yet: the script starts with the browser's.
+    assert "data-zone-unset" in page
+
+
+def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
+    before = post_count(app)
+    csrf, token = open_new_post(author)
+    response = post_files(
+        author,
+        "/create",
+        {
+            "title": "Seen first",
+            "body": "Some **bold** words",
+            "action": "preview",
+            "csrf_token": csrf,
+            "form_token": token,
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    pane = re.search(r'<section class="preview-pane"[^>]*>', page)[0]
+    assert "hidden" not in pane
+    # In the published post's classes, inside the form's panes, not after it.
+    assert page.index(pane) < page.index("</form>", page.index("editor-form"))
+    assert '<article class="post-full">' in page[page.index(pane) :]
+    assert "<strong>bold</strong>" in page
+    assert 'class="editor-panes previewing"' in page
+    assert post_count(app) == before
+
+
+def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
+    response = write(author, title="Tagged", tags="good, !!!, fine")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<details class="post-settings" open>' in page
+    message = "“!!!” has no letters or digits, so it cannot be a tag."
+    assert message in page
+    assert page.index('class="error form-error editor-errors"') < page.index(
+        'name="title"'
+    )
+    assert 'value="good, !!!, fine"' in page
+
+
+def test_a_title_too_long_is_said_not_cut(app, author):
+    long_title = "t" * (TITLE_MAX_LENGTH + 5)
+    response = write(author, title=long_title)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"Title must be at most {TITLE_MAX_LENGTH} characters long." in page
+    assert f'value="{long_title}"' in page
+
+
+def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
+    before = post_count(app)
+    csrf, token = open_new_post(author)
+    fields = {"title": "Once", "body": "only once", "csrf_token": csrf}
+    first = author.post(
+        "/create", data={**fields, "action": "publish", "form_token": token}
+    )
+    assert first.status_code == 302
+    post_id = newest(app)
+    # Back, a change, Publish again: the first post is edited.
+    again = author.post(
+        "/create",
+        data={
+            **fields,
+            "body": "only once, edited",
+            "action": "publish",
+            "form_token": token,
+        },
+    )
+    assert again.status_code == 302
+    assert again.location.endswith(f"/{post_id}")
+    assert post_count(app) == before + 1
+    assert post_row(app, post_id).body == "only once, edited"
+    # Another opened form is another post; a form without a token (a script,
+    # the tutorial's tests) publishes as before.
+    _, other_token = open_new_post(author)
+    assert other_token != token
+    author.post(
+        "/create", data={**fields, "action": "publish", "form_token": other_token}
+    )
+    author.post("/create", data={**fields, "action": "publish"})
+    assert post_count(app) == before + 3
+
+
+def autosave_new(client, csrf, token, **fields):
+    data = {"title": "", "body": "", "tags": "", "summary": "", **fields}
+    return client.post(
+        "/create/autosave",
+        data={**data, "csrf_token": csrf, "form_token": token},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_a_new_post_becomes_a_draft_from_its_first_words(app, author):
+    before = post_count(app)
+    csrf, token = open_new_post(author)
+    response = autosave_new(author, csrf, token, body="First words")
+    assert response.status_code == 201
+    answer = response.get_json()
+    post_id = answer["id"]
+    assert answer == {
+        "id": post_id,
+        "version": 1,
+        "update_url": f"/{post_id}/update",
+        "autosave_url": f"/{post_id}/autosave",
+    }
+    draft = post_row(app, post_id)
+    assert (draft.title, draft.body, draft.published) == (
+        "Untitled",
+        "First words",
+        None,
+    )
+    # The same form again saves into that draft, never a second one.
+    again = autosave_new(author, csrf, token, title="Named", body="First words, more")
+    assert again.status_code == 201
+    assert again.get_json()["id"] == post_id
+    assert post_row(app, post_id).title == "Named"
+    assert post_row(app, post_id).slug == "named"  # a draft's follows its title
+    # Publish from the form (a script that did not switch it yet): that draft.
+    published = author.post(
+        "/create",
+        data={
+            "title": "Named",
+            "body": "The whole text",
+            "action": "publish",
+            "csrf_token": csrf,
+            "form_token": token,
+        },
+    )
+    assert published.location.endswith(f"/{post_id}")
+    assert post_row(app, post_id).published is not None
+    assert post_count(app) == before + 1
+
+
+def test_a_new_post_autosave_needs_its_form_token_and_csrf(app, author):
+    csrf, _ = open_new_post(author)
+    response = autosave_new(author, csrf, "not-a-token", body="x")
+    assert response.status_code == 422
+    assert "reload the page" in response.get_json()["error"]
+    _, token = open_new_post(author)
+    refused = author.post("/create/autosave", data={"body": "x", "form_token": token})
+    assert refused.status_code == 400
+    stranger = app.test_client().post(
+        "/create/autosave", data={"body": "x", "form_token": token}
+    )
+    assert stranger.status_code in (302, 400)
+
+
+def test_every_picture_input_names_its_limit(app, author):
+    from tests.test_site_identity import make_admin
+
+    make_admin(app)
+    for path in ("/create", "/images", "/auth/account", "/admin"):
+        page = author.get(path).get_data(as_text=True)
+        inputs = re.findall(r'<input accept="image[^>]*type="file"[^>]*>', page)
+        assert inputs, path
+        assert all('data-max-bytes="5000000"' in i for i in inputs), path
+
+
+TWENTY_MB = 20 * 1000 * 1000
+
+
+def test_a_cover_over_the_limit_comes_back_with_everything_typed(app, author):
+    csrf, token = open_new_post(author)
+    response = post_files(
+        author,
+        "/create",
+        {
+            "title": "Kept title",
+            "body": "Every word kept",
+            "tags": "kept-tag",
+            "summary": "A kept summary",
+            "action": "publish",
+            "csrf_token": csrf,
+            "form_token": token,
+            "image_file": (io.BytesIO(b"\xff" * TWENTY_MB), "huge.jpg"),
+            "image_alt": "A huge picture",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This picture is 20 MB; the limit is 5 MB." in page
+    for kept in (
+        "Kept title",
+        "Every word kept",
+        "kept-tag",
+        "A kept summary",
+        "A huge picture",
+    ):
+        assert kept in page
+    assert '<details class="post-settings" open>' in page
+
+
+def test_an_avatar_and_an_icon_over_the_limit_answer_their_form(app, author):
+    from tests.test_site_identity import make_admin
+
+    make_admin(app)
+    token = csrf_token_from(author, "/auth/account")
+    response = post_files(
+        author,
+        "/auth/account/avatar",
+        {
+            "avatar-csrf_token": token,
+            "avatar-picture": (io.BytesIO(b"\xff" * TWENTY_MB), "me.jpg"),
+        },
+    )
+    assert response.status_code == 422
+    assert "This picture is 20 MB; the limit is 5 MB." in response.get_data(
+        as_text=True
+    )
+    token = csrf_token_from(author, "/admin")
+    response = post_files(
+        author,
+        "/admin/icon",
+        {
+            "icon-csrf_token": token,
+            "icon-picture": (io.BytesIO(b"\xff" * 7_300_000), "logo.png"),
+        },
+    )
+    assert response.status_code == 422
+    assert "This picture is 7.3 MB; the limit is 5 MB." in response.get_data(
+        as_text=True
+    )
+
+
+def test_a_request_too_large_to_read_says_what_to_do(app_with):
+    app = app_with(OVERSIZED_PICTURE_READ_BYTES=2_000_000)
+    client = app.test_client()
+    AuthActions(client).login()
+    csrf, token = open_new_post(client)
+    response = post_files(
+        client,
+        "/create",
+        {
+            "title": "x",
+            "body": "y",
+            "csrf_token": csrf,
+            "image_file": (io.BytesIO(b"\xff" * 9_000_000), "huge.jpg"),
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert re.search(r"What you sent is 9\.\d MB: too large to read\.", page)
+    assert "your text is still in the form" in page

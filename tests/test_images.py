@@ -196,7 +196,7 @@ def test_decompression_bomb_is_refused(app, writer):
 
 
 def test_image_over_the_size_limit(app_with):
-    app = app_with(IMAGE_MAX_BYTES=10_000)
+    app = app_with(IMAGE_MAX_BYTES=10_000, OVERSIZED_PICTURE_READ_BYTES=2_000_000)
     client = app.test_client()
     from tests.conftest import AuthActions
 
@@ -208,12 +208,22 @@ def test_image_over_the_size_limit(app_with):
     assert len(big) > 10_000
     response = upload(client, data=big, filename="big.png")
     assert response.status_code == 422
-    assert b"larger than 0.01 MB" in response.data
+    size = f"{-(-len(big) // 100_000) / 10:g}"
+    assert f"This picture is {size} MB; the limit is 0.1 MB.".encode() in response.data
     assert image_rows(app) == []
 
+    # Larger than any request may be, but read: the form comes back.
     huge = b"\x00" * (1024 * 1024 + 20_000)
     response = upload(client, data=huge, filename="huge.png")
+    assert response.status_code == 422
+    assert b"This picture is 1.1 MB; the limit is 0.1 MB." in response.data
+    assert image_rows(app) == []
+
+    # Too large even to read: refused before, saying why.
+    enormous = b"\x00" * 3_100_000
+    response = upload(client, data=enormous, filename="enormous.png")
     assert response.status_code == 413
+    assert b"What you sent is 3.2 MB: too large to read" in response.data
     assert image_rows(app) == []
 
 

@@ -32,6 +32,10 @@ DEFAULTS: dict[str, t.Any] = {
     #: Largest image a post or a profile may upload; forms that upload one
     #: accept this much more.
     "IMAGE_MAX_BYTES": 5_000_000,
+    #: A form that carries a picture over IMAGE_MAX_BYTES is still read up to
+    #: this size (the picture's bytes counted, not kept), so it comes back with
+    #: everything typed and the picture's size; a larger request gets a 413.
+    "OVERSIZED_PICTURE_READ_BYTES": 50_000_000,
     #: Most pixels an image may decode to; more is treated as a decompression bomb.
     "IMAGE_MAX_PIXELS": 40_000_000,
     #: Revisions kept per post; older ones are forgotten as new ones come.

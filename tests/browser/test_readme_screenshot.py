@@ -27,6 +27,7 @@ def test_readme_screenshot(new_page):
     page.get_by_role("link", name="New post").first.click()
     page.get_by_label("Title").fill("Hello, Flaskr")
     page.get_by_label("Body").fill(POST)
+    page.get_by_text("Post settings").click()
     page.get_by_label("Tags").fill("welcome, flask")
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Flaskr")

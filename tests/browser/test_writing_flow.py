@@ -21,6 +21,7 @@ def test_draft_preview_publish_search_tag(new_page, screenshot):
     page.get_by_role("link", name="New post").first.click()
     page.get_by_label("Title").fill("Markdown in the browser")
     page.get_by_label("Body").fill(BODY)
+    page.get_by_text("Post settings").click()
     page.get_by_label("Tags").fill("Browser Tests, markdown")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("status")).to_contain_text("Draft saved")

@@ -7,6 +7,8 @@ The CSRF token (Flask-WTF) is the main defence against forged requests; the
 
 from __future__ import annotations
 
+import tempfile
+import typing as t
 from urllib.parse import urlsplit
 
 from flask import abort
@@ -17,6 +19,7 @@ from flask import redirect
 from flask import Request
 from flask import request
 from werkzeug import Response
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -122,25 +125,125 @@ UPLOAD_ENDPOINTS = frozenset(
         "blog.library",
         "auth.change_avatar",
         "auth.import_blog",
+        "admin.change_icon",
+    }
+)
+
+#: Endpoints whose forms carry a picture: one over ``IMAGE_MAX_BYTES`` is still
+#: read (and thrown away) up to ``OVERSIZED_PICTURE_READ_BYTES``, so the form
+#: comes back with everything typed in it and the reason, not a bare 413.
+PICTURE_ENDPOINTS = frozenset(
+    {
+        "blog.create",
+        "blog.update",
+        "blog.library",
+        "auth.change_avatar",
+        "admin.change_icon",
     }
 )
 
 
+def megabytes(size: int) -> str:
+    """``size`` bytes in MB for people: whole numbers from 10 MB, else one
+    decimal, rounded up (a picture just over a limit never reads as equal)."""
+    if size >= 10_000_000:
+        return f"{-(-size // 1_000_000)} MB"
+    tenths = -(-size // 100_000)
+    return f"{tenths / 10:g} MB"
+
+
+def picture_too_large(size: int, limit: int) -> str:
+    """What a form says of a picture over the limit."""
+    return f"This picture is {megabytes(size)}; the limit is {megabytes(limit)}."
+
+
+class SentFile:
+    """A file part of a form as it arrives: its first ``keep`` bytes are kept
+    (in memory, then on disk), the rest only counted in :attr:`size`."""
+
+    def __init__(self, keep: int) -> None:
+        # Closed with the request's files, as Werkzeug's own containers are.
+        self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=512 * 1024, mode="rb+"
+        )
+        self._keep = keep
+        #: Bytes sent, kept or not.
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        room = self._keep - self.size
+        if room > 0:
+            self._file.write(data[:room])
+        self.size += len(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> t.Any:
+        # Reading, seeking and closing are the kept bytes'.
+        return getattr(self._file, name)
+
+
+def sent_size(stream: object) -> int | None:
+    """How many bytes were sent in a file part, if Flaskr counted them."""
+    return stream.size if isinstance(stream, SentFile) else None
+
+
 class FlaskrRequest(Request):
     """Requests limited to ``MAX_CONTENT_LENGTH``, plus ``IMAGE_MAX_BYTES`` for
-    the forms that upload an image (Flask reads the limit per request)."""
+    the forms that upload an image (Flask reads the limit per request); the
+    forms that carry a picture read up to ``OVERSIZED_PICTURE_READ_BYTES``
+    more, keeping only what a picture may be."""
 
     @property
     def max_content_length(self) -> int | None:
         limit = super().max_content_length
-        if limit is not None and self.endpoint in UPLOAD_ENDPOINTS and current_app:
-            return limit + int(current_app.config["IMAGE_MAX_BYTES"])
-        return limit
+        if limit is None or not current_app or self.endpoint not in UPLOAD_ENDPOINTS:
+            return limit
+        config = current_app.config
+        if self.endpoint in PICTURE_ENDPOINTS:
+            return limit + max(
+                int(config["IMAGE_MAX_BYTES"]),
+                int(config["OVERSIZED_PICTURE_READ_BYTES"]),
+            )
+        return limit + int(config["IMAGE_MAX_BYTES"])
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         # Werkzeug's property, seen by type checkers as a plain attribute.
         Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> t.IO[bytes]:
+        if self.endpoint in PICTURE_ENDPOINTS and current_app:
+            keep = int(current_app.config["IMAGE_MAX_BYTES"]) + 1
+            return t.cast(t.IO[bytes], SentFile(keep))
+        return super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+
+    def _load_form_data(self) -> None:
+        limit = self.max_content_length
+        length = self.content_length
+        if (
+            self.endpoint in PICTURE_ENDPOINTS
+            and limit is not None
+            and length is not None
+            and length > limit
+            and current_app
+        ):
+            # Too large to read: the browser keeps what was typed (Back).
+            picture_limit = int(current_app.config["IMAGE_MAX_BYTES"])
+            raise RequestEntityTooLarge(
+                description=f"What you sent is {megabytes(length)}: too large to"
+                f" read. A picture may be at most {megabytes(picture_limit)}. Go"
+                " back (your text is still in the form), choose a smaller"
+                " picture and send it again."
+            )
+        super()._load_form_data()
 
 
 def init_app(app: Flask) -> None:

@@ -511,6 +511,23 @@ def tags_problem(text: str) -> str | None:
     return None
 
 
+def typed_tags_problem(text: str) -> str | None:
+    """As :func:`tags_problem`, for tags a writer typed in the post form: a
+    tag that would be dropped (no letter or digit in it) is named, not lost
+    without a word. Imports and the API keep dropping such tags."""
+    unusable = [
+        part.strip()
+        for part in text.split(",")
+        if part.strip() and not normalize_tag(part)
+    ]
+    if unusable:
+        return (
+            f"“{unusable[0]}” has no letters or digits, so it cannot be a tag."
+            " Take it out or add a word."
+        )
+    return tags_problem(text)
+
+
 def _tags_named(names: list[str]) -> dict[str, Tag]:
     """The tags with these names, made where new, in two statements. Another
     request making the same tag at the same moment is not an error."""
@@ -599,6 +616,11 @@ def _excerpt(summary: str, body_text: str) -> str:
     return markdown.shorten(summary or body_text)
 
 
+def _made_from(slug: str, wanted: str) -> bool:
+    """Whether ``slug`` is what :func:`free_slug` makes of ``wanted``."""
+    return slug == wanted or re.fullmatch(re.escape(wanted) + r"-\d+", slug) is not None
+
+
 def _write(
     post: Post, title: str, body: str, tags: list[str], summary: str, slug: str
 ) -> None:
@@ -606,6 +628,14 @@ def _write(
 
     :raise SlugTakenError: ``slug`` is another post's.
     """
+    # A draft's address follows its title until the writer sets one: a new
+    # post autosaved from its first letters is not stuck with them.
+    follows_title = (
+        post.published is None
+        and post.slug is not None
+        and post.title is not None
+        and _made_from(post.slug, slugify(post.title))
+    )
     post.title = title
     post.body = normalize_text(body)
     post.body_html = markdown.render(post.body)
@@ -617,7 +647,7 @@ def _write(
         if free_slug(db.session.connection(), slug, post.id) != slug:
             raise SlugTakenError(slug)
         post.slug = slug
-    elif post.slug is None:
+    elif post.slug is None or follows_title:
         post.slug = free_slug(db.session.connection(), slugify(title), post.id)
     wanted = _tags_named(tags)
     kept = [link for link in post.tag_links if link.tag.name in wanted]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import typing as t
 
 from flask import abort
+from flask import current_app
 from flask import render_template
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from markupsafe import Markup
 from wtforms import Field
 from wtforms import HiddenField
 from wtforms import PasswordField
@@ -110,3 +113,13 @@ class HiddenText(_AlwaysText, HiddenField):
     """A hidden input."""
 
     data: str
+
+
+class PictureField(FileField):
+    """A file input for a picture that names the size limit
+    (``data-max-bytes``), so the page's script refuses a larger picture
+    before it is sent."""
+
+    def __call__(self, **kwargs: t.Any) -> Markup:
+        kwargs.setdefault("data-max-bytes", current_app.config["IMAGE_MAX_BYTES"])
+        return t.cast(Markup, super().__call__(**kwargs))

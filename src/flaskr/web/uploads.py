@@ -8,8 +8,11 @@ import typing as t
 from flask import current_app
 from flask import request
 from werkzeug import Response
+from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
+from flaskr.plumbing.protection import picture_too_large
+from flaskr.plumbing.protection import sent_size
 from flaskr.services.images import ImageError
 
 ONE_YEAR = 365 * 24 * 3600
@@ -28,14 +31,29 @@ def processed_picture(
         field.errors = [*field.errors, "Choose a picture to upload."]
         return None
     try:
-        return process(
-            upload.stream,
-            max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-            max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-        )
+        return process_within_limits(upload, process)
     except ImageError as error:
         field.errors = [*field.errors, str(error)]
         return None
+
+
+def process_within_limits(
+    upload: FileStorage, process: t.Callable[..., Processed]
+) -> Processed:
+    """``process`` the sent picture within the configured limits.
+
+    :raise ImageError: over the size limit (with the size sent), or as
+        ``process`` raises.
+    """
+    limit = int(current_app.config["IMAGE_MAX_BYTES"])
+    size = sent_size(upload.stream)
+    if size is not None and size > limit:
+        raise ImageError(picture_too_large(size, limit))
+    return process(
+        upload.stream,
+        max_bytes=limit,
+        max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+    )
 
 
 def unchanging_picture(

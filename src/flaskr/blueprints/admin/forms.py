@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import BooleanField
 
 from flaskr.models import ABOUT_MAX_LENGTH
@@ -14,6 +13,7 @@ from flaskr.services.site import about_problem
 from flaskr.services.site import description_problem
 from flaskr.services.site import title_problem
 from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import PictureField
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
 from flaskr.web.shared_forms import TextArea
@@ -48,7 +48,7 @@ class IdentityForm(FlaskForm):
 
 
 class IconForm(FlaskForm):
-    picture = FileField(
+    picture = PictureField(
         "New icon",
         description=(
             "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square becomes"

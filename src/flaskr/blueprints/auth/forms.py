@@ -31,6 +31,7 @@ from flaskr.services.sessions import token_name_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import PasswordText
+from flaskr.web.shared_forms import PictureField
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
 from flaskr.web.shared_forms import TextArea
@@ -187,7 +188,7 @@ class ProfileForm(FlaskForm):
 
 
 class AvatarForm(FlaskForm):
-    picture = FileField(
+    picture = PictureField(
         "New picture",
         description=(
             "A JPEG, PNG, WebP or GIF image, up to 5 MB; its middle square is kept."

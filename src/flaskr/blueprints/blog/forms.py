@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import BooleanField
 from wtforms import SelectField
 
@@ -19,12 +18,13 @@ from flaskr.services.media import alt_problem
 from flaskr.services.posts import body_problem
 from flaskr.services.posts import slug_problem
 from flaskr.services.posts import summary_problem
-from flaskr.services.posts import tags_problem
 from flaskr.services.posts import time_zones
 from flaskr.services.posts import title_problem
+from flaskr.services.posts import typed_tags_problem
 from flaskr.services.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
+from flaskr.web.shared_forms import PictureField
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
 from flaskr.web.shared_forms import TextArea
@@ -40,7 +40,15 @@ class PostForm(FlaskForm):
         "Title",
         filters=[strip],
         validators=[Rule(title_problem)],
-        render_kw={"maxlength": TITLE_MAX_LENGTH, "required": True},
+        # No maxlength: a browser cuts a pasted title short without a word;
+        # the script warns while typing, the server says so on saving.
+        render_kw={
+            "data-max-length": TITLE_MAX_LENGTH,
+            "required": True,
+            "placeholder": "Title",
+            "autocomplete": "off",
+            "dir": "auto",
+        },
     )
     body = TextArea(
         "Body",
@@ -50,21 +58,27 @@ class PostForm(FlaskForm):
             "Markdown: # headings, *emphasis*, **strong**, - lists, > quotes,"
             " `code`, [links](https://example.org). HTML is shown as text."
         ),
-        render_kw={"maxlength": BODY_MAX_LENGTH, "rows": 14},
+        render_kw={
+            "maxlength": BODY_MAX_LENGTH,
+            "rows": 18,
+            "placeholder": "Write your post…",
+            "dir": "auto",
+        },
     )
-    image_file = FileField(
-        "Image",
-        description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB.",
+    image_file = PictureField(
+        "Cover picture",
+        description="Optional: a JPEG, PNG, WebP or GIF picture, up to 5 MB,"
+        " shown above the text and in lists.",
         render_kw={"accept": ACCEPTED_TYPES},
     )
     image_alt = TextField(
-        "Image description (alt text)",
+        "Cover description (alt text)",
         filters=[strip],
         description="What the image shows, for people who cannot see it. Required"
         " with an image.",
         render_kw={"maxlength": ALT_MAX_LENGTH},
     )
-    remove_image = BooleanField("Remove the image")
+    remove_image = BooleanField("Remove the cover picture")
     #: The image chosen earlier and held for the writer (across previews and
     #: forms sent back), by its ``HeldImage`` id.
     held_image = HiddenText()
@@ -72,7 +86,7 @@ class PostForm(FlaskForm):
     tags = TextField(
         "Tags",
         filters=[strip],
-        validators=[Rule(tags_problem)],
+        validators=[Rule(typed_tags_problem)],
         description=(
             f"Up to {MAX_TAGS_PER_POST}, separated by commas. Letters and digits;"
             " spaces become hyphens."
@@ -113,6 +127,10 @@ class PostForm(FlaskForm):
     )
     #: The post's version when the edit form was opened (kept across previews).
     version = HiddenText()
+    #: Made once per opened new-post form: the post it made (by an autosave
+    #: or a save) is remembered under it, so sending the form again (Back,
+    #: then Publish) edits that post instead of making a second one.
+    form_token = HiddenText()
 
 
 class CommentForm(FlaskForm):
@@ -132,7 +150,7 @@ class RestoreForm(FlaskForm):
 
 
 class MediaForm(FlaskForm):
-    picture = FileField(
+    picture = PictureField(
         "Picture",
         description="A JPEG, PNG, WebP or GIF image, up to 5 MB.",
         render_kw={"accept": ACCEPTED_TYPES},

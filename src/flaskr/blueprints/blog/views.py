@@ -39,6 +39,7 @@ from flaskr.services.images import process_upload
 from flaskr.services.images import scaled_size
 from flaskr.services.posts import create_post
 from flaskr.services.posts import drafts_of
+from flaskr.services.posts import get_post
 from flaskr.services.posts import ImageChange
 from flaskr.services.posts import move_to_trash
 from flaskr.services.posts import parse_tags
@@ -51,6 +52,9 @@ from flaskr.services.posts import SlugTakenError
 from flaskr.services.posts import unpublish
 from flaskr.services.posts import update_post
 from flaskr.web.cards import post_cards
+from flaskr.web.form_tokens import made_from
+from flaskr.web.form_tokens import new_form_token
+from flaskr.web.form_tokens import remember_made_from
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import get_readable_post_by_slug_or_404
 from flaskr.web.lookups import get_readable_post_or_404
@@ -66,6 +70,7 @@ from flaskr.web.shared_forms import CONFLICT
 from flaskr.web.shared_forms import render_form
 from flaskr.web.times import local_input_value
 from flaskr.web.times import local_time
+from flaskr.web.uploads import process_within_limits
 from flaskr.web.users import login_required
 
 bp = Blueprint("blog", __name__, cli_group=None)
@@ -163,11 +168,7 @@ def choose_image(form: PostForm) -> ImageChoice:
     upload = form.image_file.data
     if upload is not None and upload.filename:
         try:
-            processed = process_upload(
-                upload.stream,
-                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-            )
+            processed = process_within_limits(upload, process_upload)
         except ImageError as error:
             return ImageChoice(problem=str(error))
         return ImageChoice(held=hold_image(g.user.id, processed))
@@ -226,6 +227,12 @@ def checked_image(
 def create() -> Response | tuple[str, int]:
     """Write a new post: publish it, save it as a draft, or preview it."""
     form = PostForm()
+    if not form.is_submitted():
+        form.form_token.data = new_form_token()
+    elif (made := post_made_by(form)) is not None:
+        # The same form sent again (Back, then Publish; or a save racing the
+        # autosave that made the draft): it edits the post it made.
+        return edit_post(made)
     action = request.form.get("action", PUBLISH)
     show_schedule(form)
     choice = choose_image(form)
@@ -252,9 +259,22 @@ def create() -> Response | tuple[str, int]:
         except SlugTakenError:
             form.slug.errors = [SLUG_TAKEN]
         else:
+            remember_made_from(form.form_token.data, post.id)
             flash(saved_message(post))
             return redirect(post_url(post))
     return _form_page("blog/create.html", form, choice)
+
+
+def post_made_by(form: PostForm) -> Post | None:
+    """The logged-in writer's post that this new-post form made before (and
+    that is not in the trash), if any."""
+    made = made_from(form.form_token.data)
+    if made is None:
+        return None
+    post = get_post(made)
+    if post is None or post.deleted is not None or post.author_id != g.user.id:
+        return None
+    return post
 
 
 def show_schedule(form: PostForm, post: Post | None = None) -> None:
@@ -295,7 +315,11 @@ SLUG_TAKEN = "Another post has that address. Choose another, or leave it empty."
 @login_required
 def update(id: int) -> Response | tuple[str, int]:
     """Edit a post the logged-in user wrote; publish it if it is a draft."""
-    post = get_own_post(id)
+    return edit_post(get_own_post(id))
+
+
+def edit_post(post: Post) -> Response | tuple[str, int]:
+    """The edit form of ``post``, and what its buttons do."""
     form = PostForm(
         obj=post,
         tags=", ".join(post.tag_names),
