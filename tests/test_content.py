@@ -85,7 +85,11 @@ def test_preview_shows_errors(author):
     response = write(author, title="", body="x", action="preview")
     assert response.status_code == 422
     assert b"Title is required." in response.data
-    assert b"Preview (not saved yet)" not in response.data
+    # The preview pane is there for the script's toggle, hidden: no preview
+    # of a post that cannot be saved.
+    assert b'id="preview" aria-labelledby="preview-heading" tabindex="-1" hidden>' in (
+        response.data
+    )
 
 
 DRAFT_TITLE = "Secret draft"

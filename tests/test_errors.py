@@ -85,7 +85,9 @@ def test_no_inline_script_or_style(template):
     text = template.read_text()
     scripts = re.findall(r"<script[^>]*>(.*?)</script>", text, re.S)
     assert all(content == "" for content in scripts)
-    own = r"<script src=\"\{\{ url_for\('static', filename='[a-z]+\.js'\) \}\}\" defer>"
+    own = (
+        r"<script src=\"\{\{ url_for\('static', filename='[a-z-]+\.js'\) \}\}\" defer>"
+    )
     assert text.count("<script") == len(re.findall(own, text))
     assert "<style" not in text
     assert not re.search(r"\sstyle=", text)
