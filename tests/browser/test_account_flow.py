@@ -23,7 +23,7 @@ def test_password_change_logs_out_the_other_browser(new_page, screenshot):
 
     open_account_menu(laptop)
     laptop.get_by_role("link", name="Account").click()
-    sessions = laptop.get_by_role("table")
+    sessions = laptop.get_by_role("list", name="Where you are logged in")
     expect(sessions).to_contain_text("Laptop browser")
     expect(sessions).to_contain_text("Phone browser")
     screenshot(laptop, "1-account")
@@ -32,7 +32,9 @@ def test_password_change_logs_out_the_other_browser(new_page, screenshot):
     laptop.get_by_label("New password").fill(NEW_PASSWORD)
     laptop.get_by_role("button", name="Change password").click()
     expect(laptop.get_by_role("status")).to_contain_text("Your password is changed")
-    expect(laptop.get_by_role("table")).not_to_contain_text("Phone browser")
+    expect(
+        laptop.get_by_role("list", name="Where you are logged in")
+    ).not_to_contain_text("Phone browser")
     screenshot(laptop, "2-changed")
 
     phone.reload()

@@ -32,7 +32,7 @@ def csp_reports(page):
 
 def new_post(page, username):
     register_and_log_in(page, username)
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     expect(page).to_have_url(re.compile(r"/create$"))
     # The script has taken the form over (it runs once the page is parsed).
     expect(page.locator("form.editor-live")).to_be_attached()
@@ -134,6 +134,7 @@ def test_a_new_post_becomes_a_draft_from_its_first_words(new_page, screenshot):
     expect(page.get_by_label("Body")).to_have_value("First words, then more.")
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("status").first).to_contain_text("Your post is published")
+    open_account_menu(page)
     page.get_by_role("link", name="Drafts").click()
     expect(page.get_by_text("You have no drafts")).to_be_visible()
     # One post, not two.

@@ -14,7 +14,7 @@ def open_settings(page):
 def test_without_the_script_enter_in_the_title_saves_a_draft(new_page):
     page = new_page(java_script_enabled=False)
     register_and_log_in(page, "hasty")
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill("Half a tit")
     page.get_by_label("Body").fill("Not finished")
     page.get_by_label("Title").press("Enter")
@@ -28,7 +28,7 @@ def test_without_the_script_enter_in_the_title_saves_a_draft(new_page):
 def test_enter_in_the_tags_of_a_new_post_saves_a_draft(new_page):
     page = new_page()
     register_and_log_in(page, "hasty2")
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill("Tagged in a hurry")
     open_settings(page)
     page.get_by_label("Tags").fill("half")
@@ -43,7 +43,7 @@ def test_enter_in_the_tags_of_a_new_post_saves_a_draft(new_page):
 
 def publish_then_edit(page, username, title="Live already"):
     register_and_log_in(page, username)
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill(title)
     page.get_by_label("Body").fill("Published text")
     page.get_by_role("button", name="Publish").click()

@@ -27,7 +27,7 @@ def new_post_with_picture(new_page, tmp_path, username, title, alt="", **options
     """A logged-in writer's new-post form, with a title and a picture chosen."""
     page = new_page(**options)
     register_and_log_in(page, username)
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill(title)
     page.get_by_text("Post settings").click()
     page.get_by_label("Cover picture", exact=True).set_input_files(picture(tmp_path))

@@ -16,7 +16,7 @@ from tests.browser.test_images_are_kept import picture
 def test_a_profile_with_a_picture_and_a_bio(new_page, screenshot, tmp_path):
     page = new_page()
     register_and_log_in(page, "portrait")
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill("A post with my face on it")
     page.get_by_role("button", name="Publish").click()
 
@@ -57,7 +57,7 @@ def test_a_profile_with_a_picture_and_a_bio(new_page, screenshot, tmp_path):
 
     reader.goto("/")
     article = reader.get_by_role("article").filter(has_text="A post with my face on it")
-    expect(article).to_contain_text("By Pat Portrait —")
+    expect(article.locator(".meta-author")).to_contain_text("Pat Portrait")
     small = article.locator("img.avatar")
     expect(small).to_have_attribute("src", re.compile(r"^/avatars/\d+/small\.webp$"))
     assert loaded(small)

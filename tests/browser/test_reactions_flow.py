@@ -13,7 +13,7 @@ def test_image_like_comment_trash_restore(new_page, screenshot, tmp_path):
 
     author = new_page()
     register_and_log_in(author, "photographer")
-    author.get_by_role("link", name="New post").first.click()
+    author.get_by_role("link", name="Write").click()
     author.get_by_label("Title").fill("Orange evening")
     author.get_by_text("Post settings").click()
     author.get_by_label("Cover picture", exact=True).set_input_files(str(photo))

@@ -24,7 +24,7 @@ app = create_app()
 def test_readme_screenshot(new_page):
     page = new_page(viewport={"width": 1000, "height": 720})
     register_and_log_in(page, "newcomer")
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill("Hello, Flaskr")
     page.get_by_label("Body").fill(POST)
     page.get_by_text("Post settings").click()

@@ -18,7 +18,7 @@ def test_draft_preview_publish_search_tag(new_page, screenshot):
     page = new_page()
     register_and_log_in(page, "writer")
 
-    page.get_by_role("link", name="New post").first.click()
+    page.get_by_role("link", name="Write").click()
     page.get_by_label("Title").fill("Markdown in the browser")
     page.get_by_label("Body").fill(BODY)
     page.get_by_text("Post settings").click()
