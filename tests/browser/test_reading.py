@@ -121,7 +121,7 @@ def test_the_account_menu_is_a_disclosure(new_page, reading, width):
     # A click elsewhere closes it too.
     menu.click()
     expect(page.get_by_role("link", name="Trash")).to_be_visible()
-    page.locator("main h1, main h2").first.click()
+    page.mouse.click(4, 700)  # the page's margin, clear of the open menu
     expect(page.get_by_role("link", name="Trash")).to_be_hidden()
 
 
