@@ -118,7 +118,7 @@ def test_the_site_leads_the_front_page(app, client):
     )
     assert '<a class="button-link" href="/subscribe">Subscribe</a>' in hero
     assert ">Posts</h1>" not in page
-    assert "<title>Home · Field Notes</title>" in page
+    assert "<title>Field Notes</title>" in page
 
 
 def test_the_newest_post_with_a_picture_is_the_feature(app, author):

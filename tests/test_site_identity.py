@@ -129,7 +129,7 @@ def test_settings_show_on_every_page_feed_and_manifest(app):
     admin = logged_in(app)
     visitor = app.test_client()
     for _ in range(2):  # the second time from the page cache
-        assert "<title>Home · Flaskr</title>" in text(visitor, "/")
+        assert "<title>Flaskr</title>" in text(visitor, "/")
     response = save_settings(
         admin,
         title="  The   Lab  ",
@@ -138,7 +138,7 @@ def test_settings_show_on_every_page_feed_and_manifest(app):
     )
     assert response.status_code == 302
     index = text(visitor, "/")
-    assert "<title>Home · The Lab</title>" in index
+    assert "<title>The Lab</title>" in index
     assert '<meta name="description" content="Notes on tools.">' in index
     footer = index[index.index('<footer class="site-footer">') :]
     assert "Notes on tools." in footer
@@ -155,7 +155,7 @@ def test_settings_show_on_every_page_feed_and_manifest(app):
     # Back to the defaults: no About page, the configured title.
     save_settings(admin)
     assert visitor.get("/about").status_code == 404
-    assert "<title>Home · Flaskr</title>" in text(visitor, "/")
+    assert "<title>Flaskr</title>" in text(visitor, "/")
     assert 'href="/about"' not in text(visitor, "/")
 
 
