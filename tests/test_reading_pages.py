@@ -223,11 +223,14 @@ def test_subscribe_says_how_to_follow(app, client):
         "http://localhost/feed.json",
     ):
         assert f'readonly value="{address}"' in page
-        # Copy buttons appear with the script, which shows them.
-        assert f'hidden data-copies="{address}"' in page
+    # Copy buttons appear with the script (copy.js, as on the account page),
+    # each naming its field.
+    for number in (1, 2, 3):
+        assert f'id="feed-address-{number}" readonly' in page
+        assert f'hidden data-copy="feed-address-{number}"' in page
     assert "http://localhost/u/name/feed.atom" in page
     assert "http://localhost/tag/tag/feed.atom" in page
-    assert '<script src="/static/subscribe.js" defer></script>' in page
+    assert '<script src="/static/copy.js" defer></script>' in page
     for path in ("/", "/archive", "/p/missing-page-is-404-anyway"):
         response = client.get(path)
         if response.status_code == 200:

@@ -55,6 +55,18 @@ def test_a_new_token_and_a_pictures_markdown_are_copied(new_page, live_server):
     expect(page.get_by_role("status").first).to_contain_text("The picture is deleted")
 
 
+def test_a_feed_address_is_copied_on_the_subscribe_page(new_page, live_server):
+    page = new_page()
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server
+    )
+    page.goto("/subscribe")
+    page.get_by_role("button", name="Copy the RSS address").click()
+    rss = page.locator(".copy-field").nth(1)
+    expect(rss.locator(".copy-status")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{live_server}/feed.rss"
+
+
 def test_without_scripts_the_text_is_there_and_no_button(new_page):
     page = new_page(java_script_enabled=False)
     register_and_log_in(page, "noscript")
