@@ -8,6 +8,7 @@ it (``blog.post``).
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from flask import Flask
@@ -23,11 +24,19 @@ class Addressable(t.Protocol):
     def id(self) -> int: ...
 
 
+@functools.lru_cache(maxsize=4096)
+def _findable(slug: str) -> bool:
+    """Whether ``/p/`` finds a post by ``slug``: its rules walk every letter
+    in two Unicode normalisations, and every link to a post asks, so the
+    answer is kept per slug (a pure function of the text)."""
+    return slug_problem(slug) is None
+
+
 def address_slug(post: Addressable) -> str | None:
     """The slug ``/p/<slug>`` finds ``post`` by, or ``None`` (no slug, or one
     that ``/p/`` would not find, such as one saved before the rules)."""
     slug: str | None = getattr(post, "slug", None)
-    if not slug or slug_problem(slug) is not None:
+    if not slug or not _findable(slug):
         return None
     return slug
 
