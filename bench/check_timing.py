@@ -23,7 +23,7 @@ import functools
 import time
 import typing as t
 
-from flaskr.services.passwords import Passwords
+from flaskr.services.accounts.passwords import Passwords
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse

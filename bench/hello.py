@@ -27,7 +27,7 @@ from flaskr.db import tune_sqlite
 from flaskr.models import AuthSession
 from flaskr.models import Avatar
 from flaskr.models import User
-from flaskr.services.passwords import Passwords
+from flaskr.services.accounts.passwords import Passwords
 
 app = Flask(__name__)
 passwords = Passwords(

@@ -228,7 +228,7 @@ def search_rotation_script() -> Path:
 def password_hash_ms(samples: int = 60) -> float:
     """Median time of one argon2id check at Flaskr's settings, in this process."""
     from flaskr.config import DEFAULTS
-    from flaskr.services.passwords import Passwords
+    from flaskr.services.accounts.passwords import Passwords
 
     passwords = Passwords(
         time_cost=DEFAULTS["PASSWORD_HASH_TIME_COST"],

@@ -36,8 +36,8 @@ from flaskr.models import User
 from flaskr.plumbing.read_only import autocommit_engine
 from flaskr.schema import BOOKKEEPING_TABLES
 from flaskr.schema import init_db
-from flaskr.services import markdown
-from flaskr.services.passwords import Passwords
+from flaskr.services.accounts.passwords import Passwords
+from flaskr.services.base import markdown
 
 TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL")
 

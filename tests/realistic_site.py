@@ -17,14 +17,14 @@ from PIL import Image
 from PIL import ImageDraw
 
 from flaskr.db import db
-from flaskr.services import accounts
-from flaskr.services import follows
-from flaskr.services import images
-from flaskr.services import media
-from flaskr.services import posts
-from flaskr.services import profiles
-from flaskr.services import reactions
-from flaskr.services import site
+from flaskr.services.accounts import profiles
+from flaskr.services.accounts import users as accounts
+from flaskr.services.base import images
+from flaskr.services.base import site
+from flaskr.services.content import media
+from flaskr.services.content import writing
+from flaskr.services.social import follows
+from flaskr.services.social import reactions
 
 PASSWORD = "a long enough password for the realistic site"
 WRITER = "mara"
@@ -164,14 +164,14 @@ def seed_realistic_site(app: Flask) -> RealisticSite:
         for number, (title, body, tags) in enumerate(
             zip(SHORT_TITLES, SHORT_BODIES, SHORT_TAGS, strict=True)
         ):
-            posts.create_post(
+            writing.create_post(
                 authors[number % len(authors)], title, body, tags=tags, publish=True
             )
 
         picture = media.add_picture(
             writer, _processed(1), "A workbench with a ruler laid across a page"
         )
-        lead = posts.create_post(
+        lead = writing.create_post(
             writer,
             "On measure and rhythm",
             LEAD_BODY.format(picture=media.markdown_for(picture)),

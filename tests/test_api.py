@@ -13,10 +13,10 @@ from flaskr.db import utcnow
 from flaskr.models import ApiToken
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services import recovery
-from flaskr.services.accounts import find_user
-from flaskr.services.posts import create_post
-from flaskr.services.sessions import purge_expired_sessions
+from flaskr.services.accounts import recovery
+from flaskr.services.accounts.sessions import purge_expired_sessions
+from flaskr.services.accounts.users import find_user
+from flaskr.services.content.writing import create_post
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
@@ -791,7 +791,7 @@ def test_a_token_name_is_used_once_and_tokens_are_bounded(app, monkeypatch):
     response = make_token(browser, "Phone")
     assert response.status_code == 422
     assert "You have a token named “Phone” already" in response.text
-    monkeypatch.setattr("flaskr.services.sessions.MAX_NAMED_TOKENS", 2)
+    monkeypatch.setattr("flaskr.services.accounts.sessions.MAX_NAMED_TOKENS", 2)
     assert make_token(browser, "Laptop").status_code == 200
     response = make_token(browser, "Third")
     assert response.status_code == 422

@@ -8,8 +8,8 @@ from flaskr.db import db
 from flaskr.models import BODY_MAX_LENGTH
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.paging import Cursor
-from flaskr.services.reactions import set_like
+from flaskr.services.base.paging import Cursor
+from flaskr.services.social.reactions import set_like
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import PostTag
-from flaskr.services.posts import normalize_tag
-from flaskr.services.posts import parse_tags
+from flaskr.services.content.rules import normalize_tag
+from flaskr.services.content.rules import parse_tags
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 

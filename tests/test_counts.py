@@ -13,10 +13,11 @@ from flaskr.models import PostTag
 from flaskr.models import SiteVersion
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services import accounts
-from flaskr.services import follows
-from flaskr.services import posts
-from flaskr.services.posts import public_post_count
+from flaskr.services.accounts import users as accounts
+from flaskr.services.content import lifecycle
+from flaskr.services.content import writing
+from flaskr.services.reading.queries import public_post_count
+from flaskr.services.social import follows
 
 
 def assert_counts_match_rows() -> None:
@@ -47,40 +48,40 @@ def test_counts_follow_every_kind_of_post_write(app):
         test = accounts.find_user("test")
         other = accounts.find_user("other")
         assert_counts_match_rows()
-        first = posts.create_post(test, "One", "text", tags=["a", "b"], publish=True)
-        draft = posts.create_post(other, "Two", "text", tags=["a"], publish=False)
+        first = writing.create_post(test, "One", "text", tags=["a", "b"], publish=True)
+        draft = writing.create_post(other, "Two", "text", tags=["a"], publish=False)
         later = utcnow() + dt.timedelta(days=1)
-        posts.create_post(
+        writing.create_post(
             test, "Three", "x", tags=["b"], publish=False, schedule_at=later
         )
         assert_counts_match_rows()
         assert db.session.get(SiteVersion, 1).post_count == 3  # 1 + first + scheduled
         assert public_post_count() == 2  # the scheduled one is not out yet
-        posts.update_post(draft, "Two", "text", tags=["b", "c"], publish=True)
+        writing.update_post(draft, "Two", "text", tags=["b", "c"], publish=True)
         assert_counts_match_rows()
-        posts.update_post(first, "One", "text", tags=["c"])
+        writing.update_post(first, "One", "text", tags=["c"])
         assert_counts_match_rows()
-        posts.unpublish(first)
+        lifecycle.unpublish(first)
         assert_counts_match_rows()
-        posts.move_to_trash(draft)
+        lifecycle.move_to_trash(draft)
         assert_counts_match_rows()
-        posts.restore(draft)
+        lifecycle.restore(draft)
         assert_counts_match_rows()
-        posts.move_to_trash(draft)
-        posts.delete_forever(draft)
+        lifecycle.move_to_trash(draft)
+        lifecycle.delete_forever(draft)
         assert_counts_match_rows()
         # Deleted by the database's cascade, not the ORM: counted once.
-        tagged = posts.create_post(other, "Four", "x", tags=["a", "c"], publish=True)
+        tagged = writing.create_post(other, "Four", "x", tags=["a", "c"], publish=True)
         db.session.execute(sa.delete(Post).where(Post.id == tagged.id))
         db.session.commit()
         assert_counts_match_rows()
-        posts.create_post(other, "Five", "x", tags=["a"], publish=True)
+        writing.create_post(other, "Five", "x", tags=["a"], publish=True)
         follows.follow(test, other)
         follows.follow(other, test)
         assert_counts_match_rows()
         accounts.delete_account(other, keep_posts=True)
         assert_counts_match_rows()
-        posts.create_post(test, "Six", "x", tags=["a"], publish=True)
+        writing.create_post(test, "Six", "x", tags=["a"], publish=True)
         accounts.delete_account(test, keep_posts=False)
         assert_counts_match_rows()
 
@@ -88,9 +89,9 @@ def test_counts_follow_every_kind_of_post_write(app):
 def test_bulk_trash_purge_keeps_counts(app):
     with app.app_context():
         test = accounts.find_user("test")
-        post = posts.create_post(test, "Old", "x", tags=["a"], publish=True)
-        posts.move_to_trash(post)
+        post = writing.create_post(test, "Old", "x", tags=["a"], publish=True)
+        lifecycle.move_to_trash(post)
         post.deleted = utcnow() - dt.timedelta(days=365)
         db.session.commit()
-        assert posts.purge_trash() == 1
+        assert lifecycle.purge_trash() == 1
         assert_counts_match_rows()

@@ -6,8 +6,8 @@ from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import User
-from flaskr.services.accounts import find_user
-from flaskr.services.follows import follow
+from flaskr.services.accounts.users import find_user
+from flaskr.services.social.follows import follow
 from tests.conftest import AuthActions
 from tests.test_counts import assert_counts_match_rows
 

@@ -9,7 +9,7 @@ import pytest
 
 from flaskr.db import db
 from flaskr.models import Post
-from flaskr.services.errors import PostChanged
+from flaskr.services.base.errors import PostChanged
 from tests.conftest import csrf_token_from
 
 VERSION_FIELD = re.compile(rb'name="version" type="hidden" value="(\d+)"')

@@ -11,15 +11,16 @@ import yaml
 
 from flaskr.db import db
 from flaskr.db import utcnow
-from flaskr.services import follows
-from flaskr.services import images
-from flaskr.services import media
-from flaskr.services import posts
-from flaskr.services import reactions
-from flaskr.services.accounts import find_user
-from flaskr.services.exports import export_zip
-from flaskr.services.exports import Scope
-from flaskr.services.images import process_upload
+from flaskr.services.accounts.users import find_user
+from flaskr.services.base import images
+from flaskr.services.base.images import process_upload
+from flaskr.services.content import lifecycle
+from flaskr.services.content import media
+from flaskr.services.content import writing
+from flaskr.services.portability.exports import export_zip
+from flaskr.services.portability.exports import Scope
+from flaskr.services.social import follows
+from flaskr.services.social import reactions
 from tests.conftest import AuthActions
 from tests.test_images import png
 
@@ -35,7 +36,7 @@ def seed_blog(app):
             process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8),
             "A red square",
         )
-        post = posts.create_post(
+        post = writing.create_post(
             test,
             "Hello export",
             f"Text with a picture:\n\n{media.markdown_for(picture)}",
@@ -46,8 +47,8 @@ def seed_blog(app):
         processed = process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8)
         images.attach(post, processed, "The cover")
         db.session.commit()
-        posts.create_post(test, "A draft", "Not yet.", tags=[], publish=False)
-        posts.create_post(
+        writing.create_post(test, "A draft", "Not yet.", tags=[], publish=False)
+        writing.create_post(
             test,
             "Later",
             "Soon.",
@@ -55,9 +56,9 @@ def seed_blog(app):
             publish=False,
             schedule_at=utcnow() + dt.timedelta(days=2),
         )
-        gone = posts.create_post(test, "Gone", "Bye.", tags=[], publish=True)
-        posts.move_to_trash(gone)
-        posts.create_post(other, "Other's post", "Theirs.", tags=[], publish=True)
+        gone = writing.create_post(test, "Gone", "Bye.", tags=[], publish=True)
+        lifecycle.move_to_trash(gone)
+        writing.create_post(other, "Other's post", "Theirs.", tags=[], publish=True)
         reactions.add_comment(post, other, "Nice *one*.", post_link="/")
         reactions.set_like(other, post, liked=True)
         follows.follow(other, test)

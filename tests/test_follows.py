@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Follow
 from flaskr.models import User
-from flaskr.services import follows
-from flaskr.services.accounts import find_user
-from flaskr.services.posts import create_post
+from flaskr.services.accounts.users import find_user
+from flaskr.services.content.writing import create_post
+from flaskr.services.social import follows
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import statements_for_page

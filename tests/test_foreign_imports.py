@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.foreign import open_source
-from flaskr.services.imports import ArchiveRefused
-from flaskr.services.imports import import_from
+from flaskr.services.portability.foreign import open_source
+from flaskr.services.portability.imports import ArchiveRefused
+from flaskr.services.portability.imports import import_from
 from tests.test_counts import assert_counts_match_rows
 
 DATA = Path(__file__).parent / "data" / "imports"

@@ -11,8 +11,8 @@ from flaskr.db import db
 from flaskr.models import HeldImage
 from flaskr.models import Image
 from flaskr.models import Post
-from flaskr.services import held_images
-from flaskr.services import images
+from flaskr.services.base import images
+from flaskr.services.content import held_images
 from tests.test_images import png
 from tests.test_images import upload
 

@@ -18,10 +18,10 @@ from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.schema import init_db
-from flaskr.services.exports import export_zip
-from flaskr.services.exports import Scope
-from flaskr.services.imports import ArchiveRefused
-from flaskr.services.imports import import_export
+from flaskr.services.portability.exports import export_zip
+from flaskr.services.portability.exports import Scope
+from flaskr.services.portability.imports import ArchiveRefused
+from flaskr.services.portability.imports import import_export
 from tests.test_counts import assert_counts_match_rows
 from tests.test_exports import seed_blog
 
@@ -290,14 +290,14 @@ def test_the_command_reports_and_refuses(app, runner, tmp_path):
     ],
 )
 def test_times_as_exports_write_them(text, expected):
-    from flaskr.services.imports import parse_time
+    from flaskr.services.portability.imports import parse_time
 
     found = parse_time(text, "created", naive_is_utc=True)
     assert (found.isoformat() if found else None) == expected
 
 
 def test_a_time_without_a_zone_is_refused_unless_told():
-    from flaskr.services.imports import parse_time
+    from flaskr.services.portability.imports import parse_time
 
     with pytest.raises(ValueError, match="has no time zone"):
         parse_time("2020-01-01 00:00:00", "published")

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.models import OutboxMail
-from flaskr.services.mail import deliver_due_mail
-from flaskr.services.mail import record_mail
-from flaskr.services.site import update_identity
+from flaskr.services.base.mail import deliver_due_mail
+from flaskr.services.base.mail import record_mail
+from flaskr.services.base.site import update_identity
 from tests.conftest import SmtpServer
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)

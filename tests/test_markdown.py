@@ -3,10 +3,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flaskr.services.markdown import ALLOWED_TAGS
-from flaskr.services.markdown import excerpt
-from flaskr.services.markdown import plain_text
-from flaskr.services.markdown import render
+from flaskr.services.base.markdown import ALLOWED_TAGS
+from flaskr.services.base.markdown import excerpt
+from flaskr.services.base.markdown import plain_text
+from flaskr.services.base.markdown import render
 
 
 def parse(html):
@@ -210,12 +210,12 @@ def test_table_text_is_searchable_with_cells_apart():
 
 def test_the_highlight_stylesheet_is_up_to_date():
     """``static/highlight.css`` is made by ``highlight_css()``; after changing
-    the styles, write it again: ``python -c "from flaskr.services.markdown
+    the styles, write it again: ``python -c "from flaskr.services.base.markdown
     import highlight_css; print(highlight_css(), end='')" >
     src/flaskr/static/highlight.css``."""
     from pathlib import Path
 
-    from flaskr.services.markdown import highlight_css
+    from flaskr.services.base.markdown import highlight_css
 
     path = Path(__file__).parents[1] / "src/flaskr/static/highlight.css"
     assert path.read_text() == highlight_css()
@@ -227,7 +227,7 @@ def test_every_code_colour_reads_on_its_background():
     background; Lighthouse and axe found them on a post with a comment."""
     import re
 
-    from flaskr.services import markdown
+    from flaskr.services.base import markdown
 
     css = markdown.highlight_css()
     light, dark = css.split("@media (prefers-color-scheme: dark)")

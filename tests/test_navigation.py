@@ -15,10 +15,10 @@ from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
-from flaskr.services.navigation import archive
-from flaskr.services.navigation import neighbours
-from flaskr.services.navigation import related_posts
-from flaskr.services.navigation import tag_counts
+from flaskr.services.reading.navigation import archive
+from flaskr.services.reading.navigation import neighbours
+from flaskr.services.reading.navigation import related_posts
+from flaskr.services.reading.navigation import tag_counts
 from tests.conftest import make_post
 from tests.conftest import statements_for_page
 from tests.test_blog import add_posts
@@ -226,7 +226,7 @@ def test_search_says_about_how_many_posts_match(client, author):
 
 
 def test_search_counts_stop_at_the_limit(client, author, monkeypatch):
-    from flaskr.services import search
+    from flaskr.services.reading import search
 
     monkeypatch.setattr(search, "COUNT_LIMIT", 2)
     from flaskr.blueprints.blog import browse

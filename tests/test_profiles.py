@@ -15,7 +15,7 @@ from flaskr.models import AuthSession
 from flaskr.models import Avatar
 from flaskr.models import FormerUsername
 from flaskr.models import User
-from flaskr.services.sessions import browser_name
+from flaskr.services.accounts.sessions import browser_name
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import query_plan

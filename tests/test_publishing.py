@@ -10,8 +10,8 @@ from flask import url_for
 
 from flaskr.db import db
 from flaskr.models import Post
-from flaskr.services.posts import slug_problem
-from flaskr.services.posts import slugify
+from flaskr.services.content.rules import slug_problem
+from flaskr.services.content.rules import slugify
 from tests.conftest import csrf_token_from
 
 

@@ -12,7 +12,7 @@ from flaskr.db import db
 from flaskr.models import ArchiveMonth
 from flaskr.models import Post
 from flaskr.models import SiteSettings
-from flaskr.services.navigation import ARCHIVE_TITLES
+from flaskr.services.reading.navigation import ARCHIVE_TITLES
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.test_images import png

@@ -12,8 +12,8 @@ import time_machine
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import SiteVersion
-from flaskr.services.posts import schedule_time
-from flaskr.services.posts import ScheduleProblem
+from flaskr.services.content.rules import schedule_time
+from flaskr.services.content.rules import ScheduleProblem
 from tests.test_publishing import newest
 from tests.test_publishing import post_row
 from tests.test_publishing import write
@@ -213,7 +213,7 @@ def test_scheduling_notes_the_soonest_time(app, author):
 
 
 def test_only_one_server_moves_the_version_for_a_publication(app, author):
-    from flaskr.services.posts import publish_due
+    from flaskr.services.content.lifecycle import publish_due
 
     start = dt.datetime.now(dt.UTC)
     at = minute_after(start, 3)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.models import Post
-from flaskr.services import search as search_module
+from flaskr.services.reading import search as search_module
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import TEST_DATABASE_URL

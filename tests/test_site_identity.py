@@ -12,7 +12,7 @@ from PIL import Image as Pillow
 from flaskr.db import db
 from flaskr.models import SiteSettings
 from flaskr.models import User
-from flaskr.services.site import set_admin
+from flaskr.services.base.site import set_admin
 from tests.conftest import csrf_token_from
 from tests.test_images import png
 from tests.test_profiles import logged_in

@@ -3,8 +3,8 @@
 import re
 import urllib.parse
 
-from flaskr.services import posts
-from flaskr.services.accounts import find_user
+from flaskr.services.accounts.users import find_user
+from flaskr.services.content import writing
 from tests.test_exports import seed_blog
 
 _REFERENCE = re.compile(r'(?:href|src)="([^"]*)"')
@@ -21,7 +21,7 @@ def references(page: str) -> list[str]:
 def test_the_static_copy_has_no_broken_link(app, runner, tmp_path):
     seed_blog(app)
     with app.app_context():  # addresses in another script
-        posts.create_post(
+        writing.create_post(
             find_user("test"),
             "Привет, мир",
             "Текст.",

@@ -24,16 +24,17 @@ from playwright.sync_api import expect
 from playwright.sync_api import Page
 
 from flaskr.db import db
-from flaskr.services import accounts
-from flaskr.services import follows
-from flaskr.services import held_images
-from flaskr.services import media
-from flaskr.services import posts
-from flaskr.services import reactions
-from flaskr.services import recovery
-from flaskr.services import sessions
-from flaskr.services import site
-from flaskr.services.images import process_upload
+from flaskr.services.accounts import recovery
+from flaskr.services.accounts import sessions
+from flaskr.services.accounts import users as accounts
+from flaskr.services.base import site
+from flaskr.services.base.images import process_upload
+from flaskr.services.content import held_images
+from flaskr.services.content import lifecycle
+from flaskr.services.content import media
+from flaskr.services.content import writing
+from flaskr.services.social import follows
+from flaskr.services.social import reactions
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.layout import layout_problems
 from tests.browser.test_blog_flow import log_in
@@ -98,7 +99,7 @@ def blog(live_app) -> t.Iterator[Blog]:
             "```python\ndef measure(text):\n    return len(text)\n```\n\n"
             "| Size | Use |\n|---|---|\n| 17 | body |\n| 40 | titles |\n"
         )
-        first = posts.create_post(
+        first = writing.create_post(
             writer,
             "On measure and rhythm",
             body,
@@ -106,7 +107,7 @@ def blog(live_app) -> t.Iterator[Blog]:
             publish=True,
             summary="Why a line of sixty-five characters reads best.",
         )
-        second = posts.create_post(
+        second = writing.create_post(
             writer,
             "Colour that keeps its contrast",
             body,
@@ -115,18 +116,18 @@ def blog(live_app) -> t.Iterator[Blog]:
         )
         # An edit of a few words, for the history's word-level comparison.
         edited = body.replace("a craft of small decisions", "a craft of many decisions")
-        posts.update_post(
+        writing.update_post(
             second, second.title, edited + "\nOne more line.", tags=["design"]
         )
         made.post_id, made.other_post_id = second.id, first.id
-        draft = posts.create_post(
+        draft = writing.create_post(
             writer, "A draft in progress", "Not yet.", tags=[], publish=False
         )
         made.draft_id = draft.id
-        trashed = posts.create_post(
+        trashed = writing.create_post(
             writer, "Gone to the trash", "Bye.", tags=[], publish=True
         )
-        posts.move_to_trash(trashed)
+        lifecycle.move_to_trash(trashed)
         comment = reactions.add_comment(
             second, reader, "A *fine* point, well made.", post_link="/"
         )
@@ -134,7 +135,7 @@ def blog(live_app) -> t.Iterator[Blog]:
         # Scripts and lengths a page must survive: a right-to-left post, a
         # title with a 100-character word, and (newest) a post with a cover
         # picture, which leads the front page.
-        made.rtl_id = posts.create_post(
+        made.rtl_id = writing.create_post(
             writer,
             "מדריך קצר לטיפוגרפיה בעברית",
             "## כותרת משנה\n\nשורה ראשונה של טקסט בעברית, עם מילה באנגלית: CSS."
@@ -144,7 +145,7 @@ def blog(live_app) -> t.Iterator[Blog]:
             publish=True,
             summary="סיכום קצר של הפוסט, גם הוא מימין לשמאל.",
         ).id
-        made.long_word_id = posts.create_post(
+        made.long_word_id = writing.create_post(
             writer,
             "A title with " + "Supercalifragilistic" * 5 + " in it",
             "A body with a long word: " + "x" * 100 + ".",
@@ -154,13 +155,13 @@ def blog(live_app) -> t.Iterator[Blog]:
         held = held_images.hold_image(
             writer.id, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
         )
-        made.pictured_id = posts.create_post(
+        made.pictured_id = writing.create_post(
             writer,
             "A cover picture runs wider than the text",
             body,
             tags=["design"],
             publish=True,
-            image=posts.ImageChange(held=held, alt="A field of terracotta red"),
+            image=writing.ImageChange(held=held, alt="A field of terracotta red"),
             summary="The newest post with a picture leads the front page.",
         ).id
         reactions.set_like(reader, second, liked=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from flaskr.services import accounts
-from flaskr.services import site
+from flaskr.services.accounts import users as accounts
+from flaskr.services.base import site
 from tests.browser.layout import layout_problems
 from tests.browser.test_blog_flow import log_in
 from tests.browser.test_blog_flow import PASSWORD

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 
-from flaskr.services import accounts
-from flaskr.services import posts
-from flaskr.services import reactions
+from flaskr.services.accounts import users as accounts
+from flaskr.services.content import writing
+from flaskr.services.social import reactions
 from tests.browser.test_blog_flow import log_in
 from tests.browser.test_blog_flow import PASSWORD
 
@@ -36,7 +36,7 @@ def reading(live_app) -> dict[str, int]:
         reader = accounts.find_user(READER) or accounts.register_user(READER, PASSWORD)
         ids = {}
         for number in range(12):
-            post = posts.create_post(
+            post = writing.create_post(
                 writer,
                 f"Reading test {number}",
                 PARAGRAPH + "\n\n" + PARAGRAPH,
@@ -73,7 +73,7 @@ def characters_per_line(page: Page, selector: str) -> list[int]:
 
 @pytest.mark.parametrize("serif", [False, True])
 def test_post_text_runs_60_to_75_characters_a_line(new_page, live_app, reading, serif):
-    from flaskr.services import site
+    from flaskr.services.base import site
 
     with live_app.app_context():
         row = site.settings()

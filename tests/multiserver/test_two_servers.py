@@ -352,7 +352,7 @@ def test_mail_recorded_while_smtp_is_down_arrives_once_from_two_servers(servers,
     from flaskr import create_app
     from flaskr.db import db
     from flaskr.models import OutboxMail
-    from flaskr.services.mail import record_mail
+    from flaskr.services.base.mail import record_mail
     from tests.conftest import make_config
 
     smtp.stop()

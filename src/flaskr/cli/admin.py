@@ -6,9 +6,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from flaskr.services.accounts import find_user
-from flaskr.services.security_log import log_event
-from flaskr.services.site import set_admin
+from flaskr.services.accounts.users import find_user
+from flaskr.services.base.security_log import log_event
+from flaskr.services.base.site import set_admin
 
 
 @click.command("make-admin")

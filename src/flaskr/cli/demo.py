@@ -27,9 +27,9 @@ from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
 from flaskr.models import username_key
-from flaskr.services import markdown
-from flaskr.services.passwords import Passwords
-from flaskr.services.search import optimize_search_index
+from flaskr.services.accounts.passwords import Passwords
+from flaskr.services.base import markdown
+from flaskr.services.reading.search import optimize_search_index
 
 DEMO_PASSWORD = "demo password"  # noqa: S105 (documented, for demo data only)
 BATCH = 5_000
@@ -86,7 +86,7 @@ def _insert(model: type[t.Any], rows: list[dict[str, t.Any]]) -> None:
 
 
 def _ensure_users(count: int) -> list[int]:
-    passwords: Passwords = current_app.extensions["flaskr.services.passwords"]
+    passwords: Passwords = current_app.extensions["flaskr.services.accounts.passwords"]
     names = [f"demo{number}" for number in range(1, count + 1)]
     existing = set(
         db.session.scalars(

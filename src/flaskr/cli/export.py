@@ -9,14 +9,14 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from flaskr.services.accounts import find_user
-from flaskr.services.exports import export_zip
-from flaskr.services.exports import post_total
-from flaskr.services.exports import Scope
-from flaskr.services.foreign import open_source
-from flaskr.services.imports import ArchiveRefused
-from flaskr.services.imports import flaskr_export
-from flaskr.services.imports import import_from
+from flaskr.services.accounts.users import find_user
+from flaskr.services.portability.exports import export_zip
+from flaskr.services.portability.exports import post_total
+from flaskr.services.portability.exports import Scope
+from flaskr.services.portability.foreign import open_source
+from flaskr.services.portability.imports import ArchiveRefused
+from flaskr.services.portability.imports import flaskr_export
+from flaskr.services.portability.imports import import_from
 
 
 @click.command("export")

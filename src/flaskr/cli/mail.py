@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from flaskr.db import db
-from flaskr.services.mail import deliver_due_mail
-from flaskr.services.mail import record_mail
+from flaskr.services.base.mail import deliver_due_mail
+from flaskr.services.base.mail import record_mail
 
 
 @click.command("send-mail")

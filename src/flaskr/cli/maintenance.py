@@ -6,13 +6,13 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from flaskr.services.accounts import find_user
-from flaskr.services.posts import purge_trash
-from flaskr.services.posts import render_all_again
-from flaskr.services.search import optimize_search_index
-from flaskr.services.security_log import log_event
-from flaskr.services.sessions import end_sessions_of_user
-from flaskr.services.sessions import purge_expired_sessions
+from flaskr.services.accounts.sessions import end_sessions_of_user
+from flaskr.services.accounts.sessions import purge_expired_sessions
+from flaskr.services.accounts.users import find_user
+from flaskr.services.base.security_log import log_event
+from flaskr.services.content.lifecycle import purge_trash
+from flaskr.services.content.writing import render_all_again
+from flaskr.services.reading.search import optimize_search_index
 
 
 @click.command("purge-sessions")

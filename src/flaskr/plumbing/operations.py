@@ -19,7 +19,7 @@ from flask.logging import default_handler
 from sqlalchemy.exc import SQLAlchemyError
 
 from flaskr.db import db
-from flaskr.services import security_log
+from flaskr.services.base import security_log
 
 access_logger = logging.getLogger("flaskr.access")
 

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from flaskr.db import db
 from flaskr.models import OutboxMail
-from flaskr.services.mail import deliver_due_mail
-from flaskr.services.mail import has_due_mail
-from flaskr.services.mail import mail_logger
+from flaskr.services.base.mail import deliver_due_mail
+from flaskr.services.base.mail import has_due_mail
+from flaskr.services.base.mail import mail_logger
 
 _RECORDED = "flaskr_mail_recorded"
 _COMMITTED = "flaskr_mail_committed"

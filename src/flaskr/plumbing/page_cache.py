@@ -54,10 +54,10 @@ from flaskr.plumbing.operations import log_access
 from flaskr.plumbing.operations import request_id_for
 from flaskr.plumbing.operations import REQUEST_ID_HEADER
 from flaskr.plumbing.read_only import autocommit_engine
-from flaskr.services.posts import publish_due
-from flaskr.services.sessions import is_expired
-from flaskr.services.sessions import needs_touch
-from flaskr.services.sessions import session_id_from_cookie
+from flaskr.services.accounts.sessions import is_expired
+from flaskr.services.accounts.sessions import needs_touch
+from flaskr.services.accounts.sessions import session_id_from_cookie
+from flaskr.services.content.lifecycle import publish_due
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse

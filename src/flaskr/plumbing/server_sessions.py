@@ -2,7 +2,7 @@
 
 Flask calls :class:`ServerSessionInterface` at the start and end of every
 request; the rows' rules (expiry, revocation) are
-:mod:`flaskr.services.sessions`'. The interface commits its own writes: it
+:mod:`flaskr.services.accounts.sessions`'. The interface commits its own writes: it
 saves the session after the view's work is done.
 """
 
@@ -26,12 +26,12 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AuthSession
-from flaskr.services.sessions import delete_session_record
-from flaskr.services.sessions import is_expired
-from flaskr.services.sessions import needs_touch
-from flaskr.services.sessions import session_id_from_cookie
-from flaskr.services.sessions import signer
-from flaskr.services.sessions import token_hash
+from flaskr.services.accounts.sessions import delete_session_record
+from flaskr.services.accounts.sessions import is_expired
+from flaskr.services.accounts.sessions import needs_touch
+from flaskr.services.accounts.sessions import session_id_from_cookie
+from flaskr.services.accounts.sessions import signer
+from flaskr.services.accounts.sessions import token_hash
 
 _INSERT_SESSION = sa.insert(t.cast(sa.Table, AuthSession.__table__))
 

@@ -1,7 +1,7 @@
 """Throttling: Flask-Limiter's limits per client address.
 
 The lockout per account is the login policy's
-(:mod:`flaskr.services.login_policy`); it keeps its counts in this limiter's
+(:mod:`flaskr.services.accounts.login_policy`); it keeps its counts in this limiter's
 storage.
 """
 
@@ -15,8 +15,8 @@ from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from werkzeug import Response
 
-from flaskr.services import login_policy
-from flaskr.services.security_log import log_event
+from flaskr.services.accounts import login_policy
+from flaskr.services.base.security_log import log_event
 
 
 def _not_a_form_post() -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from flaskr.services.posts import reading_minutes
+from flaskr.services.content.rules import reading_minutes
 from flaskr.web import cards
 from flaskr.web import errors
 from flaskr.web import identity

@@ -2,7 +2,7 @@
 list that shows the post: the index and its older pages, tag, author and
 month pages, the Following page.
 
-A list asks for its page as :class:`~flaskr.services.paging.PostStub`\\ s —
+A list asks for its page as :class:`~flaskr.services.base.paging.PostStub`\\ s —
 ids, the posts' reactions stamps and the site version, in one statement —
 and loads and renders only the posts whose cards are not kept. A card is
 kept with the site version and the post's reactions stamp it was rendered
@@ -31,8 +31,8 @@ from flask import get_template_attribute
 from flask import request
 from markupsafe import Markup
 
-from flaskr.services.paging import PostStub
-from flaskr.services.posts import posts_with_ids
+from flaskr.services.base.paging import PostStub
+from flaskr.services.reading.queries import posts_with_ids
 
 #: (post id, the address the site is mounted at, whether it is the feature)
 _Key = tuple[int, str, bool]

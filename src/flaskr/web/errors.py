@@ -15,8 +15,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from flaskr.services.errors import LockedOut
-from flaskr.services.errors import PostChanged
+from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.errors import PostChanged
 
 
 def _answered_as(http_error: HTTPException) -> Response:

@@ -15,9 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.local import LocalProxy
 
 from flaskr.db import db
-from flaskr.services.site import identity_from_row
-from flaskr.services.site import read_identity
-from flaskr.services.site import SiteIdentity
+from flaskr.services.base.site import identity_from_row
+from flaskr.services.base.site import read_identity
+from flaskr.services.base.site import SiteIdentity
 
 
 def site_identity() -> SiteIdentity:

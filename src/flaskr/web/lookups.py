@@ -17,12 +17,12 @@ from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.accounts import find_user
-from flaskr.services.accounts import former_holder
-from flaskr.services.posts import find_post_id
-from flaskr.services.posts import find_tag
-from flaskr.services.posts import get_post
-from flaskr.services.posts import get_readable_post
+from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.users import former_holder
+from flaskr.services.content.access import find_post_id
+from flaskr.services.content.access import find_tag
+from flaskr.services.content.access import get_post
+from flaskr.services.content.access import get_readable_post
 
 
 class IdConverter(IntegerConverter):

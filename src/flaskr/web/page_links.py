@@ -8,8 +8,8 @@ from flask import abort
 from flask import current_app
 from flask import request
 
-from flaskr.services.paging import Cursor
-from flaskr.services.paging import InvalidCursorError
+from flaskr.services.base.paging import Cursor
+from flaskr.services.base.paging import InvalidCursorError
 
 
 class PagePosition(t.TypedDict):

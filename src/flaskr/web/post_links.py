@@ -14,7 +14,7 @@ import typing as t
 from flask import Flask
 from flask import url_for
 
-from flaskr.services.posts import slug_problem
+from flaskr.services.content.rules import slug_problem
 
 
 class Addressable(t.Protocol):

@@ -13,7 +13,7 @@ from wtforms import Field
 
 from flaskr.plumbing.protection import picture_too_large
 from flaskr.plumbing.protection import sent_size
-from flaskr.services.images import ImageError
+from flaskr.services.base.images import ImageError
 
 ONE_YEAR = 365 * 24 * 3600
 

@@ -8,10 +8,10 @@ from wtforms import BooleanField
 from flaskr.models import ABOUT_MAX_LENGTH
 from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
-from flaskr.services.images import ACCEPTED_TYPES
-from flaskr.services.site import about_problem
-from flaskr.services.site import description_problem
-from flaskr.services.site import title_problem
+from flaskr.services.base.images import ACCEPTED_TYPES
+from flaskr.services.base.site import about_problem
+from flaskr.services.base.site import description_problem
+from flaskr.services.base.site import title_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import PictureField
 from flaskr.web.shared_forms import Rule

@@ -12,8 +12,8 @@ from werkzeug import Response
 
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
-from flaskr.services import site
-from flaskr.services.images import process_icon
+from flaskr.services.base import site
+from flaskr.services.base.images import process_icon
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.uploads import processed_picture

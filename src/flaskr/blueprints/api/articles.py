@@ -30,24 +30,27 @@ from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
-from flaskr.services import posts
-from flaskr.services.accounts import find_user
-from flaskr.services.navigation import public_tag_names
-from flaskr.services.paging import Cursor
-from flaskr.services.paging import InvalidCursorError
-from flaskr.services.post_lists import count_posts
-from flaskr.services.post_lists import list_posts
-from flaskr.services.post_lists import ListPage
-from flaskr.services.post_lists import PostFilter
-from flaskr.services.reactions import add_comment
-from flaskr.services.reactions import comment_problem
-from flaskr.services.reactions import comments_on
-from flaskr.services.reactions import delete_comment
-from flaskr.services.reactions import get_comment
-from flaskr.services.reactions import may_delete
-from flaskr.services.reactions import set_like
-from flaskr.services.search import search_posts
-from flaskr.services.search import search_terms
+from flaskr.services.accounts.users import find_user
+from flaskr.services.base.paging import Cursor
+from flaskr.services.base.paging import InvalidCursorError
+from flaskr.services.content import access
+from flaskr.services.content import lifecycle
+from flaskr.services.content import rules
+from flaskr.services.content import writing
+from flaskr.services.reading.navigation import public_tag_names
+from flaskr.services.reading.post_lists import count_posts
+from flaskr.services.reading.post_lists import list_posts
+from flaskr.services.reading.post_lists import ListPage
+from flaskr.services.reading.post_lists import PostFilter
+from flaskr.services.reading.search import search_posts
+from flaskr.services.reading.search import search_terms
+from flaskr.services.social.reactions import add_comment
+from flaskr.services.social.reactions import comment_problem
+from flaskr.services.social.reactions import comments_on
+from flaskr.services.social.reactions import delete_comment
+from flaskr.services.social.reactions import get_comment
+from flaskr.services.social.reactions import may_delete
+from flaskr.services.social.reactions import set_like
 from flaskr.web.site_links import post_site_link
 
 Json = dict[str, t.Any]
@@ -100,7 +103,7 @@ def _filter_from_arguments() -> PostFilter | None:
     parts: dict[str, t.Any] = {}
     tag_name = request.args.get("tag")
     if tag_name is not None:
-        tag = posts.find_tag(posts.normalize_tag(tag_name))
+        tag = access.find_tag(rules.normalize_tag(tag_name))
         if tag is None:
             return None
         parts["tag"] = tag
@@ -138,7 +141,7 @@ def _search_response(query: str) -> Response:
     if offset % limit:
         raise invalid("offset", "With q, offset must be a multiple of limit.")
     found = search_posts(query, offset // limit + 1, limit)
-    found_posts = [posts.get_post(hit.post.id) for hit in found.hits]
+    found_posts = [access.get_post(hit.post.id) for hit in found.hits]
     shows_reactions_of(hit.post.id for hit in found.hits)
     return jsonify(
         {
@@ -161,7 +164,7 @@ def feed() -> Response:
 def drafts() -> Response:
     """The token's user's drafts and scheduled posts, most recently written
     first (Flaskr's own)."""
-    found = posts.drafts_of(g.user)
+    found = access.drafts_of(g.user)
     return jsonify(
         {
             "articles": articles_json(found, g.user),
@@ -176,8 +179,8 @@ def _readable(slug: str) -> Post:
 
     :raise 404: no such article, or a draft of someone else's.
     """
-    post_id = posts.find_post_id(slug)
-    post = posts.get_readable_post(post_id, g.user) if post_id is not None else None
+    post_id = access.find_post_id(slug)
+    post = access.get_readable_post(post_id, g.user) if post_id is not None else None
     if post is None:
         raise NotFound(f"There is no article {slug}.")
     return post
@@ -222,10 +225,10 @@ def _tag_list(fields: t.Mapping[str, t.Any]) -> list[str] | None:
     if any("," in tag for tag in tags):
         raise invalid("tagList", "A tag must not contain a comma.")
     text = ", ".join(tags)
-    problem = posts.tags_problem(text)
+    problem = rules.tags_problem(text)
     if problem:
         raise invalid("tagList", problem)
-    return posts.parse_tags(text)
+    return rules.parse_tags(text)
 
 
 def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
@@ -240,10 +243,10 @@ def _check_article(
 ) -> None:
     """:raise Invalid: naming each field the post form would refuse."""
     checks = {
-        "title": posts.title_problem(title) if title is not None else None,
-        "body": posts.body_problem(body) if body is not None else None,
-        "description": posts.summary_problem(summary) if summary is not None else None,
-        "slug": posts.slug_problem(slug) if slug else None,
+        "title": rules.title_problem(title) if title is not None else None,
+        "body": rules.body_problem(body) if body is not None else None,
+        "description": rules.summary_problem(summary) if summary is not None else None,
+        "slug": rules.slug_problem(slug) if slug else None,
     }
     found = {field: [problem] for field, problem in checks.items() if problem}
     if found:
@@ -267,7 +270,7 @@ def create_article() -> Response:
     publish = _flag(fields, "published")
     _check_article(title, body, summary, slug)
     try:
-        post = posts.create_post(
+        post = writing.create_post(
             g.user,
             title,
             body,
@@ -276,7 +279,7 @@ def create_article() -> Response:
             summary=summary,
             slug=slug,
         )
-    except posts.SlugTakenError:
+    except writing.SlugTakenError:
         raise _slug_taken(slug) from None
     return _article_response(post, 201)
 
@@ -297,7 +300,7 @@ def update_article(slug: str) -> Response:
     publish = _flag(fields, "published")
     _check_article(title, body, summary, new_slug)
     try:
-        posts.update_post(
+        writing.update_post(
             post,
             post.title if title is None else title,
             post.body if body is None else body,
@@ -307,10 +310,10 @@ def update_article(slug: str) -> Response:
             publish=publish is True,
             to_draft=publish is False,
         )
-    except posts.SlugTakenError:
+    except writing.SlugTakenError:
         raise _slug_taken(new_slug or "") from None
     if publish is False and not post.is_pending:
-        posts.unpublish(post)
+        lifecycle.unpublish(post)
     return _article_response(post)
 
 
@@ -319,7 +322,7 @@ def update_article(slug: str) -> Response:
 def delete_article(slug: str) -> tuple[str, int]:
     """Move an article to its author's trash, as the site's Delete does: it
     can be restored there for ``TRASH_DAYS``."""
-    posts.move_to_trash(_own(slug))
+    lifecycle.move_to_trash(_own(slug))
     return "", 204
 
 

@@ -27,10 +27,10 @@ from flaskr.plumbing.errors import answer_in_json
 from flaskr.plumbing.errors import json_errors
 from flaskr.plumbing.protection import open_to_other_sites
 from flaskr.plumbing.throttle import limiter
-from flaskr.services.accounts import get_user
-from flaskr.services.errors import LockedOut
-from flaskr.services.errors import ServiceError
-from flaskr.services.sessions import api_token_record
+from flaskr.services.accounts.sessions import api_token_record
+from flaskr.services.accounts.users import get_user
+from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.errors import ServiceError
 from flaskr.web.lookups import whole_number
 from flaskr.web.users import authenticates_by_token
 

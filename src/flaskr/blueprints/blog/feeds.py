@@ -17,10 +17,10 @@ from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
-from flaskr.services.markdown import with_absolute_addresses
-from flaskr.services.posts import posts_by
-from flaskr.services.posts import posts_tagged
-from flaskr.services.posts import published_posts
+from flaskr.services.base.markdown import with_absolute_addresses
+from flaskr.services.reading.queries import posts_by
+from flaskr.services.reading.queries import posts_tagged
+from flaskr.services.reading.queries import published_posts
 from flaskr.web.identity import site_identity
 from flaskr.web.lookups import get_author
 from flaskr.web.lookups import get_tag

@@ -15,14 +15,14 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.forms import MediaForm
 from flaskr.blueprints.blog.views import bp
-from flaskr.services.images import process_upload
-from flaskr.services.media import add_picture
-from flaskr.services.media import delete_picture
-from flaskr.services.media import find_picture
-from flaskr.services.media import library_of
-from flaskr.services.media import markdown_for
-from flaskr.services.media import MediaInUse
-from flaskr.services.media import picture_bytes
+from flaskr.services.base.images import process_upload
+from flaskr.services.content.media import add_picture
+from flaskr.services.content.media import delete_picture
+from flaskr.services.content.media import find_picture
+from flaskr.services.content.media import library_of
+from flaskr.services.content.media import markdown_for
+from flaskr.services.content.media import MediaInUse
+from flaskr.services.content.media import picture_bytes
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.uploads import processed_picture

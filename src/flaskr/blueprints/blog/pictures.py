@@ -7,11 +7,11 @@ from flask import g
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
-from flaskr.services.held_images import held_image_bytes
-from flaskr.services.images import image_bytes
-from flaskr.services.posts import Access
-from flaskr.services.posts import access_to_post
-from flaskr.services.profiles import avatar_bytes
+from flaskr.services.accounts.profiles import avatar_bytes
+from flaskr.services.base.images import image_bytes
+from flaskr.services.content.access import Access
+from flaskr.services.content.access import access_to_post
+from flaskr.services.content.held_images import held_image_bytes
 from flaskr.web.uploads import unchanging_picture
 from flaskr.web.users import login_required
 

@@ -9,11 +9,11 @@ from flask import render_template
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import shows_reactions_of
-from flaskr.services.follows import is_following
-from flaskr.services.navigation import neighbours
-from flaskr.services.navigation import related_posts
-from flaskr.services.reactions import comments_on
-from flaskr.services.reactions import liked_among
+from flaskr.services.reading.navigation import neighbours
+from flaskr.services.reading.navigation import related_posts
+from flaskr.services.social.follows import is_following
+from flaskr.services.social.reactions import comments_on
+from flaskr.services.social.reactions import liked_among
 
 
 def render_post_page(

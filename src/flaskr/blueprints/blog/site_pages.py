@@ -17,8 +17,8 @@ from werkzeug import Response as WerkzeugResponse
 from flaskr.blueprints.blog.views import bp
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
-from flaskr.services.site import about_html
-from flaskr.services.site import icon_bytes
+from flaskr.services.base.site import about_html
+from flaskr.services.base.site import icon_bytes
 from flaskr.web.identity import site_identity
 from flaskr.web.uploads import unchanging_picture
 

@@ -11,9 +11,9 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.db import MAX_ID
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
-from flaskr.services.posts import highest_post_id
-from flaskr.services.posts import published_in_id_range
-from flaskr.services.posts import SITEMAP_POSTS
+from flaskr.services.reading.queries import highest_post_id
+from flaskr.services.reading.queries import published_in_id_range
+from flaskr.services.reading.queries import SITEMAP_POSTS
 
 
 @bp.route("/robots.txt")

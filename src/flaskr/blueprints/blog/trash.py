@@ -10,9 +10,9 @@ from flask import url_for
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
-from flaskr.services.posts import delete_forever
-from flaskr.services.posts import restore
-from flaskr.services.posts import trash_of
+from flaskr.services.content.access import trash_of
+from flaskr.services.content.lifecycle import delete_forever
+from flaskr.services.content.lifecycle import restore
 from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.post_links import post_url

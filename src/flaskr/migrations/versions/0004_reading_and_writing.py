@@ -18,8 +18,8 @@ from alembic import op
 
 from flaskr.db import BigId
 from flaskr.db import UTCDateTime
-from flaskr.services.markdown import excerpt
-from flaskr.services.markdown import render
+from flaskr.services.base.markdown import excerpt
+from flaskr.services.base.markdown import render
 
 revision = "0004"
 down_revision = "0003"

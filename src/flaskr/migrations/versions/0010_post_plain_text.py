@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from flaskr.db import BigId
-from flaskr.services.markdown import plain_text
-from flaskr.services.markdown import shorten
+from flaskr.services.base.markdown import plain_text
+from flaskr.services.base.markdown import shorten
 
 revision = "0010"
 down_revision = "0009"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from flaskr.db import UTCDateTime
-from flaskr.services.markdown import render_light
+from flaskr.services.base.markdown import render_light
 
 revision = "0017"
 down_revision = "0016"

@@ -21,14 +21,14 @@ from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.follows import following_feed_count
-from flaskr.services.follows import follows_author
-from flaskr.services.paging import Cursor
-from flaskr.services.paging import out_and_older
-from flaskr.services.posts import public_count_by
-from flaskr.services.posts import public_count_tagged
-from flaskr.services.posts import public_post_count
-from flaskr.services.posts import WITHOUT_TEXT
+from flaskr.services.base.paging import Cursor
+from flaskr.services.base.paging import out_and_older
+from flaskr.services.content.access import WITHOUT_TEXT
+from flaskr.services.reading.queries import public_count_by
+from flaskr.services.reading.queries import public_count_tagged
+from flaskr.services.reading.queries import public_post_count
+from flaskr.services.social.follows import following_feed_count
+from flaskr.services.social.follows import follows_author
 
 #: Counts that no kept count answers (a mix of filters, a reader's likes)
 #: are counted up to this many posts, then reported as this many.

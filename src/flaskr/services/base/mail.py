@@ -39,7 +39,7 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import OutboxMail
-from flaskr.services.site import read_identity
+from flaskr.services.base.site import read_identity
 
 mail_logger = logging.getLogger("flaskr.mail")
 

@@ -23,13 +23,13 @@ from limits.strategies import MovingWindowRateLimiter
 
 from flaskr.models import User
 from flaskr.models import username_key
-from flaskr.services.accounts import authenticate
-from flaskr.services.accounts import find_user
-from flaskr.services.accounts import verify_password
-from flaskr.services.errors import LockedOut
-from flaskr.services.recovery import account_for_address
-from flaskr.services.security_log import log_event
-from flaskr.services.security_log import unknown_name
+from flaskr.services.accounts.recovery import account_for_address
+from flaskr.services.accounts.users import authenticate
+from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.users import verify_password
+from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.security_log import log_event
+from flaskr.services.base.security_log import unknown_name
 
 #: ``app.extensions`` key: a function that gives the storage the counts live in.
 STORAGE = "flaskr.login_policy.storage"

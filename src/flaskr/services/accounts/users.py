@@ -28,10 +28,10 @@ from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
 from flaskr.models import USERNAME_MAX_LENGTH
-from flaskr.services.passwords import Passwords
-from flaskr.services.profiles import forget_avatar
-from flaskr.services.reactions import forget_user
-from flaskr.services.sessions import delete_sessions_of_user
+from flaskr.services.accounts.passwords import Passwords
+from flaskr.services.accounts.profiles import forget_avatar
+from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.social.reactions import forget_user
 
 #: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
 #: look-alike letters from other scripts to impersonate someone with.
@@ -67,7 +67,7 @@ def username_problem(username: str) -> str | None:
 
 
 def _passwords() -> Passwords:
-    passwords: Passwords = current_app.extensions["flaskr.services.passwords"]
+    passwords: Passwords = current_app.extensions["flaskr.services.accounts.passwords"]
     return passwords
 
 
@@ -264,7 +264,7 @@ def rename(user: User, new_username: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Set up password hashing with the app's configured argon2id parameters."""
-    app.extensions["flaskr.services.passwords"] = Passwords(
+    app.extensions["flaskr.services.accounts.passwords"] = Passwords(
         time_cost=app.config["PASSWORD_HASH_TIME_COST"],
         memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"],
         parallelism=app.config["PASSWORD_HASH_PARALLELISM"],

@@ -29,10 +29,10 @@ from pathlib import Path
 import yaml
 
 from flaskr.db import utcnow
-from flaskr.services.imports import ArchiveRefused
-from flaskr.services.imports import open_archive
-from flaskr.services.imports import parse_time
-from flaskr.services.posts import slugify
+from flaskr.services.content.rules import slugify
+from flaskr.services.portability.imports import ArchiveRefused
+from flaskr.services.portability.imports import open_archive
+from flaskr.services.portability.imports import parse_time
 
 #: The largest JSON or XML file read whole.
 MAX_DOCUMENT_BYTES = 200 * 1024**2

@@ -27,12 +27,12 @@ from flaskr.models import COMMENT_MAX_LENGTH
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.mail import record_mail
-from flaskr.services.markdown import render_light
-from flaskr.services.paging import Cursor
-from flaskr.services.paging import cursor_bound
-from flaskr.services.posts import normalize_text
-from flaskr.services.posts import WITHOUT_TEXT
+from flaskr.services.base.mail import record_mail
+from flaskr.services.base.markdown import render_light
+from flaskr.services.base.paging import Cursor
+from flaskr.services.base.paging import cursor_bound
+from flaskr.services.base.text import normalize_text
+from flaskr.services.content.access import WITHOUT_TEXT
 
 #: What a reaction sets ``Post.reactions_version`` to; a trigger replaces it.
 REACTED = -1

@@ -17,10 +17,10 @@ from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import User
 from flaskr.models import WEBSITE_MAX_LENGTH
-from flaskr.services.images import ProcessedAvatar
-from flaskr.services.markdown import render_light
-from flaskr.services.posts import has_control_characters
-from flaskr.services.posts import normalize_text
+from flaskr.services.base.images import ProcessedAvatar
+from flaskr.services.base.markdown import render_light
+from flaskr.services.base.text import has_control_characters
+from flaskr.services.base.text import normalize_text
 
 
 def display_name_problem(name: str) -> str | None:

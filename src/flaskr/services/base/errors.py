@@ -35,3 +35,33 @@ class PostChanged(ServiceError):
             "This post changed since you opened it: it was saved from another"
             " tab or window. Your text is kept below; nothing of it is saved yet."
         )
+
+
+class Invalid(ServiceError):
+    """A use case refused its input: nothing was changed.
+
+    ``problems`` maps each field the use case reads to the messages, for
+    people, of what is wrong with it, so that a form shows them beside their
+    fields and the JSON API answers 422 with the same words. A problem with
+    the request as a whole is keyed ``"body"``.
+    """
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__(
+            " ".join(message for messages in problems.values() for message in messages)
+        )
+        #: Field name -> messages, in the order the use case checked them.
+        self.problems = problems
+
+    @classmethod
+    def of(cls, field: str, message: str) -> Invalid:
+        """One problem with one field."""
+        return cls({field: [message]})
+
+    @classmethod
+    def collect(cls, checks: dict[str, str | None]) -> None:
+        """Raise with every check that found a problem (a message, not
+        ``None``); return if none did."""
+        problems = {field: [message] for field, message in checks.items() if message}
+        if problems:
+            raise cls(problems)

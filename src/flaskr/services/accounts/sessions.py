@@ -38,8 +38,8 @@ from flaskr.db import utcnow
 from flaskr.models import API_TOKEN_NAME_MAX_LENGTH
 from flaskr.models import ApiToken
 from flaskr.models import AuthSession
-from flaskr.services.errors import ServiceError
-from flaskr.services.security_log import log_event
+from flaskr.services.base.errors import ServiceError
+from flaskr.services.base.security_log import log_event
 
 #: ``app.extensions`` key: when this process last purged expired sessions.
 _LAST_PURGE = "flaskr.sessions.last_purge"

@@ -22,11 +22,11 @@ from flaskr.db import utcnow
 from flaskr.models import Follow
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.errors import ServiceError
-from flaskr.services.paging import Cursor
-from flaskr.services.paging import cursor_bound
-from flaskr.services.paging import PostList
-from flaskr.services.posts import WITHOUT_TEXT
+from flaskr.services.base.errors import ServiceError
+from flaskr.services.base.paging import Cursor
+from flaskr.services.base.paging import cursor_bound
+from flaskr.services.base.paging import PostList
+from flaskr.services.content.access import WITHOUT_TEXT
 
 
 class SelfFollowError(ServiceError):

@@ -20,7 +20,7 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import HeldImage
-from flaskr.services.images import ProcessedImage
+from flaskr.services.base.images import ProcessedImage
 
 #: Held images kept per writer: a few tabs' worth.
 MAX_HELD_PER_WRITER = 10

@@ -245,7 +245,7 @@ def highlight_css() -> str:
         for line in rules(DARK_CODE_STYLE, DARK_CODE_BACKGROUND).splitlines()
     )
     return (
-        "/* Made by flaskr.services.markdown.highlight_css(): Pygments' "
+        "/* Made by flaskr.services.base.markdown.highlight_css(): Pygments' "
         f"{LIGHT_CODE_STYLE!r} and {DARK_CODE_STYLE!r} styles, each colour at"
         " least AA on the code's background. */\n"
         f"{light}\n"

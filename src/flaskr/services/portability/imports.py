@@ -33,16 +33,18 @@ from flask import current_app
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services import accounts
-from flaskr.services import follows
-from flaskr.services import images
-from flaskr.services import media
-from flaskr.services import posts
-from flaskr.services import profiles
-from flaskr.services import reactions
-from flaskr.services.errors import ServiceError
-from flaskr.services.exports import FORMAT
-from flaskr.services.exports import FORMAT_VERSION
+from flaskr.services.accounts import profiles
+from flaskr.services.accounts import users as accounts
+from flaskr.services.base import images
+from flaskr.services.base.errors import ServiceError
+from flaskr.services.content import access
+from flaskr.services.content import media
+from flaskr.services.content import rules
+from flaskr.services.content import writing
+from flaskr.services.portability.exports import FORMAT
+from flaskr.services.portability.exports import FORMAT_VERSION
+from flaskr.services.social import follows
+from flaskr.services.social import reactions
 
 #: The most files an archive may hold.
 MAX_FILES = 500_000
@@ -318,7 +320,7 @@ class Importer:
             ValueError,
             ServiceError,
             images.ImageError,
-            posts.SlugTakenError,
+            writing.SlugTakenError,
         ) as error:
             db.session.rollback()
             self.report.failed.append(
@@ -426,7 +428,7 @@ class Importer:
         title, summary = _text(matter, "title"), _text(matter, "summary")
         # A post without an address gets the one its title makes, so that a
         # second import finds it there.
-        slug = _text(matter, "slug") or posts.slugify(title)
+        slug = _text(matter, "slug") or rules.slugify(title)
         author = self.user_for(matter.get("author"))
         tags_value = matter.get("tags") or []
         if not isinstance(tags_value, list) or not all(
@@ -435,11 +437,11 @@ class Importer:
             raise ValueError("tags is not a list of text")
         tag_text = ", ".join(tags_value)
         for problem in (
-            posts.title_problem(title),
-            posts.body_problem(body),
-            posts.summary_problem(summary),
-            posts.slug_problem(slug),
-            posts.tags_problem(tag_text),
+            rules.title_problem(title),
+            rules.body_problem(body),
+            rules.summary_problem(summary),
+            rules.slug_problem(slug),
+            rules.tags_problem(tag_text),
         ):
             if problem:
                 raise ValueError(problem)
@@ -454,7 +456,7 @@ class Importer:
         created = self._time(matter.get("created"), "created") or published
         if created is None:
             raise ValueError("it has no created time")
-        existing_id = posts.find_post_id(slug) if slug else None
+        existing_id = access.find_post_id(slug) if slug else None
         if existing_id is not None:
             existing = db.session.get(Post, existing_id)
             if existing is None or existing.author_id != author.id:
@@ -469,11 +471,11 @@ class Importer:
         if self.dry_run:
             self.posts[slug] = None  # for its comments and likes
             return "created"
-        post = posts.import_post(
+        post = writing.import_post(
             author,
             title,
             body,
-            tags=posts.parse_tags(tag_text),
+            tags=rules.parse_tags(tag_text),
             summary=summary,
             slug=slug,
             created=created,
@@ -579,7 +581,7 @@ def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
 
     :raise ArchiveRefused: as :func:`open_archive`.
     """
-    from flaskr.services.foreign import MarkdownFolder
+    from flaskr.services.portability.foreign import MarkdownFolder
 
     source = flaskr_export(stream)
     if source is None:

@@ -20,8 +20,8 @@ from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.images import ProcessedImage
-from flaskr.services.posts import has_control_characters
+from flaskr.services.base.images import ProcessedImage
+from flaskr.services.base.text import has_control_characters
 
 #: The keys in addresses: URL-safe, 22 characters (128 random bits).
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")

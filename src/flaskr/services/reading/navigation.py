@@ -25,9 +25,9 @@ from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.paging import earlier_of_now_and
-from flaskr.services.paging import PostList
-from flaskr.services.posts import WITHOUT_TEXT
+from flaskr.services.base.paging import earlier_of_now_and
+from flaskr.services.base.paging import PostList
+from flaskr.services.content.access import WITHOUT_TEXT
 
 #: Related posts shown under a post.
 RELATED_SHOWN = 3

@@ -23,11 +23,11 @@ from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AccountToken
 from flaskr.models import User
-from flaskr.services.accounts import find_user
-from flaskr.services.accounts import set_password
-from flaskr.services.mail import record_mail
-from flaskr.services.security_log import log_event
-from flaskr.services.sessions import delete_sessions_of_user
+from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.users import set_password
+from flaskr.services.base.mail import record_mail
+from flaskr.services.base.security_log import log_event
 
 CONFIRM_EMAIL, RESET_PASSWORD = "confirm_email", "reset_password"
 RESET_LIFETIME = dt.timedelta(minutes=30)

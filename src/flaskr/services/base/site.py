@@ -20,10 +20,10 @@ from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
 from flaskr.models import SiteSettings
 from flaskr.models import User
-from flaskr.services import markdown
-from flaskr.services.images import ProcessedIcon
-from flaskr.services.posts import has_control_characters
-from flaskr.services.posts import normalize_text
+from flaskr.services.base import markdown
+from flaskr.services.base.images import ProcessedIcon
+from flaskr.services.base.text import has_control_characters
+from flaskr.services.base.text import normalize_text
 
 SETTINGS_ID = 1
 

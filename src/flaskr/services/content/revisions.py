@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import PostRevision
-from flaskr.services.posts import parse_tags
-from flaskr.services.posts import update_post
+from flaskr.services.content.rules import parse_tags
+from flaskr.services.content.writing import update_post
 
 #: Unchanged lines shown around each change.
 CONTEXT_LINES = 3

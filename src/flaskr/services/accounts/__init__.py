@@ -1,0 +1,2 @@
+"""Accounts: registration, renaming and deletion, passwords, login policy,
+sessions, profiles and recovery."""

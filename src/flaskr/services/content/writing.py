@@ -1,0 +1,405 @@
+"""Writing posts: creating, importing, updating and autosaving them, with a
+revision kept of each version."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import typing as t
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from flaskr.db import affected_rows
+from flaskr.db import db
+from flaskr.db import insert_for_dialect
+from flaskr.db import utcnow
+from flaskr.models import HeldImage
+from flaskr.models import Post
+from flaskr.models import PostRevision
+from flaskr.models import PostTag
+from flaskr.models import Tag
+from flaskr.models import User
+from flaskr.services.base import images
+from flaskr.services.base import markdown
+from flaskr.services.base.errors import PostChanged
+from flaskr.services.base.text import normalize_text
+from flaskr.services.content import held_images
+from flaskr.services.content.lifecycle import note_publication
+from flaskr.services.content.rules import free_slug
+from flaskr.services.content.rules import slugify
+
+
+def remember_time_zone(user: User, zone: str) -> None:
+    """Show the user's times in ``zone`` from now on; the caller commits."""
+    user.time_zone = None if zone == "UTC" else zone
+
+
+def _tags_named(names: list[str]) -> dict[str, Tag]:
+    """The tags with these names, made where new, in two statements. Another
+    request making the same tag at the same moment is not an error."""
+    if not names:
+        return {}
+    db.session.execute(
+        insert_for_dialect(Tag)
+        .values([{"name": name} for name in names])
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    tags = db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))
+    return {tag.name: tag for tag in tags}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageChange:
+    """What to do with a post's image when it is saved."""
+
+    #: An image held for the writer, replacing any the post had; saving the
+    #: post with it ends the hold.
+    held: HeldImage | None = None
+    #: The alt text of the new or the kept image.
+    alt: str = ""
+    remove: bool = False
+
+    def apply(self, post: Post) -> None:
+        if self.remove:
+            post.image = None
+        elif self.held is not None:
+            images.attach(post, held_images.as_processed(self.held), self.alt)
+            db.session.delete(self.held)
+        elif post.image is not None:
+            post.image.alt = self.alt
+
+
+def render_all_again(batch: int = 500) -> t.Iterator[int]:
+    """Render every post's Markdown again (after the renderer learned
+    something new), a batch per transaction; yield how many were done."""
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Post.id, Post.body, Post.summary)
+            .where(Post.id > last_id)
+            .order_by(Post.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        changes = []
+        for row in rows:
+            text = markdown.plain_text(row.body)
+            changes.append(
+                {
+                    "post_id": row.id,
+                    "body_html": markdown.render(row.body),
+                    "body_text": text,
+                    "excerpt": _excerpt(row.summary, text),
+                    "word_count": len(text.split()),
+                }
+            )
+        db.session.execute(_RENDERED, changes)
+        db.session.commit()
+        last_id = rows[-1].id
+        yield len(rows)
+
+
+#: A Core statement, run once per batch with a row of values per post.
+_POSTS = t.cast(sa.Table, Post.__table__)
+
+
+_RENDERED = (
+    sa.update(_POSTS)
+    .where(_POSTS.c.id == sa.bindparam("post_id"))
+    .values(
+        body_html=sa.bindparam("body_html"),
+        body_text=sa.bindparam("body_text"),
+        excerpt=sa.bindparam("excerpt"),
+        word_count=sa.bindparam("word_count"),
+    )
+)
+
+
+class SlugTakenError(Exception):
+    """Another post has the address asked for."""
+
+
+def _excerpt(summary: str, body_text: str) -> str:
+    return markdown.shorten(summary or body_text)
+
+
+def _made_from(slug: str, wanted: str) -> bool:
+    """Whether ``slug`` is what :func:`free_slug` makes of ``wanted``."""
+    return slug == wanted or re.fullmatch(re.escape(wanted) + r"-\d+", slug) is not None
+
+
+def _write(
+    post: Post, title: str, body: str, tags: list[str], summary: str, slug: str
+) -> None:
+    """Fill the post from what the writer sent; the caller commits.
+
+    :raise SlugTakenError: ``slug`` is another post's.
+    """
+    # A draft's address follows its title until the writer sets one: a new
+    # post autosaved from its first letters is not stuck with them.
+    follows_title = (
+        post.published is None
+        and post.slug is not None
+        and post.title is not None
+        and _made_from(post.slug, slugify(post.title))
+    )
+    post.title = title
+    post.body = normalize_text(body)
+    post.body_html = markdown.render(post.body)
+    post.body_text = markdown.plain_text(post.body)
+    post.word_count = len(post.body_text.split())
+    post.summary = " ".join(summary.split())
+    post.excerpt = _excerpt(post.summary, post.body_text)
+    if slug:
+        if free_slug(db.session.connection(), slug, post.id) != slug:
+            raise SlugTakenError(slug)
+        post.slug = slug
+    elif post.slug is None or follows_title:
+        post.slug = free_slug(db.session.connection(), slugify(title), post.id)
+    wanted = _tags_named(tags)
+    kept = [link for link in post.tag_links if link.tag.name in wanted]
+    kept_names = {link.tag.name for link in kept}
+    added = [PostTag(tag=tag) for name, tag in wanted.items() if name not in kept_names]
+    post.tag_links = kept + added
+    for link in post.tag_links:
+        link.published = post.published
+
+
+def create_post(
+    author: User,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool,
+    image: ImageChange | None = None,
+    summary: str = "",
+    slug: str = "",
+    schedule_at: dt.datetime | None = None,
+) -> Post:
+    """Create and commit a post, published now, at ``schedule_at`` (a time to
+    come) or as a draft; the caller has checked the title, body, tags,
+    summary, slug and image.
+
+    :param slug: the address asked for; empty makes one from the title.
+    :raise SlugTakenError: another post has that address; nothing is saved.
+    """
+    post = Post(author=author, published=utcnow() if publish else None)
+    if schedule_at is not None:
+        post.published = schedule_at
+        note_publication(schedule_at)
+    with db.session.no_autoflush:
+        _write_or_roll_back(post, title, body, tags, summary, slug)
+    db.session.add(post)
+    if image is not None:
+        image.apply(post)
+    _record_or_slug_taken(post, slug)
+    _commit_or_slug_taken(slug)
+    return post
+
+
+def import_post(
+    author: User,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    summary: str,
+    slug: str,
+    created: dt.datetime,
+    published: dt.datetime | None,
+    updated: dt.datetime | None,
+    cover: tuple[images.ProcessedImage, str] | None = None,
+) -> Post:
+    """Create and commit a post as another blog kept it: its dates, its state
+    (a draft without ``published``, scheduled with one to come) and its cover
+    picture (re-encoded, with its alt text); rendered and cleaned like any
+    post. The caller has checked the fields.
+
+    :raise SlugTakenError: another post has that address; nothing is saved.
+    """
+    post = Post(author=author, created=created, published=published, updated=updated)
+    if published is not None and published > utcnow():
+        note_publication(published)
+    with db.session.no_autoflush:
+        _write_or_roll_back(post, title, body, tags, summary, slug)
+    db.session.add(post)
+    if cover is not None:
+        images.attach(post, *cover)
+    _record_or_slug_taken(post, slug, created=updated or created)
+    _commit_or_slug_taken(slug)
+    return post
+
+
+def _record_or_slug_taken(
+    post: Post, slug: str, created: dt.datetime | None = None
+) -> None:
+    """Record the revision; its flushes meet a slug that a concurrent save
+    took first."""
+    try:
+        _record_revision(post, created)
+    except IntegrityError:
+        db.session.rollback()
+        raise SlugTakenError(slug) from None
+
+
+def _record_revision(post: Post, created: dt.datetime | None = None) -> None:
+    """Keep the post as it is now as a revision, and forget those past
+    ``REVISIONS_KEPT``; the caller commits."""
+    db.session.flush()
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            saved_by=post.author_id,
+            created=created or utcnow(),
+            title=post.title,
+            body=post.body,
+            summary=post.summary,
+            tags=", ".join(post.tag_names),
+        )
+    )
+    db.session.flush()
+    kept = (
+        sa.select(PostRevision.id)
+        .where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc())
+        .limit(int(current_app.config["REVISIONS_KEPT"]))
+    )
+    db.session.execute(
+        sa.delete(PostRevision)
+        .where(PostRevision.post_id == post.id, PostRevision.id.not_in(kept))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _has_revisions(post: Post) -> bool:
+    query = sa.select(PostRevision.id).where(PostRevision.post_id == post.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _write_or_roll_back(
+    post: Post, title: str, body: str, tags: list[str], summary: str, slug: str
+) -> None:
+    try:
+        _write(post, title, body, tags, summary, slug)
+    except SlugTakenError:
+        db.session.rollback()
+        raise
+
+
+def _commit_or_slug_taken(slug: str) -> None:
+    """Commit; a slug taken by a save that raced this one is refused whole."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SlugTakenError(slug) from None
+
+
+def update_post(
+    post: Post,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    publish: bool = False,
+    image: ImageChange | None = None,
+    opened_at: int | None = None,
+    summary: str = "",
+    slug: str = "",
+    schedule_at: dt.datetime | None = None,
+    to_draft: bool = False,
+) -> None:
+    """Save changes to a post, all of them or none; ``publish`` publishes a
+    draft or a scheduled post, dated now.
+
+    :param schedule_at: publish a draft or a scheduled post at this time to
+        come (checked by the caller) instead.
+    :param to_draft: take a scheduled post off its schedule.
+
+    :param slug: a new address; empty keeps the post's.
+    :raise SlugTakenError: another post has that address; nothing is saved.
+
+    :param opened_at: the post's version the writer started from; ``None``
+        saves over whatever version is there now (still as a whole).
+    :raise PostChanged: the post was saved since ``opened_at`` (or, with
+        ``None``, while this save ran); the session is rolled back.
+    """
+    _claim_version(post, post.version if opened_at is None else opened_at)
+    if not _has_revisions(post):
+        # Saved before revisions were kept: its state so far is the first.
+        _record_revision(post, created=post.updated or post.published or post.created)
+    now = utcnow()
+    pending = post.is_pending
+    if schedule_at is not None and pending:
+        post.published = schedule_at
+        note_publication(schedule_at)
+    elif publish and pending:
+        post.published = now
+    elif to_draft and pending:
+        post.published = None
+    else:
+        post.updated = now
+    _write_or_roll_back(post, title, body, tags, summary, slug)
+    if image is not None:
+        image.apply(post)
+    _record_or_slug_taken(post, slug)
+    _commit_or_slug_taken(slug)
+
+
+def _claim_version(post: Post, opened_at: int) -> None:
+    """Move the post's version on from ``opened_at``, first of the save's
+    statements: it takes the row's write lock, so a concurrent save of the same
+    version waits, then finds the version moved and is refused whole."""
+    claimed = db.session.execute(
+        sa.update(Post)
+        .where(Post.id == post.id, Post.version == opened_at)
+        .values(version=Post.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if affected_rows(claimed) != 1:
+        db.session.rollback()
+        raise PostChanged()
+    set_committed_value(post, "version", opened_at + 1)
+
+
+def preview(body: str) -> str:
+    """``body`` rendered as it would be saved."""
+    return markdown.render(normalize_text(body))
+
+
+#: A pause in saving this long ends an editing session.
+EDITING_SESSION_GAP = dt.timedelta(minutes=30)
+
+
+def autosave(
+    post: Post, title: str, body: str, *, tags: list[str], summary: str, opened_at: int
+) -> None:
+    """Save a draft's text as its writer types (checked by the caller).
+
+    Autosaves collapse into one revision per editing session: the writer's
+    next save keeps one of them all, and the first autosave of a new session
+    (after :data:`EDITING_SESSION_GAP` without saves) first keeps what the
+    last session left, if no save did.
+
+    :raise PostChanged: saved elsewhere since ``opened_at``.
+    """
+    _claim_version(post, opened_at)
+    now = utcnow()
+    last = post.updated
+    if last is not None and now - last > EDITING_SESSION_GAP:
+        newest = db.session.scalar(
+            sa.select(sa.func.max(PostRevision.created)).where(
+                PostRevision.post_id == post.id
+            )
+        )
+        if newest is None or newest < last:
+            _record_revision(post, created=last)
+    post.updated = now
+    _write_or_roll_back(post, title, body, tags, summary, slug="")
+    db.session.commit()

@@ -1,0 +1,2 @@
+"""Reading: lists and counts of published posts, navigation between them, and
+search."""

@@ -1,0 +1,1 @@
+"""Social: what readers do with posts and authors (likes, comments, follows)."""
