@@ -22,6 +22,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
 from tests.conftest import recorded_statements
+from tests.test_account_use_cases import database_rows
 
 PASSWORD = "correct horse battery"
 
@@ -267,6 +268,36 @@ def test_update_user_checks_everything_before_changing_anything(client, app):
         },
     )
     assert same.status_code == 200
+
+
+def test_a_refused_account_update_leaves_the_database_as_it_was(client, app):
+    # Issue 33: a new name with an address another account has was refused
+    # with a 422 after the rename had been committed.
+    token = token_of(client)
+    token_of(client, "bob")
+    with app.app_context():
+        bob = find_user("bob")
+        bob.email, bob.email_key = "bob@example.org", "bob@example.org"
+        db.session.commit()
+        before = database_rows()
+    change = {
+        "username": "ada2",
+        "email": "BOB@example.org",
+        "password": "a whole new passphrase",
+        "currentPassword": PASSWORD,
+        "bio": "Hi",
+        "image": "",
+    }
+    response = client.put("/api/user", headers=auth(token), json={"user": change})
+    assert response.status_code == 422
+    assert response.json == {
+        "errors": {"body": ["email: Another account uses that address."]}
+    }
+    with app.app_context():
+        assert database_rows() == before
+    assert (
+        client.get("/api/user", headers=auth(token)).json["user"]["username"] == "ada"
+    )
 
 
 def test_articles_create_read_update_delete(client, app):
