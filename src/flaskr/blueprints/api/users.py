@@ -24,7 +24,7 @@ from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import users as accounts
 from flaskr.services.accounts.login_policy import log_in_by_address
-from flaskr.services.accounts.sessions import issue_api_token
+from flaskr.services.accounts.sessions import start_api_session
 from flaskr.services.accounts.users import AccountUpdate
 from flaskr.services.accounts.users import AddressLinks
 from flaskr.services.accounts.users import find_user
@@ -42,9 +42,7 @@ def _user_response(user: User, token: str, status: int = 200) -> Response:
 
 
 def _new_token(user: User) -> str:
-    token = issue_api_token(user.id, request.headers.get("User-Agent", ""))
-    db.session.commit()
-    return token
+    return start_api_session(user.id, request.headers.get("User-Agent", ""))
 
 
 def _address_links() -> AddressLinks:

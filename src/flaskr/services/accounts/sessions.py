@@ -198,6 +198,14 @@ def issue_api_token(user_id: int, user_agent: str) -> str:
     return _add_api_token(user_id, user_agent, "", _api_token_lifetime())
 
 
+def start_api_session(user_id: int, user_agent: str) -> str:
+    """Make and commit the token of an API login (or registration), as
+    :func:`issue_api_token` describes; return it (only its hash is kept)."""
+    token = issue_api_token(user_id, user_agent)
+    db.session.commit()
+    return token
+
+
 def _add_api_token(
     user_id: int, user_agent: str, name: str, lifetime: dt.timedelta
 ) -> str:
