@@ -420,3 +420,15 @@ def test_logging_out_ends_the_session_row_and_is_logged(context, events):
     assert sessions.sessions_of_user(test.id) == []
     assert events == [{"event": "logged_out", "user_id": test.id}]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 0
+
+
+def test_a_refusal_no_view_caught_is_a_422_page_not_a_500(app):
+    @app.route("/refused-somewhere")
+    def refused_somewhere() -> str:
+        site.update_identity("x" * 500, "", "")
+        return "saved"
+
+    response = app.test_client().get("/refused-somewhere")
+    assert response.status_code == 422
+    assert "A site title must be at most" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
