@@ -23,6 +23,7 @@ from flaskr.models import AuthSession
 from flaskr.models import FormerUsername
 from flaskr.models import OutboxMail
 from flaskr.models import User
+from flaskr.services.accounts import login_policy
 from flaskr.services.accounts import recovery
 from flaskr.services.accounts import sessions
 from flaskr.services.accounts import users
@@ -31,6 +32,8 @@ from flaskr.services.accounts.users import AccountUpdate
 from flaskr.services.accounts.users import AddressLinks
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import LockedOut
+from tests.conftest import add_test_data
 
 PASSWORD = "a long enough passphrase"
 LINKS = AddressLinks(
@@ -432,3 +435,59 @@ def test_a_refusal_no_view_caught_is_a_422_page_not_a_500(app):
     assert response.status_code == 422
     assert "A site title must be at most" in response.get_data(as_text=True)
     assert response.mimetype == "text/html"
+
+
+def test_confirming_an_address_confirmed_elsewhere_first_changes_nothing(context):
+    # Two accounts asked for one address; the second to open its link meets
+    # the unique index, and its link and account stay as they were.
+    test, other = user("test"), user("other")
+    links: list[str] = []
+    recovery.request_email_change(test, "shared@example.org", links.append)
+    recovery.request_email_change(other, "shared@example.org", links.append)
+    assert recovery.confirm_email(links[0]) == test
+    before = database_rows()
+    assert refusal(lambda: recovery.confirm_email(links[1])) == {
+        "address": ["Another account uses that address."]
+    }
+    assert database_rows() == before
+    assert user("other").email is None
+
+
+def test_logging_in_logs_and_counts_toward_the_lockout(make_app, password_hashes):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_ACCOUNT_LIMITS="2 per hour")
+    with app.app_context():
+        add_test_data(password_hashes)
+        assert login_policy.log_in("test", "wrong") is None
+        assert login_policy.log_in("TEST", "test", via="api") == user("test").id
+        # A success clears the count; two failures then lock the account,
+        # even against the right password.
+        assert login_policy.log_in("test", "wrong") is None
+        assert login_policy.log_in("test", "wrong") is None
+        with pytest.raises(LockedOut):
+            login_policy.log_in("test", "test")
+
+
+def test_ending_sessions_is_logged_with_who_asked(context, events):
+    test = user("test")
+    sessions.issue_api_token(test.id, "one")
+    sessions.issue_api_token(test.id, "two")
+    db.session.commit()
+    assert sessions.end_sessions_of_user(test.id, by="admin") == 2
+    assert sessions.end_session_of_user(test.id, "f" * 64) is False
+    assert events == [
+        {
+            "event": "sessions_revoked",
+            "user_id": test.id,
+            "sessions_ended": 2,
+            "by": "admin",
+        }
+    ]
+
+
+def test_an_imported_writer_gets_an_account_by_the_same_rules(context, events):
+    assert refusal(lambda: users.register_user("other", PASSWORD)) == {
+        "username": ["User other is already registered."]
+    }
+    writer = users.register_user("imported", PASSWORD)
+    assert not writer.is_admin
+    assert events == [{"event": "registered", "user_id": writer.id, "via": "import"}]
