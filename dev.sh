@@ -9,7 +9,8 @@
 #   ./dev.sh browser        browser tests: Playwright driving Debian's Chromium,
 #                           with axe-core on every page
 #   ./dev.sh contract       the JSON API against RealWorld's Postman collection
-#                           (newman) and its own OpenAPI document (Schemathesis)
+#                           (newman), and its own OpenAPI document and
+#                           RealWorld's spec (Schemathesis)
 #   ./dev.sh lighthouse     Lighthouse's scores of the main pages, as a phone
 #                           sees them, in Debian's Chromium
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis

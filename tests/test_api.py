@@ -22,6 +22,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
 from tests.conftest import recorded_statements
+from tests.test_account_use_cases import database_rows
 
 PASSWORD = "correct horse battery"
 
@@ -69,17 +70,24 @@ def test_register_log_in_and_read_the_current_user(client):
 
 
 def test_registration_keeps_the_sites_rules(client):
+    # RealWorld's GenericErrorModel: every message under "body", led by its
+    # field when the message does not start with it.
     assert register(client, "test").json == {
-        "errors": {"username": ["User test is already registered."]}
+        "errors": {"body": ["username: User test is already registered."]}
     }
     weak = register(client, "bob", password="password")
     assert weak.status_code == 422
-    assert "commonly used" in weak.json["errors"]["password"][0]
+    [message] = weak.json["errors"]["body"]
+    assert message.startswith("password: This password is one of the most commonly")
     bad = register(client, "b o b", email="not an address", password="x")
     assert bad.status_code == 422
-    assert set(bad.json["errors"]) == {"username", "email", "password"}
+    assert bad.json["errors"].keys() == {"body"}
+    fields = [message.split()[0].rstrip(":") for message in bad.json["errors"]["body"]]
+    assert fields == ["Username", "Password", "email"]
     missing = client.post("/api/users", json={"user": {"username": "bob"}})
-    assert missing.status_code == 422
+    assert missing.json == {
+        "errors": {"body": ["Password is required.", "Email is required."]}
+    }
     assert client.post("/api/users", data="not json").status_code == 422
     assert client.post("/api/users", json=["user"]).json == {
         "errors": {"body": ['Send a JSON object with an object "user" in it.']}
@@ -183,7 +191,10 @@ def test_a_new_password_ends_other_tokens_but_not_the_one_asking(client):
     change = {"user": {"password": "a whole new passphrase"}}
     refused = client.put("/api/user", headers=auth(second), json=change)
     assert refused.status_code == 422
-    assert "currentPassword" in refused.json["errors"]
+    assert refused.json["errors"]["body"] == [
+        "currentPassword: Enter your current password to change your username"
+        " or password."
+    ]
     change["user"]["currentPassword"] = "not it at all"
     assert client.put("/api/user", headers=auth(second), json=change).status_code == 422
     change["user"]["currentPassword"] = PASSWORD
@@ -230,7 +241,9 @@ def test_update_user_checks_everything_before_changing_anything(client, app):
         },
     )
     assert response.status_code == 422
-    assert "bio" in response.json["errors"]
+    assert response.json == {
+        "errors": {"body": ["bio: A bio must be at most 500 characters long."]}
+    }
     with app.app_context():
         assert find_user("ada").bio == ""
     renamed = client.put(
@@ -245,7 +258,8 @@ def test_update_user_checks_everything_before_changing_anything(client, app):
         headers=auth(token),
         json={"user": {"image": "https://example.org/me.png"}},
     )
-    assert "does not fetch pictures" in foreign.json["errors"]["image"][0]
+    [message] = foreign.json["errors"]["body"]
+    assert message.startswith("image: Flaskr does not fetch pictures")
     same = client.put(
         "/api/user",
         headers=auth(token),
@@ -254,6 +268,36 @@ def test_update_user_checks_everything_before_changing_anything(client, app):
         },
     )
     assert same.status_code == 200
+
+
+def test_a_refused_account_update_leaves_the_database_as_it_was(client, app):
+    # Issue 33: a new name with an address another account has was refused
+    # with a 422 after the rename had been committed.
+    token = token_of(client)
+    token_of(client, "bob")
+    with app.app_context():
+        bob = find_user("bob")
+        bob.email, bob.email_key = "bob@example.org", "bob@example.org"
+        db.session.commit()
+        before = database_rows()
+    change = {
+        "username": "ada2",
+        "email": "BOB@example.org",
+        "password": "a whole new passphrase",
+        "currentPassword": PASSWORD,
+        "bio": "Hi",
+        "image": "",
+    }
+    response = client.put("/api/user", headers=auth(token), json={"user": change})
+    assert response.status_code == 422
+    assert response.json == {
+        "errors": {"body": ["email: Another account uses that address."]}
+    }
+    with app.app_context():
+        assert database_rows() == before
+    assert (
+        client.get("/api/user", headers=auth(token)).json["user"]["username"] == "ada"
+    )
 
 
 def test_articles_create_read_update_delete(client, app):
@@ -299,21 +343,24 @@ def test_articles_create_read_update_delete(client, app):
 def test_article_rules_are_the_post_forms(client):
     token = token_of(client)
     assert write(client, token, title="").json == {
-        "errors": {"title": ["Title is required."]}
+        "errors": {"body": ["Title is required."]}
     }
     no_body = client.post(
         "/api/articles", headers=auth(token), json={"article": {"title": "T"}}
     )
     assert no_body.status_code == 422
     too_many = write(client, token, tagList=[f"t{n}" for n in range(50)])
-    assert "at most" in too_many.json["errors"]["tagList"][0]
+    [message] = too_many.json["errors"]["body"]
+    assert message.startswith("tagList: ") and "at most" in message
     assert write(client, token, tagList="a, b").status_code == 422
     assert write(client, token, slug="Not A Slug").status_code == 422
     assert write(client, token, slug="feed").status_code == 422
     assert write(client, token, published="yes").status_code == 422
     assert write(client, token, slug="mine").status_code == 201
     taken = write(client, token, slug="mine")
-    assert taken.json == {"errors": {"slug": ["Another post has the address mine."]}}
+    assert taken.json == {
+        "errors": {"body": ["slug: Another post has the address mine."]}
+    }
 
 
 def test_drafts_are_their_authors_only(client):

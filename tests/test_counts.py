@@ -79,10 +79,10 @@ def test_counts_follow_every_kind_of_post_write(app):
         follows.follow(test, other)
         follows.follow(other, test)
         assert_counts_match_rows()
-        accounts.delete_account(other, keep_posts=True)
+        accounts.delete_account(other, "other", keep_posts=True)
         assert_counts_match_rows()
         writing.create_post(test, "Six", "x", tags=["a"], publish=True)
-        accounts.delete_account(test, keep_posts=False)
+        accounts.delete_account(test, "test", keep_posts=False)
         assert_counts_match_rows()
 
 

@@ -21,7 +21,7 @@ from flaskr.plumbing import protection
 from flaskr.plumbing import read_only
 from flaskr.plumbing import server_sessions
 from flaskr.plumbing import throttle
-from flaskr.services.accounts import users as accounts
+from flaskr.services.accounts import directory as accounts
 from flaskr.services.base import mail
 from flaskr.services.base import security_log
 

@@ -7,7 +7,6 @@ import click
 from flask.cli import with_appcontext
 
 from flaskr.services.accounts.users import find_user
-from flaskr.services.base.security_log import log_event
 from flaskr.services.base.site import set_admin
 
 
@@ -21,7 +20,6 @@ def make_admin_command(username: str, remove: bool) -> None:
     if user is None:
         raise click.ClickException(f"No user is called {username!r}.")
     set_admin(user, not remove)
-    log_event("admin_removed" if remove else "admin_added", user_id=user.id)
     if remove:
         click.echo(f"{user.username} is no longer an administrator.")
     else:

@@ -13,8 +13,10 @@ from flask import Flask
 from werkzeug.exceptions import Conflict
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.wrappers import Response
 
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
 from flaskr.services.base.errors import PostChanged
 
@@ -35,6 +37,14 @@ def post_changed(error: PostChanged) -> Response:
     return _answered_as(Conflict(str(error)))
 
 
+def invalid(error: Invalid) -> Response:
+    """422 with the use case's messages: a refusal no form put beside its
+    fields (the views show them on their forms; the JSON API answers its
+    own way)."""
+    return _answered_as(UnprocessableEntity(str(error)))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(Invalid, invalid)
     app.register_error_handler(LockedOut, locked_out)
     app.register_error_handler(PostChanged, post_changed)

@@ -17,6 +17,8 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import StopValidation
 
+from flaskr.services.base.errors import Invalid
+
 #: Status of a form page sent back because of what was filled in.
 INVALID_FORM = 422
 #: Status of a form page sent back because what it edits changed meanwhile.
@@ -27,6 +29,18 @@ def render_form(template: str, form: FlaskForm, **context: t.Any) -> tuple[str, 
     """A form's page: 200 when first shown, 422 when sent back with its errors."""
     status = INVALID_FORM if form.is_submitted() else 200
     return render_template(template, form=form, **context), status
+
+
+def show_problems(form: FlaskForm, refusal: Invalid) -> None:
+    """Put a use case's refusal on the form: each field's messages beside
+    that field (the use cases name fields as the forms do), the rest above
+    the form."""
+    for name, messages in refusal.problems.items():
+        field = form._fields.get(name)
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = list(messages)
 
 
 class ButtonForm(FlaskForm):

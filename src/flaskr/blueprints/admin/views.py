@@ -13,9 +13,11 @@ from werkzeug import Response
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
 from flaskr.services.base import site
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.uploads import processed_picture
 from flaskr.web.users import admin_required
 
@@ -57,12 +59,16 @@ def settings_view() -> Response | tuple[str, int]:
         return _settings_page()
     if not form.validate():
         return _settings_page(identity=form)
-    site.update_identity(
-        form.title.data,
-        form.description.data,
-        form.about.data,
-        serif_body=form.serif_body.data,
-    )
+    try:
+        site.update_identity(
+            form.title.data,
+            form.description.data,
+            form.about.data,
+            serif_body=form.serif_body.data,
+        )
+    except Invalid as refusal:
+        show_problems(form, refusal)
+        return _settings_page(identity=form)
     flash("The site's settings are saved.")
     return redirect(url_for("admin.settings"))
 

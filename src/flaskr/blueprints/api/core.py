@@ -29,6 +29,9 @@ from flaskr.plumbing.protection import open_to_other_sites
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.sessions import api_token_record
 from flaskr.services.accounts.users import get_user
+
+# Re-exported: the API's views raise the domain's error for their own refusals.
+from flaskr.services.base.errors import Invalid as Invalid
 from flaskr.services.base.errors import LockedOut
 from flaskr.services.base.errors import ServiceError
 from flaskr.web.lookups import whole_number
@@ -46,16 +49,9 @@ _ALLOWED_HEADERS = "Authorization, Content-Type, X-Requested-With"
 _ALLOWED_METHODS = "GET, POST, PUT, DELETE"
 
 
-class Invalid(Exception):
-    """A request the API refuses with 422, naming each field's problems."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
 def invalid(field: str, message: str) -> Invalid:
-    return Invalid({field: [message]})
+    """A 422 refusing one field (``body``: the request as a whole)."""
+    return Invalid.of(field, message)
 
 
 def unauthorized(message: str) -> Unauthorized:
@@ -154,9 +150,31 @@ def page_offset() -> int:
     return whole_number_argument("offset", 0, 0, current_app.config["API_MAX_OFFSET"])
 
 
+def led_by_field(field: str, message: str) -> str:
+    """``message`` as RealWorld's ``errors.body`` carries it: led by the name
+    of the field it is about, unless it starts with that name already (as
+    "image must be a string." does) or is about the request as a whole."""
+    if field == "body" or message.lower().startswith(field.lower() + " "):
+        return message
+    return f"{field}: {message}"
+
+
+def spec_messages(problems: t.Mapping[str, list[str]]) -> list[str]:
+    """Every message of a refusal, each led by its field, in the order the
+    use case found them."""
+    return [
+        led_by_field(field, message)
+        for field, messages in problems.items()
+        for message in messages
+    ]
+
+
 @bp.errorhandler(Invalid)
 def unprocessable(error: Invalid) -> Response:
-    response: Response = json_errors(error.errors, 422)
+    """422 in RealWorld's ``GenericErrorModel``, ``{"errors": {"body": [...]}}``,
+    whoever refused: a use case (the domain's ``Invalid``) or the API's own
+    reading of the request (:func:`invalid`)."""
+    response: Response = json_errors({"body": spec_messages(error.problems)}, 422)
     return response
 
 

@@ -28,19 +28,19 @@ from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.forms import RevokeTokenForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.db import utcnow
-from flaskr.services.accounts.login_policy import check_password_attempt
-from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import api_tokens_of_user
 from flaskr.services.accounts.sessions import browser_name
 from flaskr.services.accounts.sessions import end_session_of_user
 from flaskr.services.accounts.sessions import end_sessions_of_user
 from flaskr.services.accounts.sessions import issue_named_api_token
+from flaskr.services.accounts.sessions import log_out
 from flaskr.services.accounts.sessions import revoke_api_token
 from flaskr.services.accounts.sessions import sessions_of_user
 from flaskr.services.accounts.sessions import TokenRefused
 from flaskr.services.accounts.users import change_password
 from flaskr.services.accounts.users import delete_account
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.security_log import log_event
 from flaskr.services.portability.exports import export_zip
 from flaskr.services.portability.exports import Scope
@@ -49,6 +49,7 @@ from flaskr.services.portability.imports import import_own_zip
 from flaskr.services.social.reactions import set_comment_mail
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.users import current_session_id
 from flaskr.web.users import end_session
 from flaskr.web.users import login_required
@@ -117,16 +118,17 @@ def change_password_view() -> Response | tuple[str, int]:
     """Change the password; every other session of the user ends."""
     form = ChangePasswordForm(prefix="password")
     if form.validate():
-        if not check_password_attempt(g.user, form.current_password.data):
-            form.current_password.errors = ["That is not your current password."]
-        elif problem := password_problem(form.new_password.data, g.user.username):
-            form.new_password.errors = [problem]
-        else:
-            ended = change_password(
-                g.user, form.new_password.data, keep_session=current_session_id()
+        try:
+            change_password(
+                g.user,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=current_session_id(),
             )
+        except Invalid as refusal:
+            show_problems(form, refusal)
+        else:
             start_user_session(g.user.id)
-            log_event("password_changed", user_id=g.user.id, sessions_ended=ended)
             flash("Your password is changed. Every other session was logged out.")
             return redirect(url_for("auth.account"))
     return account_page(password=form)
@@ -137,7 +139,6 @@ def change_password_view() -> Response | tuple[str, int]:
 def end_other_sessions() -> Response:
     """Log out every other browser logged in to this account."""
     ended = end_sessions_of_user(g.user.id, keep=current_session_id())
-    log_event("sessions_revoked", user_id=g.user.id, sessions_ended=ended)
     flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
     return redirect(url_for("auth.account"))
 
@@ -168,14 +169,13 @@ def end_one_session() -> Response:
     session_id = form.session.data
     if session_id == current_session_id():
         # As the header's "Log out" does: this session ends with its cookie.
-        log_event("logged_out", user_id=g.user.id)
+        log_out(g.user.id, session_id)
         end_session()
         flash("You have been logged out.")
         return redirect(url_for("index"))
     if not end_session_of_user(g.user.id, session_id):
         flash("That session had already ended.")
     else:
-        log_event("sessions_revoked", user_id=g.user.id, sessions_ended=1)
         flash("That browser is logged out.")
     return redirect(url_for("auth.account"))
 
@@ -219,18 +219,14 @@ def delete_account_view() -> Response | tuple[str, int]:
     """Delete the account after asking for the password again."""
     form = DeleteAccountForm(prefix="delete")
     if form.validate():
-        if not check_password_attempt(g.user, form.password.data):
-            form.password.errors = ["That is not your password."]
-        else:
-            user_id, keep_posts = g.user.id, form.posts.data == "keep"
-            posts = delete_account(g.user, keep_posts=keep_posts)
-            end_session()
-            log_event(
-                "account_deleted",
-                user_id=user_id,
-                posts_kept=posts if keep_posts else 0,
-                posts_deleted=0 if keep_posts else posts,
+        try:
+            delete_account(
+                g.user, form.password.data, keep_posts=form.posts.data == "keep"
             )
+        except Invalid as refusal:
+            show_problems(form, refusal)
+        else:
+            end_session()
             flash("Your account is deleted.")
             return redirect(url_for("index"))
     return account_page(delete=form)

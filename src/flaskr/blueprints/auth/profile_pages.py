@@ -16,17 +16,14 @@ from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.plumbing.throttle import limiter
-from flaskr.services.accounts.login_policy import check_password_attempt
 from flaskr.services.accounts.profiles import remove_avatar
 from flaskr.services.accounts.profiles import set_avatar
 from flaskr.services.accounts.profiles import update_profile
-from flaskr.services.accounts.users import held_name_message
 from flaskr.services.accounts.users import rename
-from flaskr.services.accounts.users import UsernameHeldError
-from flaskr.services.accounts.users import UsernameTakenError
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_avatar
-from flaskr.services.base.security_log import log_event
 from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.uploads import processed_picture
 from flaskr.web.users import login_required
 from flaskr.web.users import rename_limit_key
@@ -37,16 +34,20 @@ from flaskr.web.users import rename_limit_key
 def update_profile_view() -> Response | tuple[str, int]:
     """Save the name, bio and website readers see."""
     form = ProfileForm(prefix="profile")
-    if not form.validate():
-        return account_page(profile=form)
-    update_profile(
-        g.user,
-        display_name=form.display_name.data,
-        bio=form.bio.data,
-        website=form.website.data,
-    )
-    flash("Your profile is saved.")
-    return redirect(url_for("auth.account"))
+    if form.validate():
+        try:
+            update_profile(
+                g.user,
+                display_name=form.display_name.data,
+                bio=form.bio.data,
+                website=form.website.data,
+            )
+        except Invalid as refusal:
+            show_problems(form, refusal)
+        else:
+            flash("Your profile is saved.")
+            return redirect(url_for("auth.account"))
+    return account_page(profile=form)
 
 
 @bp.route("/account/avatar", methods=["POST"], endpoint="change_avatar")
@@ -92,23 +93,15 @@ def change_username() -> Response | tuple[str, int]:
     form = RenameForm(prefix="rename")
     if form.validate():
         new_name, old_name = form.username.data, g.user.username
-        if not check_password_attempt(g.user, form.password.data):
-            form.password.errors = ["That is not your password."]
-        elif new_name == old_name:
-            form.username.errors = ["That is your username already."]
+        try:
+            rename(g.user, new_name, form.password.data)
+        except Invalid as refusal:
+            show_problems(form, refusal)
         else:
-            try:
-                rename(g.user, new_name)
-            except UsernameHeldError:
-                form.username.errors = [held_name_message(new_name)]
-            except UsernameTakenError:
-                form.username.errors = [f"User {new_name} is already registered."]
-            else:
-                log_event("username_changed", user_id=g.user.id)
-                days = current_app.config["USERNAME_HOLD_DAYS"]
-                flash(
-                    f"You are now {new_name}. Links to {old_name} lead here for"
-                    f" {days} days, and nobody else can take that name meanwhile."
-                )
-                return redirect(url_for("auth.account"))
+            days = current_app.config["USERNAME_HOLD_DAYS"]
+            flash(
+                f"You are now {new_name}. Links to {old_name} lead here for"
+                f" {days} days, and nobody else can take that name meanwhile."
+            )
+            return redirect(url_for("auth.account"))
     return account_page(rename=form)

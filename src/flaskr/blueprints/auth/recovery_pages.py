@@ -25,18 +25,17 @@ from flaskr.blueprints.auth.forms import EmailForm
 from flaskr.blueprints.auth.forms import ForgotPasswordForm
 from flaskr.blueprints.auth.forms import ResetPasswordForm
 from flaskr.blueprints.auth.views import bp
-from flaskr.db import db
 from flaskr.plumbing.throttle import limiter
-from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.recovery import account_to_reset
 from flaskr.services.accounts.recovery import confirm_email
-from flaskr.services.accounts.recovery import EmailTakenError
 from flaskr.services.accounts.recovery import request_email_change
 from flaskr.services.accounts.recovery import request_password_reset
 from flaskr.services.accounts.recovery import reset_password
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import render_form
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import login_required
 
@@ -99,10 +98,14 @@ def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
         return page, 400, NO_REFERRER
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        problem = password_problem(form.new_password.data, user.username)
-        if problem is not None:
-            form.new_password.errors = [problem]
-        elif reset_password(token, form.new_password.data) is not None:
+        try:
+            changed = reset_password(token, form.new_password.data)
+        except Invalid as refusal:
+            show_problems(form, refusal)
+        else:
+            if changed is None:  # the link ended since the page was shown
+                page = render_template("auth/link_invalid.html", kind="reset")
+                return page, 400, NO_REFERRER
             session.pop(_RESET_TOKEN, None)
             flash(
                 "Your password is changed, and you are logged out everywhere."
@@ -123,8 +126,8 @@ def change_email() -> Response | tuple[str, int]:
             request_email_change(
                 g.user, form.address.data, token_link_maker("auth.open_confirm_link")
             )
-        except EmailTakenError:
-            form.address.errors = ["Another account uses that address."]
+        except Invalid as refusal:
+            show_problems(form, refusal)
         else:
             flash(
                 f"We sent a link to {form.address.data}. Open it to use the"
@@ -151,8 +154,7 @@ def confirm_email_view() -> Response | tuple[str, int, dict[str, str]]:
         session.pop(_CONFIRM_TOKEN, None)
         try:
             user = confirm_email(token)
-        except EmailTakenError:
-            db.session.rollback()
+        except Invalid:  # another account confirmed the address first
             user = None
         if user is None:
             page = render_template("auth/link_invalid.html", kind="confirm")

@@ -16,19 +16,17 @@ from flaskr.blueprints.auth.forms import LoginForm
 from flaskr.blueprints.auth.forms import RegisterForm
 from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
+from flaskr.services.accounts import users as accounts
 from flaskr.services.accounts.login_policy import log_in
-from flaskr.services.accounts.recovery import offer_address
-from flaskr.services.accounts.users import find_user
-from flaskr.services.accounts.users import held_name_message
-from flaskr.services.accounts.users import register_user
-from flaskr.services.accounts.users import UsernameHeldError
-from flaskr.services.accounts.users import UsernameTakenError
-from flaskr.services.base.security_log import log_event
-from flaskr.services.base.site import make_first_account_admin
+from flaskr.services.accounts.sessions import log_out
+from flaskr.services.accounts.users import AddressLinks
+from flaskr.services.base.errors import Invalid
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import render_form
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import site_link
 from flaskr.web.site_links import token_link_maker
+from flaskr.web.users import current_session_id
 from flaskr.web.users import end_session
 from flaskr.web.users import safe_next
 from flaskr.web.users import start_user_session
@@ -43,40 +41,31 @@ def register() -> Response | tuple[str, int]:
     given, is mailed a link to confirm it."""
     form = RegisterForm()
     if form.validate_on_submit():
-        username = form.username.data
-        taken = f"User {username} is already registered."
-        if find_user(username) is not None:
-            form.username.errors = [taken]
+        try:
+            user = accounts.register(
+                form.username.data,
+                form.password.data,
+                form.email.data,
+                links=AddressLinks(
+                    confirm=token_link_maker("auth.open_confirm_link"),
+                    forgot=site_link("auth.forgot_password"),
+                ),
+            )
+        except Invalid as refusal:
+            show_problems(form, refusal)
         else:
-            try:
-                user = register_user(username, form.password.data)
-            except UsernameHeldError:
-                form.username.errors = [held_name_message(username)]
-            except UsernameTakenError:  # registered since the look-up
-                form.username.errors = [taken]
-            else:
-                log_event("registered", user_id=user.id)
-                flash("Your account is ready. Log in to start writing.")
-                if current_app.config[
-                    "FIRST_ACCOUNT_IS_ADMIN"
-                ] and make_first_account_admin(user):
-                    log_event("admin_added", user_id=user.id, by="first_account")
-                    flash(
-                        "As the site's first account, you are its administrator:"
-                        " set its title, description and icon under Settings."
-                    )
-                if form.email.data:
-                    offer_address(
-                        user,
-                        form.email.data,
-                        token_link_maker("auth.open_confirm_link"),
-                        forgot_link=site_link("auth.forgot_password"),
-                    )
-                    flash(
-                        f"We sent a link to {form.email.data}: open it to use"
-                        " that address for password resets."
-                    )
-                return redirect(url_for("auth.login"))
+            flash("Your account is ready. Log in to start writing.")
+            if user.is_admin:
+                flash(
+                    "As the site's first account, you are its administrator:"
+                    " set its title, description and icon under Settings."
+                )
+            if form.email.data:
+                flash(
+                    f"We sent a link to {form.email.data}: open it to use"
+                    " that address for password resets."
+                )
+            return redirect(url_for("auth.login"))
     return render_form("auth/register.html", form)
 
 
@@ -95,7 +84,6 @@ def login() -> Response | tuple[str, int]:
         user_id = log_in(form.username.data, form.password.data)
         if user_id is not None:
             start_user_session(user_id)
-            log_event("login_succeeded", user_id=user_id)
             return redirect(safe_next(form.next.data) or url_for("index"))
         form.form_errors.append("Incorrect username or password.")
     return render_form("auth/login.html", form)
@@ -107,7 +95,7 @@ def logout() -> str | Response:
     form = ButtonForm()
     if form.validate_on_submit():
         if g.user is not None:
-            log_event("logged_out", user_id=g.user.id)
+            log_out(g.user.id, current_session_id())
         end_session()
         flash("You have been logged out.")
         return redirect(url_for("index"))

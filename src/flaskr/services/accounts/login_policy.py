@@ -23,10 +23,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 from flaskr.models import User
 from flaskr.models import username_key
+from flaskr.services.accounts.directory import authenticate
+from flaskr.services.accounts.directory import find_user
+from flaskr.services.accounts.directory import verify_password
 from flaskr.services.accounts.recovery import account_for_address
-from flaskr.services.accounts.users import authenticate
-from flaskr.services.accounts.users import find_user
-from flaskr.services.accounts.users import verify_password
 from flaskr.services.base.errors import LockedOut
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.security_log import unknown_name
@@ -104,10 +104,18 @@ def refuse_if_locked_out(account: str, who: t.Callable[[], dict[str, t.Any]]) ->
     raise LockedOut(wait)
 
 
-def log_in(name: str, password: str) -> int | None:
-    """The id of the user these credentials are for, or ``None`` (a failure
-    that counts toward the account's lockout).
+def _door(via: str | None) -> dict[str, str]:
+    """Log fields naming the way in, when it is not the site's pages."""
+    return {} if via is None else {"via": via}
 
+
+def log_in(name: str, password: str, *, via: str | None = None) -> int | None:
+    """The id of the user these credentials are for, or ``None`` (a failure
+    that counts toward the account's lockout); logs ``login_succeeded`` or
+    ``login_failed``.
+
+    :param via: how the user came (``"api"``), for the log; ``None`` for the
+        site's pages.
     :raise LockedOut: the account is locked out, even if the password is right.
     """
     account = username_key(name)
@@ -115,13 +123,16 @@ def log_in(name: str, password: str) -> int | None:
     user_id = authenticate(name, password)
     if user_id is not None:
         clear_login_failures(account)
+        log_event("login_succeeded", user_id=user_id, **_door(via))
         return user_id
     record_login_failure(account)
     log_event("login_failed", **_who(name))
     return None
 
 
-def log_in_by_address(address: str, password: str) -> int | None:
+def log_in_by_address(
+    address: str, password: str, *, via: str | None = None
+) -> int | None:
     """:func:`log_in` for the account that logs in with the e-mail ``address``
     (``recovery.account_for_address``): the same lockout, counted on the
     account whichever name or address was typed.
@@ -131,7 +142,7 @@ def log_in_by_address(address: str, password: str) -> int | None:
     """
     user = account_for_address(address)
     if user is not None:
-        return log_in(user.username, password)
+        return log_in(user.username, password, via=via)
     account = "@" + address.strip().lower()
     refuse_if_locked_out(account, lambda: {"unknown_name": unknown_name(address)})
     authenticate("", password)  # the same hash cost as a real account's

@@ -17,6 +17,7 @@ from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import User
 from flaskr.models import WEBSITE_MAX_LENGTH
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import ProcessedAvatar
 from flaskr.services.base.markdown import render_light
 from flaskr.services.base.text import has_control_characters
@@ -73,14 +74,30 @@ def website_problem(text: str) -> str | None:
     return None
 
 
-def update_profile(user: User, *, display_name: str, bio: str, website: str) -> None:
+def set_profile(user: User, *, display_name: str, bio: str, website: str) -> None:
     """Set the profile (each part checked by the caller; empty means none);
-    commit."""
+    the caller commits."""
     bio = normalize_text(bio).strip()
     user.display_name = " ".join(display_name.split()) or None
     user.bio = bio
     user.bio_html = render_light(bio) if bio else ""
     user.website = website_address(website) or None
+
+
+def update_profile(user: User, *, display_name: str, bio: str, website: str) -> None:
+    """Set the profile readers see (empty means none); commit.
+
+    :raise Invalid: with ``display_name``, ``bio`` and ``website`` problems
+        (nothing changed).
+    """
+    Invalid.collect(
+        {
+            "display_name": display_name_problem(display_name),
+            "bio": bio_problem(bio),
+            "website": website_problem(website),
+        }
+    )
+    set_profile(user, display_name=display_name, bio=bio, website=website)
     db.session.commit()
 
 
@@ -97,16 +114,23 @@ def set_avatar(user: User, picture: ProcessedAvatar) -> None:
     db.session.commit()
 
 
-def remove_avatar(user: User) -> bool:
-    """Go back to the default picture; commit. Whether there was one."""
+def clear_avatar(user: User) -> bool:
+    """Go back to the default picture; the caller commits. Whether there was
+    one."""
     old_id = user.avatar_id
     if old_id is None:
         return False
     user.avatar_id = None
     db.session.flush()
     _delete_avatar(old_id)
-    db.session.commit()
     return True
+
+
+def remove_avatar(user: User) -> bool:
+    """Go back to the default picture; commit. Whether there was one."""
+    removed = clear_avatar(user)
+    db.session.commit()
+    return removed
 
 
 def _delete_avatar(avatar_id: int) -> None:

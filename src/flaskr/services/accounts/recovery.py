@@ -23,9 +23,11 @@ from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AccountToken
 from flaskr.models import User
+from flaskr.services.accounts.directory import find_user
+from flaskr.services.accounts.directory import set_password
+from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.sessions import delete_sessions_of_user
-from flaskr.services.accounts.users import find_user
-from flaskr.services.accounts.users import set_password
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.security_log import log_event
 
@@ -38,8 +40,8 @@ _MAX_TOKEN_LENGTH = 100
 LinkFor = t.Callable[[str], str]
 
 
-class EmailTakenError(Exception):
-    """Another account uses that address."""
+#: What to tell someone who asks for an address another account has.
+ADDRESS_TAKEN = "Another account uses that address."
 
 
 def email_problem(address: str) -> str | None:
@@ -118,16 +120,17 @@ def _address_owner(key: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email_key == key))
 
 
-def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
-    """Mail a confirmation link to ``address`` (checked by the caller), and a
-    notice to the user's current address if any; commit. The address is the
-    user's only once the link is opened.
-
-    :raise EmailTakenError: another account has that address.
-    """
+def address_taken_problem(user: User, address: str) -> str | None:
+    """:data:`ADDRESS_TAKEN` if another account than ``user`` confirmed
+    ``address`` (a valid one), else ``None``."""
     owner = _address_owner(email_key(address))
-    if owner is not None and owner.id != user.id:
-        raise EmailTakenError(address)
+    return ADDRESS_TAKEN if owner is not None and owner.id != user.id else None
+
+
+def ask_to_confirm(user: User, address: str, link_for: LinkFor) -> None:
+    """Mail a confirmation link to ``address`` (checked by the caller, and
+    no other account's), and a notice to the user's current address if any;
+    the caller commits and logs ``email_change_requested``."""
     address = normalized_email(address)
     token = _new_token(user.id, CONFIRM_EMAIL, email=address)
     hours = int(CONFIRM_LIFETIME.total_seconds() // 3600)
@@ -140,23 +143,36 @@ def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
     )
     if user.email is not None and email_key(user.email) != email_key(address):
         record_mail(user.email, "email_change_notice", username=user.username)
+
+
+def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
+    """Ask to use ``address``: mail it a confirmation link, and the user's
+    current address a notice; commit and log. The address is the user's only
+    once the link is opened.
+
+    :raise Invalid: ``address`` is empty, not an address, or another
+        account's.
+    """
+    Invalid.collect(
+        {"address": email_problem(address) if address else "Enter an e-mail address."}
+    )
+    Invalid.collect({"address": address_taken_problem(user, address)})
+    ask_to_confirm(user, address, link_for)
     db.session.commit()
     log_event("email_change_requested", user_id=user.id)
 
 
-def offer_address(
-    user: User, address: str, link_for: LinkFor, forgot_link: str
-) -> None:
-    """Mail a confirmation link to the address a new account gave (checked
-    by the caller); commit. If another account has the address, its owner is
+def offer_address(user: User, address: str, link_for: LinkFor, forgot_link: str) -> str:
+    """For a new account: mail a confirmation link to the address it gave
+    (checked by the caller). If another account has the address, its owner is
     told instead, so registering answers the same either way and does not
-    tell who has an address here."""
-    try:
-        request_email_change(user, address, link_for)
-    except EmailTakenError:
-        record_mail(address, "address_in_use", forgot_link=forgot_link)
-        db.session.commit()
-        log_event("registration_address_in_use", user_id=user.id)
+    tell who has an address here. The caller commits, then logs the security
+    event this returns."""
+    if address_taken_problem(user, address) is None:
+        ask_to_confirm(user, address, link_for)
+        return "email_change_requested"
+    record_mail(address, "address_in_use", forgot_link=forgot_link)
+    return "registration_address_in_use"
 
 
 def pending_address(user: User) -> str | None:
@@ -179,7 +195,8 @@ def confirm_email(token: str) -> User | None:
     """Give the account the address its link confirms, and commit; ``None``
     if the link is not valid (used, voided, expired or made up).
 
-    :raise EmailTakenError: another account confirmed it first.
+    :raise Invalid: another account confirmed the address first (nothing
+        changed).
     """
     found = _valid_token(token, CONFIRM_EMAIL, CONFIRM_LIFETIME)
     if found is None or found.email is None:
@@ -191,9 +208,9 @@ def confirm_email(token: str) -> User | None:
     found.used = utcnow()
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the unique index on the address
         db.session.rollback()
-        raise EmailTakenError(found.email) from None
+        raise Invalid.of("address", ADDRESS_TAKEN) from None
     log_event("email_confirmed", user_id=user.id)
     return user
 
@@ -261,15 +278,20 @@ def account_to_reset(token: str) -> User | None:
 
 
 def reset_password(token: str, new_password: str) -> User | None:
-    """Set the password of the link's account (checked by the caller), end
-    every session of it, void the link and mail a notice; commit. ``None`` if
-    the link is not valid."""
+    """Set the password of the link's account, end every session of it, void
+    the link and mail a notice; commit and log. ``None`` if the link is not
+    valid.
+
+    :raise Invalid: ``new_password`` breaks the password rules (field
+        ``new_password``); the link stays valid.
+    """
     found = _valid_token(token, RESET_PASSWORD, RESET_LIFETIME)
     if found is None:
         return None
     user = db.session.get(User, found.user_id)
     if user is None:
         return None
+    Invalid.collect({"new_password": password_problem(new_password, user.username)})
     found.used = utcnow()
     set_password(user, new_password)
     ended = delete_sessions_of_user(user.id)

@@ -130,11 +130,18 @@ def delete_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
     return ended
 
 
-def end_sessions_of_user(user_id: int, *, keep: str | None = None) -> int:
-    """Log the user out everywhere but in session ``keep``; return how many
-    sessions ended."""
+def end_sessions_of_user(
+    user_id: int, *, keep: str | None = None, by: str | None = None
+) -> int:
+    """Log the user out everywhere but in session ``keep``; commit, log
+    ``sessions_revoked`` and return how many sessions ended.
+
+    :param by: who asked, if not the user (``"admin"``), for the log.
+    """
     ended = delete_sessions_of_user(user_id, keep=keep)
     db.session.commit()
+    by_whom = {} if by is None else {"by": by}
+    log_event("sessions_revoked", user_id=user_id, sessions_ended=ended, **by_whom)
     return ended
 
 
@@ -143,9 +150,9 @@ _SESSION_ID_LENGTH = 64
 _HEX = frozenset("0123456789abcdef")
 
 
-def end_session_of_user(user_id: int, session_id: str) -> bool:
-    """Log out one of the user's sessions; whether there was such a session
-    (a session of someone else's is not touched)."""
+def _delete_session_of_user(user_id: int, session_id: str) -> bool:
+    """Delete one of the user's sessions or API tokens; whether there was
+    one. The caller commits."""
     if len(session_id) != _SESSION_ID_LENGTH or not set(session_id) <= _HEX:
         return False  # not an id we made; PostgreSQL refuses some (a NUL)
     ended = 0
@@ -156,8 +163,27 @@ def end_session_of_user(user_id: int, session_id: str) -> bool:
             .execution_options(synchronize_session=False)
         )
         ended += affected_rows(result)
-    db.session.commit()
     return ended > 0
+
+
+def end_session_of_user(user_id: int, session_id: str) -> bool:
+    """Log out one of the user's other sessions; commit, log
+    ``sessions_revoked`` and say whether there was such a session (a session
+    of someone else's is not touched)."""
+    ended = _delete_session_of_user(user_id, session_id)
+    db.session.commit()
+    if ended:
+        log_event("sessions_revoked", user_id=user_id, sessions_ended=1)
+    return ended
+
+
+def log_out(user_id: int, session_id: str | None) -> None:
+    """End the session a user logs out of (``None``: it has no row yet);
+    commit and log ``logged_out``. The door forgets its cookie."""
+    if session_id is not None:
+        _delete_session_of_user(user_id, session_id)
+    db.session.commit()
+    log_event("logged_out", user_id=user_id)
 
 
 def _api_token_lifetime() -> dt.timedelta:
@@ -170,6 +196,14 @@ def issue_api_token(user_id: int, user_agent: str) -> str:
     ``API_TOKEN_LIFETIME`` while used at least every ``SESSION_IDLE_TIMEOUT``;
     the caller commits."""
     return _add_api_token(user_id, user_agent, "", _api_token_lifetime())
+
+
+def start_api_session(user_id: int, user_agent: str) -> str:
+    """Make and commit the token of an API login (or registration), as
+    :func:`issue_api_token` describes; return it (only its hash is kept)."""
+    token = issue_api_token(user_id, user_agent)
+    db.session.commit()
+    return token
 
 
 def _add_api_token(

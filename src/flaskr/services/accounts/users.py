@@ -1,250 +1,183 @@
-"""Accounts: registering, renaming, checking passwords, changing them,
-deleting accounts.
+"""Account use cases: registering, renaming, changing the password, updating
+an account from the JSON API, deleting it.
 
-A rename leaves the old name to its user for :func:`name_hold`
-(``FormerUsername``): ``/u/<old>`` then sends readers on, and nobody else can
-register it and pose as them.
+Each one is whole: it checks every field itself and refuses with one
+:class:`~flaskr.services.base.errors.Invalid` naming each field's problems
+(nothing changed), decides, writes everything in one transaction, commits
+once, and logs its security events. The HTML views, the JSON API, the
+importers and the command line only translate.
 
-The HTML views use these functions today, and the JSON API and password reset
-are meant to use the same ones.
+A rename leaves the old name to its user for
+:func:`~.directory.name_hold` (``FormerUsername``): ``/u/<old>`` then sends
+readers on, and nobody else can register it and pose as them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
+import contextlib
+import dataclasses
+import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
-from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
 from flaskr.db import affected_rows
 from flaskr.db import db
-from flaskr.db import utcnow
 from flaskr.models import FormerUsername
 from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
-from flaskr.models import USERNAME_MAX_LENGTH
-from flaskr.services.accounts.passwords import Passwords
+
+# The look-ups and rules below the use cases, where callers have always found
+# them (the blueprints, the commands, the importers and the tests).
+from flaskr.services.accounts.directory import authenticate as authenticate
+from flaskr.services.accounts.directory import find_user as find_user
+from flaskr.services.accounts.directory import former_holder as former_holder
+from flaskr.services.accounts.directory import get_user as get_user
+from flaskr.services.accounts.directory import held_name_message as held_name_message
+from flaskr.services.accounts.directory import name_problem_for
+from flaskr.services.accounts.directory import new_user
+from flaskr.services.accounts.directory import set_password
+from flaskr.services.accounts.directory import taken_name_message
+from flaskr.services.accounts.directory import (
+    USERNAME_CHARACTERS_HELP as USERNAME_CHARACTERS_HELP,
+)
+from flaskr.services.accounts.directory import USERNAME_PATTERN as USERNAME_PATTERN
+from flaskr.services.accounts.directory import username_problem as username_problem
+from flaskr.services.accounts.login_policy import check_password_attempt
+from flaskr.services.accounts.passwords import password_problem
+from flaskr.services.accounts.profiles import bio_problem
+from flaskr.services.accounts.profiles import clear_avatar
 from flaskr.services.accounts.profiles import forget_avatar
+from flaskr.services.accounts.profiles import set_profile
+from flaskr.services.accounts.recovery import address_taken_problem
+from flaskr.services.accounts.recovery import ask_to_confirm
+from flaskr.services.accounts.recovery import email_key
+from flaskr.services.accounts.recovery import email_problem
+from flaskr.services.accounts.recovery import LinkFor
+from flaskr.services.accounts.recovery import offer_address
+from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.base.errors import Invalid
+from flaskr.services.base.security_log import log_event
+from flaskr.services.base.site import claim_first_admin
 from flaskr.services.social.reactions import forget_user
 
-#: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
-#: look-alike letters from other scripts to impersonate someone with.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
-USERNAME_CHARACTERS_HELP = "letters A–Z, digits and . _ -"
+
+@dataclasses.dataclass(frozen=True)
+class AddressLinks:
+    """The site's links that mail about an address carries; the doors own
+    the URLs."""
+
+    #: Makes the link that confirms an address from its token.
+    confirm: LinkFor
+    #: "Forgot your password?", for the owner of an address someone else gave.
+    forgot: str
 
 
-class UsernameTakenError(Exception):
-    """Another account has this username, perhaps in other letter case."""
+def _door(via: str | None) -> dict[str, str]:
+    """Log fields naming the way in, when it is not the site's pages."""
+    return {} if via is None else {"via": via}
 
 
-class UsernameHeldError(UsernameTakenError):
-    """Another account gave this name up recently; it is still theirs."""
+def _refuse_taken_name(username: str, user_id: int | None) -> None:
+    """:raise Invalid: another account has or holds ``username``."""
+    Invalid.collect({"username": name_problem_for(username, user_id)})
 
 
-def held_name_message(username: str) -> str:
-    """What to tell someone who asks for a name another account still holds."""
-    return (
-        f"The name {username} was given up recently by another account and is"
-        " still theirs. Choose another."
-    )
+@contextlib.contextmanager
+def _name_guarded(username: str) -> t.Iterator[None]:
+    """Run the writes and the commit of a use case that gives an account
+    ``username``; if the unique index on names refuses (someone took the name
+    since it was checked), roll everything back.
 
-
-def username_problem(username: str) -> str | None:
-    """Why ``username`` may not be registered, or ``None`` if it may."""
-    if not username:
-        return "Username is required."
-    if len(username) > USERNAME_MAX_LENGTH:
-        return f"Username must be at most {USERNAME_MAX_LENGTH} characters long."
-    if not USERNAME_PATTERN.fullmatch(username):
-        return f"Username may contain only {USERNAME_CHARACTERS_HELP}."
-    return None
-
-
-def _passwords() -> Passwords:
-    passwords: Passwords = current_app.extensions["flaskr.services.accounts.passwords"]
-    return passwords
-
-
-def get_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
-
-
-#: Built once: making the statement again each time cost more than running it.
-_USER_BY_KEY = sa.select(User).where(User.username_key == sa.bindparam("key"))
-
-
-def _searchable_key(username: str) -> str | None:
-    """``username``'s key, or ``None`` for a name no account can have."""
-    if not username or "\x00" in username:
-        return None  # No name holds a NUL, and PostgreSQL refuses to compare it.
-    return username_key(username)
-
-
-def find_user(username: str) -> User | None:
-    """The user called ``username``, compared without regard to case."""
-    key = _searchable_key(username)
-    if key is None:
-        return None
-    return db.session.scalars(_USER_BY_KEY, {"key": key}).one_or_none()
-
-
-def register_user(username: str, password: str) -> User:
-    """Create and commit a user; the caller has checked the name and password.
-
-    :raise UsernameTakenError: the name is taken, including by a registration
-        that raced this one; the unique index decides which one wins.
-    :raise UsernameHeldError: another account gave the name up recently.
+    :raise Invalid: the name was taken meanwhile (nothing changed).
     """
-    if is_held_for_another(username):
-        raise UsernameHeldError(username)
-    user = User(username=username, password_hash=_passwords().hash(password))
-    db.session.add(user)
     try:
+        yield
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise UsernameTakenError(username) from None
+        raise Invalid.of("username", taken_name_message(username)) from None
+
+
+def register(
+    username: str,
+    password: str,
+    email: str = "",
+    *,
+    links: AddressLinks | None = None,
+    email_required: bool = False,
+    via: str | None = None,
+) -> User:
+    """Register an account and commit; the site's first account becomes its
+    administrator (``FIRST_ACCOUNT_IS_ADMIN``), and an address, if given, is
+    mailed a link to confirm it, all in the same transaction.
+
+    :param links: needed with an address.
+    :param email_required: refuse a registration without an address (the
+        JSON API's, as RealWorld's spec has it).
+    :param via: how the user came (``"api"``), for the log.
+    :raise Invalid: with ``username``, ``password`` and ``email`` problems,
+        including a name another account has or holds (nothing changed).
+    """
+    if not email:
+        email_check = "Email is required." if email_required else None
+    else:
+        email_check = email_problem(email)
+    Invalid.collect(
+        {
+            "username": username_problem(username),
+            "password": password_problem(password, username),
+            "email": email_check,
+        }
+    )
+    _refuse_taken_name(username, None)
+    if email and links is None:
+        raise TypeError("register() needs links to mail an address")
+    with _name_guarded(username):
+        user = new_user(username, password)
+        db.session.flush()  # the account's id, for its address and the admin check
+        address_event = None
+        if email and links is not None:
+            address_event = offer_address(user, email, links.confirm, links.forgot)
+        made_admin = current_app.config["FIRST_ACCOUNT_IS_ADMIN"] and claim_first_admin(
+            user
+        )
+    log_event("registered", user_id=user.id, **_door(via))
+    if made_admin:
+        log_event("admin_added", user_id=user.id, by="first_account")
+    if address_event is not None:
+        log_event(address_event, user_id=user.id)
     return user
 
 
-#: What a login needs of an account, as a row: loading a ``User`` through the
-#: ORM costs a login more than the statement does (bench/README.md).
-_LOGIN_BY_KEY = sa.select(User.id, User.password_hash).where(
-    User.username_key == sa.bindparam("key")
-)
+def register_user(username: str, password: str) -> User:
+    """An account for a writer brought in by an import: the name and password
+    checked as a registration's, without its mail or first-account rule;
+    commit and log ``registered`` (``via="import"``).
 
-
-def authenticate(username: str, password: str) -> int | None:
-    """The id of the user whose name and password these are, or ``None``.
-
-    A missing user costs the same hash verification as a wrong password, so the
-    time taken does not tell whether an account exists. A hash made with older
-    parameters or by Werkzeug is replaced after a successful check.
+    :raise Invalid: as :func:`register`.
     """
-    passwords = _passwords()
-    # Names are not checked against today's rules: accounts carried over from a
-    # tutorial database may have names that would not be allowed now.
-    key = _searchable_key(username)
-    account = None
-    if key is not None:
-        query = db.session.connection().execute(_LOGIN_BY_KEY, {"key": key})
-        account = query.first()
-    if account is None:
-        passwords.verify(passwords.dummy_hash, password)
-        return None
-    matches, needs_rehash = passwords.verify(account.password_hash, password)
-    if not matches:
-        return None
-    if needs_rehash:
-        db.session.execute(
-            sa.update(User)
-            .where(User.id == account.id)
-            .values(password_hash=passwords.hash(password))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    return int(account.id)
-
-
-def verify_password(user: User, password: str) -> bool:
-    """Whether ``password`` is the user's, as asked again before a risky change."""
-    matches, _ = _passwords().verify(user.password_hash, password)
-    return matches
-
-
-def set_password(user: User, new_password: str) -> None:
-    """Give the user a new password (checked by the caller); the caller commits."""
-    user.password_hash = _passwords().hash(new_password)
-
-
-def change_password(user: User, new_password: str, *, keep_session: str | None) -> int:
-    """Set a new password and end the user's other sessions; commit.
-
-    :param keep_session: the id of the session to keep (the one asking).
-    :return: how many other sessions ended.
-    """
-    set_password(user, new_password)
-    ended = delete_sessions_of_user(user.id, keep=keep_session)
-    db.session.commit()
-    return ended
-
-
-def delete_account(user: User, *, keep_posts: bool) -> int:
-    """Delete the user, their sessions and likes; commit.
-
-    :param keep_posts: keep their posts and comments, without an author,
-        instead of deleting them.
-    :return: how many posts were kept or deleted.
-    """
-    forget_user(user, keep_comments=keep_posts)
-    posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
-    result = db.session.execute(
-        posts.where(Post.author_id == user.id).execution_options(
-            synchronize_session=False
-        )
+    Invalid.collect(
+        {
+            "username": username_problem(username),
+            "password": password_problem(password, username),
+        }
     )
-    if not keep_posts:
-        # Pictures of the posts that go; kept posts keep theirs (their writer
-        # is set to none by the database).
-        db.session.execute(sa.delete(MediaImage).where(MediaImage.user_id == user.id))
-    delete_sessions_of_user(user.id)
-    db.session.delete(user)
-    db.session.flush()
-    forget_avatar(user)
-    db.session.commit()
-    return affected_rows(result)
+    _refuse_taken_name(username, None)
+    with _name_guarded(username):
+        user = new_user(username, password)
+    log_event("registered", user_id=user.id, via="import")
+    return user
 
 
-def name_hold() -> dt.timedelta:
-    """How long a name given up by a rename stays its user's."""
-    return dt.timedelta(days=current_app.config["USERNAME_HOLD_DAYS"])
-
-
-def _former_name(key: str) -> FormerUsername | None:
-    """The hold on a former name while it lasts."""
-    return db.session.scalar(
-        sa.select(FormerUsername).where(
-            FormerUsername.username_key == key,
-            FormerUsername.created >= utcnow() - name_hold(),
-        )
-    )
-
-
-def former_holder(username: str) -> User | None:
-    """Whose name ``username`` was until a recent rename, if anyone's."""
-    key = _searchable_key(username)
-    if key is None:
-        return None
-    hold = _former_name(key)
-    return None if hold is None else db.session.get(User, hold.user_id)
-
-
-def is_held_for_another(username: str, user_id: int | None = None) -> bool:
-    """Whether ``username`` was recently given up by someone other than
-    ``user_id``, and so may not be taken yet."""
-    hold = _former_name(username_key(username))
-    return hold is not None and hold.user_id != user_id
-
-
-def rename(user: User, new_username: str) -> None:
-    """Give the user a new name (checked against the rules by the caller) and
-    hold the old one for them; commit.
-
-    :raise UsernameTakenError: another account has the name.
-    :raise UsernameHeldError: another account gave it up recently.
-    """
+def _give_name(user: User, new_username: str) -> None:
+    """Rename ``user`` (the name checked by the caller) and hold the old name
+    for them; the caller commits."""
     new_key, old_key = username_key(new_username), user.username_key
-    owner = find_user(new_username)
-    if owner is not None and owner.id != user.id:
-        raise UsernameTakenError(new_username)
-    if is_held_for_another(new_username, user.id):
-        raise UsernameHeldError(new_username)
     if new_key != old_key:
         # The name's old hold (expired, or the user's own) gives way, and so
         # does an expired hold of someone else's on the name being left.
@@ -255,17 +188,223 @@ def rename(user: User, new_username: str) -> None:
         )
         db.session.add(FormerUsername(username_key=old_key, user_id=user.id))
     user.username, user.username_key = new_username, new_key
-    try:
-        db.session.commit()
-    except IntegrityError:  # the name was taken since the look-up
-        db.session.rollback()
-        raise UsernameTakenError(new_username) from None
 
 
-def init_app(app: Flask) -> None:
-    """Set up password hashing with the app's configured argon2id parameters."""
-    app.extensions["flaskr.services.accounts.passwords"] = Passwords(
-        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
-        memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"],
-        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+def rename(user: User, new_username: str, password: str) -> None:
+    """Give the user a new name after checking their password, and hold the
+    old one for them; commit and log ``username_changed``.
+
+    The password is asked only of a name that meets the rules, so a typo
+    costs no attempt; whether a name is taken is told only after it.
+
+    :raise Invalid: with ``username`` or ``password`` problems: the rules, a
+        wrong password, the user's own name, a name another account has or
+        holds (nothing changed).
+    :raise LockedOut: too many wrong passwords for this account.
+    """
+    Invalid.collect({"username": username_problem(new_username)})
+    if not check_password_attempt(user, password):
+        raise Invalid.of("password", "That is not your password.")
+    if new_username == user.username:
+        raise Invalid.of("username", "That is your username already.")
+    _refuse_taken_name(new_username, user.id)
+    with _name_guarded(new_username):
+        _give_name(user, new_username)
+    log_event("username_changed", user_id=user.id)
+
+
+def change_password(
+    user: User,
+    current_password: str,
+    new_password: str,
+    *,
+    keep_session: str | None,
+    via: str | None = None,
+) -> int:
+    """Set a new password after checking the current one, and end the user's
+    other sessions and tokens; commit and log ``password_changed``.
+
+    :param keep_session: the id of the session (or API token) asking, kept.
+    :return: how many other sessions ended.
+    :raise Invalid: with ``current_password`` or ``new_password`` problems.
+    :raise LockedOut: too many wrong passwords for this account.
+    """
+    if not current_password:
+        raise Invalid.of("current_password", "Enter your current password.")
+    if not check_password_attempt(user, current_password):
+        raise Invalid.of("current_password", "That is not your current password.")
+    Invalid.collect({"new_password": password_problem(new_password, user.username)})
+    set_password(user, new_password)
+    ended = delete_sessions_of_user(user.id, keep=keep_session)
+    db.session.commit()
+    log_event("password_changed", user_id=user.id, sessions_ended=ended, **_door(via))
+    return ended
+
+
+def shown_address(user: User) -> str:
+    """The confirmed address, else the one waiting for its link, else ""."""
+    return user.email or pending_address(user) or ""
+
+
+def _is_shown_address(user: User, address: str) -> bool:
+    if email_problem(address) is not None:
+        return False
+    shown = shown_address(user)
+    return bool(shown) and email_key(shown) == email_key(address)
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountUpdate:
+    """What a client asks to change of an account; ``None`` keeps a part."""
+
+    username: str | None = None
+    password: str | None = None
+    #: Needed to change the username or the password.
+    current_password: str | None = None
+    email: str | None = None
+    bio: str | None = None
+    #: The picture: its address as the client was shown it keeps it, an
+    #: empty one removes it; pictures are not fetched from anywhere.
+    image: str | None = None
+
+
+def update_account(
+    user: User,
+    update: AccountUpdate,
+    *,
+    image_address: str,
+    links: AddressLinks,
+    keep_session: str | None,
+    via: str | None = None,
+) -> None:
+    """Change several parts of an account at once (the JSON API's
+    ``PUT /user``): all of them, or none. Every part is checked before any is
+    changed, all are written in one transaction and committed once; then
+    each change's security event is logged.
+
+    :param image_address: the address the user's picture is shown at.
+    :param keep_session: the API token (or session) asking, kept when the
+        password changes.
+    :raise Invalid: with a problem for each part that may not change, keyed
+        by the JSON API's field names (``currentPassword`` for the password
+        asked again); nothing changed.
+    :raise LockedOut: too many wrong passwords for this account.
+    """
+    renaming = update.username is not None and update.username != user.username
+    new_address = update.email is not None and not _is_shown_address(user, update.email)
+    image_problem = None
+    if update.image not in (None, "", image_address):
+        image_problem = (
+            "Flaskr does not fetch pictures from other sites: upload yours"
+            " on your account page."
+        )
+    username = update.username if renaming else None
+    password = update.password
+    email = update.email if new_address else None
+    Invalid.collect(
+        {
+            "username": None if username is None else username_problem(username),
+            "password": None
+            if password is None
+            else password_problem(password, username or user.username),
+            "email": None
+            if email is None
+            else email_problem(email)
+            if email
+            else "Enter an e-mail address.",
+            "bio": None if update.bio is None else bio_problem(update.bio),
+            "image": image_problem,
+        }
     )
+    if username is not None or password is not None:
+        if not update.current_password:
+            raise Invalid.of(
+                "currentPassword",
+                "Enter your current password to change your username or password.",
+            )
+        if not check_password_attempt(user, update.current_password):
+            raise Invalid.of("currentPassword", "That is not your current password.")
+    Invalid.collect(
+        {
+            "username": None
+            if username is None
+            else name_problem_for(username, user.id),
+            "email": None if email is None else address_taken_problem(user, email),
+        }
+    )
+    ended = None
+    with _name_guarded(username or user.username):
+        if username is not None:
+            _give_name(user, username)
+        if password is not None:
+            set_password(user, password)
+            ended = delete_sessions_of_user(user.id, keep=keep_session)
+        if update.bio is not None:
+            set_profile(
+                user,
+                display_name=user.display_name or "",
+                bio=update.bio,
+                website=user.website or "",
+            )
+        if update.image == "":
+            clear_avatar(user)
+        if email is not None:
+            ask_to_confirm(user, email, links.confirm)
+    if username is not None:
+        log_event("username_changed", user_id=user.id, **_door(via))
+    if ended is not None:
+        log_event(
+            "password_changed", user_id=user.id, sessions_ended=ended, **_door(via)
+        )
+    if email is not None:
+        log_event("email_change_requested", user_id=user.id)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeletedAccount:
+    """What went with an account."""
+
+    posts_kept: int
+    posts_deleted: int
+
+
+def delete_account(user: User, password: str, *, keep_posts: bool) -> DeletedAccount:
+    """Delete the user after checking their password, with their sessions,
+    tokens and likes; commit and log ``account_deleted``.
+
+    :param keep_posts: keep their posts and comments, without an author,
+        instead of deleting them.
+    :raise Invalid: a wrong password (``password``); nothing changed.
+    :raise LockedOut: too many wrong passwords for this account.
+    """
+    if not check_password_attempt(user, password):
+        raise Invalid.of("password", "That is not your password.")
+    user_id = user.id
+    forget_user(user, keep_comments=keep_posts)
+    posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
+    result = db.session.execute(
+        posts.where(Post.author_id == user_id).execution_options(
+            synchronize_session=False
+        )
+    )
+    if not keep_posts:
+        # Pictures of the posts that go; kept posts keep theirs (their writer
+        # is set to none by the database).
+        db.session.execute(sa.delete(MediaImage).where(MediaImage.user_id == user_id))
+    delete_sessions_of_user(user_id)
+    db.session.delete(user)
+    db.session.flush()
+    forget_avatar(user)
+    db.session.commit()
+    count = affected_rows(result)
+    deleted = DeletedAccount(
+        posts_kept=count if keep_posts else 0,
+        posts_deleted=0 if keep_posts else count,
+    )
+    log_event(
+        "account_deleted",
+        user_id=user_id,
+        posts_kept=deleted.posts_kept,
+        posts_deleted=deleted.posts_deleted,
+    )
+    return deleted

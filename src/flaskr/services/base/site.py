@@ -21,7 +21,9 @@ from flaskr.models import SITE_TITLE_MAX_LENGTH
 from flaskr.models import SiteSettings
 from flaskr.models import User
 from flaskr.services.base import markdown
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import ProcessedIcon
+from flaskr.services.base.security_log import log_event
 from flaskr.services.base.text import has_control_characters
 from flaskr.services.base.text import normalize_text
 
@@ -110,7 +112,19 @@ def about_problem(about: str) -> str | None:
 def update_identity(
     title: str, description: str, about: str, *, serif_body: bool = False
 ) -> None:
-    """Save the title, description and About page; the caller checked them."""
+    """Save the title, description and About page (empty: the default, none,
+    no page) and the typeface of posts; commit.
+
+    :raise Invalid: with ``title``, ``description`` and ``about`` problems
+        (nothing changed).
+    """
+    Invalid.collect(
+        {
+            "title": title_problem(title),
+            "description": description_problem(description),
+            "about": about_problem(about),
+        }
+    )
     row = settings()
     row.serif_body = serif_body
     row.title = " ".join(title.split())
@@ -157,14 +171,18 @@ def icon_bytes(key: str, size: str) -> bytes | None:
 
 
 def set_admin(user: User, is_admin: bool = True) -> None:
+    """Make ``user`` an administrator, or no longer one; commit and log
+    ``admin_added`` or ``admin_removed``."""
     user.is_admin = is_admin
     db.session.commit()
+    log_event("admin_added" if is_admin else "admin_removed", user_id=user.id)
 
 
-def make_first_account_admin(user: User) -> bool:
-    """Make ``user`` an administrator if it is the site's only account (the
-    first one of a fresh site); whether it did. A site that already had
-    accounts gets its administrators from ``flask make-admin``."""
+def claim_first_admin(user: User) -> bool:
+    """Make ``user`` (flushed) an administrator if it is the site's only
+    account (the first one of a fresh site); whether it did. The caller
+    commits and logs. A site that already had accounts gets its
+    administrators from ``flask make-admin``."""
     others = sa.select(User.id).where(User.id != user.id).exists()
     made = affected_rows(
         db.session.execute(
@@ -174,8 +192,8 @@ def make_first_account_admin(user: User) -> bool:
             .execution_options(synchronize_session=False)
         )
     )
-    db.session.commit()
-    db.session.refresh(user)
+    if made:
+        user.is_admin = True
     return bool(made)
 
 
