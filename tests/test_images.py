@@ -241,7 +241,7 @@ def test_five_megabyte_uploads_fit(app, writer):
 def test_alt_text_is_required(app, writer, alt):
     response = upload(writer, data=jpeg_with_gps(), image_alt=alt)
     assert response.status_code == 422
-    assert b"Describe the image for people who cannot see it" in response.data
+    assert b"Describe the picture for people who cannot see it" in response.data
     assert post_count(app) == 1
     assert image_rows(app) == []
 
