@@ -208,8 +208,9 @@ def _form_page(
 def show_problems(form: PostForm, error: Invalid) -> None:
     """Put a use case's refusal on the form, each message by its field (one
     the form does not have, by the text)."""
+    fields = {field.name: field for field in form}
     for name, messages in error.problems.items():
-        field = form._fields.get(name, form.body)
+        field = fields.get(name, form.body)
         field.errors = [*field.errors, *messages]
 
 
