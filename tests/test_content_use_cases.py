@@ -36,6 +36,7 @@ from flaskr.services.content import media
 from flaskr.services.content import writing
 from flaskr.services.portability.foreign import MarkdownFolder
 from flaskr.services.portability.imports import import_from
+from flaskr.services.social import follows
 from flaskr.services.social import reactions
 
 
@@ -489,3 +490,21 @@ def test_a_library_picture_is_checked_by_its_use_case(writer):
         media.add_picture(writer, processed(), "Red again", key=kept.key)
     assert list(taken.value.problems) == ["key"]
     assert count(MediaImage) == 1
+
+
+def test_following_oneself_is_refused_and_writes_nothing(writer):
+    before = snapshot()
+    with pytest.raises(follows.SelfFollowError):
+        follows.follow(writer, writer)
+    assert snapshot() == before
+
+
+def test_a_like_and_its_count_change_together_once(writer, pictured):
+    other = find_user("other")
+    reactions.set_like(other, pictured, liked=True)
+    reactions.set_like(other, pictured, liked=True)
+    db.session.expire_all()
+    assert db.session.get(Post, pictured.id).like_count == count(Like) == 1
+    reactions.set_like(other, pictured, liked=False)
+    db.session.expire_all()
+    assert db.session.get(Post, pictured.id).like_count == count(Like) == 0
