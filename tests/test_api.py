@@ -358,9 +358,8 @@ def test_article_rules_are_the_post_forms(client):
     assert write(client, token, published="yes").status_code == 422
     assert write(client, token, slug="mine").status_code == 201
     taken = write(client, token, slug="mine")
-    assert taken.json == {
-        "errors": {"body": ["slug: Another post has the address mine."]}
-    }
+    [message] = taken.json["errors"]["body"]
+    assert message.startswith("slug: Another post has the address mine.")
 
 
 def test_drafts_are_their_authors_only(client):

@@ -80,7 +80,7 @@ def test_a_missing_alt_text_keeps_the_image(app, writer):
     response = upload(writer, data=png(), filename="a.png", image_alt="")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "Describe the image" in page
+    assert "Describe the picture" in page
     held_id = held_id_in(page)
     assert held_id and "The image you chose" in page
 

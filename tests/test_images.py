@@ -241,7 +241,21 @@ def test_five_megabyte_uploads_fit(app, writer):
 def test_alt_text_is_required(app, writer, alt):
     response = upload(writer, data=jpeg_with_gps(), image_alt=alt)
     assert response.status_code == 422
-    assert b"Describe the image for people who cannot see it" in response.data
+    assert b"Describe the picture for people who cannot see it" in response.data
+    assert post_count(app) == 1
+    assert image_rows(app) == []
+
+
+def test_the_saves_refusal_shows_on_the_description_field(app, writer):
+    """The form has no rule of its own for the description: the use case
+    refuses it (the library's rule), and the page says so by the field."""
+    response = upload(writer, data=jpeg_with_gps(), image_alt="A bell\x07")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        '<p class="error" id="image_alt-error">'
+        "A description must not contain control characters.</p>"
+    ) in page
     assert post_count(app) == 1
     assert image_rows(app) == []
 

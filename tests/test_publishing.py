@@ -96,7 +96,7 @@ def test_an_address_in_another_script_can_be_chosen(app, author):
     assert app.test_client().get(f"/p/{quote('мой-адрес')}").status_code == 200
     response = write(author, title="Again", slug="мой-адрес")
     assert response.status_code == 422
-    assert "Another post has that address" in response.get_data(as_text=True)
+    assert "Another post has the address" in response.get_data(as_text=True)
 
 
 def test_a_new_post_gets_an_address_from_its_title(app, author):
@@ -161,7 +161,7 @@ def test_an_address_another_post_has_is_refused_whole(app, author):
         author, f"/{second}/update", action="save", title="Changed", slug="taken"
     )
     assert response.status_code == 422
-    assert "Another post has that address" in response.get_data(as_text=True)
+    assert "Another post has the address" in response.get_data(as_text=True)
     after = post_row(app, second)
     assert (after.title, after.slug, after.version) == (
         before.title,

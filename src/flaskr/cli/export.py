@@ -10,12 +10,13 @@ import click
 from flask.cli import with_appcontext
 
 from flaskr.services.accounts.users import find_user
+from flaskr.services.portability.archives import ArchiveRefused
+from flaskr.services.portability.archives import flaskr_export
+from flaskr.services.portability.archives import Source
 from flaskr.services.portability.exports import export_zip
 from flaskr.services.portability.exports import post_total
 from flaskr.services.portability.exports import Scope
 from flaskr.services.portability.foreign import open_source
-from flaskr.services.portability.imports import ArchiveRefused
-from flaskr.services.portability.imports import flaskr_export
 from flaskr.services.portability.imports import import_from
 
 
@@ -68,7 +69,7 @@ def import_command(source: Path, dry_run: bool, writer: str | None) -> None:
             )
     with contextlib.ExitStack() as stack:
         try:
-            found = None
+            found: Source | None = None
             if source.is_file():
                 stream = stack.enter_context(source.open("rb"))
                 found = flaskr_export(stream)

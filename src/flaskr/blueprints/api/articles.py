@@ -31,6 +31,7 @@ from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.users import find_user
+from flaskr.services.base import errors
 from flaskr.services.base.paging import Cursor
 from flaskr.services.base.paging import InvalidCursorError
 from flaskr.services.content import access
@@ -45,7 +46,6 @@ from flaskr.services.reading.post_lists import PostFilter
 from flaskr.services.reading.search import search_posts
 from flaskr.services.reading.search import search_terms
 from flaskr.services.social.reactions import add_comment
-from flaskr.services.social.reactions import comment_problem
 from flaskr.services.social.reactions import comments_on
 from flaskr.services.social.reactions import delete_comment
 from flaskr.services.social.reactions import get_comment
@@ -224,11 +224,7 @@ def _tag_list(fields: t.Mapping[str, t.Any]) -> list[str] | None:
         raise invalid("tagList", "tagList must be a list of strings.")
     if any("," in tag for tag in tags):
         raise invalid("tagList", "A tag must not contain a comma.")
-    text = ", ".join(tags)
-    problem = rules.tags_problem(text)
-    if problem:
-        raise invalid("tagList", problem)
-    return rules.parse_tags(text)
+    return tags
 
 
 def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
@@ -238,23 +234,14 @@ def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
     return value
 
 
-def _check_article(
-    title: str | None, body: str | None, summary: str | None, slug: str | None
-) -> None:
-    """:raise Invalid: naming each field the post form would refuse."""
-    checks = {
-        "title": rules.title_problem(title) if title is not None else None,
-        "body": rules.body_problem(body) if body is not None else None,
-        "description": rules.summary_problem(summary) if summary is not None else None,
-        "slug": rules.slug_problem(slug) if slug else None,
-    }
-    found = {field: [problem] for field, problem in checks.items() if problem}
-    if found:
-        raise Invalid(found)
+#: The post's fields as the API names them, where its name differs.
+_API_FIELDS = {"summary": "description", "tags": "tagList"}
 
 
-def _slug_taken(slug: str) -> Invalid:
-    return invalid("slug", f"Another post has the address {slug}.")
+def _refused(error: errors.Invalid) -> Invalid:
+    """A use case's refusal as the API's 422, by the API's field names."""
+    problems = error.problems
+    return Invalid({_API_FIELDS.get(name, name): problems[name] for name in problems})
 
 
 @bp.route("/articles", methods=["POST"])
@@ -268,7 +255,6 @@ def create_article() -> Response:
     slug = text_field(fields, "slug") or ""
     tags = _tag_list(fields) or []
     publish = _flag(fields, "published")
-    _check_article(title, body, summary, slug)
     try:
         post = writing.create_post(
             g.user,
@@ -279,8 +265,8 @@ def create_article() -> Response:
             summary=summary,
             slug=slug,
         )
-    except writing.SlugTakenError:
-        raise _slug_taken(slug) from None
+    except errors.Invalid as error:
+        raise _refused(error) from None
     return _article_response(post, 201)
 
 
@@ -298,7 +284,6 @@ def update_article(slug: str) -> Response:
     new_slug = text_field(fields, "slug")
     tags = _tag_list(fields)
     publish = _flag(fields, "published")
-    _check_article(title, body, summary, new_slug)
     try:
         writing.update_post(
             post,
@@ -309,11 +294,10 @@ def update_article(slug: str) -> Response:
             slug=new_slug or "",
             publish=publish is True,
             to_draft=publish is False,
+            unpublish=publish is False,
         )
-    except writing.SlugTakenError:
-        raise _slug_taken(new_slug or "") from None
-    if publish is False and not post.is_pending:
-        lifecycle.unpublish(post)
+    except errors.Invalid as error:
+        raise _refused(error) from None
     return _article_response(post)
 
 
@@ -355,11 +339,11 @@ def add_comment_view(slug: str) -> Response:
     """Comment on a public article; its writer is mailed as for the site's form."""
     post = _public(slug)
     body = text_field(read_body("comment"), "body", required=True) or ""
-    problem = comment_problem(body)
-    if problem:
-        raise invalid("body", problem)
     link = post_site_link(post, _anchor="comments")
-    added = add_comment(post, g.user, body, post_link=link)
+    try:
+        added = add_comment(post, g.user, body, post_link=link)
+    except errors.Invalid as error:
+        raise _refused(error) from None
     [shown] = comments_json([added], g.user)
     return jsonify({"comment": shown})
 

@@ -17,6 +17,7 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.blueprints.blog.views import opened_version
 from flaskr.blueprints.blog.views import post_made_by
 from flaskr.plumbing.throttle import limiter
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.content.rules import body_problem
 from flaskr.services.content.rules import parse_tags
@@ -37,6 +38,10 @@ def _editor_limits() -> str:
 
 def _problem(message: str, status: int) -> tuple[Response, int]:
     return jsonify(error=message), status
+
+
+def _not_saved(error: Invalid) -> tuple[Response, int]:
+    return _problem(f"Not saved: {error}", 422)
 
 
 @bp.route("/preview", methods=["POST"])
@@ -75,6 +80,8 @@ def autosave_draft(id: int) -> Response | tuple[Response, int]:
             summary=form.summary.data,
             opened_at=opened_at,
         )
+    except Invalid as error:
+        return _not_saved(error)
     except PostChanged as error:
         return _problem(str(error), 409)
     return jsonify(version=post.version)
@@ -110,14 +117,17 @@ def autosave_new_post() -> Response | tuple[Response, int]:
     post = post_made_by(form)
     tags = parse_tags(form.tags.data)
     if post is None:
-        post = create_post(
-            g.user,
-            form.title.data,
-            form.body.data,
-            tags=tags,
-            publish=False,
-            summary=form.summary.data,
-        )
+        try:
+            post = create_post(
+                g.user,
+                form.title.data,
+                form.body.data,
+                tags=tags,
+                publish=False,
+                summary=form.summary.data,
+            )
+        except Invalid as error:
+            return _not_saved(error)
         remember_made_from(form.form_token.data, post.id)
     elif not post.is_draft:
         return _problem("Only drafts are saved as you type.", 409)
@@ -131,6 +141,8 @@ def autosave_new_post() -> Response | tuple[Response, int]:
                 summary=form.summary.data,
                 opened_at=post.version,
             )
+        except Invalid as error:
+            return _not_saved(error)
         except PostChanged as error:
             return _problem(str(error), 409)
     answer = jsonify(

@@ -14,6 +14,7 @@ from flaskr.blueprints.blog.forms import RestoreForm
 from flaskr.blueprints.blog.views import bp
 from flaskr.blueprints.blog.views import opened_version
 from flaskr.models import Post
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.content.revisions import compare
 from flaskr.services.content.revisions import Comparison
@@ -24,6 +25,7 @@ from flaskr.web.lookups import get_own_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.lookups import query_id
 from flaskr.web.shared_forms import CONFLICT
+from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.times import human_date
 from flaskr.web.users import login_required
 
@@ -79,6 +81,9 @@ def restore_revision(id: int, revision_id: int) -> Response | tuple[str, int]:
         restore(post, revision, opened_at=opened_version(form))
     except PostChanged as error:
         return _history_page(get_own_post(id), problem=str(error))
+    except Invalid as error:  # a revision saved under older rules than today's
+        page, _ = _history_page(get_own_post(id), problem=str(error))
+        return page, INVALID_FORM
     created = human_date(revision.created, with_time=True)
     flash(f"Restored the revision of {created}; the one before is kept too.")
     return redirect(url_for("blog.history", id=post.id))

@@ -18,6 +18,7 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.throttle import limiter
+from flaskr.services.base.errors import Invalid
 from flaskr.services.content.access import get_readable_post
 from flaskr.services.social.reactions import add_comment
 from flaskr.services.social.reactions import delete_comment
@@ -63,9 +64,13 @@ def comment(id: int) -> Response | tuple[str, int]:
     form = CommentForm()
     if form.validate_on_submit():
         link = post_site_link(post, _anchor="comments")
-        added = add_comment(post, g.user, form.body.data, post_link=link)
-        flash("Your comment is posted.")
-        return redirect(post_url(post, _anchor=f"comment-{added.id}"))
+        try:
+            added = add_comment(post, g.user, form.body.data, post_link=link)
+        except Invalid as error:
+            form.body.errors = [str(error)]
+        else:
+            flash("Your comment is posted.")
+            return redirect(post_url(post, _anchor=f"comment-{added.id}"))
     return render_post_page(post, form), INVALID_FORM
 
 
@@ -81,9 +86,13 @@ def edit_comment_view(comment_id: int) -> Response | tuple[str, int]:
         abort(403)
     form = CommentForm(obj=found)
     if form.validate_on_submit():
-        edit_comment(found, form.body.data)
-        flash("Your comment is changed.")
-        return redirect(post_url(post, _anchor=f"comment-{found.id}"))
+        try:
+            edit_comment(found, form.body.data)
+        except Invalid as error:
+            form.body.errors = [str(error)]
+        else:
+            flash("Your comment is changed.")
+            return redirect(post_url(post, _anchor=f"comment-{found.id}"))
     return render_form("blog/edit_comment.html", form, comment=found, post=post)
 
 

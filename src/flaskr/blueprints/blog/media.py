@@ -15,6 +15,7 @@ from werkzeug import Response
 
 from flaskr.blueprints.blog.forms import MediaForm
 from flaskr.blueprints.blog.views import bp
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_upload
 from flaskr.services.content.media import add_picture
 from flaskr.services.content.media import delete_picture
@@ -53,10 +54,15 @@ def library() -> Response | tuple[str, int] | tuple[Response, int]:
     form = MediaForm()
     if not form.is_submitted():
         return _library_page(form)
+    picture = None
     if form.validate() and (
         processed := processed_picture(form.picture, process_upload)
     ):
-        picture = add_picture(g.user, processed, form.alt.data)
+        try:
+            picture = add_picture(g.user, processed, form.alt.data)
+        except Invalid as error:
+            form.alt.errors = [str(error)]
+    if picture is not None:
         if _wants_json():
             return jsonify(
                 markdown=markdown_for(picture),

@@ -25,11 +25,11 @@ from flaskr.blueprints.blog.forms import SAVE_DRAFT
 from flaskr.blueprints.blog.forms import SCHEDULE
 from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.db import MAX_ID
-from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import HeldImage
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.base.images import ImageError
 from flaskr.services.base.images import process_upload
@@ -47,8 +47,6 @@ from flaskr.services.content.rules import ScheduleProblem
 from flaskr.services.content.writing import create_post
 from flaskr.services.content.writing import ImageChange
 from flaskr.services.content.writing import preview
-from flaskr.services.content.writing import remember_time_zone
-from flaskr.services.content.writing import SlugTakenError
 from flaskr.services.content.writing import update_post
 from flaskr.services.reading.queries import published_list
 from flaskr.web.cards import post_cards
@@ -149,6 +147,12 @@ class ImageChoice:
     #: The writer set the held image aside.
     dropped: bool = False
 
+    def change(self, form: PostForm) -> ImageChange:
+        """What the form asks of the post's image; the use case checks it."""
+        adding = self.held is not None
+        removing = bool(form.remove_image.data) and not adding
+        return ImageChange(held=self.held, alt=form.image_alt.data, remove=removing)
+
     def show_on(self, form: PostForm) -> None:
         """Name the held image in the form; add the problem to its field.
         Call after validating: validation starts each field's errors anew."""
@@ -201,25 +205,18 @@ def _form_page(
     return render_form(template, form, **context)
 
 
-def checked_image(
-    form: PostForm, choice: ImageChoice, post: Post | None = None
-) -> ImageChange | None:
-    """What the form asks of the post's image, or ``None`` after adding the
-    reasons it cannot be done to the form's fields."""
-    if choice.problem:
-        return None
-    adding = choice.held is not None
-    removing = bool(form.remove_image.data) and not adding
-    keeping = post is not None and post.image is not None and not removing
-    if (adding or keeping) and not form.image_alt.data:
-        form.image_alt.errors = [
-            "Describe the image for people who cannot see it (alt text)."
-        ]
-        return None
-    if len(form.image_alt.data) > ALT_MAX_LENGTH:
-        form.image_alt.errors = [f"At most {ALT_MAX_LENGTH} characters."]
-        return None
-    return ImageChange(held=choice.held, alt=form.image_alt.data, remove=removing)
+def show_problems(form: PostForm, error: Invalid) -> None:
+    """Put a use case's refusal on the form, each message by its field (one
+    the form does not have, by the text)."""
+    fields = {field.name: field for field in form}
+    for name, messages in error.problems.items():
+        field = fields.get(name, form.body)
+        field.errors = [*field.errors, *messages]
+
+
+def asked_zone(form: PostForm, schedule_at: dt.datetime | None) -> str | None:
+    """The time zone a schedule was chosen in, for the writer's next visit."""
+    return form.time_zone.data if schedule_at is not None else None
 
 
 @bp.route("/create", methods=("GET", "POST"))
@@ -242,7 +239,7 @@ def create() -> Response | tuple[str, int]:
         action != PREVIEW
         and valid
         and (action != SCHEDULE or schedule_at is not None)
-        and (image := checked_image(form, choice)) is not None
+        and not choice.problem
     ):
         try:
             post = create_post(
@@ -251,13 +248,14 @@ def create() -> Response | tuple[str, int]:
                 form.body.data,
                 tags=parse_tags(form.tags.data),
                 publish=action not in (SAVE_DRAFT, SCHEDULE),
-                image=image,
+                image=choice.change(form),
                 summary=form.summary.data,
                 slug=form.slug.data,
                 schedule_at=schedule_at,
+                time_zone=asked_zone(form, schedule_at),
             )
-        except SlugTakenError:
-            form.slug.errors = [SLUG_TAKEN]
+        except Invalid as error:
+            show_problems(form, error)
         else:
             remember_made_from(form.form_token.data, post.id)
             flash(saved_message(post))
@@ -288,15 +286,13 @@ def show_schedule(form: PostForm, post: Post | None = None) -> None:
 
 
 def asked_schedule(form: PostForm) -> dt.datetime | None:
-    """The time "Schedule" asks for, remembered as the writer's zone; ``None``
-    after putting the reason it cannot be on the form."""
+    """The time "Schedule" asks for; ``None`` after putting the reason it
+    cannot be on the form."""
     try:
-        moment = schedule_time(form.publish_at.data, form.time_zone.data or "")
+        return schedule_time(form.publish_at.data, form.time_zone.data or "")
     except ScheduleProblem as problem:
         form.publish_at.errors = [str(problem)]
         return None
-    remember_time_zone(g.user, form.time_zone.data)
-    return moment
 
 
 def saved_message(post: Post) -> str:
@@ -306,9 +302,6 @@ def saved_message(post: Post) -> str:
     if post.is_draft:
         return "Draft saved."
     return "Your post is published."
-
-
-SLUG_TAKEN = "Another post has that address. Choose another, or leave it empty."
 
 
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
@@ -337,7 +330,7 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
         action != PREVIEW
         and valid
         and (action != SCHEDULE or schedule_at is not None or not pending)
-        and (image := checked_image(form, choice, post)) is not None
+        and not choice.problem
     ):
         publishing = pending and action == PUBLISH
         try:
@@ -347,15 +340,16 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
                 form.body.data,
                 tags=parse_tags(form.tags.data),
                 publish=publishing,
-                image=image,
+                image=choice.change(form),
                 opened_at=opened_version(form),
                 summary=form.summary.data,
                 slug=form.slug.data,
                 schedule_at=schedule_at,
                 to_draft=action == SAVE_DRAFT,
+                time_zone=asked_zone(form, schedule_at),
             )
-        except SlugTakenError:
-            form.slug.errors = [SLUG_TAKEN]
+        except Invalid as error:
+            show_problems(form, error)
             return _form_page("blog/update.html", form, choice, post=post)
         except PostChanged as error:
             # The writer's text and image stay in the form; saving it again is

@@ -15,6 +15,7 @@ from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import SiteVersion
+from flaskr.services.base.errors import Invalid
 
 
 def note_publication(at: dt.datetime) -> None:
@@ -88,13 +89,28 @@ def move_to_trash(post: Post) -> None:
 
 
 def restore(post: Post) -> None:
-    """Bring a post back from the trash, as it was."""
+    """Bring a post back from the trash, as it was.
+
+    :raise Invalid: the post is not in the trash.
+    """
+    _check_in_trash(post)
     post.deleted = None
     db.session.commit()
 
 
+def _check_in_trash(post: Post) -> None:
+    if post.deleted is None:
+        raise Invalid.of("body", "That post is not in the trash.")
+
+
 def delete_forever(post: Post) -> None:
-    """Delete a post with its tags, image, likes and comments."""
+    """Delete a post in the trash with its tags, revisions, image, likes and
+    comments, all in one transaction.
+
+    :raise Invalid: the post is not in the trash: only a post there is
+        deleted for good, so one click cannot lose a published post.
+    """
+    _check_in_trash(post)
     db.session.delete(post)
     db.session.commit()
 

@@ -20,6 +20,7 @@ from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import ProcessedImage
 from flaskr.services.base.text import has_control_characters
 
@@ -53,13 +54,20 @@ def markdown_for(picture: MediaImage) -> str:
 def add_picture(
     user: User, processed: ProcessedImage, alt: str, *, key: str | None = None
 ) -> MediaImage:
-    """Keep a processed upload in the user's library; commit. The caller has
-    checked ``alt``.
+    """Keep a processed upload in the user's library; commit.
 
     :param key: the picture's key in an imported blog, which its posts' text
-        names (the caller has checked that it is free); a new random one
-        otherwise.
+        names; a new random one otherwise.
+    :raise Invalid: ``alt`` does not describe a picture (``alt``), or ``key``
+        is not one Flaskr makes or is taken (``key``); nothing is written.
     """
+    key_problem = None
+    if key is not None:
+        if not KEY_PATTERN.fullmatch(key):
+            key_problem = "Its key is not one Flaskr makes."
+        elif find_picture(key) is not None:
+            key_problem = f"Another picture has the key {key}."
+    Invalid.collect({"alt": alt_problem(alt), "key": key_problem})
     picture = MediaImage(
         key=key or secrets.token_urlsafe(16),
         user_id=user.id,

@@ -153,6 +153,16 @@ def time_zones() -> list[str]:
     return ["UTC", *sorted(zoneinfo.available_timezones() - {"UTC"})]
 
 
+def schedule_problem(moment: dt.datetime) -> str | None:
+    """Why a post cannot be scheduled at ``moment``, or ``None`` if it can."""
+    now = utcnow()
+    if moment <= now:
+        return "That time has passed: choose one to come."
+    if moment > now + LONGEST_SCHEDULE:
+        return "Choose a time within the next five years."
+    return None
+
+
 def schedule_time(local: str, zone: str) -> dt.datetime:
     """The moment ``local`` (``2026-12-24T18:00``, as a ``datetime-local``
     input sends it) is in ``zone``, in UTC.
@@ -172,11 +182,8 @@ def schedule_time(local: str, zone: str) -> dt.datetime:
     if naive.tzinfo is not None:
         raise ScheduleProblem("Enter a date and time like 2026-12-24T18:00.")
     moment = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone)).astimezone(dt.UTC)
-    now = utcnow()
-    if moment <= now:
-        raise ScheduleProblem("That time has passed: choose one to come.")
-    if moment > now + LONGEST_SCHEDULE:
-        raise ScheduleProblem("Choose a time within the next five years.")
+    if (problem := schedule_problem(moment)) is not None:
+        raise ScheduleProblem(problem)
     return moment
 
 
@@ -208,19 +215,30 @@ def normalize_tag(text: str) -> str:
 
 def parse_tags(text: str) -> list[str]:
     """The distinct normalized tags in a comma-separated list, in order."""
-    tags = (normalize_tag(part) for part in text.split(","))
+    return tag_names(text.split(","))
+
+
+def tag_names(names: list[str]) -> list[str]:
+    """The distinct normalized tags of ``names``, in order; names without a
+    letter or digit are dropped."""
+    tags = (normalize_tag(name) for name in names)
     return list(dict.fromkeys(tag for tag in tags if tag))
 
 
-def tags_problem(text: str) -> str | None:
-    """Why the comma-separated ``text`` is not a valid list of tags, or ``None``."""
-    tags = parse_tags(text)
+def tag_names_problem(names: list[str]) -> str | None:
+    """Why ``names`` is not a valid list of a post's tags, or ``None``."""
+    tags = tag_names(names)
     if len(tags) > MAX_TAGS_PER_POST:
         return f"A post can have at most {MAX_TAGS_PER_POST} tags."
     too_long = [tag for tag in tags if len(tag) > TAG_MAX_LENGTH]
     if too_long:
         return f"Each tag must be at most {TAG_MAX_LENGTH} characters long."
     return None
+
+
+def tags_problem(text: str) -> str | None:
+    """Why the comma-separated ``text`` is not a valid list of tags, or ``None``."""
+    return tag_names_problem(text.split(","))
 
 
 def typed_tags_problem(text: str) -> str | None:

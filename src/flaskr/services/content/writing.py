@@ -1,5 +1,13 @@
 """Writing posts: creating, importing, updating and autosaving them, with a
-revision kept of each version."""
+revision kept of each version.
+
+Each of :func:`create_post`, :func:`update_post`, :func:`autosave` and
+:func:`import_post` is a whole use case: it checks every field itself
+(:func:`check_post`) before it writes anything, raises one
+:class:`~flaskr.services.base.errors.Invalid` naming each field's problems,
+and commits all of its changes or none. The post form, the JSON API, the
+importers and restoring a revision only translate their input to it.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +33,22 @@ from flaskr.models import Tag
 from flaskr.models import User
 from flaskr.services.base import images
 from flaskr.services.base import markdown
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.base.text import normalize_text
 from flaskr.services.content import held_images
+from flaskr.services.content import rules
 from flaskr.services.content.lifecycle import note_publication
+from flaskr.services.content.media import alt_problem
 from flaskr.services.content.rules import free_slug
 from flaskr.services.content.rules import slugify
 
 
-def remember_time_zone(user: User, zone: str) -> None:
-    """Show the user's times in ``zone`` from now on; the caller commits."""
-    user.time_zone = None if zone == "UTC" else zone
+def _remember_time_zone(user: User, zone: str | None) -> None:
+    """Show the user's times in ``zone`` from now on (``None``: as before);
+    the caller commits."""
+    if zone is not None:
+        user.time_zone = None if zone == "UTC" else zone
 
 
 def _tags_named(names: list[str]) -> dict[str, Tag]:
@@ -62,6 +75,22 @@ class ImageChange:
     #: The alt text of the new or the kept image.
     alt: str = ""
     remove: bool = False
+
+    def problems(
+        self, writer_id: int | None, post: Post | None
+    ) -> dict[str, str | None]:
+        """What is wrong with this change for the post (``None`` for a new
+        one) of the writer ``writer_id``, by the post form's field names: the
+        image kept or added needs its description (:func:`media.alt_problem`,
+        the rule of every picture), and a held image must be the writer's."""
+        keeps = self.held is not None or (
+            post is not None and post.image is not None and not self.remove
+        )
+        theirs = self.held is None or self.held.user_id == writer_id
+        return {
+            "image_alt": alt_problem(self.alt) if keeps else None,
+            "image_file": None if theirs else "That image is not yours to use.",
+        }
 
     def apply(self, post: Post) -> None:
         if self.remove:
@@ -120,8 +149,58 @@ _RENDERED = (
 )
 
 
-class SlugTakenError(Exception):
-    """Another post has the address asked for."""
+class SlugTakenError(Invalid):
+    """Another post has the address asked for; nothing of the save is written."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            {
+                "slug": [
+                    f"Another post has the address {slug}. Choose another, or"
+                    " leave it empty."
+                ]
+            }
+        )
+        self.slug = slug
+
+
+def check_post(
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    summary: str = "",
+    slug: str = "",
+    schedule_at: dt.datetime | None = None,
+    time_zone: str | None = None,
+    extra: dict[str, str | None] | None = None,
+) -> None:
+    """Check every field of a post as a save would, writing nothing.
+
+    :param extra: more problems found by the caller's use case (its image),
+        reported with these.
+    :raise Invalid: naming each field that breaks its rule (keys as the post
+        form names its fields: ``title``, ``body``, ``tags``, ``summary``,
+        ``slug``, ``publish_at``, ``time_zone``, ``image_alt``…).
+    """
+    Invalid.collect(
+        {
+            "title": rules.title_problem(title),
+            "body": rules.body_problem(body),
+            "tags": rules.tag_names_problem(tags),
+            "summary": rules.summary_problem(summary),
+            "slug": rules.slug_problem(slug),
+            "publish_at": (
+                None if schedule_at is None else rules.schedule_problem(schedule_at)
+            ),
+            "time_zone": (
+                None
+                if time_zone is None or time_zone in rules.time_zones()
+                else "Choose a time zone from the list."
+            ),
+            **(extra or {}),
+        }
+    )
 
 
 def _excerpt(summary: str, body_text: str) -> str:
@@ -161,7 +240,7 @@ def _write(
         post.slug = slug
     elif post.slug is None or follows_title:
         post.slug = free_slug(db.session.connection(), slugify(title), post.id)
-    wanted = _tags_named(tags)
+    wanted = _tags_named(rules.tag_names(tags))
     kept = [link for link in post.tag_links if link.tag.name in wanted]
     kept_names = {link.tag.name for link in kept}
     added = [PostTag(tag=tag) for name, tag in wanted.items() if name not in kept_names]
@@ -181,14 +260,30 @@ def create_post(
     summary: str = "",
     slug: str = "",
     schedule_at: dt.datetime | None = None,
+    time_zone: str | None = None,
 ) -> Post:
     """Create and commit a post, published now, at ``schedule_at`` (a time to
-    come) or as a draft; the caller has checked the title, body, tags,
-    summary, slug and image.
+    come) or as a draft.
 
+    :param tags: the tags' names as typed; each is normalized, and one
+        without a letter or digit is dropped.
     :param slug: the address asked for; empty makes one from the title.
-    :raise SlugTakenError: another post has that address; nothing is saved.
+    :param time_zone: the zone the writer chose the schedule in, remembered
+        for their next visit with the post.
+    :raise Invalid: a field breaks its rule (:func:`check_post`), or
+        :class:`SlugTakenError`; nothing is saved.
     """
+    image_problems = image.problems(author.id, None) if image is not None else {}
+    check_post(
+        title,
+        body,
+        tags=tags,
+        summary=summary,
+        slug=slug,
+        schedule_at=schedule_at,
+        time_zone=time_zone,
+        extra=image_problems,
+    )
     post = Post(author=author, published=utcnow() if publish else None)
     if schedule_at is not None:
         post.published = schedule_at
@@ -198,6 +293,7 @@ def create_post(
     db.session.add(post)
     if image is not None:
         image.apply(post)
+    _remember_time_zone(author, time_zone)
     _record_or_slug_taken(post, slug)
     _commit_or_slug_taken(slug)
     return post
@@ -219,10 +315,20 @@ def import_post(
     """Create and commit a post as another blog kept it: its dates, its state
     (a draft without ``published``, scheduled with one to come) and its cover
     picture (re-encoded, with its alt text); rendered and cleaned like any
-    post. The caller has checked the fields.
+    post.
 
-    :raise SlugTakenError: another post has that address; nothing is saved.
+    :raise Invalid: a field breaks its rule (:func:`check_post`; the cover's
+        description as ``image_alt``), or :class:`SlugTakenError`; nothing
+        is saved.
     """
+    check_post(
+        title,
+        body,
+        tags=tags,
+        summary=summary,
+        slug=slug,
+        extra={"image_alt": alt_problem(cover[1]) if cover is not None else None},
+    )
     post = Post(author=author, created=created, published=published, updated=updated)
     if published is not None and published > utcnow():
         note_publication(published)
@@ -314,13 +420,21 @@ def update_post(
     slug: str = "",
     schedule_at: dt.datetime | None = None,
     to_draft: bool = False,
+    unpublish: bool = False,
+    time_zone: str | None = None,
 ) -> None:
     """Save changes to a post, all of them or none; ``publish`` publishes a
     draft or a scheduled post, dated now.
 
+    :param tags: as :func:`create_post`.
     :param schedule_at: publish a draft or a scheduled post at this time to
-        come (checked by the caller) instead.
+        come instead.
     :param to_draft: take a scheduled post off its schedule.
+    :param unpublish: take a published post back to the drafts, off every
+        public page, with this save.
+    :param time_zone: as :func:`create_post`.
+    :raise Invalid: a field breaks its rule (:func:`check_post`); nothing
+        is saved.
 
     :param slug: a new address; empty keeps the post's.
     :raise SlugTakenError: another post has that address; nothing is saved.
@@ -330,6 +444,17 @@ def update_post(
     :raise PostChanged: the post was saved since ``opened_at`` (or, with
         ``None``, while this save ran); the session is rolled back.
     """
+    image_problems = image.problems(post.author_id, post) if image is not None else {}
+    check_post(
+        title,
+        body,
+        tags=tags,
+        summary=summary,
+        slug=slug,
+        schedule_at=schedule_at,
+        time_zone=time_zone,
+        extra=image_problems,
+    )
     _claim_version(post, post.version if opened_at is None else opened_at)
     if not _has_revisions(post):
         # Saved before revisions were kept: its state so far is the first.
@@ -341,13 +466,15 @@ def update_post(
         note_publication(schedule_at)
     elif publish and pending:
         post.published = now
-    elif to_draft and pending:
+    elif (to_draft and pending) or (unpublish and not post.is_draft):
         post.published = None
     else:
         post.updated = now
     _write_or_roll_back(post, title, body, tags, summary, slug)
     if image is not None:
         image.apply(post)
+    if post.author is not None:
+        _remember_time_zone(post.author, time_zone)
     _record_or_slug_taken(post, slug)
     _commit_or_slug_taken(slug)
 
@@ -380,15 +507,20 @@ EDITING_SESSION_GAP = dt.timedelta(minutes=30)
 def autosave(
     post: Post, title: str, body: str, *, tags: list[str], summary: str, opened_at: int
 ) -> None:
-    """Save a draft's text as its writer types (checked by the caller).
+    """Save a draft's text as its writer types.
 
     Autosaves collapse into one revision per editing session: the writer's
     next save keeps one of them all, and the first autosave of a new session
     (after :data:`EDITING_SESSION_GAP` without saves) first keeps what the
     last session left, if no save did.
 
+    :raise Invalid: a field breaks its rule (:func:`check_post`), or the
+        post is not a draft; nothing is saved.
     :raise PostChanged: saved elsewhere since ``opened_at``.
     """
+    check_post(title, body, tags=tags, summary=summary)
+    if not post.is_draft:
+        raise Invalid.of("body", "Only drafts are saved as you type.")
     _claim_version(post, opened_at)
     now = utcnow()
     last = post.updated

@@ -46,9 +46,16 @@ from flaskr.models import Like
 from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.portability.format import CommentRecord
+from flaskr.services.portability.format import FollowRecord
+from flaskr.services.portability.format import FORMAT
+from flaskr.services.portability.format import FORMAT_VERSION
+from flaskr.services.portability.format import LikeRecord
+from flaskr.services.portability.format import PictureRecord
+from flaskr.services.portability.format import PostMatter
+from flaskr.services.portability.format import ProfileRecord
+from flaskr.services.portability.format import Record
 
-FORMAT = "flaskr-export"
-FORMAT_VERSION = 1
 #: Rows read from the database at a time.
 BATCH = 500
 
@@ -83,8 +90,8 @@ def relative_pictures(markdown: str) -> str:
     return _LIBRARY_ADDRESS.sub(lambda m: f"../{library_file(m.group(1))}", markdown)
 
 
-def front_matter(post: Post) -> dict[str, t.Any]:
-    matter: dict[str, t.Any] = {
+def front_matter(post: Post) -> PostMatter:
+    matter: PostMatter = {
         "title": post.title,
         # Posts bulk-loaded without one (seed-demo) are named by their id.
         "slug": post.slug or f"post-{post.id}",
@@ -136,11 +143,11 @@ class Scope:
 Chunks = t.Iterable[bytes]
 
 
-class _HasId(t.Protocol):
-    id: t.Any
+_Row = t.TypeVar("_Row", Post, User, MediaImage)
+_Item = t.TypeVar("_Item", bound=Record)
 
 
-def _in_batches(entity: type[_HasId], query: sa.Select[t.Any]) -> t.Iterator[t.Any]:
+def _in_batches(entity: type[_Row], query: sa.Select[_Row]) -> t.Iterator[_Row]:
     """The objects ``query`` selects, by id, read ``BATCH`` at a time from the
     last id seen, so no result stays open while files are written (and the
     session forgets objects nothing refers to any more)."""
@@ -154,7 +161,7 @@ def _in_batches(entity: type[_HasId], query: sa.Select[t.Any]) -> t.Iterator[t.A
         last = rows[-1].id
 
 
-def _json_array(items: t.Iterator[dict[str, t.Any]]) -> Chunks:
+def _json_array(items: t.Iterable[Record]) -> Chunks:
     """A JSON array written an item at a time."""
     yield b"["
     for number, item in enumerate(items):
@@ -164,7 +171,7 @@ def _json_array(items: t.Iterator[dict[str, t.Any]]) -> Chunks:
     yield b"\n]\n"
 
 
-def _profiles(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
+def _profiles(scope: Scope) -> t.Iterator[ProfileRecord]:
     for user in _in_batches(User, scope.users()):
         yield {
             "username": user.username,
@@ -191,7 +198,7 @@ def _id_batches(ids: sa.Select[int]) -> t.Iterator[list[int]]:
         last = batch[-1]
 
 
-def _comments(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
+def _comments(scope: Scope) -> t.Iterator[CommentRecord]:
     slugs = _slugs_by_id(scope)
     for post_ids in _id_batches(scope.post_ids()):
         query = (
@@ -209,7 +216,7 @@ def _comments(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
             }
 
 
-def _likes(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
+def _likes(scope: Scope) -> t.Iterator[LikeRecord]:
     slugs = _slugs_by_id(scope)
     for post_ids in _id_batches(scope.post_ids()):
         query = (
@@ -226,7 +233,7 @@ def _likes(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
             }
 
 
-def _follows(scope: Scope) -> t.Iterator[dict[str, t.Any]]:
+def _follows(scope: Scope) -> t.Iterator[FollowRecord]:
     follower, followed = sa.orm.aliased(User), sa.orm.aliased(User)
     for user_ids in _id_batches(sa.select(User.id)):
         query = (
@@ -277,7 +284,8 @@ class _Pipe(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: t.Any) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        # zipfile writes bytes-like objects only.
         self._chunks.append(bytes(data))
         return len(data)
 
@@ -308,8 +316,8 @@ class _Writer:
 
 
 def _counted(
-    items: t.Iterator[dict[str, t.Any]], counts: collections.Counter[str], name: str
-) -> t.Iterator[dict[str, t.Any]]:
+    items: t.Iterator[_Item], counts: collections.Counter[str], name: str
+) -> t.Iterator[_Item]:
     for item in items:
         counts[name] += 1
         yield item
@@ -348,7 +356,7 @@ def export_zip(
                 yield from writer.member(cover_file(post), [display or b""])
             if progress is not None:
                 progress(1)
-        pictures = []
+        pictures: list[PictureRecord] = []
         owners = _usernames(scope)
         for picture in _library(scope):
             writer.counts["images"] += 1

@@ -30,14 +30,22 @@ import yaml
 
 from flaskr.db import utcnow
 from flaskr.services.content.rules import slugify
-from flaskr.services.portability.imports import ArchiveRefused
-from flaskr.services.portability.imports import open_archive
-from flaskr.services.portability.imports import parse_time
+from flaskr.services.portability.archives import ArchiveRefused
+from flaskr.services.portability.archives import open_archive
+from flaskr.services.portability.archives import parse_time
+from flaskr.services.portability.archives import Source
+from flaskr.services.portability.format import Fields
+from flaskr.services.portability.format import PictureRecord
+from flaskr.services.portability.format import PostMatter
+from flaskr.services.portability.format import ProfileRecord
 
 #: The largest JSON or XML file read whole.
 MAX_DOCUMENT_BYTES = 200 * 1024**2
 
-Item = dict[str, t.Any]
+#: Another engine's JSON document (or part of one), walked with ``.get`` as
+#: it is read: whatever it holds, only Flaskr's records come out of it, and
+#: the importer checks those.
+Json = dict[str, t.Any]
 
 
 def html_to_markdown(html: str) -> str:
@@ -56,12 +64,12 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _moment(value: t.Any) -> dt.datetime | None:
+def _moment(value: object) -> dt.datetime | None:
     """A time as these formats write it, in UTC (without a zone: UTC)."""
     return parse_time(value, "a time", naive_is_utc=True)
 
 
-def _tag_list(value: t.Any) -> list[str]:
+def _tag_list(value: object) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
@@ -77,11 +85,11 @@ class _ItemSource:
     naive_times_are_utc = True
 
     def __init__(self) -> None:
-        self._profiles: list[Item] = []
-        self._posts: dict[str, tuple[Item, str]] = {}
+        self._profiles: list[ProfileRecord] = []
+        self._posts: dict[str, tuple[PostMatter, str]] = {}
         self._problems: dict[str, str] = {}
 
-    def add_post(self, name: str, matter: Item, body: str) -> None:
+    def add_post(self, name: str, matter: PostMatter, body: str) -> None:
         while name in self._posts or name in self._problems:
             name += "+"
         self._posts[name] = (matter, body)
@@ -89,33 +97,33 @@ class _ItemSource:
     def add_problem(self, name: str, problem: str) -> None:
         self._problems[name] = problem
 
-    def profiles(self) -> list[t.Any]:
-        return self._profiles
+    def profiles(self) -> list[object]:
+        return list(self._profiles)
 
-    def pictures(self) -> list[t.Any]:
+    def pictures(self) -> list[object]:
         return []
 
     def post_names(self) -> list[str]:
         return sorted([*self._posts, *self._problems])
 
-    def post(self, name: str) -> tuple[dict[str, t.Any], str]:
+    def post(self, name: str) -> tuple[Fields, str]:
         if name in self._problems:
             raise ValueError(self._problems[name])
         return self._posts[name]
 
-    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
+    def cover(self, name: str, matter: Fields) -> bytes | None:
         return None
 
     def read(self, name: str) -> bytes:
         raise ArchiveRefused(f"{name} is not in this file.")
 
-    def comments(self) -> list[t.Any]:
+    def comments(self) -> list[object]:
         return []
 
-    def likes(self) -> list[t.Any]:
+    def likes(self) -> list[object]:
         return []
 
-    def follows(self) -> list[t.Any]:
+    def follows(self) -> list[object]:
         return []
 
 
@@ -125,7 +133,7 @@ _COVER_FIELDS = ("image", "cover", "featured_image", "feature_image")
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
-def split_front_matter(text: str) -> tuple[Item, str]:
+def split_front_matter(text: str) -> tuple[Json, str]:
     """YAML (``---``) or TOML (``+++``) front matter, and the rest.
 
     :raise ValueError: no front matter, or not plain data.
@@ -146,7 +154,9 @@ def split_front_matter(text: str) -> tuple[Item, str]:
     raise ValueError("no front matter")
 
 
-def _markdown_post(path: str, text: str) -> tuple[Item, str]:
+def _markdown_post(path: str, text: str) -> tuple[PostMatter, str | None, str]:
+    """A Markdown file's post, the cover picture its front matter names (an
+    address the folder looks up), and its text."""
     matter, body = split_front_matter(text)
     stem = posixpath.splitext(posixpath.basename(path))[0]
     dated = _JEKYLL_NAME.fullmatch(stem)
@@ -170,6 +180,10 @@ def _markdown_post(path: str, text: str) -> tuple[Item, str]:
     if published is None and not draft:
         raise ValueError("it has no date (front matter or file name)")
     created = published or updated or utcnow()
+    cover = next(
+        (matter[name] for name in _COVER_FIELDS if isinstance(matter.get(name), str)),
+        None,
+    )
     return (
         {
             "title": title,
@@ -181,16 +195,8 @@ def _markdown_post(path: str, text: str) -> tuple[Item, str]:
             "state": _state(published, draft),
             "published": _iso(published),
             "tags": list(dict.fromkeys(tags)),
-            # Taken out by the folder, which finds the picture it names.
-            "cover": next(
-                (
-                    matter[name]
-                    for name in _COVER_FIELDS
-                    if isinstance(matter.get(name), str)
-                ),
-                None,
-            ),
         },
+        cover,
         body,
     )
 
@@ -218,15 +224,14 @@ class MarkdownFolder(_ItemSource):
         self._all = set(names)
         self._read = read
         self._files: dict[str, bytes] = {}
-        self._pictures: list[Item] = []
+        self._pictures: list[PictureRecord] = []
         self._covers: dict[str, str] = {}
         for path in sorted(self._all):
             if not path.lower().endswith(_MARKDOWN_SUFFIXES):
                 continue
             try:
-                matter, body = _markdown_post(path, read(path).decode("utf-8"))
+                matter, cover, body = _markdown_post(path, read(path).decode("utf-8"))
                 body = _PICTURE.sub(functools.partial(self._picture, path), body)
-                cover = matter.pop("cover")
                 found = self._find(path, cover) if cover else None
                 if found is not None:
                     self._covers[path] = found
@@ -264,15 +269,15 @@ class MarkdownFolder(_ItemSource):
             )
         return f"![{match.group('alt')}](/media/{key}.webp{match.group('rest')})"
 
-    def pictures(self) -> list[t.Any]:
-        return self._pictures
+    def pictures(self) -> list[object]:
+        return list(self._pictures)
 
     def read(self, name: str) -> bytes:
         if name not in self._files:
             raise ArchiveRefused(f"{name} is not in this folder.")
         return self._files[name]
 
-    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
+    def cover(self, name: str, matter: Fields) -> bytes | None:
         found = self._covers.get(name)
         return None if found is None else self._files[found]
 
@@ -310,7 +315,7 @@ class GhostExport(_ItemSource):
     """Ghost's JSON export (Settings → Labs → Export): posts with their
     writers and tags; pages are left out."""
 
-    def __init__(self, document: Item) -> None:
+    def __init__(self, document: Json) -> None:
         super().__init__()
         data = _ghost_data(document)
         users = {
@@ -333,12 +338,12 @@ class GhostExport(_ItemSource):
             for tag in data.get("tags", [])
             if isinstance(tag, dict)
         }
-        post_tags: dict[t.Any, list[str]] = {}
+        post_tags: dict[object, list[str]] = {}
         for link in data.get("posts_tags", []):
             post_tags.setdefault(link.get("post_id"), []).append(
                 tags.get(link.get("tag_id")) or ""
             )
-        post_authors: dict[t.Any, t.Any] = {}
+        post_authors: dict[object, object] = {}
         for link in sorted(
             data.get("posts_authors", []), key=lambda x: x.get("sort_order") or 0
         ):
@@ -353,7 +358,7 @@ class GhostExport(_ItemSource):
                 self.add_problem(name, str(error))
 
 
-def _ghost_data(document: Item) -> Item:
+def _ghost_data(document: Json) -> Json:
     if isinstance(document.get("db"), list) and document["db"]:
         document = document["db"][0]
     data = document.get("data")
@@ -362,7 +367,7 @@ def _ghost_data(document: Item) -> Item:
     return data
 
 
-def _ghost_body(post: Item) -> str:
+def _ghost_body(post: Json) -> str:
     """The Markdown a Ghost post was written in, if a Markdown card holds
     it; else its HTML as Markdown."""
     mobiledoc = post.get("mobiledoc")
@@ -385,11 +390,11 @@ def _ghost_body(post: Item) -> str:
 
 
 def _ghost_post(
-    post: Item,
-    post_tags: dict[t.Any, list[str]],
-    post_authors: dict[t.Any, t.Any],
-    users: dict[t.Any, Item],
-) -> tuple[Item, str]:
+    post: Json,
+    post_tags: dict[object, list[str]],
+    post_authors: dict[object, object],
+    users: dict[object, Json],
+) -> tuple[PostMatter, str]:
     published = _moment(post.get("published_at"))
     status = post.get("status")
     author = users.get(post_authors.get(post.get("id")) or post.get("author_id"))
@@ -457,7 +462,7 @@ class WordPressExport(_ItemSource):
                     if category.get("domain") in ("post_tag", "category")
                     and (category.text or "").strip() != "Uncategorized"
                 ]
-                matter = {
+                matter: PostMatter = {
                     "title": item.findtext("title", "") or "",
                     "slug": slug,
                     "summary": html_to_markdown(
@@ -475,7 +480,7 @@ class WordPressExport(_ItemSource):
                     "published": _iso(published),
                     "tags": list(dict.fromkeys(tags)),
                 }
-                if matter["created"] is None:
+                if matter.get("created") is None:
                     matter["created"] = _iso(utcnow())
                 body = html_to_markdown(item.findtext("content:encoded", "", _WXR))
             except ValueError as error:
@@ -488,7 +493,7 @@ class WriteFreelyExport(_ItemSource):
     """WriteFreely's JSON export (Settings → Export): its blogs' posts come
     out published with their slugs and dates, posts outside a blog as drafts."""
 
-    def __init__(self, document: Item) -> None:
+    def __init__(self, document: Json) -> None:
         super().__init__()
         username = document.get("username")
         if not isinstance(username, str):
@@ -506,7 +511,7 @@ class WriteFreelyExport(_ItemSource):
         for post in drafts:
             self._add(post, username, draft=True)
 
-    def _add(self, post: t.Any, username: str, *, draft: bool) -> None:
+    def _add(self, post: object, username: str, *, draft: bool) -> None:
         if not isinstance(post, dict):
             return
         name = f"writefreely post {post.get('slug') or post.get('id')}"
@@ -514,7 +519,7 @@ class WriteFreelyExport(_ItemSource):
             body = post.get("body") or ""
             title = post.get("title") or _first_line(body)
             created = _moment(post.get("created"))
-            matter = {
+            matter: PostMatter = {
                 "title": title,
                 "slug": post.get("slug") or slugify(title),
                 "summary": "",
@@ -540,7 +545,7 @@ def _first_line(body: str) -> str:
     return "Untitled"
 
 
-def open_source(path: Path) -> t.Any:
+def open_source(path: Path) -> Source:
     """The import source ``path`` holds, found by its contents: a Flaskr
     export, a folder or zip of Markdown, or a Ghost, WordPress or WriteFreely
     export. (Flaskr's own export is opened by the caller.)

@@ -1,15 +1,17 @@
-"""Imports: Flaskr's own export (``services/exports.py``) into this site.
+"""Imports: Flaskr's own export (``exports.py``), or another engine's file
+(``foreign.py``), into this site.
 
 Each item — a writer, a picture, a post, a comment, a like, a follow — is
-checked, then written and committed on its own: a bad item is reported with
-its reason and leaves nothing behind. Importing the same file again changes
-nothing: writers match by username, pictures by key, posts by slug and
-writer, comments by post, writer, time and text, likes and follows by who.
+checked, then written and committed on its own by its use case (``create``,
+``import_post``, ``import_comment``…, which check every field again): a bad
+item is reported with its reason and leaves nothing behind. Importing the
+same file again changes nothing: writers match by username, pictures by key,
+posts by slug and writer, comments by post, writer, time and text, likes and
+follows by who.
 
-Archives are read defensively: names that would leave the archive (absolute,
-``..``, backslashes), more files or more bytes than the limits, members that
-expand more than :data:`MAX_RATIO` times, a manifest whose SHA-256 sums do not
-match, and YAML other than plain data (``yaml.safe_load``) are refused.
+Files are read by ``archives.py``, defensively; every record in them is
+untrusted (:data:`~flaskr.services.portability.format.Fields`) until checked
+here, field by field.
 """
 
 from __future__ import annotations
@@ -18,16 +20,10 @@ import collections
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import io
-import json
-import posixpath
-import re
 import secrets
 import typing as t
-import zipfile
 
-import yaml
 from flask import current_app
 
 from flaskr.db import db
@@ -41,24 +37,22 @@ from flaskr.services.content import access
 from flaskr.services.content import media
 from flaskr.services.content import rules
 from flaskr.services.content import writing
-from flaskr.services.portability.exports import FORMAT
-from flaskr.services.portability.exports import FORMAT_VERSION
+from flaskr.services.portability.archives import ArchiveRefused as ArchiveRefused
+from flaskr.services.portability.archives import flaskr_export as flaskr_export
+from flaskr.services.portability.archives import FlaskrExport
+from flaskr.services.portability.archives import open_archive
+from flaskr.services.portability.archives import parse_time
+from flaskr.services.portability.archives import Source
+from flaskr.services.portability.foreign import MarkdownFolder
+from flaskr.services.portability.format import Fields
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 
-#: The most files an archive may hold.
-MAX_FILES = 500_000
-#: The most bytes its files may expand to, together.
-MAX_TOTAL_BYTES = 4 * 1024**3
-#: The most one file may expand to, and how many times its compressed size.
-MAX_FILE_BYTES = 100 * 1024**2
-MAX_RATIO = 200
+# ArchiveRefused and flaskr_export are re-exported: the command line and the
+# account page read archives through this module.
 
-_RELATIVE_PICTURE = re.compile(r"\.\./images/([A-Za-z0-9_-]{22})\.webp")
-
-
-class ArchiveRefused(ServiceError):
-    """A file that is not an archive Flaskr will read; the message says why."""
+#: What one item's work says it did.
+Outcome = t.Literal["created", "updated", "skipped"]
 
 
 @dataclasses.dataclass
@@ -89,203 +83,31 @@ class Report:
         return rows
 
 
-def _safe_name(name: str) -> bool:
-    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
-        return False
-    parts = posixpath.normpath(name).split("/")
-    return ".." not in parts and not re.match(r"^[A-Za-z]:", name)
+def _record(item: object, what: str) -> Fields:
+    """:raise ValueError: ``item`` is not a record (a JSON object)."""
+    if not isinstance(item, dict):
+        raise ValueError(f"not a {what}")
+    return t.cast(Fields, item)
 
 
-def open_archive(stream: t.BinaryIO) -> zipfile.ZipFile:
-    """The zip in ``stream``, once its names and sizes are found safe.
-
-    :raise ArchiveRefused: not a zip, or one that breaks a rule above.
-    """
-    try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError):
-        raise ArchiveRefused("This is not a zip file.") from None
-    members = archive.infolist()
-    if len(members) > MAX_FILES:
-        raise ArchiveRefused(f"The archive holds more than {MAX_FILES:,} files.")
-    total = 0
-    for member in members:
-        if not _safe_name(member.filename):
-            raise ArchiveRefused(
-                f"A file name leaves the archive: {member.filename!r}."
-            )
-        if member.file_size > MAX_FILE_BYTES or member.file_size > MAX_RATIO * max(
-            member.compress_size, 1024
-        ):
-            raise ArchiveRefused(f"{member.filename} expands too much to be read.")
-        total += member.file_size
-    if total > MAX_TOTAL_BYTES:
-        raise ArchiveRefused("The archive expands to more than its limit.")
-    return archive
-
-
-class _Export:
-    """A Flaskr export, read file by file and checked against its manifest."""
-
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self.archive = archive
-        try:
-            manifest = json.loads(archive.read("manifest.json"))
-        except (KeyError, ValueError):
-            raise ArchiveRefused("This is not a Flaskr export (no manifest).") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise ArchiveRefused("This is not a Flaskr export.")
-        if manifest.get("version") != FORMAT_VERSION:
-            raise ArchiveRefused(
-                f"This export is format version {manifest.get('version')};"
-                f" this Flaskr reads version {FORMAT_VERSION}."
-            )
-        files = manifest.get("files")
-        if not isinstance(files, dict):
-            raise ArchiveRefused("The export's manifest lists no files.")
-        self.hashes: dict[str, str] = files
-
-    def read(self, name: str) -> bytes:
-        """:raise ArchiveRefused: the file is missing or not as the manifest says."""
-        expected = self.hashes.get(name)
-        try:
-            data = self.archive.read(name)
-        except KeyError:
-            raise ArchiveRefused(f"{name} is missing from the export.") from None
-        if expected is None or hashlib.sha256(data).hexdigest() != expected:
-            raise ArchiveRefused(f"{name} is not the file the manifest describes.")
-        return data
-
-    def json_list(self, name: str) -> list[t.Any]:
-        if name not in self.hashes:
-            return []
-        try:
-            items = json.loads(self.read(name))
-        except ValueError:
-            raise ArchiveRefused(f"{name} is not JSON.") from None
-        if not isinstance(items, list):
-            raise ArchiveRefused(f"{name} is not a list.")
-        return items
-
-    def post_names(self) -> list[str]:
-        return sorted(
-            name
-            for name in self.hashes
-            if name.startswith("posts/") and name.endswith(".md")
-        )
-
-    #: Times in Flaskr's own export always carry their zone.
-    naive_times_are_utc = False
-
-    def profiles(self) -> list[t.Any]:
-        return self.json_list("profiles.json")
-
-    def pictures(self) -> list[t.Any]:
-        return self.json_list("images.json")
-
-    def post(self, name: str) -> tuple[dict[str, t.Any], str]:
-        matter, body = parse_post(self.read(name))
-        return matter, _RELATIVE_PICTURE.sub(
-            lambda m: f"/media/{m.group(1)}.webp", body
-        )
-
-    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None:
-        image = matter.get("image")
-        if not isinstance(image, str):
-            return None
-        return self.read(
-            posixpath.normpath(posixpath.join(posixpath.dirname(name), image))
-        )
-
-    def comments(self) -> list[t.Any]:
-        return self.json_list("comments.json")
-
-    def likes(self) -> list[t.Any]:
-        return self.json_list("likes.json")
-
-    def follows(self) -> list[t.Any]:
-        return self.json_list("follows.json")
-
-
-class Source(t.Protocol):
-    """Where an import reads from: Flaskr's export, or another engine's file
-    (``services/foreign.py``), as Flaskr's items."""
-
-    naive_times_are_utc: bool
-
-    def profiles(self) -> list[t.Any]: ...
-    def pictures(self) -> list[t.Any]: ...
-    def post_names(self) -> list[str]: ...
-    def post(self, name: str) -> tuple[dict[str, t.Any], str]: ...
-    def cover(self, name: str, matter: dict[str, t.Any]) -> bytes | None: ...
-    def read(self, name: str) -> bytes: ...
-    def comments(self) -> list[t.Any]: ...
-    def likes(self) -> list[t.Any]: ...
-    def follows(self) -> list[t.Any]: ...
-
-
-def parse_time(
-    value: t.Any, field: str, *, naive_is_utc: bool = False
-) -> dt.datetime | None:
-    """A time as exports write it — ISO 8601 with a "T" or a space, an offset
-    with or without its colon, or YAML's own dates — in UTC; ``None`` for none
-    (WordPress writes a draft's as zeros).
-
-    :raise ValueError: ``value`` is not one (or has no zone, unless
-        ``naive_is_utc``).
-    """
-    if value in (None, "", "0000-00-00 00:00:00"):
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        text = value.strip().replace(" ", "T", 1)
-        text = re.sub(
-            r"(\d\d:\d\d:\d\d(?:\.\d+)?) ?([+-]\d\d):?(\d\d)$", r"\1\2:\3", text
-        )
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{field} is not a time: {value[:40]!r}") from None
-    else:
-        raise ValueError(f"{field} is not a time")
-    if moment.tzinfo is None:
-        if not naive_is_utc:
-            raise ValueError(f"{field} has no time zone")
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def _text(matter: dict[str, t.Any], field: str) -> str:
+def _text(matter: Fields, field: str) -> str:
     value = matter.get(field) or ""
     if not isinstance(value, str):
         raise ValueError(f"{field} is not text")
     return value
 
 
-def parse_post(data: bytes) -> tuple[dict[str, t.Any], str]:
-    """The front matter and Markdown of a post file.
-
-    :raise ValueError: it has no front matter, or not plain YAML data.
-    """
-    text = data.decode("utf-8")
-    if not text.startswith("---\n"):
-        raise ValueError("no front matter")
-    _, matter_text, body = text.split("---\n", 2)
-    try:
-        matter = yaml.safe_load(matter_text)
-    except yaml.YAMLError as error:
-        raise ValueError(f"front matter is not YAML: {error}") from None
-    if not isinstance(matter, dict):
-        raise ValueError("front matter is not a mapping")
-    return matter, body
-
-
-def _label(item: t.Any, field: str) -> str:
+def _label(item: object, field: str) -> str:
     """How the report names an item: by one of its fields."""
     return str(item.get(field)) if isinstance(item, dict) else repr(item)[:40]
+
+
+def _tag_names(matter: Fields) -> list[str]:
+    """The post's tags, split at commas as a typed list would be."""
+    value = matter.get("tags") or []
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise ValueError("tags is not a list of text")
+    return rules.parse_tags(", ".join(t.cast(list[str], value)))
 
 
 def _limits() -> dict[str, int]:
@@ -311,28 +133,24 @@ class Importer:
     #: import's memory should not grow with the blog); ``None`` in a dry run.
     posts: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
-    def _item(self, kind: str, label: str, work: t.Callable[[], str]) -> None:
-        """Do one item's ``work`` (which says "created" or "skipped"), and
-        report it; on failure roll back what it wrote."""
+    def _item(self, kind: str, label: str, work: t.Callable[[], Outcome]) -> None:
+        """Do one item's ``work``, and report it; on failure roll back what
+        it wrote."""
         try:
             outcome = work()
-        except (
-            ValueError,
-            ServiceError,
-            images.ImageError,
-            writing.SlugTakenError,
-        ) as error:
+        except (ValueError, ServiceError, images.ImageError) as error:
             db.session.rollback()
             self.report.failed.append(
                 (f"{kind} {label}", str(error) or type(error).__name__)
             )
             return
-        getattr(self.report, outcome)[kind] += 1
+        counter: collections.Counter[str] = getattr(self.report, outcome)
+        counter[kind] += 1
 
-    def _time(self, value: t.Any, field: str) -> dt.datetime | None:
+    def _time(self, value: object, field: str) -> dt.datetime | None:
         return parse_time(value, field, naive_is_utc=self.source.naive_times_are_utc)
 
-    def user_for(self, username: t.Any) -> User:
+    def user_for(self, username: object) -> User:
         if self.writer is not None:
             return self.writer
         if username is None:
@@ -370,9 +188,8 @@ class Importer:
             db.session.rollback()
         return self.report
 
-    def _writer(self, profile: t.Any) -> str:
-        if not isinstance(profile, dict):
-            raise ValueError("not a profile")
+    def _writer(self, item: object) -> Outcome:
+        profile = _record(item, "profile")
         username = _text(profile, "username")
         existing = accounts.find_user(username)
         if existing is not None:
@@ -381,34 +198,36 @@ class Importer:
         problem = accounts.username_problem(username)
         if problem:
             raise ValueError(problem)
+        # Everything that can refuse the writer is read before the first
+        # write: a refused writer leaves no account behind.
+        created = self._time(profile.get("created"), "created")
+        display_name = _text(profile, "display_name")
+        bio, website = _text(profile, "bio"), _text(profile, "website")
+        avatar_file = profile.get("avatar")
+        avatar = None
+        if isinstance(avatar_file, str):
+            avatar = images.process_avatar(
+                io.BytesIO(self.source.read(avatar_file)), **_limits()
+            )
         if self.dry_run:
             self.users[username] = User(username, "")
             return "created"
         # A password nobody knows: the writer sets one by "Forgot your password?".
         user = accounts.register_user(username, secrets.token_urlsafe(32))
-        created = self._time(profile.get("created"), "created")
         if created is not None:
             user.created = created
         profiles.update_profile(
-            user,
-            display_name=_text(profile, "display_name"),
-            bio=_text(profile, "bio"),
-            website=_text(profile, "website"),
+            user, display_name=display_name, bio=bio, website=website
         )
-        avatar = profile.get("avatar")
-        if isinstance(avatar, str):
-            processed = images.process_avatar(
-                io.BytesIO(self.source.read(avatar)), **_limits()
-            )
-            profiles.set_avatar(user, processed)
+        if avatar is not None:
+            profiles.set_avatar(user, avatar)
         self.users[username] = user
         return "created"
 
-    def _picture(self, picture: t.Any) -> str:
-        if not isinstance(picture, dict):
-            raise ValueError("not a picture")
+    def _picture(self, item: object) -> Outcome:
+        picture = _record(item, "picture")
         key, alt = _text(picture, "key"), _text(picture, "alt")
-        if not re.fullmatch(r"[A-Za-z0-9_-]{22}", key):
+        if not media.KEY_PATTERN.fullmatch(key):
             raise ValueError("its key is not one Flaskr makes")
         if media.find_picture(key) is not None:
             return "skipped"
@@ -423,28 +242,17 @@ class Importer:
             media.add_picture(owner, processed, alt, key=key)
         return "created"
 
-    def _post(self, name: str) -> str:
+    def _post(self, name: str) -> Outcome:
         matter, body = self.source.post(name)
         title, summary = _text(matter, "title"), _text(matter, "summary")
         # A post without an address gets the one its title makes, so that a
         # second import finds it there.
         slug = _text(matter, "slug") or rules.slugify(title)
         author = self.user_for(matter.get("author"))
-        tags_value = matter.get("tags") or []
-        if not isinstance(tags_value, list) or not all(
-            isinstance(tag, str) for tag in tags_value
-        ):
-            raise ValueError("tags is not a list of text")
-        tag_text = ", ".join(tags_value)
-        for problem in (
-            rules.title_problem(title),
-            rules.body_problem(body),
-            rules.summary_problem(summary),
-            rules.slug_problem(slug),
-            rules.tags_problem(tag_text),
-        ):
-            if problem:
-                raise ValueError(problem)
+        tags = _tag_names(matter)
+        # The use case checks again; checked here too, a dry run and a post
+        # already imported are judged by the same rules.
+        writing.check_post(title, body, tags=tags, summary=summary, slug=slug)
         state = matter.get("state")
         published = self._time(matter.get("published"), "published")
         if state not in ("published", "draft", "scheduled"):
@@ -475,7 +283,7 @@ class Importer:
             author,
             title,
             body,
-            tags=rules.parse_tags(tag_text),
+            tags=tags,
             summary=summary,
             slug=slug,
             created=created,
@@ -486,7 +294,7 @@ class Importer:
         self.posts[post.slug or slug] = post.id
         return "created"
 
-    def _post_named(self, slug: t.Any) -> Post:
+    def _post_named(self, slug: object) -> Post:
         if not isinstance(slug, str) or slug not in self.posts:
             raise ValueError(f"its post {slug!r} was not imported")
         post_id = self.posts[slug]
@@ -495,9 +303,8 @@ class Importer:
             raise ValueError(f"its post {slug!r} is gone")
         return post
 
-    def _comment(self, comment: t.Any) -> str:
-        if not isinstance(comment, dict):
-            raise ValueError("not a comment")
+    def _comment(self, item: object) -> Outcome:
+        comment = _record(item, "comment")
         post = self._post_named(comment.get("post"))
         author_name = comment.get("author")
         author = None if author_name is None else self.user_for(author_name)
@@ -519,9 +326,8 @@ class Importer:
         )
         return "created" if added is not None else "skipped"
 
-    def _like(self, like: t.Any) -> str:
-        if not isinstance(like, dict):
-            raise ValueError("not a like")
+    def _like(self, item: object) -> Outcome:
+        like = _record(item, "like")
         post = self._post_named(like.get("post"))
         user = self.user_for(like.get("user"))
         if self.dry_run:
@@ -532,9 +338,8 @@ class Importer:
         )
         return "created" if post.like_count > before else "skipped"
 
-    def _follow(self, row: t.Any) -> str:
-        if not isinstance(row, dict):
-            raise ValueError("not a follow")
+    def _follow(self, item: object) -> Outcome:
+        row = _record(item, "follow")
         follower = self.user_for(row.get("follower"))
         followed = self.user_for(row.get("followed"))
         if self.dry_run:
@@ -559,7 +364,10 @@ def import_export(
     :raise ArchiveRefused: the file as a whole cannot be read.
     """
     return import_from(
-        _Export(open_archive(stream)), dry_run=dry_run, writer=writer, progress=progress
+        FlaskrExport(open_archive(stream)),
+        dry_run=dry_run,
+        writer=writer,
+        progress=progress,
     )
 
 
@@ -581,26 +389,8 @@ def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
 
     :raise ArchiveRefused: as :func:`open_archive`.
     """
-    from flaskr.services.portability.foreign import MarkdownFolder
-
-    source = flaskr_export(stream)
+    source: Source | None = flaskr_export(stream)
     if source is None:
         stream.seek(0)
         source = MarkdownFolder.from_archive(open_archive(stream))
     return import_from(source, writer=writer)
-
-
-def flaskr_export(stream: t.BinaryIO) -> Source | None:
-    """The Flaskr export in ``stream``, or ``None`` if it holds something
-    else (a zip without Flaskr's manifest, or not a zip).
-
-    :raise ArchiveRefused: a zip that breaks the archive rules, or a Flaskr
-        export this version cannot read.
-    """
-    if not zipfile.is_zipfile(stream):
-        return None
-    stream.seek(0)
-    archive = open_archive(stream)
-    if "manifest.json" not in archive.namelist():
-        return None
-    return _Export(archive)

@@ -27,6 +27,7 @@ from flaskr.models import COMMENT_MAX_LENGTH
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.markdown import render_light
 from flaskr.services.base.paging import Cursor
@@ -166,13 +167,23 @@ def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Com
     return list(db.session.scalars(query).unique())
 
 
+def _check_comment(body: str) -> None:
+    """:raise Invalid: ``body`` may not be a comment (keyed ``body``)."""
+    Invalid.collect({"body": comment_problem(body)})
+
+
 def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comment:
-    """Add and commit a comment; the caller has checked ``body``. The post's
-    writer is mailed about it (in the same transaction) if they have a
-    confirmed address and did not turn that off.
+    """Add and commit a comment. The post's writer is mailed about it (in the
+    same transaction) if they have a confirmed address and did not turn that
+    off.
 
     :param post_link: the address of the post's comments, for the mail.
+    :raise Invalid: ``body`` may not be a comment, or the post is not public
+        (drafts take no comments); nothing is written.
     """
+    _check_comment(body)
+    if not post.is_public:
+        raise Invalid.of("body", "Only a published post takes comments.")
     text = normalize_text(body).strip()
     comment = Comment(
         post_id=post.id, author=author, body=text, body_html=render_light(text)
@@ -210,7 +221,10 @@ def import_comment(
     """Add and commit a comment as another blog kept it, unless the post has
     one by the same author at the same time with the same text (so importing
     twice adds nothing): rendered like any comment, and nobody is mailed.
-    The caller has checked ``body``."""
+
+    :raise Invalid: ``body`` may not be a comment; nothing is written.
+    """
+    _check_comment(body)
     text = normalize_text(body).strip()
     same = sa.select(Comment.id).where(
         Comment.post_id == post.id,
@@ -238,7 +252,11 @@ def import_comment(
 
 def edit_comment(comment: Comment, body: str) -> None:
     """Replace a comment's text, marked as edited; commit. The caller has
-    checked ``body`` and that the one asking wrote the comment."""
+    checked that the one asking wrote the comment.
+
+    :raise Invalid: ``body`` may not be a comment; nothing is written.
+    """
+    _check_comment(body)
     comment.body = normalize_text(body).strip()
     comment.body_html = render_light(comment.body)
     comment.edited = utcnow()
