@@ -174,7 +174,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from flaskr.db import db  # noqa: E402
 from flaskr.models import Post  # noqa: E402
-from tests.test_images import post_files  # noqa: E402
+from tests.helpers import post_files  # noqa: E402
 
 FORM_TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 

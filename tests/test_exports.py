@@ -22,7 +22,7 @@ from flaskr.services.portability.exports import Scope
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 from tests.conftest import AuthActions
-from tests.test_images import png
+from tests.helpers import png
 
 
 def seed_blog(app):

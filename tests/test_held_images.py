@@ -13,8 +13,8 @@ from flaskr.models import Image
 from flaskr.models import Post
 from flaskr.services.base import images
 from flaskr.services.content import held_images
-from tests.test_images import png
-from tests.test_images import upload
+from tests.helpers import png
+from tests.helpers import upload
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 HELD = re.compile(r'name="held_image" type="hidden" value="(\d*)"')

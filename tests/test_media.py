@@ -16,9 +16,9 @@ from flaskr.db import db
 from flaskr.models import MediaImage
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_images import jpeg_with_gps
-from tests.test_images import png
-from tests.test_images import post_files
+from tests.helpers import jpeg_with_gps
+from tests.helpers import png
+from tests.helpers import post_files
 from tests.test_publishing import write
 
 MARKDOWN = re.compile(r"!\[([^\]]*)\]\(/media/([A-Za-z0-9_-]{22})\.webp\)")

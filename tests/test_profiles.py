@@ -20,10 +20,10 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import query_plan
 from tests.conftest import statements_for_page
+from tests.helpers import jpeg_with_gps
+from tests.helpers import png
+from tests.helpers import post_files
 from tests.test_blog import add_posts
-from tests.test_images import jpeg_with_gps
-from tests.test_images import png
-from tests.test_images import post_files
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from flaskr.models import SiteSettings
 from flaskr.services.reading.navigation import ARCHIVE_TITLES
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_images import png
-from tests.test_images import upload
+from tests.helpers import png
+from tests.helpers import upload
 
 
 def write(client, path="/create", **fields):

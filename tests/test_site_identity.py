@@ -14,7 +14,7 @@ from flaskr.models import SiteSettings
 from flaskr.models import User
 from flaskr.services.base.site import set_admin
 from tests.conftest import csrf_token_from
-from tests.test_images import png
+from tests.helpers import png
 from tests.test_profiles import logged_in
 
 
