@@ -6,9 +6,13 @@ test module imports another (``test_layers`` checks it).
 
 import io
 
+import sqlalchemy as sa
 from PIL import Image as Pillow
 from werkzeug.test import EnvironBuilder
 
+from flaskr.db import db
+from flaskr.models import Post
+from flaskr.models import PostRevision
 from tests.conftest import csrf_token_from
 
 #: EXIF's GPS directory and orientation tags.
@@ -65,3 +69,50 @@ def post_files(client, path, form):
     finally:
         environ["wsgi.input"].close()
         builder.close()
+
+
+def write(client, path="/create", **fields):
+    """Submit the post form at ``path`` (action: publish, draft, save, preview)."""
+    data = {"title": "A title", "body": "", "tags": "", **fields}
+    data["csrf_token"] = csrf_token_from(client, path)
+    return client.post(path, data=data)
+
+
+def write_in_editor(client, path="/create", action="publish", **fields):
+    """Submit the editor's whole form at ``path``: a body long enough to
+    show, an empty summary and address, and ``action``."""
+    data = {
+        "title": "A title",
+        "body": "The body of the post, which is long enough to show.",
+        "tags": "",
+        "summary": "",
+        "slug": "",
+        "action": action,
+        **fields,
+        "csrf_token": csrf_token_from(client, path),
+    }
+    return client.post(path, data=data)
+
+
+def post_row(app, post_id):
+    """The post's row, readable outside the app context."""
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        db.session.expunge(post)
+        return post
+
+
+def newest(app):
+    """The id of the post written last."""
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(Post.id)))
+
+
+def revisions(app, post_id):
+    """(id, title, body) of each of the post's revisions, oldest first."""
+    with app.app_context():
+        return db.session.execute(
+            sa.select(PostRevision.id, PostRevision.title, PostRevision.body)
+            .where(PostRevision.post_id == post_id)
+            .order_by(PostRevision.id)
+        ).all()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flaskr.models import TITLE_MAX_LENGTH
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_publishing import newest
-from tests.test_publishing import post_row
-from tests.test_publishing import write
-from tests.test_revisions import revisions
+from tests.helpers import newest
+from tests.helpers import post_row
+from tests.helpers import revisions
+from tests.helpers import write_in_editor
 
 
 def preview(client, body, token=None):
@@ -54,7 +54,7 @@ def autosave(client, post_id, version, **fields):
 
 
 def test_a_draft_is_saved_as_its_writer_types(app, author):
-    write(author, title="Draft title", body="first words", action="draft")
+    write_in_editor(author, title="Draft title", body="first words", action="draft")
     post_id = newest(app)
     before = len(revisions(app, post_id))
     response = autosave(author, post_id, 1, body="first words and more")
@@ -68,7 +68,7 @@ def test_a_draft_is_saved_as_its_writer_types(app, author):
     )
     assert len(revisions(app, post_id)) == before  # the next save keeps one
     # A save from the form after autosaves goes through with the new version.
-    response = write(
+    response = write_in_editor(
         author,
         f"/{post_id}/update",
         action="draft",
@@ -81,7 +81,7 @@ def test_a_draft_is_saved_as_its_writer_types(app, author):
 
 
 def test_an_autosave_from_an_older_version_is_refused(app, author):
-    write(author, title="Draft title", action="draft")
+    write_in_editor(author, title="Draft title", action="draft")
     post_id = newest(app)
     autosave(author, post_id, 1, body="tab one")
     response = autosave(author, post_id, 1, body="tab two")
@@ -91,7 +91,7 @@ def test_an_autosave_from_an_older_version_is_refused(app, author):
 
 
 def test_bad_autosaves_change_nothing(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     response = autosave(author, post_id, 1, title="x" * (TITLE_MAX_LENGTH + 1))
     assert response.status_code == 422
@@ -101,7 +101,7 @@ def test_bad_autosaves_change_nothing(app, author):
     assert autosave(author, post_id, "", body="x").status_code == 422
     assert autosave(author, post_id, "x", body="x").status_code == 400
     assert post_row(app, post_id).body == "kept"
-    write(author, title="Out", action="publish")
+    write_in_editor(author, title="Out", action="publish")
     published = newest(app)
     response = autosave(author, published, 1)
     assert response.status_code == 409
@@ -109,7 +109,7 @@ def test_bad_autosaves_change_nothing(app, author):
 
 
 def test_only_the_writer_autosaves(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     other = app.test_client()
     AuthActions(other).login("other", "other")
@@ -127,7 +127,7 @@ def test_the_form_names_its_script_and_urls(app, author):
     assert '<script src="/static/editor.js" defer></script>' in page
     assert 'data-preview-url="/preview"' in page
     assert "data-autosave-url" not in page
-    write(author, title="Draft title", action="draft")
+    write_in_editor(author, title="Draft title", action="draft")
     page = author.get(f"/{newest(app)}/update").get_data(as_text=True)
     assert f'data-autosave-url="/{newest(app)}/autosave"' in page
 
@@ -139,7 +139,7 @@ def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
 
     start = dt.datetime.now(dt.UTC)
     with time_machine.travel(start, tick=False):
-        write(author, title="Draft title", body="v1", action="draft")
+        write_in_editor(author, title="Draft title", body="v1", action="draft")
         post_id = newest(app)
         assert [r.body for r in revisions(app, post_id)] == ["v1"]
     with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
@@ -156,7 +156,7 @@ def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
 
 
 def test_words_typed_before_a_title_are_saved_untitled(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     response = autosave(author, post_id, 1, title="", body="words first")
     assert response.status_code == 200
@@ -236,7 +236,7 @@ def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
 
 
 def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
-    response = write(author, title="Tagged", tags="good, !!!, fine")
+    response = write_in_editor(author, title="Tagged", tags="good, !!!, fine")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<details class="post-settings" open>' in page
@@ -250,7 +250,7 @@ def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
 
 def test_a_title_too_long_is_said_not_cut(app, author):
     long_title = "t" * (TITLE_MAX_LENGTH + 5)
-    response = write(author, title=long_title)
+    response = write_in_editor(author, title=long_title)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f"Title must be at most {TITLE_MAX_LENGTH} characters long." in page

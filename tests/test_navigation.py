@@ -23,8 +23,8 @@ from tests.conftest import make_post
 from tests.conftest import statements_for_page
 from tests.helpers import png
 from tests.helpers import upload
+from tests.helpers import write
 from tests.test_blog import add_posts
-from tests.test_content import write
 
 JANUARY = dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC)
 

@@ -22,7 +22,7 @@ from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import transaction_states
 from tests.helpers import png
-from tests.test_content import write
+from tests.helpers import write
 from tests.test_profiles import rename
 from tests.test_profiles import save_profile
 from tests.test_profiles import upload_avatar

@@ -11,7 +11,7 @@ from flaskr.models import Like
 from flaskr.models import Post
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_content import write
+from tests.helpers import write
 
 
 def counts(app, post_id=1):

@@ -14,7 +14,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.helpers import jpeg_with_gps
 from tests.helpers import upload
-from tests.test_content import write
+from tests.helpers import write
 from tests.test_reactions import comment
 from tests.test_reactions import like
 
