@@ -13,6 +13,9 @@ from werkzeug.test import EnvironBuilder
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import PostRevision
+from flaskr.models import User
+from flaskr.services.base.site import set_admin
+from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 
 #: EXIF's GPS directory and orientation tags.
@@ -116,3 +119,80 @@ def revisions(app, post_id):
             .where(PostRevision.post_id == post_id)
             .order_by(PostRevision.id)
         ).all()
+
+
+def logged_in(app, username="test", password=None, browser="Browser A"):
+    """A client logged in as ``username`` (whose password, in the test data,
+    is the username), naming itself ``browser``."""
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = browser
+    response = AuthActions(client).login(username, password or username)
+    assert response.status_code == 302
+    return client
+
+
+def submit_account_form(client, action, prefix, **fields):
+    """Submit one of the account page's forms: ``fields`` named without the
+    form's ``prefix``."""
+    token = csrf_token_from(client, "/auth/account")
+    data = {f"{prefix}-{name}": value for name, value in fields.items()}
+    return client.post(
+        f"/auth/account/{action}", data={**data, f"{prefix}-csrf_token": token}
+    )
+
+
+def rename(client, username, password="test"):
+    return submit_account_form(
+        client, "username", "rename", username=username, password=password
+    )
+
+
+def save_profile(client, display_name="", bio="", website=""):
+    return submit_account_form(
+        client,
+        "profile",
+        "profile",
+        display_name=display_name,
+        bio=bio,
+        website=website,
+    )
+
+
+def upload_avatar(client, data, filename="me.jpg"):
+    token = csrf_token_from(client, "/auth/account")
+    form = {"avatar-csrf_token": token}
+    if data is not None:
+        form["avatar-picture"] = (io.BytesIO(data), filename)
+    return post_files(client, "/auth/account/avatar", form)
+
+
+def post_account_form(client, action, **fields):
+    """Submit one of the account page's forms, ``fields`` named in full."""
+    token = csrf_token_from(client, "/auth/account")
+    return client.post(f"/auth/account/{action}", data={**fields, "csrf_token": token})
+
+
+def delete_account(client, password, posts):
+    return post_account_form(
+        client, "delete", **{"delete-password": password, "delete-posts": posts}
+    )
+
+
+def comment(client, body, post_id=1):
+    """Comment on the post, from its page's form."""
+    token = csrf_token_from(client, f"/{post_id}")
+    return client.post(f"/{post_id}/comments", data={"body": body, "csrf_token": token})
+
+
+def like(client, post_id=1, liked="yes"):
+    """Like (or with ``liked=""``, unlike) the post, from its page's form."""
+    token = csrf_token_from(client, f"/{post_id}")
+    return client.post(f"/{post_id}/like", data={"liked": liked, "csrf_token": token})
+
+
+def make_admin(app, username="test"):
+    """Make ``username`` the site's administrator."""
+    with app.app_context():
+        set_admin(
+            db.session.scalars(sa.select(User).filter_by(username=username)).one()
+        )

@@ -357,7 +357,7 @@ def test_a_new_post_autosave_needs_its_form_token_and_csrf(app, author):
 
 
 def test_every_picture_input_names_its_limit(app, author):
-    from tests.test_site_identity import make_admin
+    from tests.helpers import make_admin
 
     make_admin(app)
     for path in ("/create", "/images", "/auth/account", "/admin"):
@@ -402,7 +402,7 @@ def test_a_cover_over_the_limit_comes_back_with_everything_typed(app, author):
 
 
 def test_an_avatar_and_an_icon_over_the_limit_answer_their_form(app, author):
-    from tests.test_site_identity import make_admin
+    from tests.helpers import make_admin
 
     make_admin(app)
     token = csrf_token_from(author, "/auth/account")

@@ -215,9 +215,9 @@ def test_expired_images_go_when_another_is_held(app, client, auth):
 
 @pytest.mark.parametrize("posts", ["keep", "delete"])
 def test_deleting_the_account_deletes_its_held_images(app, writer, posts):
-    from tests.test_account import delete
+    from tests.helpers import delete_account
 
     upload(writer, data=png(), filename="a.png", action="preview")
     assert len(held_rows(app)) == 1
-    assert delete(writer, "test", posts).status_code == 302
+    assert delete_account(writer, "test", posts).status_code == 302
     assert held_rows(app) == []

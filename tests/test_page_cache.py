@@ -17,15 +17,15 @@ from flaskr.models import SiteVersion
 from flaskr.models import User
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import PageCache
-from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import transaction_states
+from tests.helpers import logged_in
 from tests.helpers import png
+from tests.helpers import rename
+from tests.helpers import save_profile
+from tests.helpers import upload_avatar
 from tests.helpers import write
-from tests.test_profiles import rename
-from tests.test_profiles import save_profile
-from tests.test_profiles import upload_avatar
 
 
 def page_cache(app):
@@ -36,12 +36,6 @@ def page_cache(app):
 def site_version(app):
     with app.app_context():
         return db.session.get(SiteVersion, 1).value
-
-
-def logged_in(app, username="test", password="test"):
-    client = app.test_client()
-    AuthActions(client).login(username, password)
-    return client
 
 
 def kept(client, path, **options):
