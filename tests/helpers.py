@@ -4,6 +4,7 @@ Fixtures stay in ``conftest.py``; what a test calls directly lives here, so no
 test module imports another (``test_layers`` checks it).
 """
 
+import datetime as dt
 import io
 
 import sqlalchemy as sa
@@ -11,12 +12,26 @@ from PIL import Image as Pillow
 from werkzeug.test import EnvironBuilder
 
 from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import Follow
 from flaskr.models import Post
 from flaskr.models import PostRevision
+from flaskr.models import PostTag
+from flaskr.models import SiteVersion
+from flaskr.models import Tag
 from flaskr.models import User
+from flaskr.services.accounts.users import find_user
+from flaskr.services.base import images
+from flaskr.services.base.images import process_upload
 from flaskr.services.base.site import set_admin
+from flaskr.services.content import lifecycle
+from flaskr.services.content import media
+from flaskr.services.content import writing
+from flaskr.services.social import follows
+from flaskr.services.social import reactions
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
+from tests.conftest import make_post
 
 #: EXIF's GPS directory and orientation tags.
 GPS_IFD = 0x8825
@@ -196,3 +211,134 @@ def make_admin(app, username="test"):
         set_admin(
             db.session.scalars(sa.select(User).filter_by(username=username)).one()
         )
+
+
+def assert_counts_match_rows() -> None:
+    """Every kept count equals the rows it counts."""
+    db.session.expire_all()
+    counted = sa.and_(Post.published.is_not(None), Post.deleted.is_(None))
+    site = db.session.scalar(sa.select(sa.func.count()).where(counted))
+    assert db.session.get(SiteVersion, 1).post_count == site
+    for user in db.session.scalars(sa.select(User)):
+        own = sa.select(sa.func.count()).where(counted, Post.author_id == user.id)
+        assert user.post_count == db.session.scalar(own), user.username
+        followers = sa.select(sa.func.count()).where(Follow.followed_id == user.id)
+        assert user.follower_count == db.session.scalar(followers), user.username
+        following = sa.select(sa.func.count()).where(Follow.follower_id == user.id)
+        assert user.following_count == db.session.scalar(following), user.username
+    for tag in db.session.scalars(sa.select(Tag)):
+        tagged = (
+            sa.select(sa.func.count())
+            .select_from(PostTag)
+            .join(Post, Post.id == PostTag.post_id)
+            .where(counted, PostTag.tag_id == tag.id)
+        )
+        assert tag.post_count == db.session.scalar(tagged), tag.name
+
+
+def seed_blog(app):
+    """test writes a published post with a cover and a library picture in its
+    text, a draft, a scheduled post and a trashed one; other comments, likes
+    and follows."""
+    with app.app_context():
+        test, other = find_user("test"), find_user("other")
+        picture = media.add_picture(
+            test,
+            process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8),
+            "A red square",
+        )
+        post = writing.create_post(
+            test,
+            "Hello export",
+            f"Text with a picture:\n\n{media.markdown_for(picture)}",
+            tags=["travel", "food"],
+            publish=True,
+            summary="A summary.",
+        )
+        processed = process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8)
+        images.attach(post, processed, "The cover")
+        db.session.commit()
+        writing.create_post(test, "A draft", "Not yet.", tags=[], publish=False)
+        writing.create_post(
+            test,
+            "Later",
+            "Soon.",
+            tags=["soon"],
+            publish=False,
+            schedule_at=utcnow() + dt.timedelta(days=2),
+        )
+        gone = writing.create_post(test, "Gone", "Bye.", tags=[], publish=True)
+        lifecycle.move_to_trash(gone)
+        writing.create_post(other, "Other's post", "Theirs.", tags=[], publish=True)
+        reactions.add_comment(post, other, "Nice *one*.", post_link="/")
+        reactions.set_like(other, post, liked=True)
+        follows.follow(other, test)
+        return post.slug, picture.key
+
+
+def add_posts(app, count, author_id=1, start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)):
+    """``count`` published posts by ``author_id``, a minute apart from ``start``."""
+    with app.app_context():
+        db.session.add_all(
+            make_post(
+                author_id,
+                f"post {number}",
+                f"body {number}",
+                published=start + dt.timedelta(minutes=number),
+            )
+            for number in range(count)
+        )
+        db.session.commit()
+
+
+def count_posts(app):
+    """How many posts there are, in any state."""
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
+
+
+#: Values a stranger might put anywhere: out-of-range and malformed numbers,
+#: markup, control characters, long and odd text.
+HOSTILE = [
+    "",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "3",
+    str(2**63),
+    str(2**64),
+    "1" + "0" * 30,
+    "9" * 5000,
+    "1.5",
+    "1e3",
+    "0x10",
+    "٣",
+    "abc",
+    " 1 ",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    '"',
+    "((((",
+    "NEAR(a b)",
+    "\x00",
+    "\x00\x01\x7f",
+    "\ud7ff\ue000\uffff",
+    "é" * 300,
+    "x" * 20000,
+    "../../etc/passwd",
+    "%2e%2e%2f",
+    "//evil.example/",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "publish",
+    "draft",
+    "save",
+    "preview",
+    "y",
+    "on",
+    "test",
+    "other",
+    "python, flask",
+    "*python* `code` > quote",
+]

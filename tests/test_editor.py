@@ -6,7 +6,9 @@ from __future__ import annotations
 from flaskr.models import TITLE_MAX_LENGTH
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
+from tests.helpers import count_posts
 from tests.helpers import newest
+from tests.helpers import post_files
 from tests.helpers import post_row
 from tests.helpers import revisions
 from tests.helpers import write_in_editor
@@ -170,18 +172,7 @@ def test_words_typed_before_a_title_are_saved_untitled(app, author):
 import io  # noqa: E402
 import re  # noqa: E402
 
-import sqlalchemy as sa  # noqa: E402
-
-from flaskr.db import db  # noqa: E402
-from flaskr.models import Post  # noqa: E402
-from tests.helpers import post_files  # noqa: E402
-
 FORM_TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
-
-
-def post_count(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Post.id)))
 
 
 def open_new_post(client):
@@ -210,7 +201,7 @@ def test_the_editor_uses_the_window_and_keeps_settings_folded(app, author):
 
 
 def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     response = post_files(
         author,
@@ -232,7 +223,7 @@ def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
     assert '<article class="post-full">' in page[page.index(pane) :]
     assert "<strong>bold</strong>" in page
     assert 'class="editor-panes previewing"' in page
-    assert post_count(app) == before
+    assert count_posts(app) == before
 
 
 def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
@@ -258,7 +249,7 @@ def test_a_title_too_long_is_said_not_cut(app, author):
 
 
 def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     fields = {"title": "Once", "body": "only once", "csrf_token": csrf}
     first = author.post(
@@ -279,7 +270,7 @@ def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
     assert again.status_code == 302
     # To the first post's one address.
     assert again.location.endswith(f"/p/{post_row(app, post_id).slug}")
-    assert post_count(app) == before + 1
+    assert count_posts(app) == before + 1
     assert post_row(app, post_id).body == "only once, edited"
     # Another opened form is another post; a form without a token (a script,
     # the tutorial's tests) publishes as before.
@@ -289,7 +280,7 @@ def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
         "/create", data={**fields, "action": "publish", "form_token": other_token}
     )
     author.post("/create", data={**fields, "action": "publish"})
-    assert post_count(app) == before + 3
+    assert count_posts(app) == before + 3
 
 
 def autosave_new(client, csrf, token, **fields):
@@ -302,7 +293,7 @@ def autosave_new(client, csrf, token, **fields):
 
 
 def test_a_new_post_becomes_a_draft_from_its_first_words(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     response = autosave_new(author, csrf, token, body="First words")
     assert response.status_code == 201
@@ -339,7 +330,7 @@ def test_a_new_post_becomes_a_draft_from_its_first_words(app, author):
     )
     assert published.location.endswith("/p/named")
     assert post_row(app, post_id).published is not None
-    assert post_count(app) == before + 1
+    assert count_posts(app) == before + 1
 
 
 def test_a_new_post_autosave_needs_its_form_token_and_csrf(app, author):

@@ -9,8 +9,8 @@ from PIL import Image as Pillow
 
 from flaskr.db import db
 from flaskr.models import Image
-from flaskr.models import Post
 from tests.conftest import csrf_token_from
+from tests.helpers import count_posts
 from tests.helpers import jpeg_with_gps
 from tests.helpers import png
 from tests.helpers import upload
@@ -19,11 +19,6 @@ from tests.helpers import upload
 def image_rows(app):
     with app.app_context():
         return db.session.scalars(sa.select(Image)).all()
-
-
-def post_count(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
 
 
 @pytest.fixture
@@ -132,7 +127,7 @@ def test_not_an_image_is_refused_and_nothing_is_saved(
     response = upload(writer, data=data, filename=filename)
     assert response.status_code == 422
     assert message in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 
@@ -142,7 +137,7 @@ def test_decompression_bomb_is_refused(app, writer):
     response = upload(writer, data=data, filename="bomb.png")
     assert response.status_code == 422
     assert b"pixels allowed" in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 
@@ -193,7 +188,7 @@ def test_alt_text_is_required(app, writer, alt):
     response = upload(writer, data=jpeg_with_gps(), image_alt=alt)
     assert response.status_code == 422
     assert b"Describe the image for people who cannot see it" in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 

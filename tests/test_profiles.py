@@ -20,6 +20,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import query_plan
 from tests.conftest import statements_for_page
+from tests.helpers import add_posts
 from tests.helpers import jpeg_with_gps
 from tests.helpers import logged_in
 from tests.helpers import png
@@ -27,7 +28,6 @@ from tests.helpers import rename
 from tests.helpers import save_profile
 from tests.helpers import submit_account_form
 from tests.helpers import upload_avatar
-from tests.test_blog import add_posts
 
 
 @pytest.fixture
@@ -625,7 +625,7 @@ NEW_FORMS = {
 
 @pytest.mark.parametrize("action", sorted(NEW_FORMS))
 def test_hostile_input_on_the_new_forms(app, action):
-    from tests.test_generated_requests import HOSTILE
+    from tests.helpers import HOSTILE
 
     client = logged_in(app)
     prefix, names = NEW_FORMS[action]
@@ -653,7 +653,7 @@ def test_hostile_input_on_the_new_forms(app, action):
 def test_hostile_names_in_author_links(app, path):
     from urllib.parse import quote
 
-    from tests.test_generated_requests import HOSTILE
+    from tests.helpers import HOSTILE
 
     client = app.test_client()
     for value in HOSTILE:
