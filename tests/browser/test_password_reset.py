@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 from flaskr import create_app
 from flaskr.db import db
 from flaskr.schema import init_db
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import PASSWORD
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import PASSWORD
+from tests.browser.helpers import register_and_log_in
 from tests.conftest import make_config
 from tests.conftest import SmtpServer
 
