@@ -96,3 +96,45 @@ def test_the_line_limit_sees_every_module():
         "migrations/env.py",
         "blueprints/blog/views.py",
     } <= found
+
+
+TESTS = Path(__file__).parent
+
+
+def imported_test_modules(path):
+    """The ``test_*`` modules a file imports, at its top or inside a function."""
+    for module, name in imported_from_flask(path):
+        if module.split(".")[-1].startswith("test_"):
+            yield module
+        elif module.split(".")[0] == "tests" and (name or "").startswith("test_"):
+            yield f"{module}.{name}"  # from tests import test_x
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(TESTS.rglob("*.py")),
+    ids=lambda path: path.relative_to(TESTS).as_posix(),
+)
+def test_no_test_module_imports_another(path):
+    """Shared builders live in tests/helpers.py (tests/browser/helpers.py for
+    the browser's), fixtures in conftest.py."""
+    assert list(imported_test_modules(path)) == []
+
+
+def test_the_test_import_check_sees_imports_of_test_modules(tmp_path):
+    # The check above must be able to fail.
+    sample = tmp_path / "test_sample.py"
+    sample.write_text(
+        "from tests.test_images import png\n"
+        "import tests.browser.test_blog_flow\n"
+        "from tests.helpers import png\n"
+        "from tests import test_blog\n"
+        "def test_x():\n"
+        "    from tests.test_account import delete_account\n"
+    )
+    assert sorted(imported_test_modules(sample)) == [
+        "tests.browser.test_blog_flow",
+        "tests.test_account",
+        "tests.test_blog",
+        "tests.test_images",
+    ]
