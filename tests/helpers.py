@@ -6,6 +6,7 @@ test module imports another (``test_layers`` checks it).
 
 import datetime as dt
 import io
+import socket
 
 import sqlalchemy as sa
 from PIL import Image as Pillow
@@ -342,3 +343,11 @@ HOSTILE = [
     "python, flask",
     "*python* `code` > quote",
 ]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server a test
+    starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
