@@ -1,8 +1,8 @@
 """The tables, as typed SQLAlchemy models.
 
 Models hold data and the rules that belong to a single row. Queries and writes
-that span rows live in the service modules (``accounts``, ``posts``,
-``sessions``), and nothing here needs a request or an app context.
+that span rows live in the service packages (``services.accounts``,
+``services.content`` …), and nothing here needs a request or an app context.
 
 The users' and their writing's tables are here; the column limits are in
 :mod:`~flaskr.models.limits`, the sign-in rows (tokens, sessions) in

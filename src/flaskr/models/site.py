@@ -19,7 +19,7 @@ from flaskr.models.limits import SITE_TITLE_MAX_LENGTH
 
 class OutboxMail(Model):
     """A mail to send, recorded in the same transaction as what caused it and
-    sent afterwards by ``services/mail.py``, so no mail is lost when a worker
+    sent afterwards by ``services/base/mail.py``, so no mail is lost when a worker
     dies or the SMTP server is down, and none is sent for a change that was
     rolled back."""
 
@@ -72,7 +72,7 @@ class SiteVersion(Model):
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: The soonest time a scheduled post comes out, or ``None``: pages kept
     #: before it are not served after it, and the first request after it
-    #: moves the version (``posts.publish_due``).
+    #: moves the version (``content.lifecycle.publish_due``).
     next_publication: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Published and scheduled posts outside the trash, kept by triggers
     #: (migration 0021).
