@@ -11,28 +11,17 @@ from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import User
 from tests.conftest import AuthActions
-from tests.conftest import csrf_token_from
+from tests.helpers import delete_account
+from tests.helpers import logged_in
+from tests.helpers import post_account_form
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def logged_in_client(app, username="test", password="test", browser="Browser A"):
-    client = app.test_client()
-    client.environ_base["HTTP_USER_AGENT"] = browser
-    response = AuthActions(client).login(username, password)
-    assert response.status_code == 302
-    return client
 
 
 def is_logged_in(client):
     with client:
         client.get("/")
         return g.user is not None
-
-
-def post_account_form(client, action, **fields):
-    token = csrf_token_from(client, "/auth/account")
-    return client.post(f"/auth/account/{action}", data={**fields, "csrf_token": token})
 
 
 def change(client, current, new):
@@ -49,7 +38,7 @@ def test_account_page_requires_login(client):
 
 
 def test_account_page(app):
-    client = logged_in_client(app)
+    client = logged_in(app)
     response = client.get("/auth/account")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -60,7 +49,7 @@ def test_account_page(app):
 
 
 def test_the_account_page_is_in_sections_with_a_table_of_contents(app):
-    page = BeautifulSoup(logged_in_client(app).get("/auth/account").data, "html.parser")
+    page = BeautifulSoup(logged_in(app).get("/auth/account").data, "html.parser")
     toc = page.find("nav", attrs={"aria-label": "On this page"})
     links = [(a.get_text(), a["href"]) for a in toc.find_all("a")]
     assert links == [
@@ -90,13 +79,13 @@ def test_the_account_page_is_in_sections_with_a_table_of_contents(app):
 
 @pytest.mark.parametrize("path", ["password", "sessions/end-others", "delete"])
 def test_account_actions_are_posts(app, path):
-    client = logged_in_client(app)
+    client = logged_in(app)
     assert client.get(f"/auth/account/{path}").status_code == 405
 
 
 def test_change_password(app):
-    client = logged_in_client(app, browser="Browser A")
-    other = logged_in_client(app, browser="Browser B")
+    client = logged_in(app, browser="Browser A")
+    other = logged_in(app, browser="Browser B")
     before = client.get_cookie("flaskr_session").value
 
     response = change(client, "test", NEW_PASSWORD)
@@ -126,8 +115,8 @@ def test_change_password(app):
     ],
 )
 def test_change_password_refused(app, current, new, message):
-    client = logged_in_client(app)
-    other = logged_in_client(app, browser="Browser B")
+    client = logged_in(app)
+    other = logged_in(app, browser="Browser B")
     response = change(client, current, new)
     assert response.status_code == 422
     assert message in response.data
@@ -137,15 +126,15 @@ def test_change_password_refused(app, current, new, message):
 
 def test_wrong_current_password_counts_toward_lockout(app_with):
     app = app_with(RATELIMIT_ENABLED=True)
-    client = logged_in_client(app)
+    client = logged_in(app)
     statuses = [change(client, "wrong", NEW_PASSWORD).status_code for _ in range(6)]
     assert statuses == [422] * 5 + [429]
     assert AuthActions(app.test_client()).login("test", "test").status_code == 429
 
 
 def test_log_out_everywhere_else(app):
-    client = logged_in_client(app, browser="Browser A")
-    others = [logged_in_client(app, browser=f"Browser {n}") for n in "BC"]
+    client = logged_in(app, browser="Browser A")
+    others = [logged_in(app, browser=f"Browser {n}") for n in "BC"]
     page = client.get("/auth/account").get_data(as_text=True)
     assert all(f"Browser {n}" in page for n in "ABC")
 
@@ -156,17 +145,11 @@ def test_log_out_everywhere_else(app):
     assert not any(is_logged_in(other) for other in others)
 
 
-def delete(client, password, posts):
-    return post_account_form(
-        client, "delete", **{"delete-password": password, "delete-posts": posts}
-    )
-
-
 @pytest.mark.parametrize("posts", ["keep", "delete"])
 def test_delete_account(app, posts):
-    client = logged_in_client(app)
-    other = logged_in_client(app, browser="Browser B")
-    response = delete(client, "test", posts)
+    client = logged_in(app)
+    other = logged_in(app, browser="Browser B")
+    response = delete_account(client, "test", posts)
     assert response.headers["Location"] == "/"
     assert b"Your account is deleted." in client.get("/").data
 
@@ -197,8 +180,8 @@ def test_delete_account(app, posts):
     ],
 )
 def test_delete_account_refused(app, password, posts, message):
-    client = logged_in_client(app)
-    response = delete(client, password, posts)
+    client = logged_in(app)
+    response = delete_account(client, password, posts)
     assert response.status_code == 422
     assert message in response.data
     assert is_logged_in(client)
@@ -208,8 +191,8 @@ def test_delete_account_refused(app, password, posts, message):
 
 
 def test_post_of_deleted_user_cannot_be_edited(app):
-    delete(logged_in_client(app), "test", "keep")
-    other = logged_in_client(app, "other", "other")
+    delete_account(logged_in(app), "test", "keep")
+    other = logged_in(app, "other", "other")
     assert other.get("/1/update").status_code == 403
 
 
@@ -227,23 +210,23 @@ def session_agents(app):
 
 def test_expired_sessions_are_purged(app_with):
     app = app_with(SESSION_PURGE_INTERVAL=0)
-    stale = logged_in_client(app, browser="Old browser")
+    stale = logged_in(app, browser="Old browser")
     age_all_sessions(app, days=15)
-    logged_in_client(app, browser="New browser")  # logging in purges
+    logged_in(app, browser="New browser")  # logging in purges
     assert session_agents(app) == ["New browser"]
     assert not is_logged_in(stale)
 
 
 def test_logins_purge_at_most_once_per_interval(app):
     """A purge is a write of its own; logins do it once a minute, not each time."""
-    logged_in_client(app, browser="First")  # purges, and starts the interval
+    logged_in(app, browser="First")  # purges, and starts the interval
     age_all_sessions(app, days=15)
-    logged_in_client(app, browser="Second")
+    logged_in(app, browser="Second")
     assert session_agents(app) == ["First", "Second"]
 
 
 def test_purge_sessions_command(app, runner):
-    logged_in_client(app)
+    logged_in(app)
     with app.app_context():
         for record in db.session.scalars(sa.select(AuthSession)):
             record.created -= dt.timedelta(days=31)
@@ -269,12 +252,12 @@ def test_security_events_are_logged_without_secrets(app_with, caplog):
         AuthActions(app.test_client()).login("test", "secret-password-2")
     AuthActions(app.test_client()).login("test", "test")  # locked out
     app.config["RATELIMIT_ENABLED"] = False
-    client = logged_in_client(app)
+    client = logged_in(app)
     change(client, "test", NEW_PASSWORD)
     post_account_form(client, "sessions/end-others")
     AuthActions(client).logout()
-    client = logged_in_client(app, "test", NEW_PASSWORD)
-    delete(client, NEW_PASSWORD, "keep")
+    client = logged_in(app, "test", NEW_PASSWORD)
+    delete_account(client, NEW_PASSWORD, "keep")
 
     events = security_events(caplog)
     names = [event["event"] for event in events]
@@ -302,8 +285,8 @@ def test_security_events_are_logged_without_secrets(app_with, caplog):
 
 
 def test_admin_ends_a_users_sessions(app, runner):
-    clients = [logged_in_client(app, browser=f"Browser {n}") for n in "AB"]
-    other = logged_in_client(app, "other", "other")
+    clients = [logged_in(app, browser=f"Browser {n}") for n in "AB"]
+    other = logged_in(app, "other", "other")
     result = runner.invoke(args=["end-sessions", "TEST"])
     assert result.exit_code == 0
     assert "Ended 2 sessions of test." in result.output

@@ -34,6 +34,7 @@ from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
 from tests.conftest import add_test_data
+from tests.helpers import database_rows
 
 PASSWORD = "a long enough passphrase"
 LINKS = AddressLinks(
@@ -64,17 +65,6 @@ def events(caplog: pytest.LogCaptureFixture) -> list[dict[str, t.Any]]:
     logging.getLogger("flaskr.security").addHandler(handler)
     yield logged
     logging.getLogger("flaskr.security").removeHandler(handler)
-
-
-def database_rows() -> dict[str, list[tuple[t.Any, ...]]]:
-    """Every row of every table, as the database has it (not the session)."""
-    db.session.rollback()
-    return {
-        table.name: sorted(
-            (tuple(row) for row in db.session.execute(sa.select(table))), key=repr
-        )
-        for table in db.metadata.sorted_tables
-    }
 
 
 def refusal(call: t.Callable[[], object]) -> dict[str, list[str]]:

@@ -22,7 +22,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import make_post
 from tests.conftest import recorded_statements
-from tests.test_account_use_cases import database_rows
+from tests.helpers import database_rows
 
 PASSWORD = "correct horse battery"
 

@@ -16,30 +16,13 @@ from tests.conftest import csrf_token_from
 from tests.conftest import make_post
 from tests.conftest import sqlite_steps
 from tests.conftest import statements_for_page
+from tests.helpers import add_posts
+from tests.helpers import count_posts
 
 
 def post_form(client, path, **data):
     data.setdefault("csrf_token", csrf_token_from(client, path))
     return client.post(path, data=data)
-
-
-def count_posts(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
-
-
-def add_posts(app, count, author_id=1, start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)):
-    with app.app_context():
-        db.session.add_all(
-            make_post(
-                author_id,
-                f"post {number}",
-                f"body {number}",
-                published=start + dt.timedelta(minutes=number),
-            )
-            for number in range(count)
-        )
-        db.session.commit()
 
 
 def test_index(client, auth):

@@ -10,8 +10,8 @@ from flaskr.db import db
 from flaskr.models import Comment
 from flaskr.models import User
 from tests.conftest import csrf_token_from
-from tests.test_reactions import comment
-from tests.test_reactions import logged_in
+from tests.helpers import comment
+from tests.helpers import logged_in
 
 
 def comment_row(app, comment_id):
@@ -34,7 +34,7 @@ def edit(client, comment_id, body):
 
 def test_comments_take_light_markdown(app):
     comment(
-        logged_in(app),
+        logged_in(app, "other"),
         "So *good*, see `x = 1` and https://example.org/a\n"
         "<script>alert(1)</script> [x](javascript:alert(1)) # no heading",
     )
@@ -50,7 +50,7 @@ def test_comments_take_light_markdown(app):
 
 
 def test_a_comment_is_edited_by_its_author_and_shown_as_edited(app):
-    author = logged_in(app)
+    author = logged_in(app, "other")
     comment(author, "Frist!")
     comment_id = newest_comment(app)
     form = author.get(f"/comments/{comment_id}/edit").get_data(as_text=True)
@@ -68,7 +68,7 @@ def test_a_comment_is_edited_by_its_author_and_shown_as_edited(app):
 
 
 def test_nobody_else_edits_a_comment(app):
-    comment(logged_in(app), "Mine")
+    comment(logged_in(app, "other"), "Mine")
     comment_id = newest_comment(app)
     post_author = logged_in(app, "test", "test")
     assert post_author.get(f"/comments/{comment_id}/edit").status_code == 403
@@ -79,7 +79,7 @@ def test_nobody_else_edits_a_comment(app):
     assert response.status_code == 403
     visitor = app.test_client().get(f"/comments/{comment_id}/edit")
     assert visitor.status_code == 302
-    assert logged_in(app).get("/comments/999/edit").status_code == 404
+    assert logged_in(app, "other").get("/comments/999/edit").status_code == 404
     assert comment_row(app, comment_id).body == "Mine"
 
 
@@ -88,7 +88,7 @@ def test_nobody_else_edits_a_comment(app):
     [("", "Comment is required."), ("x" * 5001, "at most 5,000"), ("\x00", "NUL")],
 )
 def test_a_bad_edit_changes_nothing(app, body, message):
-    author = logged_in(app)
+    author = logged_in(app, "other")
     comment(author, "Kept")
     comment_id = newest_comment(app)
     response = edit(author, comment_id, body)
@@ -99,7 +99,7 @@ def test_a_bad_edit_changes_nothing(app, body, message):
 
 
 def test_an_edit_without_a_token_is_refused(app):
-    author = logged_in(app)
+    author = logged_in(app, "other")
     comment(author, "Kept")
     comment_id = newest_comment(app)
     response = author.post(f"/comments/{comment_id}/edit", data={"body": "Changed"})
@@ -123,7 +123,7 @@ def mail_site(app_with, smtp_port):
 
 
 def test_the_writer_is_mailed_about_a_new_comment(mail_site, smtp):
-    comment(logged_in(mail_site), "Lovely *post*.").close()
+    comment(logged_in(mail_site, "other"), "Lovely *post*.").close()
     [mail] = smtp.inbox.messages
     assert mail["To"] == "writer@example.org"
     assert mail["Subject"] == "other commented on “test title”"
@@ -144,17 +144,17 @@ def test_no_mail_for_ones_own_comment_or_when_turned_off(mail_site, smtp):
     assert 'name="comment_mail-wanted" type="checkbox" value="y">' in writer.get(
         "/auth/account"
     ).get_data(as_text=True)
-    comment(logged_in(mail_site), "Hello?").close()
+    comment(logged_in(mail_site, "other"), "Hello?").close()
     assert smtp.inbox.messages == []
     writer.post(
         "/auth/account/comment-mail",
         data={"comment_mail-csrf_token": token, "comment_mail-wanted": "y"},
     )
-    comment(logged_in(mail_site), "Hello again").close()
+    comment(logged_in(mail_site, "other"), "Hello again").close()
     assert len(smtp.inbox.messages) == 1
 
 
 def test_no_mail_without_a_confirmed_address(app_with, smtp_port, smtp):
     app = app_with(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port)
-    comment(logged_in(app), "Anyone there?").close()
+    comment(logged_in(app, "other"), "Anyone there?").close()
     assert smtp.inbox.messages == []

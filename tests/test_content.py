@@ -11,14 +11,7 @@ from flaskr.models import PostTag
 from flaskr.services.content.rules import normalize_tag
 from flaskr.services.content.rules import parse_tags
 from tests.conftest import AuthActions
-from tests.conftest import csrf_token_from
-
-
-def write(client, path="/create", **fields):
-    """Submit the post form at ``path`` (action: publish, draft, save, preview)."""
-    data = {"title": "A title", "body": "", "tags": "", **fields}
-    data["csrf_token"] = csrf_token_from(client, path)
-    return client.post(path, data=data)
+from tests.helpers import write
 
 
 def test_post_page(client, author):

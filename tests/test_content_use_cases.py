@@ -38,16 +38,7 @@ from flaskr.services.portability.foreign import MarkdownFolder
 from flaskr.services.portability.imports import import_from
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
-
-
-def snapshot() -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table, in a stable order: the database as it is."""
-    db.session.expire_all()
-    rows = {}
-    for table in db.metadata.sorted_tables:
-        found = db.session.execute(sa.select(table)).all()
-        rows[table.name] = sorted((tuple(row) for row in found), key=repr)
-    return rows
+from tests.helpers import database_rows
 
 
 def picture_bytes(colour: str = "red") -> bytes:
@@ -88,7 +79,7 @@ def test_create_publishes_with_only_title_and_body(writer):
 
 
 def test_create_refuses_every_bad_field_at_once_and_writes_nothing(writer):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.create_post(
             writer,
@@ -111,7 +102,7 @@ def test_create_refuses_every_bad_field_at_once_and_writes_nothing(writer):
         "time_zone": ["Choose a time zone from the list."],
     }
     assert "at most" in refused.value.problems["tags"][0]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_create_refuses_a_title_too_long(writer):
@@ -146,7 +137,7 @@ def test_a_schedule_keeps_the_writers_zone_in_the_same_save(writer):
 
 
 def test_a_refused_schedule_forgets_the_zone_too(writer):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid):
         writing.create_post(
             writer,
@@ -157,12 +148,12 @@ def test_a_refused_schedule_forgets_the_zone_too(writer):
             schedule_at=utcnow() + dt.timedelta(days=6 * 366),
             time_zone="Europe/Paris",
         )
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_cover_without_description_is_refused_and_stays_held(writer):
     held = held_images.hold_image(writer.id, processed())
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.create_post(
             writer,
@@ -174,7 +165,7 @@ def test_a_cover_without_description_is_refused_and_stays_held(writer):
         )
     assert list(refused.value.problems) == ["image_alt"]
     assert refused.value.problems["image_alt"] == [media.alt_problem("")]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_cover_description_follows_the_library_rule(writer):
@@ -194,7 +185,7 @@ def test_a_cover_description_follows_the_library_rule(writer):
 def test_another_writers_held_image_is_refused(ctx, writer):
     other = find_user("other")
     held = held_images.hold_image(other.id, processed())
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.create_post(
             writer,
@@ -205,7 +196,7 @@ def test_another_writers_held_image_is_refused(ctx, writer):
             image=writing.ImageChange(held=held, alt="Theirs"),
         )
     assert list(refused.value.problems) == ["image_file"]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_cover_is_attached_and_its_hold_ends_in_one_save(writer):
@@ -225,7 +216,7 @@ def test_a_cover_is_attached_and_its_hold_ends_in_one_save(writer):
 def test_create_with_a_taken_slug_writes_nothing(writer):
     writing.create_post(writer, "First", "x", tags=[], publish=True, slug="mine")
     held = held_images.hold_image(writer.id, processed())
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(writing.SlugTakenError) as refused:
         writing.create_post(
             writer,
@@ -240,7 +231,7 @@ def test_create_with_a_taken_slug_writes_nothing(writer):
     assert refused.value.problems["slug"][0].startswith(
         "Another post has the address mine."
     )
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 # Updating
@@ -269,7 +260,7 @@ def test_update_refused_half_way_leaves_everything_as_it_was(writer, pictured):
     revision and picture were filled in: all of it goes back."""
     writing.create_post(writer, "Other", "x", tags=[], publish=True, slug="taken")
     held = held_images.hold_image(writer.id, processed("green"))
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(writing.SlugTakenError):
         writing.update_post(
             pictured,
@@ -281,11 +272,11 @@ def test_update_refused_half_way_leaves_everything_as_it_was(writer, pictured):
             summary="Changed.",
             slug="taken",
         )
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_update_refused_by_a_rule_changes_nothing(writer, pictured):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.update_post(
             pictured,
@@ -296,16 +287,16 @@ def test_update_refused_by_a_rule_changes_nothing(writer, pictured):
             opened_at=pictured.version,
         )
     assert list(refused.value.problems) == ["image_alt"]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_update_from_an_old_version_changes_nothing(writer, pictured):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(PostChanged):
         writing.update_post(
             pictured, "Renamed", "Old tab", tags=[], opened_at=pictured.version - 1
         )
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_update_changes_text_tags_picture_and_revision_together(writer, pictured):
@@ -344,7 +335,7 @@ def test_update_can_unpublish_in_the_same_save(writer, pictured):
 
 def test_autosave_refuses_a_bad_field_and_changes_nothing(writer):
     draft = writing.create_post(writer, "Draft", "x", tags=[], publish=False)
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.autosave(
             draft,
@@ -355,24 +346,24 @@ def test_autosave_refuses_a_bad_field_and_changes_nothing(writer):
             opened_at=draft.version,
         )
     assert list(refused.value.problems) == ["title"]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_autosave_refuses_a_published_post(writer):
     post = writing.create_post(writer, "Out", "x", tags=[], publish=True)
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid):
         writing.autosave(
             post, "Out", "typed", tags=[], summary="", opened_at=post.version
         )
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 # Importing
 
 
 def test_import_refuses_an_undescribed_cover_and_writes_nothing(writer):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.import_post(
             writer,
@@ -387,7 +378,7 @@ def test_import_refuses_an_undescribed_cover_and_writes_nothing(writer):
             cover=(processed(), "\x1b[31m"),
         )
     assert list(refused.value.problems) == ["image_alt"]
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_an_archive_item_refused_leaves_nothing_behind(writer):
@@ -405,11 +396,11 @@ def test_an_archive_item_refused_leaves_nothing_behind(writer):
         "red.png": picture_bytes(),
     }
     source = MarkdownFolder(files, files.__getitem__)
-    before = snapshot()
+    before = database_rows()
     report = import_from(source, writer=writer)
     assert [item for item, _ in report.failed] == ["post theirs.md"]
     assert report.created["post"] == 1
-    after = snapshot()
+    after = database_rows()
     titles = db.session.scalars(sa.select(Post.title).order_by(Post.id)).all()
     assert titles.count("Theirs") == 1 and "Mine" in titles
     for table, added in (("post", 1), ("post_revision", 1), ("image", 1)):
@@ -425,11 +416,11 @@ def test_a_writer_refused_for_its_avatar_leaves_no_account(ctx):
         def read(self, name):
             return b"not a picture"
 
-    before = snapshot()
+    before = database_rows()
     report = import_from(OneWriter([], lambda name: b""))
     assert [item for item, _ in report.failed] == ["writer newcomer"]
     assert find_user("newcomer") is None
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 # The trash
@@ -451,10 +442,10 @@ def test_delete_forever_takes_everything_of_the_post(writer, pictured):
 
 
 def test_delete_forever_refuses_a_post_outside_the_trash(writer, pictured):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid):
         lifecycle.delete_forever(pictured)
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 # Comments and pictures
@@ -462,29 +453,29 @@ def test_delete_forever_refuses_a_post_outside_the_trash(writer, pictured):
 
 def test_a_refused_comment_writes_nothing(writer, pictured):
     draft = writing.create_post(writer, "Draft", "x", tags=[], publish=False)
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as empty:
         reactions.add_comment(pictured, writer, "   ", post_link="/")
     assert empty.value.problems == {"body": ["Comment is required."]}
     with pytest.raises(Invalid):
         reactions.add_comment(draft, writer, "On a draft", post_link="/")
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_refused_comment_edit_keeps_the_text(writer, pictured):
     comment = reactions.add_comment(pictured, writer, "First.", post_link="/")
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid):
         reactions.edit_comment(comment, "bad\x00")
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_library_picture_is_checked_by_its_use_case(writer):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(Invalid) as refused:
         media.add_picture(writer, processed(), "", key="not-a-key")
     assert sorted(refused.value.problems) == ["alt", "key"]
-    assert snapshot() == before
+    assert database_rows() == before
     kept = media.add_picture(writer, processed(), "Red")
     with pytest.raises(Invalid) as taken:
         media.add_picture(writer, processed(), "Red again", key=kept.key)
@@ -493,10 +484,10 @@ def test_a_library_picture_is_checked_by_its_use_case(writer):
 
 
 def test_following_oneself_is_refused_and_writes_nothing(writer):
-    before = snapshot()
+    before = database_rows()
     with pytest.raises(follows.SelfFollowError):
         follows.follow(writer, writer)
-    assert snapshot() == before
+    assert database_rows() == before
 
 
 def test_a_like_and_its_count_change_together_once(writer, pictured):

@@ -7,40 +7,14 @@ import sqlalchemy as sa
 
 from flaskr.db import db
 from flaskr.db import utcnow
-from flaskr.models import Follow
 from flaskr.models import Post
-from flaskr.models import PostTag
 from flaskr.models import SiteVersion
-from flaskr.models import Tag
-from flaskr.models import User
 from flaskr.services.accounts import users as accounts
 from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
 from flaskr.services.reading.queries import public_post_count
 from flaskr.services.social import follows
-
-
-def assert_counts_match_rows() -> None:
-    """Every kept count equals the rows it counts."""
-    db.session.expire_all()
-    counted = sa.and_(Post.published.is_not(None), Post.deleted.is_(None))
-    site = db.session.scalar(sa.select(sa.func.count()).where(counted))
-    assert db.session.get(SiteVersion, 1).post_count == site
-    for user in db.session.scalars(sa.select(User)):
-        own = sa.select(sa.func.count()).where(counted, Post.author_id == user.id)
-        assert user.post_count == db.session.scalar(own), user.username
-        followers = sa.select(sa.func.count()).where(Follow.followed_id == user.id)
-        assert user.follower_count == db.session.scalar(followers), user.username
-        following = sa.select(sa.func.count()).where(Follow.follower_id == user.id)
-        assert user.following_count == db.session.scalar(following), user.username
-    for tag in db.session.scalars(sa.select(Tag)):
-        tagged = (
-            sa.select(sa.func.count())
-            .select_from(PostTag)
-            .join(Post, Post.id == PostTag.post_id)
-            .where(counted, PostTag.tag_id == tag.id)
-        )
-        assert tag.post_count == db.session.scalar(tagged), tag.name
+from tests.helpers import assert_counts_match_rows
 
 
 def test_counts_follow_every_kind_of_post_write(app):

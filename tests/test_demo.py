@@ -9,7 +9,7 @@ from flaskr.models import User
 from flaskr.services.accounts.users import find_user
 from flaskr.services.social.follows import follow
 from tests.conftest import AuthActions
-from tests.test_counts import assert_counts_match_rows
+from tests.helpers import assert_counts_match_rows
 
 
 def test_seed_demo(app, runner):

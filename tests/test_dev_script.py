@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -12,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 DEV_SH = Path(__file__).parents[1] / "dev.sh"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def environment(tmp_path: Path, **variables: str) -> dict[str, str]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flaskr.models import TITLE_MAX_LENGTH
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_publishing import newest
-from tests.test_publishing import post_row
-from tests.test_publishing import write
-from tests.test_revisions import revisions
+from tests.helpers import count_posts
+from tests.helpers import newest
+from tests.helpers import post_files
+from tests.helpers import post_row
+from tests.helpers import revisions
+from tests.helpers import write_in_editor
 
 
 def preview(client, body, token=None):
@@ -54,7 +56,7 @@ def autosave(client, post_id, version, **fields):
 
 
 def test_a_draft_is_saved_as_its_writer_types(app, author):
-    write(author, title="Draft title", body="first words", action="draft")
+    write_in_editor(author, title="Draft title", body="first words", action="draft")
     post_id = newest(app)
     before = len(revisions(app, post_id))
     response = autosave(author, post_id, 1, body="first words and more")
@@ -68,7 +70,7 @@ def test_a_draft_is_saved_as_its_writer_types(app, author):
     )
     assert len(revisions(app, post_id)) == before  # the next save keeps one
     # A save from the form after autosaves goes through with the new version.
-    response = write(
+    response = write_in_editor(
         author,
         f"/{post_id}/update",
         action="draft",
@@ -81,7 +83,7 @@ def test_a_draft_is_saved_as_its_writer_types(app, author):
 
 
 def test_an_autosave_from_an_older_version_is_refused(app, author):
-    write(author, title="Draft title", action="draft")
+    write_in_editor(author, title="Draft title", action="draft")
     post_id = newest(app)
     autosave(author, post_id, 1, body="tab one")
     response = autosave(author, post_id, 1, body="tab two")
@@ -91,7 +93,7 @@ def test_an_autosave_from_an_older_version_is_refused(app, author):
 
 
 def test_bad_autosaves_change_nothing(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     response = autosave(author, post_id, 1, title="x" * (TITLE_MAX_LENGTH + 1))
     assert response.status_code == 422
@@ -101,7 +103,7 @@ def test_bad_autosaves_change_nothing(app, author):
     assert autosave(author, post_id, "", body="x").status_code == 422
     assert autosave(author, post_id, "x", body="x").status_code == 400
     assert post_row(app, post_id).body == "kept"
-    write(author, title="Out", action="publish")
+    write_in_editor(author, title="Out", action="publish")
     published = newest(app)
     response = autosave(author, published, 1)
     assert response.status_code == 409
@@ -109,7 +111,7 @@ def test_bad_autosaves_change_nothing(app, author):
 
 
 def test_only_the_writer_autosaves(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     other = app.test_client()
     AuthActions(other).login("other", "other")
@@ -127,7 +129,7 @@ def test_the_form_names_its_script_and_urls(app, author):
     assert '<script src="/static/editor.js" defer></script>' in page
     assert 'data-preview-url="/preview"' in page
     assert "data-autosave-url" not in page
-    write(author, title="Draft title", action="draft")
+    write_in_editor(author, title="Draft title", action="draft")
     page = author.get(f"/{newest(app)}/update").get_data(as_text=True)
     assert f'data-autosave-url="/{newest(app)}/autosave"' in page
 
@@ -139,7 +141,7 @@ def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
 
     start = dt.datetime.now(dt.UTC)
     with time_machine.travel(start, tick=False):
-        write(author, title="Draft title", body="v1", action="draft")
+        write_in_editor(author, title="Draft title", body="v1", action="draft")
         post_id = newest(app)
         assert [r.body for r in revisions(app, post_id)] == ["v1"]
     with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
@@ -156,7 +158,7 @@ def test_autosaves_collapse_into_one_revision_per_editing_session(app, author):
 
 
 def test_words_typed_before_a_title_are_saved_untitled(app, author):
-    write(author, title="Draft title", body="kept", action="draft")
+    write_in_editor(author, title="Draft title", body="kept", action="draft")
     post_id = newest(app)
     response = autosave(author, post_id, 1, title="", body="words first")
     assert response.status_code == 200
@@ -170,18 +172,7 @@ def test_words_typed_before_a_title_are_saved_untitled(app, author):
 import io  # noqa: E402
 import re  # noqa: E402
 
-import sqlalchemy as sa  # noqa: E402
-
-from flaskr.db import db  # noqa: E402
-from flaskr.models import Post  # noqa: E402
-from tests.test_images import post_files  # noqa: E402
-
 FORM_TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
-
-
-def post_count(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Post.id)))
 
 
 def open_new_post(client):
@@ -210,7 +201,7 @@ def test_the_editor_uses_the_window_and_keeps_settings_folded(app, author):
 
 
 def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     response = post_files(
         author,
@@ -232,11 +223,11 @@ def test_a_preview_without_the_script_is_drawn_beside_the_text(app, author):
     assert '<article class="post-full">' in page[page.index(pane) :]
     assert "<strong>bold</strong>" in page
     assert 'class="editor-panes previewing"' in page
-    assert post_count(app) == before
+    assert count_posts(app) == before
 
 
 def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
-    response = write(author, title="Tagged", tags="good, !!!, fine")
+    response = write_in_editor(author, title="Tagged", tags="good, !!!, fine")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<details class="post-settings" open>' in page
@@ -250,7 +241,7 @@ def test_an_error_in_the_settings_opens_them_and_is_listed_on_top(app, author):
 
 def test_a_title_too_long_is_said_not_cut(app, author):
     long_title = "t" * (TITLE_MAX_LENGTH + 5)
-    response = write(author, title=long_title)
+    response = write_in_editor(author, title=long_title)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f"Title must be at most {TITLE_MAX_LENGTH} characters long." in page
@@ -258,7 +249,7 @@ def test_a_title_too_long_is_said_not_cut(app, author):
 
 
 def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     fields = {"title": "Once", "body": "only once", "csrf_token": csrf}
     first = author.post(
@@ -279,7 +270,7 @@ def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
     assert again.status_code == 302
     # To the first post's one address.
     assert again.location.endswith(f"/p/{post_row(app, post_id).slug}")
-    assert post_count(app) == before + 1
+    assert count_posts(app) == before + 1
     assert post_row(app, post_id).body == "only once, edited"
     # Another opened form is another post; a form without a token (a script,
     # the tutorial's tests) publishes as before.
@@ -289,7 +280,7 @@ def test_sending_the_same_new_post_form_twice_makes_one_post(app, author):
         "/create", data={**fields, "action": "publish", "form_token": other_token}
     )
     author.post("/create", data={**fields, "action": "publish"})
-    assert post_count(app) == before + 3
+    assert count_posts(app) == before + 3
 
 
 def autosave_new(client, csrf, token, **fields):
@@ -302,7 +293,7 @@ def autosave_new(client, csrf, token, **fields):
 
 
 def test_a_new_post_becomes_a_draft_from_its_first_words(app, author):
-    before = post_count(app)
+    before = count_posts(app)
     csrf, token = open_new_post(author)
     response = autosave_new(author, csrf, token, body="First words")
     assert response.status_code == 201
@@ -339,7 +330,7 @@ def test_a_new_post_becomes_a_draft_from_its_first_words(app, author):
     )
     assert published.location.endswith("/p/named")
     assert post_row(app, post_id).published is not None
-    assert post_count(app) == before + 1
+    assert count_posts(app) == before + 1
 
 
 def test_a_new_post_autosave_needs_its_form_token_and_csrf(app, author):
@@ -357,7 +348,7 @@ def test_a_new_post_autosave_needs_its_form_token_and_csrf(app, author):
 
 
 def test_every_picture_input_names_its_limit(app, author):
-    from tests.test_site_identity import make_admin
+    from tests.helpers import make_admin
 
     make_admin(app)
     for path in ("/create", "/images", "/auth/account", "/admin"):
@@ -402,7 +393,7 @@ def test_a_cover_over_the_limit_comes_back_with_everything_typed(app, author):
 
 
 def test_an_avatar_and_an_icon_over_the_limit_answer_their_form(app, author):
-    from tests.test_site_identity import make_admin
+    from tests.helpers import make_admin
 
     make_admin(app)
     token = csrf_token_from(author, "/auth/account")

@@ -10,59 +10,10 @@ import zipfile
 import yaml
 
 from flaskr.db import db
-from flaskr.db import utcnow
-from flaskr.services.accounts.users import find_user
-from flaskr.services.base import images
-from flaskr.services.base.images import process_upload
-from flaskr.services.content import lifecycle
-from flaskr.services.content import media
-from flaskr.services.content import writing
 from flaskr.services.portability.exports import export_zip
 from flaskr.services.portability.exports import Scope
-from flaskr.services.social import follows
-from flaskr.services.social import reactions
 from tests.conftest import AuthActions
-from tests.test_images import png
-
-
-def seed_blog(app):
-    """test writes a published post with a cover and a library picture in its
-    text, a draft, a scheduled post and a trashed one; other comments, likes
-    and follows."""
-    with app.app_context():
-        test, other = find_user("test"), find_user("other")
-        picture = media.add_picture(
-            test,
-            process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8),
-            "A red square",
-        )
-        post = writing.create_post(
-            test,
-            "Hello export",
-            f"Text with a picture:\n\n{media.markdown_for(picture)}",
-            tags=["travel", "food"],
-            publish=True,
-            summary="A summary.",
-        )
-        processed = process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8)
-        images.attach(post, processed, "The cover")
-        db.session.commit()
-        writing.create_post(test, "A draft", "Not yet.", tags=[], publish=False)
-        writing.create_post(
-            test,
-            "Later",
-            "Soon.",
-            tags=["soon"],
-            publish=False,
-            schedule_at=utcnow() + dt.timedelta(days=2),
-        )
-        gone = writing.create_post(test, "Gone", "Bye.", tags=[], publish=True)
-        lifecycle.move_to_trash(gone)
-        writing.create_post(other, "Other's post", "Theirs.", tags=[], publish=True)
-        reactions.add_comment(post, other, "Nice *one*.", post_link="/")
-        reactions.set_like(other, post, liked=True)
-        follows.follow(other, test)
-        return post.slug, picture.key
+from tests.helpers import seed_blog
 
 
 def read_export(data: bytes) -> tuple[zipfile.ZipFile, dict]:

@@ -11,7 +11,7 @@ from tests.conftest import assert_reads_index_in_order
 from tests.conftest import query_plan
 from tests.conftest import statements_for_page
 from tests.conftest import TEST_DATABASE_URL
-from tests.test_content import write
+from tests.helpers import write
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

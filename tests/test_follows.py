@@ -11,15 +11,9 @@ from flaskr.models import User
 from flaskr.services.accounts.users import find_user
 from flaskr.services.content.writing import create_post
 from flaskr.services.social import follows
-from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import statements_for_page
-
-
-def logged_in(app, username="test", password=None):
-    client = app.test_client()
-    AuthActions(client).login(username, password or username)
-    return client
+from tests.helpers import logged_in
 
 
 def follow(client, username, following="yes", page="/u/{}"):

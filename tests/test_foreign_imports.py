@@ -16,7 +16,7 @@ from flaskr.models import User
 from flaskr.services.portability.foreign import open_source
 from flaskr.services.portability.imports import ArchiveRefused
 from flaskr.services.portability.imports import import_from
-from tests.test_counts import assert_counts_match_rows
+from tests.helpers import assert_counts_match_rows
 
 DATA = Path(__file__).parent / "data" / "imports"
 

@@ -13,8 +13,8 @@ from flaskr.models import Image
 from flaskr.models import Post
 from flaskr.services.base import images
 from flaskr.services.content import held_images
-from tests.test_images import png
-from tests.test_images import upload
+from tests.helpers import png
+from tests.helpers import upload
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 HELD = re.compile(r'name="held_image" type="hidden" value="(\d*)"')
@@ -215,9 +215,9 @@ def test_expired_images_go_when_another_is_held(app, client, auth):
 
 @pytest.mark.parametrize("posts", ["keep", "delete"])
 def test_deleting_the_account_deletes_its_held_images(app, writer, posts):
-    from tests.test_account import delete
+    from tests.helpers import delete_account
 
     upload(writer, data=png(), filename="a.png", action="preview")
     assert len(held_rows(app)) == 1
-    assert delete(writer, "test", posts).status_code == 302
+    assert delete_account(writer, "test", posts).status_code == 302
     assert held_rows(app) == []

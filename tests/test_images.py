@@ -6,73 +6,19 @@ import re
 import pytest
 import sqlalchemy as sa
 from PIL import Image as Pillow
-from werkzeug.test import EnvironBuilder
 
 from flaskr.db import db
 from flaskr.models import Image
-from flaskr.models import Post
 from tests.conftest import csrf_token_from
-
-GPS_IFD = 0x8825
-ORIENTATION = 0x0112
-
-
-def jpeg_with_gps(size=(64, 32), orientation=None):
-    """A JPEG carrying EXIF with a GPS position (and optionally an orientation)."""
-    picture = Pillow.new("RGB", size, (200, 30, 30))
-    exif = Pillow.Exif()
-    exif[0x010F] = "Camera maker"  # Make
-    exif.get_ifd(GPS_IFD).update(
-        {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 1.0)}
-    )
-    if orientation:
-        exif[ORIENTATION] = orientation
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", exif=exif.tobytes())
-    return buffer.getvalue()
-
-
-def png(size=(40, 40), mode="RGBA"):
-    buffer = io.BytesIO()
-    Pillow.new(mode, size).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def upload(client, path="/create", data=b"", filename="photo.jpg", **fields):
-    form = {
-        "title": "With a picture",
-        "body": "",
-        "tags": "",
-        "image_alt": "A red square",
-        **fields,
-        "csrf_token": csrf_token_from(client, path),
-    }
-    if data is not None:
-        form["image_file"] = (io.BytesIO(data), filename)
-    return post_files(client, path, form)
-
-
-def post_files(client, path, form):
-    """POST a form with files. Werkzeug spools a large request body to a
-    temporary file that nothing closes; the request is built here so that
-    it can be closed."""
-    builder = EnvironBuilder(path=path, method="POST", data=form)
-    environ = builder.get_environ()
-    try:
-        return client.open(environ)
-    finally:
-        environ["wsgi.input"].close()
-        builder.close()
+from tests.helpers import count_posts
+from tests.helpers import jpeg_with_gps
+from tests.helpers import png
+from tests.helpers import upload
 
 
 def image_rows(app):
     with app.app_context():
         return db.session.scalars(sa.select(Image)).all()
-
-
-def post_count(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Post))
 
 
 @pytest.fixture
@@ -181,7 +127,7 @@ def test_not_an_image_is_refused_and_nothing_is_saved(
     response = upload(writer, data=data, filename=filename)
     assert response.status_code == 422
     assert message in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 
@@ -191,7 +137,7 @@ def test_decompression_bomb_is_refused(app, writer):
     response = upload(writer, data=data, filename="bomb.png")
     assert response.status_code == 422
     assert b"pixels allowed" in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 
@@ -242,7 +188,7 @@ def test_alt_text_is_required(app, writer, alt):
     response = upload(writer, data=jpeg_with_gps(), image_alt=alt)
     assert response.status_code == 422
     assert b"Describe the picture for people who cannot see it" in response.data
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 
@@ -256,7 +202,7 @@ def test_the_saves_refusal_shows_on_the_description_field(app, writer):
         '<p class="error" id="image_alt-error">'
         "A description must not contain control characters.</p>"
     ) in page
-    assert post_count(app) == 1
+    assert count_posts(app) == 1
     assert image_rows(app) == []
 
 

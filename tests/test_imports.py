@@ -22,8 +22,8 @@ from flaskr.services.portability.exports import export_zip
 from flaskr.services.portability.exports import Scope
 from flaskr.services.portability.imports import ArchiveRefused
 from flaskr.services.portability.imports import import_export
-from tests.test_counts import assert_counts_match_rows
-from tests.test_exports import seed_blog
+from tests.helpers import assert_counts_match_rows
+from tests.helpers import seed_blog
 
 
 def site_export(app) -> bytes:

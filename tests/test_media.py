@@ -16,10 +16,10 @@ from flaskr.db import db
 from flaskr.models import MediaImage
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_images import jpeg_with_gps
-from tests.test_images import png
-from tests.test_images import post_files
-from tests.test_publishing import write
+from tests.helpers import jpeg_with_gps
+from tests.helpers import png
+from tests.helpers import post_files
+from tests.helpers import write_in_editor
 
 MARKDOWN = re.compile(r"!\[([^\]]*)\]\(/media/([A-Za-z0-9_-]{22})\.webp\)")
 
@@ -60,7 +60,7 @@ def test_an_upload_gives_markdown_for_the_text(app, author):
 def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
     markdown = upload(author, png()).get_json()["markdown"]
     key = MARKDOWN.fullmatch(markdown)[2]
-    write(author, title="With a picture", body=f"Look:\n\n{markdown}")
+    write_in_editor(author, title="With a picture", body=f"Look:\n\n{markdown}")
     page = app.test_client().get("/p/with-a-picture").get_data(as_text=True)
     assert f'<img src="/media/{key}.webp" alt="A red square"' in page
     assert f'srcset="/media/{key}/small.webp 480w, /media/{key}.webp 1600w"' in page
@@ -71,7 +71,7 @@ def test_a_picture_in_the_text_shows_with_its_sizes(app, author):
 def test_a_picture_in_a_feed_has_only_absolute_addresses(app, author, path):
     markdown = upload(author, png()).get_json()["markdown"]
     key = MARKDOWN.fullmatch(markdown)[2]
-    write(author, title="With a picture", body=f"Look:\n\n{markdown}")
+    write_in_editor(author, title="With a picture", body=f"Look:\n\n{markdown}")
     feed = app.test_client().get(path).get_data(as_text=True)
     if path.endswith(".json"):
         content = json.loads(feed)["items"][0]["content_html"]
@@ -109,7 +109,7 @@ def test_a_bad_upload_adds_nothing(app, author, data, alt, message):
 def test_the_library_lists_and_deletes_only_unused_pictures(app, author):
     used = upload(author, png()).get_json()["markdown"]
     unused = upload(author, png(), alt="Spare").get_json()["markdown"]
-    write(author, title="Uses one", body=used)
+    write_in_editor(author, title="Uses one", body=used)
     page = author.get("/images").get_data(as_text=True)
     assert "In 1 post" in page and "Not in any post" in page
     used_key, unused_key = MARKDOWN.fullmatch(used)[2], MARKDOWN.fullmatch(unused)[2]
@@ -123,7 +123,7 @@ def test_the_library_lists_and_deletes_only_unused_pictures(app, author):
 def test_each_picture_offers_its_markdown_to_copy_and_a_delete_that_asks(app, author):
     used = upload(author, png(), alt="In a post").get_json()["markdown"]
     spare = upload(author, png(), alt="Spare").get_json()["markdown"]
-    write(author, title="Uses one", body=used)
+    write_in_editor(author, title="Uses one", body=used)
     page = BeautifulSoup(author.get("/images").data, "html.parser")
     items = {
         item.select_one(".library-alt").get_text(): item

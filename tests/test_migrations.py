@@ -1,3 +1,4 @@
+import ast
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -8,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from werkzeug.security import generate_password_hash
 
+import flaskr
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import User
@@ -218,3 +220,63 @@ def test_slug_migration_gives_every_old_post_a_unique_address(make_app, tmp_path
         downgrade(directory=MIGRATIONS_DIR, revision="0014")
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("post")}
         assert "slug" not in columns and "summary" not in columns
+
+
+MIGRATIONS = Path(flaskr.__file__).parent / "migrations"
+
+#: What a migration may import from Flaskr: the frozen copies kept with them.
+FROZEN = "flaskr.migrations.frozen"
+
+#: Layers whose changes must never change history.
+MOVING_LAYERS = (
+    "flaskr.services",
+    "flaskr.web",
+    "flaskr.blueprints",
+    "flaskr.plumbing",
+)
+
+
+def flaskr_imports(path):
+    """Every ``flaskr`` module a file imports, at its top or inside a function."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        yield from (name for name in names if name.split(".")[0] == "flaskr")
+
+
+def is_frozen(module):
+    return module == FROZEN or module.startswith(FROZEN + ".")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*MIGRATIONS.glob("versions/*.py"), *MIGRATIONS.glob("frozen/*.py")]),
+    ids=lambda path: path.name,
+)
+def test_migrations_import_only_their_frozen_copies(path):
+    """A migration runs the same code whatever the services have become."""
+    imported = list(flaskr_imports(path))
+    assert not [name for name in imported if name.startswith(MOVING_LAYERS)]
+    assert [name for name in imported if not is_frozen(name)] == []
+
+
+def test_the_import_check_sees_flaskr_imports(tmp_path):
+    # The check above must be able to fail, on top-level and nested imports.
+    sample = tmp_path / "0099_sample.py"
+    sample.write_text(
+        "import flaskr.web.users\n"
+        "from flaskr.migrations.frozen.slugs import slugify\n"
+        "def upgrade():\n"
+        "    from flaskr.services.content.rules import slugify\n"
+    )
+    assert sorted(flaskr_imports(sample)) == [
+        "flaskr.migrations.frozen.slugs",
+        "flaskr.services.content.rules",
+        "flaskr.web.users",
+    ]
+    assert is_frozen("flaskr.migrations.frozen.slugs")
+    assert not is_frozen("flaskr.migrations.frozenish")

@@ -21,10 +21,10 @@ from flaskr.services.reading.navigation import related_posts
 from flaskr.services.reading.navigation import tag_counts
 from tests.conftest import make_post
 from tests.conftest import statements_for_page
-from tests.test_blog import add_posts
-from tests.test_content import write
-from tests.test_images import png
-from tests.test_images import upload
+from tests.helpers import add_posts
+from tests.helpers import png
+from tests.helpers import upload
+from tests.helpers import write
 
 JANUARY = dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC)
 

@@ -6,22 +6,26 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from flask import jsonify
+from flask import make_response
+from flask import request
 
 from flaskr.db import db
 from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.models import User
+from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import PageCache
-from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import transaction_states
-from tests.test_content import write
-from tests.test_images import png
-from tests.test_profiles import rename
-from tests.test_profiles import save_profile
-from tests.test_profiles import upload_avatar
+from tests.helpers import logged_in
+from tests.helpers import png
+from tests.helpers import rename
+from tests.helpers import save_profile
+from tests.helpers import upload_avatar
+from tests.helpers import write
 
 
 def page_cache(app):
@@ -32,12 +36,6 @@ def page_cache(app):
 def site_version(app):
     with app.app_context():
         return db.session.get(SiteVersion, 1).value
-
-
-def logged_in(app, username="test", password="test"):
-    client = app.test_client()
-    AuthActions(client).login(username, password)
-    return client
 
 
 def kept(client, path, **options):
@@ -643,3 +641,111 @@ def test_the_memory_of_pages_asked_for_is_bounded(app_with):
     assert len(cache) == 0
     client.get(f"/?q={cache._max_seen + 9}")  # still remembered: kept
     assert len(cache) == 1
+
+
+#: What Chromium sends when it opens a page.
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+ACTIVITY = "application/activity+json"
+
+
+def served_from_memory(app, client, path, accept):
+    """Whether the cache answered this request itself."""
+    before = page_cache(app).hits
+    response = client.get(path, headers={} if accept is None else {"Accept": accept})
+    assert response.status_code == 200
+    return page_cache(app).hits > before
+
+
+@pytest.mark.parametrize(
+    ("path", "kept_for", "asked_with"),
+    [
+        ("/", BROWSER_ACCEPT, ACTIVITY),
+        ("/", BROWSER_ACCEPT, "application/json"),
+        ("/1", BROWSER_ACCEPT, ACTIVITY),
+        ("/api/articles", "application/json", BROWSER_ACCEPT),
+        ("/api/articles", "application/json", ACTIVITY),
+    ],
+)
+def test_a_kept_answer_is_served_only_for_the_same_accept(
+    app, path, kept_for, asked_with
+):
+    client = app.test_client()
+    kept(client, path, headers={"Accept": kept_for})
+    assert served_from_memory(app, client, path, kept_for)
+    assert not served_from_memory(app, client, path, asked_with)
+
+
+@pytest.fixture
+def negotiating_app(app):
+    """The app with a kept address that answers browsers with HTML and
+    federated servers with JSON, as a post's address may."""
+
+    @app.get("/negotiated")
+    @kept_per_visitor
+    def negotiated():
+        best = request.accept_mimetypes.best_match(["text/html", ACTIVITY])
+        if best == ACTIVITY:
+            response = jsonify(type="Note", content="the post")
+            response.mimetype = ACTIVITY
+        else:
+            response = make_response("<p>the post</p>")
+        response.vary.add("Accept")
+        return response
+
+    return app
+
+
+@pytest.mark.parametrize("first", [BROWSER_ACCEPT, ACTIVITY])
+def test_html_and_json_at_one_address_are_kept_apart(negotiating_app, first):
+    app = negotiating_app
+    client = app.test_client()
+    second = ACTIVITY if first == BROWSER_ACCEPT else BROWSER_ACCEPT
+    kept(client, "/negotiated", headers={"Accept": first})
+    assert served_from_memory(app, client, "/negotiated", first)
+    for accept in (second, second, second, first):
+        response = client.get("/negotiated", headers={"Accept": accept})
+        expected = "text/html" if accept == BROWSER_ACCEPT else ACTIVITY
+        assert response.mimetype == expected
+        assert "Accept" in response.vary
+    assert served_from_memory(app, client, "/negotiated", second)
+
+
+def test_a_kept_answer_keeps_its_vary(negotiating_app):
+    app = negotiating_app
+    client = app.test_client()
+    kept(client, "/negotiated", headers={"Accept": ACTIVITY})
+    before = page_cache(app).hits
+    again = client.get("/negotiated", headers={"Accept": ACTIVITY})
+    assert page_cache(app).hits == before + 1
+    assert "Accept" in again.vary
+    assert again.get_json() == {"type": "Note", "content": "the post"}
+
+
+@pytest.mark.parametrize("vary", ["Accept-Language", "*", "Accept, User-Agent"])
+def test_an_answer_varying_on_a_header_outside_the_key_is_not_kept(app, vary):
+    @app.get("/by-language")
+    @kept_per_visitor
+    def by_language():
+        response = make_response(request.headers.get("Accept-Language", "none"))
+        response.headers["Vary"] = vary
+        return response
+
+    client = app.test_client()
+    kept(client, "/by-language", headers={"Accept-Language": "fr"})
+    answer = client.get("/by-language", headers={"Accept-Language": "de"})
+    assert answer.get_data(as_text=True) == "de"
+    assert len(page_cache(app)) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "varied_on"),
+    [("/", "test", "Cookie"), ("/api/articles", "visitor", "Origin")],
+)
+def test_answers_varying_on_what_the_key_holds_are_kept(app, path, who, varied_on):
+    client = app.test_client() if who == "visitor" else logged_in(app)
+    response = kept(client, path)
+    assert varied_on in response.vary
+    assert served_from_memory(app, client, path, None)

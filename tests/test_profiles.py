@@ -20,10 +20,14 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import query_plan
 from tests.conftest import statements_for_page
-from tests.test_blog import add_posts
-from tests.test_images import jpeg_with_gps
-from tests.test_images import png
-from tests.test_images import post_files
+from tests.helpers import add_posts
+from tests.helpers import jpeg_with_gps
+from tests.helpers import logged_in
+from tests.helpers import png
+from tests.helpers import rename
+from tests.helpers import save_profile
+from tests.helpers import submit_account_form
+from tests.helpers import upload_avatar
 
 
 @pytest.fixture
@@ -35,45 +39,6 @@ def mail_site(app_with, smtp_port):
 
 
 AVATAR_SRC = re.compile(r'src="/avatars/(\d+)(/small)?\.webp"')
-
-
-def logged_in(app, username="test", password=None, browser="Browser A"):
-    client = app.test_client()
-    client.environ_base["HTTP_USER_AGENT"] = browser
-    response = AuthActions(client).login(username, password or username)
-    assert response.status_code == 302
-    return client
-
-
-def post_form(client, action, prefix, **fields):
-    token = csrf_token_from(client, "/auth/account")
-    data = {f"{prefix}-{name}": value for name, value in fields.items()}
-    return client.post(
-        f"/auth/account/{action}", data={**data, f"{prefix}-csrf_token": token}
-    )
-
-
-def save_profile(client, display_name="", bio="", website=""):
-    return post_form(
-        client,
-        "profile",
-        "profile",
-        display_name=display_name,
-        bio=bio,
-        website=website,
-    )
-
-
-def upload_avatar(client, data, filename="me.jpg"):
-    token = csrf_token_from(client, "/auth/account")
-    form = {"avatar-csrf_token": token}
-    if data is not None:
-        form["avatar-picture"] = (io.BytesIO(data), filename)
-    return post_files(client, "/auth/account/avatar", form)
-
-
-def rename(client, username, password="test"):
-    return post_form(client, "username", "rename", username=username, password=password)
 
 
 def user_named(app, username):
@@ -564,7 +529,7 @@ def session_ids(app, username="test"):
 
 
 def end_session(client, session_id):
-    return post_form(client, "sessions/end", "end", session=session_id)
+    return submit_account_form(client, "sessions/end", "end", session=session_id)
 
 
 def test_one_other_session_can_be_ended(app):
@@ -660,7 +625,7 @@ NEW_FORMS = {
 
 @pytest.mark.parametrize("action", sorted(NEW_FORMS))
 def test_hostile_input_on_the_new_forms(app, action):
-    from tests.test_generated_requests import HOSTILE
+    from tests.helpers import HOSTILE
 
     client = logged_in(app)
     prefix, names = NEW_FORMS[action]
@@ -688,7 +653,7 @@ def test_hostile_input_on_the_new_forms(app, action):
 def test_hostile_names_in_author_links(app, path):
     from urllib.parse import quote
 
-    from tests.test_generated_requests import HOSTILE
+    from tests.helpers import HOSTILE
 
     client = app.test_client()
     for value in HOSTILE:

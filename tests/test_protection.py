@@ -4,7 +4,7 @@ from flask import url_for
 
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_blog import count_posts
+from tests.helpers import count_posts
 
 EXPECTED_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -5,40 +5,14 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-import sqlalchemy as sa
 from flask import url_for
 
-from flaskr.db import db
-from flaskr.models import Post
 from flaskr.services.content.rules import slug_problem
 from flaskr.services.content.rules import slugify
 from tests.conftest import csrf_token_from
-
-
-def write(client, path="/create", action="publish", **fields):
-    data = {
-        "title": "A title",
-        "body": "The body of the post, which is long enough to show.",
-        "tags": "",
-        "summary": "",
-        "slug": "",
-        "action": action,
-        **fields,
-        "csrf_token": csrf_token_from(client, path),
-    }
-    return client.post(path, data=data)
-
-
-def post_row(app, post_id):
-    with app.app_context():
-        post = db.session.get(Post, post_id)
-        db.session.expunge(post)
-        return post
-
-
-def newest(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.max(Post.id)))
+from tests.helpers import newest
+from tests.helpers import post_row
+from tests.helpers import write_in_editor
 
 
 @pytest.mark.parametrize(
@@ -77,8 +51,8 @@ def test_slugify(title, slug):
 def test_a_title_in_another_script_keeps_its_letters_in_the_address(
     app, author, title, slug
 ):
-    write(author, title=title)
-    write(author, title=title)
+    write_in_editor(author, title=title)
+    write_in_editor(author, title=title)
     first, second = post_row(app, newest(app) - 1), post_row(app, newest(app))
     assert (first.slug, second.slug) == (slug, f"{slug}-2")
     with app.test_request_context():
@@ -91,17 +65,17 @@ def test_a_title_in_another_script_keeps_its_letters_in_the_address(
 
 
 def test_an_address_in_another_script_can_be_chosen(app, author):
-    write(author, title="Anything", slug="мой-адрес")
+    write_in_editor(author, title="Anything", slug="мой-адрес")
     assert post_row(app, newest(app)).slug == "мой-адрес"
     assert app.test_client().get(f"/p/{quote('мой-адрес')}").status_code == 200
-    response = write(author, title="Again", slug="мой-адрес")
+    response = write_in_editor(author, title="Again", slug="мой-адрес")
     assert response.status_code == 422
     assert "Another post has the address" in response.get_data(as_text=True)
 
 
 def test_a_new_post_gets_an_address_from_its_title(app, author):
-    write(author, title="Hello, Flaskr")
-    write(author, title="hello flaskr")
+    write_in_editor(author, title="Hello, Flaskr")
+    write_in_editor(author, title="hello flaskr")
     first, second = post_row(app, newest(app) - 1), post_row(app, newest(app))
     assert (first.slug, second.slug) == ("hello-flaskr", "hello-flaskr-2")
     page = app.test_client().get("/p/hello-flaskr-2")
@@ -112,21 +86,25 @@ def test_a_new_post_gets_an_address_from_its_title(app, author):
 
 
 def test_a_draft_at_its_address_is_only_for_its_author(app, author):
-    write(author, action="draft", title="Secret plans")
+    write_in_editor(author, action="draft", title="Secret plans")
     assert author.get("/p/secret-plans").status_code == 200
     assert app.test_client().get("/p/secret-plans").status_code == 404
 
 
 def test_a_chosen_address_is_kept_and_can_change(app, author):
-    write(author, title="Long title", slug="short")
+    write_in_editor(author, title="Long title", slug="short")
     post_id = newest(app)
     assert post_row(app, post_id).slug == "short"
-    response = write(author, f"/{post_id}/update", action="save", slug="shorter")
+    response = write_in_editor(
+        author, f"/{post_id}/update", action="save", slug="shorter"
+    )
     assert response.status_code == 302
     assert post_row(app, post_id).slug == "shorter"
     assert app.test_client().get("/p/short").status_code == 404
     # Empty keeps the address the post has.
-    write(author, f"/{post_id}/update", action="save", title="New title", slug="")
+    write_in_editor(
+        author, f"/{post_id}/update", action="save", title="New title", slug=""
+    )
     assert post_row(app, post_id).slug == "shorter"
 
 
@@ -146,18 +124,18 @@ def test_a_chosen_address_is_kept_and_can_change(app, author):
 )
 def test_a_bad_address_is_refused(app, author, slug, message):
     before = newest(app)
-    response = write(author, slug=slug)
+    response = write_in_editor(author, slug=slug)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert newest(app) == before
 
 
 def test_an_address_another_post_has_is_refused_whole(app, author):
-    write(author, title="First", slug="taken")
-    write(author, title="Second")
+    write_in_editor(author, title="First", slug="taken")
+    write_in_editor(author, title="Second")
     second = newest(app)
     before = post_row(app, second)
-    response = write(
+    response = write_in_editor(
         author, f"/{second}/update", action="save", title="Changed", slug="taken"
     )
     assert response.status_code == 422
@@ -170,16 +148,18 @@ def test_an_address_another_post_has_is_refused_whole(app, author):
     )
     # The form keeps what the writer typed, and saves once the address is free.
     assert 'value="Changed"' in response.get_data(as_text=True)
-    response = write(author, f"/{second}/update", action="save", title="Changed")
+    response = write_in_editor(
+        author, f"/{second}/update", action="save", title="Changed"
+    )
     assert response.status_code == 302
     count = newest(app)
-    response = write(author, title="Third", slug="taken")
+    response = write_in_editor(author, title="Third", slug="taken")
     assert response.status_code == 422
     assert newest(app) == count
 
 
 def test_a_summary_is_what_lists_feeds_and_previews_show(app, author):
-    write(author, title="Summed up", summary="  In   short: it works. ")
+    write_in_editor(author, title="Summed up", summary="  In   short: it works. ")
     post_id = newest(app)
     assert post_row(app, post_id).excerpt == "In short: it works."
     reader = app.test_client()
@@ -187,20 +167,20 @@ def test_a_summary_is_what_lists_feeds_and_previews_show(app, author):
     assert b"In short: it works." in reader.get("/feed.atom").data
     assert b'content="In short: it works."' in reader.get("/p/summed-up").data
     # Without one, the start of the text again.
-    write(author, f"/{post_id}/update", action="save", title="Summed up")
+    write_in_editor(author, f"/{post_id}/update", action="save", title="Summed up")
     assert post_row(app, post_id).excerpt.startswith("The body of the post")
 
 
 def test_a_long_summary_is_refused(app, author):
     before = newest(app)
-    response = write(author, summary="x" * 301)
+    response = write_in_editor(author, summary="x" * 301)
     assert response.status_code == 422
     assert "at most 300 characters" in response.get_data(as_text=True)
     assert newest(app) == before
 
 
 def test_render_posts_keeps_the_summary(app, author, runner):
-    write(author, title="Kept", summary="My own words.")
+    write_in_editor(author, title="Kept", summary="My own words.")
     runner.invoke(args=["render-posts"])
     assert post_row(app, newest(app)).excerpt == "My own words."
 
@@ -240,7 +220,7 @@ def unpublish(client, post_id, token=None):
 
 
 def test_unpublish_takes_a_post_off_every_public_page(app, author):
-    write(author, title="Unpublishable words", tags="unpublishable")
+    write_in_editor(author, title="Unpublishable words", tags="unpublishable")
     post_id = newest(app)
     reader = app.test_client()
     places = [*PUBLIC_PLACES, f"/{post_id}", "/p/unpublishable-words", "/sitemap-0.xml"]
@@ -274,7 +254,7 @@ def test_unpublish_takes_a_post_off_every_public_page(app, author):
 
 
 def test_unpublish_is_a_post_by_the_author_with_a_token(app, author):
-    write(author, title="Stays")
+    write_in_editor(author, title="Stays")
     post_id = newest(app)
     assert author.get(f"/{post_id}/unpublish").status_code == 405
     response = author.post(f"/{post_id}/unpublish", data={})
@@ -294,9 +274,9 @@ def test_unpublish_is_a_post_by_the_author_with_a_token(app, author):
 
 
 def test_publishing_again_dates_the_post_anew(app, author):
-    write(author, title="Again")
+    write_in_editor(author, title="Again")
     post_id = newest(app)
     first = post_row(app, post_id).published
     unpublish(author, post_id)
-    write(author, f"/{post_id}/update", action="publish", title="Again")
+    write_in_editor(author, f"/{post_id}/update", action="publish", title="Again")
     assert post_row(app, post_id).published > first

@@ -9,9 +9,11 @@ from flaskr.db import db
 from flaskr.models import Comment
 from flaskr.models import Like
 from flaskr.models import Post
-from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_content import write
+from tests.helpers import comment
+from tests.helpers import like
+from tests.helpers import logged_in
+from tests.helpers import write
 
 
 def counts(app, post_id=1):
@@ -30,19 +32,8 @@ def counts(app, post_id=1):
         return likes, comments
 
 
-def logged_in(app, username="other", password="other"):
-    client = app.test_client()
-    AuthActions(client).login(username, password)
-    return client
-
-
-def like(client, post_id=1, liked="yes"):
-    token = csrf_token_from(client, f"/{post_id}")
-    return client.post(f"/{post_id}/like", data={"liked": liked, "csrf_token": token})
-
-
 def test_like_and_unlike(app):
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     response = like(reader)
     assert response.headers["Location"] == "/1#likes"
     assert counts(app) == (1, 0)
@@ -57,7 +48,7 @@ def test_like_and_unlike(app):
 
 
 def test_each_user_counts_once(app):
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     for _ in range(3):
         like(reader)
     assert counts(app) == (1, 0)
@@ -70,7 +61,7 @@ def test_each_user_counts_once(app):
 
 @pytest.mark.parametrize("liked", ["yes", "no"])
 def test_concurrent_likes_by_one_user_count_once(app, liked):
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     if liked == "no":
         like(reader)
     cookie = reader.get_cookie("flaskr_session").value
@@ -101,7 +92,7 @@ def test_like_needs_login_csrf_and_a_public_post(app, client):
     assert response.headers["Location"].startswith("/auth/login")
     assert client.get("/1/like").status_code == 405
 
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     assert like(reader, post_id=1).status_code == 302
     token = csrf_token_from(reader, "/1")
     assert reader.post("/999/like", data={"csrf_token": token}).status_code == 404
@@ -110,7 +101,7 @@ def test_like_needs_login_csrf_and_a_public_post(app, client):
 def test_drafts_cannot_be_liked(app):
     author = logged_in(app, "test", "test")
     write(author, title="Draft", action="draft")
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     token = csrf_token_from(reader, "/1")
     assert reader.post("/2/like", data={"csrf_token": token}).status_code == 404
 
@@ -119,7 +110,7 @@ def test_likes_page(app):
     author = logged_in(app, "test", "test")
     for number in range(12):
         write(author, title=f"post {number}")
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     for post_id in range(2, 14):
         like(reader, post_id)
     page = reader.get("/u/other/likes").get_data(as_text=True)
@@ -135,13 +126,8 @@ def test_likes_page(app):
     assert app.test_client().get("/u/OTHER/likes").status_code == 301
 
 
-def comment(client, body, post_id=1):
-    token = csrf_token_from(client, f"/{post_id}")
-    return client.post(f"/{post_id}/comments", data={"body": body, "csrf_token": token})
-
-
 def test_comments(app):
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     response = comment(reader, "First!\nWith a <b>line</b> break")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/1#comment-")
@@ -167,14 +153,14 @@ def test_comments(app):
     ],
 )
 def test_comment_validation(app, body, message):
-    response = comment(logged_in(app), body)
+    response = comment(logged_in(app, "other"), body)
     assert response.status_code == 422
     assert message in response.data
     assert counts(app) == (0, 0)
 
 
 def test_longest_comment_is_accepted(app):
-    assert comment(logged_in(app), "x" * 5000).status_code == 302
+    assert comment(logged_in(app, "other"), "x" * 5000).status_code == 302
 
 
 def test_comment_needs_login(app, client):
@@ -195,7 +181,7 @@ def delete_comment(client, comment_id):
 
 
 def test_comment_deleted_by_its_author_or_the_posts_author(app, app_with):
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     comment(reader, "one")
     comment(reader, "two")
     first, second = comment_ids(app)
@@ -215,7 +201,7 @@ def test_comment_cannot_be_deleted_by_someone_else(app, password_hashes):
         db.session.add(User("third", password_hashes["other"]))
         db.session.commit()
     comment(logged_in(app, "test", "test"), "the author's own")
-    comment(logged_in(app), "other's comment")
+    comment(logged_in(app, "other"), "other's comment")
     third = logged_in(app, "third", "other")
     for comment_id in comment_ids(app):
         response = delete_comment(third, comment_id)
@@ -226,14 +212,14 @@ def test_comment_cannot_be_deleted_by_someone_else(app, password_hashes):
 
 def test_comments_are_throttled(app_with):
     app = app_with(RATELIMIT_ENABLED=True, COMMENT_LIMITS="3 per minute")
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     statuses = [comment(reader, f"c{number}").status_code for number in range(4)]
     assert statuses == [302, 302, 302, 429]
 
 
 def test_comment_pages(app_with):
     app = app_with(COMMENTS_PER_PAGE=3)
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     for number in range(5):
         comment(reader, f"comment number {number}")
     page = reader.get("/1").get_data(as_text=True)
@@ -248,7 +234,7 @@ def test_comment_pages(app_with):
 def test_deleting_an_account_takes_back_likes_and_comments(app, posts):
     author = logged_in(app, "test", "test")
     write(author, title="by test")
-    reader = logged_in(app)
+    reader = logged_in(app, "other")
     like(reader, 1)
     like(reader, 2)
     comment(reader, "a comment by other")

@@ -13,10 +13,10 @@ from flaskr.models import ArchiveMonth
 from flaskr.models import Post
 from flaskr.models import SiteSettings
 from flaskr.services.reading.navigation import ARCHIVE_TITLES
-from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_images import png
-from tests.test_images import upload
+from tests.helpers import logged_in
+from tests.helpers import png
+from tests.helpers import upload
 
 
 def write(client, path="/create", **fields):
@@ -24,12 +24,6 @@ def write(client, path="/create", **fields):
     data = {"title": "A title", "body": "", "tags": "", **fields}
     data["csrf_token"] = csrf_token_from(client, path)
     return client.post(path, data=data)
-
-
-def logged_in(app, username="test", password="test"):
-    client = app.test_client()
-    AuthActions(client).login(username, password)
-    return client
 
 
 # One address per post -------------------------------------------------------

@@ -16,6 +16,7 @@ from flaskr.models import User
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
+from tests.helpers import logged_in
 
 NEW_PASSWORD = "a new and long enough passphrase"
 LINK = re.compile(r"https://flaskr\.example/auth/[a-z-]+/[A-Za-z0-9_-]+")
@@ -27,12 +28,6 @@ MAIL_SETTINGS = {"MAIL_SERVER": "127.0.0.1", "SITE_URL": "https://flaskr.example
 @pytest.fixture
 def site(app_with, smtp_port):
     return app_with(**MAIL_SETTINGS, MAIL_PORT=smtp_port)
-
-
-def logged_in(app, username="test"):
-    client = app.test_client()
-    AuthActions(client).login(username, username)
-    return client
 
 
 def links_in(smtp, to):

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
-
 from flaskr.db import db
 from flaskr.models import Post
-from flaskr.models import PostRevision
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_publishing import newest
-from tests.test_publishing import post_row
-from tests.test_publishing import write
+from tests.helpers import newest
+from tests.helpers import post_row
+from tests.helpers import revisions
+from tests.helpers import write_in_editor
 
 RESTORE_FORM = re.compile(
     r'action="(/\d+/revisions/(\d+)/restore)">\s*'
@@ -23,26 +21,17 @@ RESTORE_FORM = re.compile(
 )
 
 
-def revisions(app, post_id):
-    with app.app_context():
-        return db.session.execute(
-            sa.select(PostRevision.id, PostRevision.title, PostRevision.body)
-            .where(PostRevision.post_id == post_id)
-            .order_by(PostRevision.id)
-        ).all()
-
-
 def save_three_times(app, author):
-    write(author, title="One", body="first line\nsecond line")
+    write_in_editor(author, title="One", body="first line\nsecond line")
     post_id = newest(app)
-    write(
+    write_in_editor(
         author,
         f"/{post_id}/update",
         action="save",
         title="Two",
         body="first line\nsecond line changed",
     )
-    write(
+    write_in_editor(
         author,
         f"/{post_id}/update",
         action="save",
@@ -106,7 +95,7 @@ def test_a_restore_from_a_stale_history_page_is_refused(app, author):
     post_id = save_three_times(app, author)
     page = author.get(f"/{post_id}/history").get_data(as_text=True)
     action, _, token, version = RESTORE_FORM.findall(page)[-1]
-    write(author, f"/{post_id}/update", action="save", title="Four", body="x")
+    write_in_editor(author, f"/{post_id}/update", action="save", title="Four", body="x")
     response = author.post(action, data={"csrf_token": token, "version": version})
     assert response.status_code == 409
     assert "This post changed since you opened it" in response.get_data(True)
@@ -130,7 +119,7 @@ def test_only_the_writer_sees_or_restores(app, author):
 
 def test_revisions_of_another_post_are_404(app, author):
     post_id = save_three_times(app, author)
-    write(author, title="Elsewhere")
+    write_in_editor(author, title="Elsewhere")
     elsewhere = newest(app)
     foreign = revisions(app, post_id)[0].id
     assert (
@@ -150,17 +139,17 @@ def test_only_the_last_revisions_are_kept(app_with):
     app = app_with(REVISIONS_KEPT=3)
     client = app.test_client()
     AuthActions(client).login()
-    write(client, title="v0")
+    write_in_editor(client, title="v0")
     post_id = newest(app)
     for number in range(1, 6):
-        write(client, f"/{post_id}/update", action="save", title=f"v{number}")
+        write_in_editor(client, f"/{post_id}/update", action="save", title=f"v{number}")
     assert [title for _, title, _ in revisions(app, post_id)] == ["v3", "v4", "v5"]
 
 
 def test_a_post_from_before_revisions_keeps_its_old_state_first(app, author):
     """The test data's post 1 was saved before revisions were kept."""
     assert revisions(app, 1) == []
-    write(author, "/1/update", action="save", title="Edited", body="new body")
+    write_in_editor(author, "/1/update", action="save", title="Edited", body="new body")
     [(_, old_title, _), (_, new_title, _)] = revisions(app, 1)
     assert (old_title, new_title) == ("test title", "Edited")
 

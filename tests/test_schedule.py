@@ -14,9 +14,9 @@ from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.services.content.rules import schedule_time
 from flaskr.services.content.rules import ScheduleProblem
-from tests.test_publishing import newest
-from tests.test_publishing import post_row
-from tests.test_publishing import write
+from tests.helpers import newest
+from tests.helpers import post_row
+from tests.helpers import write_in_editor
 
 TITLE = "Tomorrow news"
 
@@ -62,7 +62,7 @@ def test_a_scheduled_post_comes_out_at_its_time_everywhere(app, author):
     start = dt.datetime.now(dt.UTC)
     at = minute_after(start, 3)
     with time_machine.travel(start, tick=False):
-        response = write(
+        response = write_in_editor(
             author,
             title=TITLE,
             tags="news",
@@ -93,8 +93,8 @@ def test_pages_kept_before_the_time_are_not_served_after_it(app, author):
     at = minute_after(start, 3)
     reader = app.test_client()
     with time_machine.travel(start, tick=False):
-        write(author, title="Old news", tags="news")
-        write(
+        write_in_editor(author, title="Old news", tags="news")
+        write_in_editor(
             author,
             title=TITLE,
             tags="news",
@@ -119,23 +119,23 @@ def test_back_to_draft_and_publish_now(app, author):
         "publish_at": at.strftime("%Y-%m-%dT%H:%M"),
         "time_zone": "UTC",
     }
-    write(author, action="schedule", **fields)
+    write_in_editor(author, action="schedule", **fields)
     post_id = newest(app)
     form = author.get(f"/{post_id}/update").get_data(as_text=True)
     assert f'value="{at:%Y-%m-%dT%H:%M}"' in form
     assert "Save, keep scheduled" in form
-    write(author, f"/{post_id}/update", action="draft", **fields)
+    write_in_editor(author, f"/{post_id}/update", action="draft", **fields)
     assert post_row(app, post_id).published is None
-    write(author, f"/{post_id}/update", action="schedule", **fields)
+    write_in_editor(author, f"/{post_id}/update", action="schedule", **fields)
     assert post_row(app, post_id).published == at
-    write(author, f"/{post_id}/update", action="publish", **fields)
+    write_in_editor(author, f"/{post_id}/update", action="publish", **fields)
     published = post_row(app, post_id).published
     assert published is not None and published < at
     assert shown_in(app.test_client(), post_id) == list(places(post_id))
 
 
 def test_the_writers_time_zone_is_used_and_remembered(app, author):
-    write(
+    write_in_editor(
         author,
         title=TITLE,
         action="schedule",
@@ -167,7 +167,7 @@ def test_a_bad_schedule_is_refused_and_saves_nothing(
     app, author, publish_at, zone, message
 ):
     before = newest(app)
-    response = write(
+    response = write_in_editor(
         author, title=TITLE, action="schedule", publish_at=publish_at, time_zone=zone
     )
     assert response.status_code == 422
@@ -183,10 +183,10 @@ def test_schedule_time_reads_local_time():
 
 
 def test_a_published_post_cannot_be_scheduled_back(app, author):
-    write(author, title="Out already")
+    write_in_editor(author, title="Out already")
     post_id = newest(app)
     published = post_row(app, post_id).published
-    response = write(
+    response = write_in_editor(
         author,
         f"/{post_id}/update",
         title="Out already",
@@ -202,7 +202,9 @@ def test_scheduling_notes_the_soonest_time(app, author):
     later = "2030-01-01T00:00"
     sooner = "2029-01-01T00:00"
     for when in (later, sooner, later):
-        write(author, title=TITLE, action="schedule", publish_at=when, time_zone="UTC")
+        write_in_editor(
+            author, title=TITLE, action="schedule", publish_at=when, time_zone="UTC"
+        )
     with app.app_context():
         soonest = db.session.get(SiteVersion, 1).next_publication
         assert soonest == dt.datetime(2029, 1, 1, tzinfo=dt.UTC)
@@ -217,7 +219,7 @@ def test_only_one_server_moves_the_version_for_a_publication(app, author):
 
     start = dt.datetime.now(dt.UTC)
     at = minute_after(start, 3)
-    write(
+    write_in_editor(
         author,
         title=TITLE,
         action="schedule",

@@ -11,7 +11,7 @@ from flaskr.services.reading import search as search_module
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.conftest import TEST_DATABASE_URL
-from tests.test_content import write
+from tests.helpers import write
 
 needs_sqlite = pytest.mark.skipif(
     TEST_DATABASE_URL is not None, reason="SQLite's full-text index"

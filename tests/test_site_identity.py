@@ -12,17 +12,10 @@ from PIL import Image as Pillow
 from flaskr.db import db
 from flaskr.models import SiteSettings
 from flaskr.models import User
-from flaskr.services.base.site import set_admin
 from tests.conftest import csrf_token_from
-from tests.test_images import png
-from tests.test_profiles import logged_in
-
-
-def make_admin(app, username="test"):
-    with app.app_context():
-        set_admin(
-            db.session.scalars(sa.select(User).filter_by(username=username)).one()
-        )
+from tests.helpers import logged_in
+from tests.helpers import make_admin
+from tests.helpers import png
 
 
 def save_settings(client, **fields):

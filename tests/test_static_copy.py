@@ -5,7 +5,7 @@ import urllib.parse
 
 from flaskr.services.accounts.users import find_user
 from flaskr.services.content import writing
-from tests.test_exports import seed_blog
+from tests.helpers import seed_blog
 
 _REFERENCE = re.compile(r'(?:href|src)="([^"]*)"')
 _SRCSET = re.compile(r'srcset="([^"]*)"')

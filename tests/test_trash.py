@@ -12,11 +12,11 @@ from flaskr.models import Like
 from flaskr.models import Post
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_content import write
-from tests.test_images import jpeg_with_gps
-from tests.test_images import upload
-from tests.test_reactions import comment
-from tests.test_reactions import like
+from tests.helpers import comment
+from tests.helpers import jpeg_with_gps
+from tests.helpers import like
+from tests.helpers import upload
+from tests.helpers import write
 
 TITLE = "Trashable zebra"
 

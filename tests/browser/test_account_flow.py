@@ -1,8 +1,8 @@
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import PASSWORD
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import PASSWORD
+from tests.browser.helpers import register_and_log_in
 
 NEW_PASSWORD = "another browser-tested passphrase"
 

@@ -2,39 +2,8 @@ import re
 
 from playwright.sync_api import expect
 
-PASSWORD = "a browser-tested passphrase"
-
-
-def log_in(page, username):
-    """Log an account registered with ``PASSWORD`` in on ``page``."""
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator("main")).to_be_visible()
-
-
-def open_account_menu(page):
-    """Open the header's account menu, where Drafts, Account and Log out are."""
-    menu = page.locator(".account-menu")
-    if menu.get_attribute("open") is None:
-        page.locator(".account-button").click()
-    expect(menu.locator(".menu-panel")).to_be_visible()
-
-
-def register_and_log_in(page, username):
-    page.goto("/auth/register")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Register").click()
-    expect(page).to_have_url(re.compile(r"/auth/login$"))
-    expect(page.get_by_role("status")).to_contain_text("Your account is ready")
-
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # In the header's account menu, which shows only when it is opened.
-    expect(page.get_by_text(f"Logged in as {username}")).to_be_attached()
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import register_and_log_in
 
 
 def test_register_write_edit_delete_log_out(new_page, screenshot):

@@ -8,7 +8,7 @@ import io
 
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import register_and_log_in
 
 
 def png() -> bytes:

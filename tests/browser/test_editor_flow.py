@@ -11,10 +11,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import register_and_log_in
-from tests.browser.test_images_are_kept import loaded
-from tests.browser.test_images_are_kept import picture
+from tests.browser.helpers import loaded
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import picture
+from tests.browser.helpers import register_and_log_in
 
 
 def csp_reports(page):

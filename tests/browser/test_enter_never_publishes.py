@@ -4,7 +4,7 @@ the editor's script, Enter in the title goes on to the text instead."""
 
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import register_and_log_in
 
 
 def open_settings(page):

@@ -36,9 +36,9 @@ from flaskr.services.content import writing
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import log_in
+from tests.browser.helpers import PASSWORD
 from tests.browser.layout import layout_problems
-from tests.browser.test_blog_flow import log_in
-from tests.browser.test_blog_flow import PASSWORD
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]

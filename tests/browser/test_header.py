@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import site
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import log_in
+from tests.browser.helpers import PASSWORD
 from tests.browser.layout import layout_problems
-from tests.browser.test_blog_flow import log_in
-from tests.browser.test_blog_flow import PASSWORD
-from tests.browser.test_every_page import SCREENSHOTS
 
 WIDTHS = (390, 800, 1024, 1280)
 ADMIN, WRITER = "hedda", "ivo"

@@ -1,26 +1,13 @@
 """An image chosen in the post form survives a preview and a form sent back
 with an error: the browser forgets the file, Flaskr holds it."""
 
-import io
 import re
 
-from PIL import Image as Pillow
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import register_and_log_in
-
-
-def picture(tmp_path, name="sunset.png"):
-    path = tmp_path / name
-    buffer = io.BytesIO()
-    Pillow.new("RGB", (320, 240), (230, 120, 40)).save(buffer, "PNG")
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
-def loaded(image):
-    """Whether the browser loaded and decoded ``image`` (not a broken icon)."""
-    return image.evaluate("e => e.complete && e.naturalWidth > 0")
+from tests.browser.helpers import loaded
+from tests.browser.helpers import picture
+from tests.browser.helpers import register_and_log_in
 
 
 def new_post_with_picture(new_page, tmp_path, username, title, alt="", **options):

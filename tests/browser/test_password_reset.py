@@ -4,7 +4,6 @@ mails a real SMTP server (aiosmtpd on 127.0.0.1) received."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import typing as t
 
@@ -16,19 +15,14 @@ from werkzeug.serving import make_server
 from flaskr import create_app
 from flaskr.db import db
 from flaskr.schema import init_db
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import PASSWORD
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import PASSWORD
+from tests.browser.helpers import register_and_log_in
 from tests.conftest import make_config
 from tests.conftest import SmtpServer
+from tests.helpers import free_port
 
 NEW_PASSWORD = "another browser-tested passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class MailSite(t.NamedTuple):

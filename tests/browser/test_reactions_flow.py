@@ -3,8 +3,8 @@ import re
 from PIL import Image as Pillow
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import register_and_log_in
 
 
 def test_image_like_comment_trash_restore(new_page, screenshot, tmp_path):

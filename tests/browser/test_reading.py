@@ -15,8 +15,8 @@ from playwright.sync_api import Page
 from flaskr.services.accounts import users as accounts
 from flaskr.services.content import writing
 from flaskr.services.social import reactions
-from tests.browser.test_blog_flow import log_in
-from tests.browser.test_blog_flow import PASSWORD
+from tests.browser.helpers import log_in
+from tests.browser.helpers import PASSWORD
 
 WRITER, READER = "cleo", "dev"
 

@@ -7,7 +7,7 @@ docs/screenshot.png when the look of the site changes.
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import register_and_log_in
 
 POST = """Flaskr keeps the tutorial's shape and adds what a real blog needs:
 

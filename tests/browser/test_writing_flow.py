@@ -2,8 +2,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_blog_flow import open_account_menu
-from tests.browser.test_blog_flow import register_and_log_in
+from tests.browser.helpers import open_account_menu
+from tests.browser.helpers import register_and_log_in
 
 BODY = """# A heading
 

@@ -11,7 +11,6 @@ import io
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ import requests
 from PIL import Image as Pillow
 
 from tests.conftest import SmtpServer
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.multiserver
 
@@ -34,12 +34,6 @@ DATABASE = os.environ.get(
 REDIS = os.environ.get("FLASKR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "multi-server passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.helpers import free_port
+
 pytestmark = pytest.mark.production
 
 ROOT = Path(__file__).parents[2]
@@ -29,12 +31,6 @@ HALF_SENT_CLIENTS = 200
 #: What each normal request must be answered within, slow clients or not.
 ANSWER_WITHIN = 1.0
 NORMAL_PATHS = ("/", "/hello", "/healthz", "/static/style.css", "/feed.atom")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -21,6 +21,15 @@ page rendered for someone else. A session's pages are served only while its row
 says it is live, has no flashed message waiting and needs no "last seen" write;
 otherwise Flask handles the request as usual.
 
+Pages are also kept per ``Accept`` header, exactly as sent: an address may
+answer a browser with HTML and a federated server (``application/activity+json``)
+or an API client with JSON, and neither may be served the other's kept answer.
+Browsers send the same header for every page they open, so this costs a few
+copies of a page, not one per request. A view that answers by ``Accept`` says
+so with ``Vary: Accept``, for the caches after ours; an answer that varies on
+any header the key does not hold (``Vary: Accept-Language``, ``*``) is never
+kept.
+
 This is WSGI middleware in front of Flask, not a Flask extension, because a hit
 must cost less than Flask itself does (bench/README.md): one statement (the
 version, with the session row when there is a cookie), a dictionary look-up and
@@ -81,6 +90,12 @@ _PASS_THROUGH_HEADERS = (
 )
 
 
+#: Request headers a kept answer may vary on (its ``Vary``): the key holds the
+#: session (all that kept views read of ``Cookie``) and ``Accept``, and requests
+#: with the others pass through. An answer varying on another header is not kept.
+_KEYED_HEADERS = frozenset({"cookie", "accept", "origin", "authorization"})
+
+
 class _Cookie(enum.Enum):
     #: A session cookie with a signature that is not this site's.
     FOREIGN = "foreign"
@@ -101,8 +116,10 @@ def kept_per_visitor(view: View) -> View:
 
     Only for pages that show nothing but public content and the visitor's own
     session (their name, their CSRF token): the page is served again to the
-    same visitor until the site version moves. Responses that are not a 200,
-    or that set a cookie, are never kept.
+    same visitor, with the same ``Accept`` header, until the site version
+    moves. Responses that are not a 200, that set a cookie, or that vary on a
+    request header other than the session cookie and ``Accept`` are never
+    kept. A view answering by ``Accept`` adds it to ``Vary`` itself.
     """
     setattr(view, _KEPT_ATTRIBUTE, True)
     return view
@@ -149,8 +166,8 @@ class _Page:
     posts: frozenset[int] | None
 
 
-#: (session row id or None, scheme, host, path, query string)
-_Key = tuple[str | None, str, str, str, str]
+#: (session row id or None, scheme, host, path, query string, Accept or None)
+_Key = tuple[str | None, str, str, str, str, str | None]
 
 
 class _Visitor(t.NamedTuple):
@@ -224,6 +241,7 @@ class PageCache:
             t.cast(str, environ.get("HTTP_HOST", environ["SERVER_NAME"])),
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT"),
         )
         # Other pages cost no statement of ours, and neither does a page asked
         # for the first time lately: it can be neither served from here nor
@@ -400,6 +418,7 @@ class PageCache:
         if (
             not status.startswith("200")
             or any(name.lower() == "set-cookie" for name, _ in headers)
+            or not _varies_only_on_the_key(headers)
             or not self._asked_before(key)
         ):
             return body
@@ -477,6 +496,19 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+
+def _varies_only_on_the_key(headers: list[tuple[str, str]]) -> bool:
+    """Whether every request header the answer's ``Vary`` names is one the
+    cache keys on (or never serves from memory): :data:`_KEYED_HEADERS`."""
+    varied = {
+        field.strip().lower()
+        for name, value in headers
+        if name.lower() == "vary"
+        for field in value.split(",")
+        if field.strip()
+    }
+    return varied <= _KEYED_HEADERS
 
 
 def init_app(app: Flask) -> None:

@@ -13,8 +13,8 @@ Create Date: 2026-11-24
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import BigId
-from flaskr.db import UTCDateTime
+from flaskr.migrations.frozen.column_types import BigId
+from flaskr.migrations.frozen.column_types import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

@@ -7,7 +7,7 @@ Create Date: 2026-11-24
 
 from alembic import op
 
-from flaskr.db import BigId
+from flaskr.migrations.frozen.column_types import BigId
 
 revision = "0003"
 down_revision = "0002"

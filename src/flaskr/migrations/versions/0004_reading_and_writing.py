@@ -16,10 +16,10 @@ Create Date: 2026-11-24
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import BigId
-from flaskr.db import UTCDateTime
-from flaskr.services.base.markdown import excerpt
-from flaskr.services.base.markdown import render
+from flaskr.migrations.frozen.column_types import BigId
+from flaskr.migrations.frozen.column_types import UTCDateTime
+from flaskr.migrations.frozen.markdown import excerpt
+from flaskr.migrations.frozen.markdown import render
 
 revision = "0004"
 down_revision = "0003"

@@ -17,9 +17,9 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import BigId
-from flaskr.services.base.markdown import plain_text
-from flaskr.services.base.markdown import shorten
+from flaskr.migrations.frozen.column_types import BigId
+from flaskr.migrations.frozen.markdown import plain_text
+from flaskr.migrations.frozen.markdown import shorten
 
 revision = "0010"
 down_revision = "0009"

@@ -18,9 +18,9 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import BigId
-from flaskr.db import UTCDateTime
-from flaskr.schema import SITE_VERSION_FUNCTION
+from flaskr.migrations.frozen.column_types import BigId
+from flaskr.migrations.frozen.column_types import UTCDateTime
+from flaskr.migrations.frozen.trigger_functions import SITE_VERSION_FUNCTION
 
 revision = "0014"
 down_revision = "0013"

@@ -13,8 +13,8 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.services.content.rules import free_slug
-from flaskr.services.content.rules import slugify
+from flaskr.migrations.frozen.slugs import free_slug
+from flaskr.migrations.frozen.slugs import slugify
 
 revision = "0015"
 down_revision = "0014"

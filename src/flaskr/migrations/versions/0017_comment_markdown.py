@@ -16,8 +16,8 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import UTCDateTime
-from flaskr.services.base.markdown import render_light
+from flaskr.migrations.frozen.column_types import UTCDateTime
+from flaskr.migrations.frozen.markdown import render_light
 
 revision = "0017"
 down_revision = "0016"

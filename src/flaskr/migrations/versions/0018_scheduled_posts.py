@@ -17,7 +17,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.db import UTCDateTime
+from flaskr.migrations.frozen.column_types import UTCDateTime
 
 revision = "0018"
 down_revision = "0017"

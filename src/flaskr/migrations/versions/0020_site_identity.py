@@ -16,7 +16,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.schema import SITE_VERSION_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import SITE_VERSION_FUNCTION
 
 revision = "0020"
 down_revision = "0019"

@@ -24,10 +24,10 @@ Create Date: 2026-12-05
 
 from alembic import op
 
-from flaskr.schema import LOCK_SITE_VERSION_FUNCTION
-from flaskr.schema import MARK_REACTED_POST_FUNCTION
-from flaskr.schema import MOVE_REACTIONS_FUNCTION
-from flaskr.schema import SITE_VERSION_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import LOCK_SITE_VERSION_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import MARK_REACTED_POST_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import MOVE_REACTIONS_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import SITE_VERSION_FUNCTION
 
 revision = "0022"
 down_revision = "0021"

@@ -14,7 +14,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-from flaskr.schema import COUNT_MONTHS_FUNCTION
+from flaskr.migrations.frozen.trigger_functions import COUNT_MONTHS_FUNCTION
 
 revision = "0024"
 down_revision = "0023"

@@ -1,8 +1,14 @@
 """The tables, as typed SQLAlchemy models.
 
 Models hold data and the rules that belong to a single row. Queries and writes
-that span rows live in the service modules (``accounts``, ``posts``,
-``sessions``), and nothing here needs a request or an app context.
+that span rows live in the service packages (``services.accounts``,
+``services.content`` …), and nothing here needs a request or an app context.
+
+The users' and their writing's tables are here; the column limits are in
+:mod:`~flaskr.models.limits`, the sign-in rows (tokens, sessions) in
+:mod:`~flaskr.models.access` and the site's own rows (mail outbox, version,
+settings) in :mod:`~flaskr.models.site`. All of them are imported from here,
+``from flaskr.models import Post``, as before the split.
 """
 
 from __future__ import annotations
@@ -21,22 +27,32 @@ from flaskr.db import NOW
 from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 
-USERNAME_MAX_LENGTH = 40
-TITLE_MAX_LENGTH = 200
-BODY_MAX_LENGTH = 100_000
-TAG_MAX_LENGTH = 40
-MAX_TAGS_PER_POST = 10
-COMMENT_MAX_LENGTH = 5_000
-ALT_MAX_LENGTH = 300
-SUMMARY_MAX_LENGTH = 300
-SLUG_MAX_LENGTH = 80
-DISPLAY_NAME_MAX_LENGTH = 80
-BIO_MAX_LENGTH = 500
-WEBSITE_MAX_LENGTH = 500
-SITE_TITLE_MAX_LENGTH = 80
-SITE_DESCRIPTION_MAX_LENGTH = 300
-ABOUT_MAX_LENGTH = 20_000
-API_TOKEN_NAME_MAX_LENGTH = 60
+# "as" marks them re-exported (mypy strict exports no plain import).
+from flaskr.models.access import AccountToken as AccountToken
+from flaskr.models.access import ApiToken as ApiToken
+from flaskr.models.access import AuthSession as AuthSession
+from flaskr.models.limits import ABOUT_MAX_LENGTH as ABOUT_MAX_LENGTH
+from flaskr.models.limits import ALT_MAX_LENGTH as ALT_MAX_LENGTH
+from flaskr.models.limits import API_TOKEN_NAME_MAX_LENGTH as API_TOKEN_NAME_MAX_LENGTH
+from flaskr.models.limits import BIO_MAX_LENGTH as BIO_MAX_LENGTH
+from flaskr.models.limits import BODY_MAX_LENGTH as BODY_MAX_LENGTH
+from flaskr.models.limits import COMMENT_MAX_LENGTH as COMMENT_MAX_LENGTH
+from flaskr.models.limits import DISPLAY_NAME_MAX_LENGTH as DISPLAY_NAME_MAX_LENGTH
+from flaskr.models.limits import MAX_TAGS_PER_POST as MAX_TAGS_PER_POST
+from flaskr.models.limits import (
+    SITE_DESCRIPTION_MAX_LENGTH as SITE_DESCRIPTION_MAX_LENGTH,
+)
+from flaskr.models.limits import SITE_TITLE_MAX_LENGTH as SITE_TITLE_MAX_LENGTH
+from flaskr.models.limits import SLUG_MAX_LENGTH as SLUG_MAX_LENGTH
+from flaskr.models.limits import SUMMARY_MAX_LENGTH as SUMMARY_MAX_LENGTH
+from flaskr.models.limits import TAG_MAX_LENGTH as TAG_MAX_LENGTH
+from flaskr.models.limits import TITLE_MAX_LENGTH as TITLE_MAX_LENGTH
+from flaskr.models.limits import USERNAME_MAX_LENGTH as USERNAME_MAX_LENGTH
+from flaskr.models.limits import WEBSITE_MAX_LENGTH as WEBSITE_MAX_LENGTH
+from flaskr.models.site import ArchiveMonth as ArchiveMonth
+from flaskr.models.site import OutboxMail as OutboxMail
+from flaskr.models.site import SiteSettings as SiteSettings
+from flaskr.models.site import SiteVersion as SiteVersion
 
 
 def username_key(username: str) -> str:
@@ -401,64 +417,6 @@ class HeldImage(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class OutboxMail(Model):
-    """A mail to send, recorded in the same transaction as what caused it and
-    sent afterwards by ``services/mail.py``, so no mail is lost when a worker
-    dies or the SMTP server is down, and none is sent for a change that was
-    rolled back."""
-
-    __tablename__ = "outbox_mail"
-    __table_args__ = (
-        # The unsent mails, soonest due first: what a sender looks for.
-        sa.Index(
-            "ix_outbox_mail_due",
-            "next_attempt",
-            sqlite_where=sa.text("sent IS NULL"),
-            postgresql_where=sa.text("sent IS NULL"),
-        ),
-        {"sqlite_autoincrement": True},
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    recipient: Mapped[str] = mapped_column(sa.String(320))
-    subject: Mapped[str] = mapped_column(sa.String(200))
-    text_body: Mapped[str] = mapped_column(sa.Text)
-    html_body: Mapped[str] = mapped_column(sa.Text)
-    #: Made when recorded, so a mail sent twice (a sender that died between
-    #: the SMTP server's answer and marking it sent) is one message to clients.
-    message_id: Mapped[str] = mapped_column(sa.String(200))
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: No sender tries it before this; a sender that takes it moves this on
-    #: (its lease), so a sender that dies leaves it to the next one.
-    next_attempt: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    attempts: Mapped[int] = mapped_column(default=0)
-    #: When the SMTP server accepted it; ``None`` until then.
-    sent: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    #: The SMTP server's last refusal, for the operator (no secrets in it).
-    last_error: Mapped[str | None] = mapped_column(sa.String(500))
-    #: Given up after ``MAIL_MAX_ATTEMPTS``: kept, and logged, for the operator.
-    failed: Mapped[bool] = mapped_column(default=False)
-
-
-class AccountToken(Model):
-    """A one-time link sent by mail: to confirm an address or to reset a
-    password. Only the SHA-256 of its token is stored."""
-
-    __tablename__ = "account_token"
-    __table_args__ = (sa.Index("ix_account_token_user_id", "user_id", "purpose"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
-    #: ``confirm_email`` or ``reset_password``.
-    purpose: Mapped[str] = mapped_column(sa.String(20))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    #: The address a ``confirm_email`` link confirms.
-    email: Mapped[str | None] = mapped_column(sa.String(320))
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: When it was used, or voided by a newer one; a link works only before.
-    used: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-
 class Like(Model):
     __tablename__ = "post_like"
     __table_args__ = (
@@ -496,30 +454,6 @@ class Follow(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ApiToken(Model):
-    """A token a JSON API client sends as ``Authorization: Token …``."""
-
-    __tablename__ = "api_token"
-
-    #: SHA-256 of the token, so a copy of the table opens no account.
-    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
-    )
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    #: The client that logged in, as it named itself.
-    user_agent: Mapped[str] = mapped_column(
-        sa.String(200), default="", server_default=""
-    )
-    #: What its owner named it when making it on the account page; empty for
-    #: the token of an API login.
-    name: Mapped[str] = mapped_column(
-        sa.String(API_TOKEN_NAME_MAX_LENGTH), default="", server_default=""
-    )
-
-
 class Comment(Model):
     __tablename__ = "comment"
     __table_args__ = (
@@ -540,92 +474,3 @@ class Comment(Model):
     edited: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship(lazy="joined")
-
-
-class AuthSession(Model):
-    """A browser session kept on the server; the cookie holds only its token."""
-
-    __tablename__ = "auth_session"
-
-    #: SHA-256 of the token in the cookie, so a copy of the table opens no session.
-    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    #: The logged-in user, or ``None`` for a visitor (who may hold a CSRF token).
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
-    )
-    created: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, default=utcnow, index=True
-    )
-    last_seen: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, default=utcnow, index=True
-    )
-    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
-    #: The rest of the session (CSRF token, flashed messages) as JSON.
-    data: Mapped[str] = mapped_column(sa.Text, default="{}")
-
-
-class SiteVersion(Model):
-    """One row counting changes to what readers see.
-
-    Database triggers (migration 0006) add one in the same transaction as every
-    write to posts, tags, images, likes, comments and usernames, so a page
-    rendered at version N is exact while the count is still N; the page cache
-    (``page_cache``) relies on that on every server.
-    """
-
-    __tablename__ = "site_version"
-
-    #: Always 1: the table has one row.
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    #: The soonest time a scheduled post comes out, or ``None``: pages kept
-    #: before it are not served after it, and the first request after it
-    #: moves the version (``posts.publish_due``).
-    next_publication: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    #: Published and scheduled posts outside the trash, kept by triggers
-    #: (migration 0021).
-    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    #: Moved instead of ``value`` by likes and comments, which stamp their
-    #: posts with it (``Post.reactions_version``, migration 0022).
-    reactions: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
-
-
-class ArchiveMonth(Model):
-    """How many posts came out in a month (UTC) that are published or
-    scheduled and not in the trash: kept by triggers on ``post`` (migration
-    0024), so the archive never counts a month's posts."""
-
-    __tablename__ = "archive_month"
-
-    #: ``year * 100 + month``: 202612 is December 2026.
-    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    post_count: Mapped[int] = mapped_column(default=0, server_default="0")
-
-
-class SiteSettings(Model):
-    """The site's identity, set by an administrator: one row (id 1).
-
-    A trigger moves ``site_version`` with every change (migration 0020): every
-    page shows the title. Empty text means the configured default.
-    """
-
-    __tablename__ = "site_settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(
-        sa.String(SITE_TITLE_MAX_LENGTH), default="", server_default=""
-    )
-    description: Mapped[str] = mapped_column(
-        sa.String(SITE_DESCRIPTION_MAX_LENGTH), default="", server_default=""
-    )
-    #: The About page's Markdown, and rendered like a post's.
-    about: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    about_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    #: Set post text (and the About page) in a serif typeface.
-    serif_body: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    #: Names the current icon in its addresses (a new key per picture, so
-    #: browsers may keep each one for good); ``None``: the default icon.
-    icon_key: Mapped[str | None] = mapped_column(sa.String(32))
-    #: The icon as square PNGs: large for home screens, small for tabs.
-    icon_large: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
-    icon_small: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
