@@ -31,16 +31,19 @@ def render_form(template: str, form: FlaskForm, **context: t.Any) -> tuple[str, 
     return render_template(template, form=form, **context), status
 
 
-def show_problems(form: FlaskForm, refusal: Invalid) -> None:
+def show_problems(
+    form: FlaskForm, refusal: Invalid, fallback: Field | None = None
+) -> None:
     """Put a use case's refusal on the form: each field's messages beside
-    that field (the use cases name fields as the forms do), the rest above
-    the form."""
+    that field (the use cases name fields as the forms do); a message for a
+    field the form does not have goes beside ``fallback``, or above the form."""
+    fields = {field.short_name: field for field in form}
     for name, messages in refusal.problems.items():
-        field = form._fields.get(name)
+        field = fields.get(name, fallback)
         if field is None:
             form.form_errors.extend(messages)
         else:
-            field.errors = list(messages)
+            field.errors = [*field.errors, *messages]
 
 
 class ButtonForm(FlaskForm):

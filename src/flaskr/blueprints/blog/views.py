@@ -66,6 +66,7 @@ from flaskr.web.post_links import post_url
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import CONFLICT
 from flaskr.web.shared_forms import render_form
+from flaskr.web.shared_forms import show_problems
 from flaskr.web.times import local_input_value
 from flaskr.web.times import local_time
 from flaskr.web.uploads import process_within_limits
@@ -205,15 +206,6 @@ def _form_page(
     return render_form(template, form, **context)
 
 
-def show_problems(form: PostForm, error: Invalid) -> None:
-    """Put a use case's refusal on the form, each message by its field (one
-    the form does not have, by the text)."""
-    fields = {field.name: field for field in form}
-    for name, messages in error.problems.items():
-        field = fields.get(name, form.body)
-        field.errors = [*field.errors, *messages]
-
-
 def asked_zone(form: PostForm, schedule_at: dt.datetime | None) -> str | None:
     """The time zone a schedule was chosen in, for the writer's next visit."""
     return form.time_zone.data if schedule_at is not None else None
@@ -255,7 +247,7 @@ def create() -> Response | tuple[str, int]:
                 time_zone=asked_zone(form, schedule_at),
             )
         except Invalid as error:
-            show_problems(form, error)
+            show_problems(form, error, fallback=form.body)
         else:
             remember_made_from(form.form_token.data, post.id)
             flash(saved_message(post))
@@ -349,7 +341,7 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
                 time_zone=asked_zone(form, schedule_at),
             )
         except Invalid as error:
-            show_problems(form, error)
+            show_problems(form, error, fallback=form.body)
             return _form_page("blog/update.html", form, choice, post=post)
         except PostChanged as error:
             # The writer's text and image stay in the form; saving it again is
