@@ -12,6 +12,8 @@ import datetime as dt
 import email
 import email.message
 import email.policy
+import json
+import logging
 import os
 import re
 import shutil
@@ -454,3 +456,19 @@ def mail_app(make_app, smtp_port):
         SITE_URL="https://flaskr.example",
         MAIL_TIMEOUT=5,
     )
+
+
+@pytest.fixture
+def security_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, t.Any]]:
+    """The security events logged during the test, as dictionaries."""
+    caplog.set_level(logging.INFO, logger="flaskr.security")
+    logged: list[dict[str, t.Any]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append(json.loads(record.getMessage()))
+
+    handler = Collect()
+    logging.getLogger("flaskr.security").addHandler(handler)
+    yield logged
+    logging.getLogger("flaskr.security").removeHandler(handler)

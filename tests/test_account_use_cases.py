@@ -1,6 +1,6 @@
 """The account use cases driven with no request at all: each checks its
 input itself, refuses with one ``Invalid`` naming each field, logs its own
-security events, and changes everything it should or nothing.
+security security_events, and changes everything it should or nothing.
 
 "Nothing" is checked against every row of every table, so a refusal that
 wrote anything anywhere fails. Run on SQLite, and on PostgreSQL with
@@ -9,8 +9,6 @@ wrote anything anywhere fails. Run on SQLite, and on PostgreSQL with
 
 from __future__ import annotations
 
-import json
-import logging
 import typing as t
 
 import pytest
@@ -51,22 +49,6 @@ def context(app: Flask) -> t.Iterator[Flask]:
         yield app
 
 
-@pytest.fixture
-def events(caplog: pytest.LogCaptureFixture) -> list[dict[str, t.Any]]:
-    """The security events logged during the test, as dictionaries."""
-    caplog.set_level(logging.INFO, logger="flaskr.security")
-    logged: list[dict[str, t.Any]] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            logged.append(json.loads(record.getMessage()))
-
-    handler = Collect()
-    logging.getLogger("flaskr.security").addHandler(handler)
-    yield logged
-    logging.getLogger("flaskr.security").removeHandler(handler)
-
-
 def refusal(call: t.Callable[[], object]) -> dict[str, list[str]]:
     """The problems of the ``Invalid`` that ``call`` raises."""
     with pytest.raises(Invalid) as raised:
@@ -103,7 +85,9 @@ def test_register_checks_every_field_and_writes_nothing_when_refused(context):
     assert database_rows() == before
 
 
-def test_register_commits_the_account_its_address_and_its_events(context, events):
+def test_register_commits_the_account_its_address_and_its_events(
+    context, security_events
+):
     new = users.register("ada", PASSWORD, "ada@example.org", links=LINKS, via="api")
     db.session.rollback()  # what was committed stays
     assert user("ada").id == new.id
@@ -112,27 +96,29 @@ def test_register_commits_the_account_its_address_and_its_events(context, events
     assert recovery.pending_address(new) == "ada@example.org"
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
     assert mail.recipient == "ada@example.org"
-    assert [(e["event"], e.get("via")) for e in events] == [
+    assert [(e["event"], e.get("via")) for e in security_events] == [
         ("registered", "api"),
         ("email_change_requested", None),
     ]
 
 
-def test_the_first_account_of_a_fresh_site_is_its_administrator(make_app, events):
+def test_the_first_account_of_a_fresh_site_is_its_administrator(
+    make_app, security_events
+):
     with make_app().app_context():  # no accounts yet
         first = users.register("founder", PASSWORD)
         second = users.register("second", PASSWORD)
         db.session.rollback()
         assert user("founder").is_admin and not user("second").is_admin
-    assert [(e["event"], e["user_id"]) for e in events] == [
+    assert [(e["event"], e["user_id"]) for e in security_events] == [
         ("registered", first.id),
         ("admin_added", first.id),
         ("registered", second.id),
     ]
-    assert events[1]["by"] == "first_account"
+    assert security_events[1]["by"] == "first_account"
 
 
-def test_an_address_another_account_has_is_told_to_its_owner(context, events):
+def test_an_address_another_account_has_is_told_to_its_owner(context, security_events):
     test = user("test")
     test.email, test.email_key = "taken@example.org", "taken@example.org"
     db.session.commit()
@@ -141,7 +127,10 @@ def test_an_address_another_account_has_is_told_to_its_owner(context, events):
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
     assert mail.recipient == "taken@example.org"
     assert "forgot" in mail.text_body  # the owner is pointed to a reset
-    assert events[-1] == {"event": "registration_address_in_use", "user_id": new.id}
+    assert security_events[-1] == {
+        "event": "registration_address_in_use",
+        "user_id": new.id,
+    }
 
 
 def test_a_registration_that_loses_the_race_for_its_name_writes_nothing(
@@ -161,7 +150,7 @@ def test_a_registration_that_loses_the_race_for_its_name_writes_nothing(
 # Renaming, passwords, deleting
 
 
-def test_rename_asks_for_the_password_and_holds_the_old_name(context, events):
+def test_rename_asks_for_the_password_and_holds_the_old_name(context, security_events):
     test = user("test")
     before = database_rows()
     assert refusal(lambda: users.rename(test, "Tess", "wrong")) == {
@@ -181,10 +170,13 @@ def test_rename_asks_for_the_password_and_holds_the_old_name(context, events):
     assert refusal(lambda: users.register("test", PASSWORD)) == {
         "username": [users.held_name_message("test")]
     }
-    assert [e["event"] for e in events] == ["password_check_failed", "username_changed"]
+    assert [e["event"] for e in security_events] == [
+        "password_check_failed",
+        "username_changed",
+    ]
 
 
-def test_change_password_checks_both_and_ends_other_sessions(context, events):
+def test_change_password_checks_both_and_ends_other_sessions(context, security_events):
     test = user("test")
     token = sessions.issue_api_token(test.id, "script")
     db.session.commit()
@@ -200,14 +192,14 @@ def test_change_password_checks_both_and_ends_other_sessions(context, events):
     assert ended == 1
     assert sessions.api_token_record(token) is None
     assert users.authenticate("test", PASSWORD) == test.id
-    assert events[-1] == {
+    assert security_events[-1] == {
         "event": "password_changed",
         "user_id": test.id,
         "sessions_ended": 1,
     }
 
 
-def test_delete_account_asks_for_the_password(context, events):
+def test_delete_account_asks_for_the_password(context, security_events):
     other = user("other")
     before = database_rows()
     assert refusal(lambda: users.delete_account(other, "wrong", keep_posts=True)) == {
@@ -218,14 +210,16 @@ def test_delete_account_asks_for_the_password(context, events):
     deleted = users.delete_account(test, "test", keep_posts=True)
     assert deleted == users.DeletedAccount(posts_kept=1, posts_deleted=0)
     assert users.find_user("test") is None
-    assert events[-1]["event"] == "account_deleted"
-    assert events[-1]["posts_kept"] == 1
+    assert security_events[-1]["event"] == "account_deleted"
+    assert security_events[-1]["posts_kept"] == 1
 
 
 # PUT /api/user: several changes at once
 
 
-def test_update_account_renamed_nobody_when_the_address_is_taken(context, events):
+def test_update_account_renamed_nobody_when_the_address_is_taken(
+    context, security_events
+):
     # The issue's case: a new name and another account's address. The
     # address is refused, and the name is not changed either.
     other = user("other")
@@ -251,7 +245,7 @@ def test_update_account_renamed_nobody_when_the_address_is_taken(context, events
     assert problems == {"email": ["Another account uses that address."]}
     assert database_rows() == before
     assert user("test").username == "test"
-    assert not [e for e in events if e["event"] != "password_check_failed"]
+    assert not [e for e in security_events if e["event"] != "password_check_failed"]
 
 
 def test_update_account_refuses_every_bad_part_at_once(context):
@@ -317,7 +311,7 @@ def test_update_account_that_loses_a_race_for_the_name_changes_nothing(
     assert database_rows() == before
 
 
-def test_update_account_changes_every_part_together(context, events):
+def test_update_account_changes_every_part_together(context, security_events):
     test = user("test")
     token = sessions.issue_api_token(test.id, "script")
     keep = sessions.token_hash(token)
@@ -344,12 +338,12 @@ def test_update_account_changes_every_part_together(context, events):
     assert recovery.pending_address(tess) == "tess@example.org"
     assert sessions.api_token_record(token) is not None  # the one asking
     assert db.session.scalar(sa.select(FormerUsername.user_id)) == tess.id
-    assert [e["event"] for e in events] == [
+    assert [e["event"] for e in security_events] == [
         "username_changed",
         "password_changed",
         "email_change_requested",
     ]
-    assert events[0]["via"] == "api"
+    assert security_events[0]["via"] == "api"
 
 
 # Addresses, resets, the profile, the site
@@ -379,7 +373,7 @@ def test_email_change_and_reset_check_their_input(context):
     assert recovery.reset_password(links[0], PASSWORD) == test
 
 
-def test_profile_and_site_settings_check_their_fields(context, events):
+def test_profile_and_site_settings_check_their_fields(context, security_events):
     test = user("test")
     before = database_rows()
     problems = refusal(
@@ -393,10 +387,10 @@ def test_profile_and_site_settings_check_their_fields(context, events):
     assert database_rows() == before
     site.set_admin(test)
     site.set_admin(test, False)
-    assert [e["event"] for e in events] == ["admin_added", "admin_removed"]
+    assert [e["event"] for e in security_events] == ["admin_added", "admin_removed"]
 
 
-def test_logging_out_ends_the_session_row_and_is_logged(context, events):
+def test_logging_out_ends_the_session_row_and_is_logged(context, security_events):
     test = user("test")
     db.session.add(
         AuthSession(
@@ -411,7 +405,7 @@ def test_logging_out_ends_the_session_row_and_is_logged(context, events):
     db.session.commit()
     sessions.log_out(test.id, "a" * 64)
     assert sessions.sessions_of_user(test.id) == []
-    assert events == [{"event": "logged_out", "user_id": test.id}]
+    assert security_events == [{"event": "logged_out", "user_id": test.id}]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 0
 
 
@@ -457,14 +451,14 @@ def test_logging_in_logs_and_counts_toward_the_lockout(make_app, password_hashes
             login_policy.log_in("test", "test")
 
 
-def test_ending_sessions_is_logged_with_who_asked(context, events):
+def test_ending_sessions_is_logged_with_who_asked(context, security_events):
     test = user("test")
     sessions.issue_api_token(test.id, "one")
     sessions.issue_api_token(test.id, "two")
     db.session.commit()
     assert sessions.end_sessions_of_user(test.id, by="admin") == 2
     assert sessions.end_session_of_user(test.id, "f" * 64) is False
-    assert events == [
+    assert security_events == [
         {
             "event": "sessions_revoked",
             "user_id": test.id,
@@ -474,10 +468,12 @@ def test_ending_sessions_is_logged_with_who_asked(context, events):
     ]
 
 
-def test_an_imported_writer_gets_an_account_by_the_same_rules(context, events):
+def test_an_imported_writer_gets_an_account_by_the_same_rules(context, security_events):
     assert refusal(lambda: users.register_user("other", PASSWORD)) == {
         "username": ["User other is already registered."]
     }
     writer = users.register_user("imported", PASSWORD)
     assert not writer.is_admin
-    assert events == [{"event": "registered", "user_id": writer.id, "via": "import"}]
+    assert security_events == [
+        {"event": "registered", "user_id": writer.id, "via": "import"}
+    ]

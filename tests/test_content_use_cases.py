@@ -34,8 +34,10 @@ from flaskr.services.content import held_images
 from flaskr.services.content import lifecycle
 from flaskr.services.content import media
 from flaskr.services.content import writing
+from flaskr.services.portability.exports import export_own_blog
 from flaskr.services.portability.foreign import MarkdownFolder
 from flaskr.services.portability.imports import import_from
+from flaskr.services.portability.imports import import_own_zip
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 from tests.helpers import database_rows
@@ -499,3 +501,18 @@ def test_a_like_and_its_count_change_together_once(writer, pictured):
     reactions.set_like(other, pictured, liked=False)
     db.session.expire_all()
     assert db.session.get(Post, pictured.id).like_count == count(Like) == 0
+
+
+def test_a_writers_own_export_and_import_are_security_events(writer, security_events):
+    """Downloading everything an account wrote, and loading a zip into it,
+    are logged by the use cases themselves, whichever door called them."""
+    writing.create_post(writer, "Kept", "A body worth keeping.", tags=[], publish=True)
+    archive = b"".join(export_own_blog(writer))
+    assert security_events[-1]["event"] == "blog_exported"
+    assert security_events[-1]["user_id"] == writer.id
+    report = import_own_zip(io.BytesIO(archive), writer)
+    assert security_events[-1] == {
+        "event": "blog_imported",
+        "user_id": writer.id,
+        "posts": report.created["post"],
+    }

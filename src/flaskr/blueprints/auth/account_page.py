@@ -41,9 +41,7 @@ from flaskr.services.accounts.sessions import TokenRefused
 from flaskr.services.accounts.users import change_password
 from flaskr.services.accounts.users import delete_account
 from flaskr.services.base.errors import Invalid
-from flaskr.services.base.security_log import log_event
-from flaskr.services.portability.exports import export_zip
-from flaskr.services.portability.exports import Scope
+from flaskr.services.portability.exports import export_own_blog
 from flaskr.services.portability.imports import ArchiveRefused
 from flaskr.services.portability.imports import import_own_zip
 from flaskr.services.social.reactions import set_comment_mail
@@ -238,9 +236,8 @@ def export_blog() -> Response:
     """Your posts, pictures, profile, and the comments and likes on your
     posts, as a zip, written as it downloads."""
     name = f"flaskr-{g.user.username}-{utcnow():%Y-%m-%d}.zip"
-    log_event("blog_exported", user_id=g.user.id)
     response = Response(
-        stream_with_context(export_zip(Scope(writer_id=g.user.id))),
+        stream_with_context(export_own_blog(g.user)),
         mimetype="application/zip",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -268,7 +265,6 @@ def import_blog() -> Response | tuple[str, int]:
     except ArchiveRefused as error:
         form.archive.errors = [str(error)]
         return account_page(**{"import": form})
-    log_event("blog_imported", user_id=g.user.id, posts=report.created["post"])
     flash(
         f"Imported {report.created['post']} posts and"
         f" {report.created['picture']} pictures;"

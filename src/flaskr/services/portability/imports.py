@@ -33,6 +33,7 @@ from flaskr.services.accounts import profiles
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import images
 from flaskr.services.base.errors import ServiceError
+from flaskr.services.base.security_log import log_event
 from flaskr.services.content import access
 from flaskr.services.content import media
 from flaskr.services.content import rules
@@ -393,4 +394,6 @@ def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
     if source is None:
         stream.seek(0)
         source = MarkdownFolder.from_archive(open_archive(stream))
-    return import_from(source, writer=writer)
+    report = import_from(source, writer=writer)
+    log_event("blog_imported", user_id=writer.id, posts=report.created["post"])
+    return report
