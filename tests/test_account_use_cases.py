@@ -21,6 +21,7 @@ from flaskr.models import AuthSession
 from flaskr.models import FormerUsername
 from flaskr.models import OutboxMail
 from flaskr.models import User
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import login_policy
 from flaskr.services.accounts import recovery
 from flaskr.services.accounts import sessions
@@ -57,7 +58,7 @@ def refusal(call: t.Callable[[], object]) -> dict[str, list[str]]:
 
 
 def user(name: str) -> User:
-    found = users.find_user(name)
+    found = directory.find_user(name)
     assert found is not None
     return found
 
@@ -91,7 +92,7 @@ def test_register_commits_the_account_its_address_and_its_events(
     new = users.register("ada", PASSWORD, "ada@example.org", links=LINKS, via="api")
     db.session.rollback()  # what was committed stays
     assert user("ada").id == new.id
-    assert users.authenticate("ada", PASSWORD) == new.id
+    assert directory.authenticate("ada", PASSWORD) == new.id
     assert not new.is_admin  # the site had accounts already
     assert recovery.pending_address(new) == "ada@example.org"
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
@@ -100,6 +101,30 @@ def test_register_commits_the_account_its_address_and_its_events(
         ("registered", "api"),
         ("email_change_requested", None),
     ]
+
+
+def test_an_api_registration_commits_the_account_with_its_token(context):
+    new, token = users.register_api_client(
+        "ada", PASSWORD, "ada@example.org", links=LINKS, user_agent="curl/8"
+    )
+    db.session.rollback()  # what was committed stays
+    record = sessions.api_token_record(token)
+    assert record is not None
+    assert record.user_id == new.id == user("ada").id
+
+
+def test_an_api_registration_whose_token_fails_leaves_no_account(context, monkeypatch):
+    before = database_rows()
+
+    def broken_token(*args: object) -> str:
+        raise RuntimeError("the token could not be written")
+
+    monkeypatch.setattr(users, "issue_api_token", broken_token)
+    with pytest.raises(RuntimeError):
+        users.register_api_client(
+            "ada", PASSWORD, "ada@example.org", links=LINKS, user_agent="curl/8"
+        )
+    assert database_rows() == before  # rolled back by the use case itself
 
 
 def test_the_first_account_of_a_fresh_site_is_its_administrator(
@@ -166,9 +191,9 @@ def test_rename_asks_for_the_password_and_holds_the_old_name(context, security_e
     users.rename(test, "Tess", "test")
     db.session.rollback()
     assert user("Tess").id == test.id
-    assert users.former_holder("test") == test
+    assert directory.former_holder("test") == test
     assert refusal(lambda: users.register("test", PASSWORD)) == {
-        "username": [users.held_name_message("test")]
+        "username": [directory.held_name_message("test")]
     }
     assert [e["event"] for e in security_events] == [
         "password_check_failed",
@@ -191,7 +216,7 @@ def test_change_password_checks_both_and_ends_other_sessions(context, security_e
     ended = users.change_password(test, "test", PASSWORD, keep_session=None)
     assert ended == 1
     assert sessions.api_token_record(token) is None
-    assert users.authenticate("test", PASSWORD) == test.id
+    assert directory.authenticate("test", PASSWORD) == test.id
     assert security_events[-1] == {
         "event": "password_changed",
         "user_id": test.id,
@@ -209,7 +234,7 @@ def test_delete_account_asks_for_the_password(context, security_events):
     test = user("test")
     deleted = users.delete_account(test, "test", keep_posts=True)
     assert deleted == users.DeletedAccount(posts_kept=1, posts_deleted=0)
-    assert users.find_user("test") is None
+    assert directory.find_user("test") is None
     assert security_events[-1]["event"] == "account_deleted"
     assert security_events[-1]["posts_kept"] == 1
 
@@ -334,7 +359,7 @@ def test_update_account_changes_every_part_together(context, security_events):
     db.session.rollback()
     tess = user("Tess")
     assert tess.bio == "*Hi*" and "<em>Hi</em>" in tess.bio_html
-    assert users.authenticate("Tess", PASSWORD) == tess.id
+    assert directory.authenticate("Tess", PASSWORD) == tess.id
     assert recovery.pending_address(tess) == "tess@example.org"
     assert sessions.api_token_record(token) is not None  # the one asking
     assert db.session.scalar(sa.select(FormerUsername.user_id)) == tess.id

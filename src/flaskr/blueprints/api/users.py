@@ -23,11 +23,11 @@ from flaskr.models import User
 from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import users as accounts
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.login_policy import log_in_by_address
 from flaskr.services.accounts.sessions import start_api_session
 from flaskr.services.accounts.users import AccountUpdate
 from flaskr.services.accounts.users import AddressLinks
-from flaskr.services.accounts.users import find_user
 from flaskr.services.accounts.users import shown_address
 from flaskr.services.social import follows
 from flaskr.web.site_links import site_link
@@ -58,15 +58,14 @@ def register() -> Response:
     """Register, with the HTML form's rules; the address is mailed a link to
     confirm it, as there. Answers with a token: the client is logged in."""
     fields = read_body("user")
-    user = accounts.register(
+    user, token = accounts.register_api_client(
         text_field(fields, "username") or "",
         text_field(fields, "password") or "",
         text_field(fields, "email") or "",
         links=_address_links(),
-        email_required=True,
-        via="api",
+        user_agent=request.headers.get("User-Agent", ""),
     )
-    return _user_response(user, _new_token(user), 201)
+    return _user_response(user, token, 201)
 
 
 @bp.route("/users/login", methods=["POST"])

@@ -29,23 +29,11 @@ from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
-
-# The look-ups and rules below the use cases, where callers have always found
-# them (the blueprints, the commands, the importers and the tests).
-from flaskr.services.accounts.directory import authenticate as authenticate
-from flaskr.services.accounts.directory import find_user as find_user
-from flaskr.services.accounts.directory import former_holder as former_holder
-from flaskr.services.accounts.directory import get_user as get_user
-from flaskr.services.accounts.directory import held_name_message as held_name_message
 from flaskr.services.accounts.directory import name_problem_for
 from flaskr.services.accounts.directory import new_user
 from flaskr.services.accounts.directory import set_password
 from flaskr.services.accounts.directory import taken_name_message
-from flaskr.services.accounts.directory import (
-    USERNAME_CHARACTERS_HELP as USERNAME_CHARACTERS_HELP,
-)
-from flaskr.services.accounts.directory import USERNAME_PATTERN as USERNAME_PATTERN
-from flaskr.services.accounts.directory import username_problem as username_problem
+from flaskr.services.accounts.directory import username_problem
 from flaskr.services.accounts.login_policy import check_password_attempt
 from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.profiles import bio_problem
@@ -60,6 +48,7 @@ from flaskr.services.accounts.recovery import LinkFor
 from flaskr.services.accounts.recovery import offer_address
 from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.accounts.sessions import issue_api_token
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.site import claim_first_admin
@@ -91,7 +80,7 @@ def _refuse_taken_name(username: str, user_id: int | None) -> None:
 def _name_guarded(username: str) -> t.Iterator[None]:
     """Run the writes and the commit of a use case that gives an account
     ``username``; if the unique index on names refuses (someone took the name
-    since it was checked), roll everything back.
+    since it was checked), or anything else fails, roll everything back.
 
     :raise Invalid: the name was taken meanwhile (nothing changed).
     """
@@ -101,6 +90,9 @@ def _name_guarded(username: str) -> t.Iterator[None]:
     except IntegrityError:
         db.session.rollback()
         raise Invalid.of("username", taken_name_message(username)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def register(
@@ -123,6 +115,43 @@ def register(
     :raise Invalid: with ``username``, ``password`` and ``email`` problems,
         including a name another account has or holds (nothing changed).
     """
+    return _register(username, password, email, links, email_required, via)
+
+
+def register_api_client(
+    username: str, password: str, email: str, *, links: AddressLinks, user_agent: str
+) -> tuple[User, str]:
+    """The JSON API's registration: :func:`register` with the address
+    required, and the client's first API token made in the same transaction,
+    so that no account is left without the token its client was answered.
+
+    :return: the account and its token (only the token's hash is kept).
+    :raise Invalid: as :func:`register` (nothing changed).
+    """
+    tokens: list[str] = []
+    user = _register(
+        username,
+        password,
+        email,
+        links,
+        True,
+        "api",
+        also=lambda user: tokens.append(issue_api_token(user.id, user_agent)),
+    )
+    return user, tokens[0]
+
+
+def _register(
+    username: str,
+    password: str,
+    email: str,
+    links: AddressLinks | None,
+    email_required: bool,
+    via: str | None,
+    also: t.Callable[[User], object] | None = None,
+) -> User:
+    """:func:`register`; ``also`` writes more for the new account in the same
+    transaction."""
     if not email:
         email_check = "Email is required." if email_required else None
     else:
@@ -146,6 +175,8 @@ def register(
         made_admin = current_app.config["FIRST_ACCOUNT_IS_ADMIN"] and claim_first_admin(
             user
         )
+        if also is not None:
+            also(user)
     log_event("registered", user_id=user.id, **_door(via))
     if made_admin:
         log_event("admin_added", user_id=user.id, by="first_account")
