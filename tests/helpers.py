@@ -21,7 +21,7 @@ from flaskr.models import PostTag
 from flaskr.models import SiteVersion
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.base import images
 from flaskr.services.base.images import process_upload
 from flaskr.services.base.site import set_admin

@@ -14,8 +14,8 @@ from flaskr.models import ApiToken
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.accounts import recovery
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.sessions import purge_expired_sessions
-from flaskr.services.accounts.users import find_user
 from flaskr.services.content.writing import create_post
 from tests.conftest import assert_reads_index_in_order
 from tests.conftest import AuthActions

@@ -10,11 +10,11 @@ from werkzeug.security import generate_password_hash
 
 from flaskr.db import db
 from flaskr.models import User
+from flaskr.services.accounts.directory import authenticate
 from flaskr.services.accounts.passwords import common_passwords
 from flaskr.services.accounts.passwords import DEFAULT_HASH_PARAMETERS
 from flaskr.services.accounts.passwords import last_argon2_run
 from flaskr.services.accounts.passwords import Passwords
-from flaskr.services.accounts.users import authenticate
 from flaskr.web.users import safe_next
 from tests.conftest import csrf_token_from
 from tests.conftest import without_csrf_tokens

@@ -26,7 +26,7 @@ from flaskr.models import PostRevision
 from flaskr.models import PostTag
 from flaskr.models import TITLE_MAX_LENGTH
 from flaskr.models import User
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.base.images import process_upload

@@ -9,6 +9,7 @@ from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import SiteVersion
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import users as accounts
 from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
@@ -19,8 +20,8 @@ from tests.helpers import assert_counts_match_rows
 
 def test_counts_follow_every_kind_of_post_write(app):
     with app.app_context():
-        test = accounts.find_user("test")
-        other = accounts.find_user("other")
+        test = directory.find_user("test")
+        other = directory.find_user("other")
         assert_counts_match_rows()
         first = writing.create_post(test, "One", "text", tags=["a", "b"], publish=True)
         draft = writing.create_post(other, "Two", "text", tags=["a"], publish=False)
@@ -62,7 +63,7 @@ def test_counts_follow_every_kind_of_post_write(app):
 
 def test_bulk_trash_purge_keeps_counts(app):
     with app.app_context():
-        test = accounts.find_user("test")
+        test = directory.find_user("test")
         post = writing.create_post(test, "Old", "x", tags=["a"], publish=True)
         lifecycle.move_to_trash(post)
         post.deleted = utcnow() - dt.timedelta(days=365)

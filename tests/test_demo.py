@@ -6,7 +6,7 @@ from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import User
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.social.follows import follow
 from tests.conftest import AuthActions
 from tests.helpers import assert_counts_match_rows

@@ -190,10 +190,10 @@ def test_tag_and_author_pages_describe_themselves_to_search_engines(app, posts):
     author = meta_description(posts.get("/u/test").get_data(as_text=True))
     assert author == "Posts by test on Flaskr."
     with app.test_request_context():
+        from flaskr.services.accounts import directory
         from flaskr.services.accounts import profiles
-        from flaskr.services.accounts import users as accounts
 
-        writer = accounts.find_user("test")
+        writer = directory.find_user("test")
         profiles.update_profile(
             writer, display_name="Tess", bio="Writes *tests* & docs.", website=""
         )

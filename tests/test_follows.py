@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Follow
 from flaskr.models import User
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.content.writing import create_post
 from flaskr.services.social import follows
 from tests.conftest import csrf_token_from

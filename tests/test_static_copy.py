@@ -3,7 +3,7 @@
 import re
 import urllib.parse
 
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.content import writing
 from tests.helpers import seed_blog
 

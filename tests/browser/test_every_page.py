@@ -24,6 +24,7 @@ from playwright.sync_api import expect
 from playwright.sync_api import Page
 
 from flaskr.db import db
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import recovery
 from flaskr.services.accounts import sessions
 from flaskr.services.accounts import users as accounts
@@ -83,8 +84,8 @@ class Blog:
 def blog(live_app) -> t.Iterator[Blog]:
     made = Blog()
     with live_app.test_request_context():
-        writer = accounts.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
-        reader = accounts.find_user(READER) or accounts.register_user(READER, PASSWORD)
+        writer = directory.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
+        reader = directory.find_user(READER) or accounts.register_user(READER, PASSWORD)
         site.set_admin(writer)
         site.update_identity(
             "Notes from the lab",
@@ -199,7 +200,7 @@ def blog(live_app) -> t.Iterator[Blog]:
     # The other browser tests share the site: give it back as it was.
     with live_app.test_request_context():
         site.update_identity("", "", "")
-        site.set_admin(accounts.find_user(WRITER), False)
+        site.set_admin(directory.find_user(WRITER), False)
 
 
 def submit_empty(button: str) -> t.Callable[[Page], None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import site
 from tests.browser.conftest import SCREENSHOTS
@@ -35,13 +36,13 @@ TITLES = {
 @pytest.fixture(scope="module")
 def people(live_app):
     with live_app.test_request_context():
-        admin = accounts.find_user(ADMIN) or accounts.register_user(ADMIN, PASSWORD)
-        if accounts.find_user(WRITER) is None:
+        admin = directory.find_user(ADMIN) or accounts.register_user(ADMIN, PASSWORD)
+        if directory.find_user(WRITER) is None:
             accounts.register_user(WRITER, PASSWORD)
         site.set_admin(admin)
     yield
     with live_app.test_request_context():
-        site.set_admin(accounts.find_user(ADMIN), False)
+        site.set_admin(directory.find_user(ADMIN), False)
         site.update_identity("", "", "")
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import users as accounts
 from flaskr.services.content import writing
 from flaskr.services.social import reactions
@@ -32,8 +33,8 @@ PARAGRAPH = (
 @pytest.fixture(scope="module")
 def reading(live_app) -> dict[str, int]:
     with live_app.test_request_context():
-        writer = accounts.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
-        reader = accounts.find_user(READER) or accounts.register_user(READER, PASSWORD)
+        writer = directory.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
+        reader = directory.find_user(READER) or accounts.register_user(READER, PASSWORD)
         ids = {}
         for number in range(12):
             post = writing.create_post(

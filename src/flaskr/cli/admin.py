@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.base.site import set_admin
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.portability.archives import ArchiveRefused
 from flaskr.services.portability.archives import flaskr_export
 from flaskr.services.portability.archives import Source

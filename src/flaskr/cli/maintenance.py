@@ -6,9 +6,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.sessions import end_sessions_of_user
 from flaskr.services.accounts.sessions import purge_expired_sessions
-from flaskr.services.accounts.users import find_user
 from flaskr.services.content.lifecycle import purge_trash
 from flaskr.services.content.writing import render_all_again
 from flaskr.services.reading.search import optimize_search_index

@@ -17,8 +17,8 @@ from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.services.accounts.users import find_user
-from flaskr.services.accounts.users import former_holder
+from flaskr.services.accounts.directory import find_user
+from flaskr.services.accounts.directory import former_holder
 from flaskr.services.content.access import find_post_id
 from flaskr.services.content.access import find_tag
 from flaskr.services.content.access import get_post

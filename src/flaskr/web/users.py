@@ -16,8 +16,8 @@ from flask import session
 from flask import url_for
 
 from flaskr.plumbing.server_sessions import ServerSession
+from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.sessions import purge_expired_sessions_if_due
-from flaskr.services.accounts.users import get_user
 
 View = t.Callable[..., t.Any]
 

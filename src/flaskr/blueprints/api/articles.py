@@ -30,7 +30,7 @@ from flaskr.models import Post
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
-from flaskr.services.accounts.users import find_user
+from flaskr.services.accounts.directory import find_user
 from flaskr.services.base import errors
 from flaskr.services.base.paging import Cursor
 from flaskr.services.base.paging import InvalidCursorError

@@ -27,8 +27,8 @@ from flaskr.plumbing.errors import answer_in_json
 from flaskr.plumbing.errors import json_errors
 from flaskr.plumbing.protection import open_to_other_sites
 from flaskr.plumbing.throttle import limiter
+from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.sessions import api_token_record
-from flaskr.services.accounts.users import get_user
 
 # Re-exported: the API's views raise the domain's error for their own refusals.
 from flaskr.services.base.errors import Invalid as Invalid

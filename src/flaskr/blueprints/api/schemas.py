@@ -18,7 +18,7 @@ from flask import url_for
 from flaskr.models import Comment
 from flaskr.models import Post
 from flaskr.models import User
-from flaskr.services.accounts.users import USERNAME_PATTERN
+from flaskr.services.accounts.directory import USERNAME_PATTERN
 from flaskr.services.social.follows import followed_among
 from flaskr.services.social.reactions import liked_among
 from flaskr.web.post_links import address_slug

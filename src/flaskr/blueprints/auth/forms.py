@@ -17,6 +17,8 @@ from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import USERNAME_MAX_LENGTH
 from flaskr.models import WEBSITE_MAX_LENGTH
+from flaskr.services.accounts.directory import USERNAME_CHARACTERS_HELP
+from flaskr.services.accounts.directory import username_problem
 from flaskr.services.accounts.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.accounts.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.accounts.passwords import password_problem
@@ -25,8 +27,6 @@ from flaskr.services.accounts.profiles import display_name_problem
 from flaskr.services.accounts.profiles import website_problem
 from flaskr.services.accounts.recovery import email_problem
 from flaskr.services.accounts.sessions import token_name_problem
-from flaskr.services.accounts.users import USERNAME_CHARACTERS_HELP
-from flaskr.services.accounts.users import username_problem
 from flaskr.services.base.images import ACCEPTED_TYPES
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText

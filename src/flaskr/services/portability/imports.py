@@ -29,6 +29,7 @@ from flask import current_app
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.accounts import directory
 from flaskr.services.accounts import profiles
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import images
@@ -192,11 +193,11 @@ class Importer:
     def _writer(self, item: object) -> Outcome:
         profile = _record(item, "profile")
         username = _text(profile, "username")
-        existing = accounts.find_user(username)
+        existing = directory.find_user(username)
         if existing is not None:
             self.users[username] = existing
             return "skipped"
-        problem = accounts.username_problem(username)
+        problem = directory.username_problem(username)
         if problem:
             raise ValueError(problem)
         # Everything that can refuse the writer is read before the first
