@@ -9,6 +9,8 @@ wrote anything anywhere fails. Run on SQLite, and on PostgreSQL with
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import typing as t
 
 import pytest
@@ -23,17 +25,20 @@ from flaskr.models import OutboxMail
 from flaskr.models import User
 from flaskr.services.accounts import directory
 from flaskr.services.accounts import login_policy
+from flaskr.services.accounts import profiles
 from flaskr.services.accounts import recovery
 from flaskr.services.accounts import sessions
 from flaskr.services.accounts import users
 from flaskr.services.accounts.profiles import update_profile
 from flaskr.services.accounts.users import AccountUpdate
 from flaskr.services.accounts.users import AddressLinks
+from flaskr.services.base import images
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
 from tests.conftest import add_test_data
 from tests.helpers import database_rows
+from tests.helpers import png
 
 PASSWORD = "a long enough passphrase"
 LINKS = AddressLinks(
@@ -502,3 +507,26 @@ def test_an_imported_writer_gets_an_account_by_the_same_rules(context, security_
     assert security_events == [
         {"event": "registered", "user_id": writer.id, "via": "import"}
     ]
+
+
+def test_an_imported_writer_comes_with_profile_and_picture_or_not_at_all(context):
+    picture = images.process_avatar(
+        io.BytesIO(png()), max_bytes=1_000_000, max_pixels=1_000_000
+    )
+    before = database_rows()
+    assert refusal(
+        lambda: users.register_user(
+            "imported", PASSWORD, bio="\x07 a bell", website="ftp://x", avatar=picture
+        )
+    ) == {
+        "bio": [profiles.bio_problem("\x07 a bell")],
+        "website": [profiles.website_problem("ftp://x")],
+    }
+    assert database_rows() == before
+    created = dt.datetime(2019, 5, 1, tzinfo=dt.UTC)
+    writer = users.register_user(
+        "imported", PASSWORD, created=created, bio="Writes.", avatar=picture
+    )
+    db.session.rollback()  # what was committed stays
+    assert (writer.created, writer.bio) == (created, "Writes.")
+    assert writer.avatar_id is not None

@@ -84,11 +84,10 @@ def set_profile(user: User, *, display_name: str, bio: str, website: str) -> Non
     user.website = website_address(website) or None
 
 
-def update_profile(user: User, *, display_name: str, bio: str, website: str) -> None:
-    """Set the profile readers see (empty means none); commit.
+def profile_problems(*, display_name: str, bio: str, website: str) -> None:
+    """Check a profile's parts.
 
-    :raise Invalid: with ``display_name``, ``bio`` and ``website`` problems
-        (nothing changed).
+    :raise Invalid: with ``display_name``, ``bio`` and ``website`` problems.
     """
     Invalid.collect(
         {
@@ -97,12 +96,28 @@ def update_profile(user: User, *, display_name: str, bio: str, website: str) -> 
             "website": website_problem(website),
         }
     )
+
+
+def update_profile(user: User, *, display_name: str, bio: str, website: str) -> None:
+    """Set the profile readers see (empty means none); commit.
+
+    :raise Invalid: with ``display_name``, ``bio`` and ``website`` problems
+        (nothing changed).
+    """
+    profile_problems(display_name=display_name, bio=bio, website=website)
     set_profile(user, display_name=display_name, bio=bio, website=website)
     db.session.commit()
 
 
 def set_avatar(user: User, picture: ProcessedAvatar) -> None:
     """Give the user this picture, replacing any they had; commit."""
+    attach_avatar(user, picture)
+    db.session.commit()
+
+
+def attach_avatar(user: User, picture: ProcessedAvatar) -> None:
+    """Give the user this picture, replacing any they had; the caller
+    commits."""
     old_id = user.avatar_id
     avatar = Avatar(large=picture.large, small=picture.small)
     db.session.add(avatar)
@@ -111,7 +126,6 @@ def set_avatar(user: User, picture: ProcessedAvatar) -> None:
     if old_id is not None:
         db.session.flush()
         _delete_avatar(old_id)
-    db.session.commit()
 
 
 def clear_avatar(user: User) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
@@ -36,10 +37,13 @@ from flaskr.services.accounts.directory import taken_name_message
 from flaskr.services.accounts.directory import username_problem
 from flaskr.services.accounts.login_policy import check_password_attempt
 from flaskr.services.accounts.passwords import password_problem
+from flaskr.services.accounts.profiles import attach_avatar
 from flaskr.services.accounts.profiles import bio_problem
 from flaskr.services.accounts.profiles import clear_avatar
+from flaskr.services.accounts.profiles import display_name_problem
 from flaskr.services.accounts.profiles import forget_avatar
 from flaskr.services.accounts.profiles import set_profile
+from flaskr.services.accounts.profiles import website_problem
 from flaskr.services.accounts.recovery import address_taken_problem
 from flaskr.services.accounts.recovery import ask_to_confirm
 from flaskr.services.accounts.recovery import email_key
@@ -50,6 +54,7 @@ from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import delete_sessions_of_user
 from flaskr.services.accounts.sessions import issue_api_token
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.images import ProcessedAvatar
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.site import claim_first_admin
 from flaskr.services.social.reactions import forget_user
@@ -185,22 +190,43 @@ def _register(
     return user
 
 
-def register_user(username: str, password: str) -> User:
-    """An account for a writer brought in by an import: the name and password
-    checked as a registration's, without its mail or first-account rule;
-    commit and log ``registered`` (``via="import"``).
+def register_user(
+    username: str,
+    password: str,
+    *,
+    created: dt.datetime | None = None,
+    display_name: str = "",
+    bio: str = "",
+    website: str = "",
+    avatar: ProcessedAvatar | None = None,
+) -> User:
+    """An account for a writer brought in by an import, with the profile the
+    archive gives: the name and password checked as a registration's, without
+    its mail or first-account rule, and the profile as the profile page's;
+    all committed at once, and ``registered`` logged (``via="import"``).
 
-    :raise Invalid: as :func:`register`.
+    :param created: when the account was made on the site it comes from.
+    :raise Invalid: with ``username``, ``password``, ``display_name``, ``bio``
+        or ``website`` problems (nothing changed).
     """
     Invalid.collect(
         {
             "username": username_problem(username),
             "password": password_problem(password, username),
+            "display_name": display_name_problem(display_name),
+            "bio": bio_problem(bio),
+            "website": website_problem(website),
         }
     )
     _refuse_taken_name(username, None)
     with _name_guarded(username):
         user = new_user(username, password)
+        if created is not None:
+            user.created = created
+        set_profile(user, display_name=display_name, bio=bio, website=website)
+        if avatar is not None:
+            db.session.flush()
+            attach_avatar(user, avatar)
     log_event("registered", user_id=user.id, via="import")
     return user
 

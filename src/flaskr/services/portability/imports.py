@@ -30,7 +30,6 @@ from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.accounts import directory
-from flaskr.services.accounts import profiles
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import images
 from flaskr.services.base.errors import ServiceError
@@ -215,14 +214,15 @@ class Importer:
             self.users[username] = User(username, "")
             return "created"
         # A password nobody knows: the writer sets one by "Forgot your password?".
-        user = accounts.register_user(username, secrets.token_urlsafe(32))
-        if created is not None:
-            user.created = created
-        profiles.update_profile(
-            user, display_name=display_name, bio=bio, website=website
+        user = accounts.register_user(
+            username,
+            secrets.token_urlsafe(32),
+            created=created,
+            display_name=display_name,
+            bio=bio,
+            website=website,
+            avatar=avatar,
         )
-        if avatar is not None:
-            profiles.set_avatar(user, avatar)
         self.users[username] = user
         return "created"
 
