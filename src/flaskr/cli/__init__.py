@@ -13,6 +13,7 @@ from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
 from flaskr.cli.export import import_command
+from flaskr.cli.mail import deliver_events_command
 from flaskr.cli.mail import send_mail_command
 from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
         purge_trash_command,
         render_posts_command,
         send_mail_command,
+        deliver_events_command,
         send_test_mail_command,
     ):
         app.cli.add_command(command)

@@ -31,6 +31,10 @@ from flaskr.models import USERNAME_MAX_LENGTH
 from flaskr.services.accounts.passwords import Passwords
 from flaskr.services.accounts.profiles import forget_avatar
 from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.base.events import ACCOUNT_DELETED
+from flaskr.services.base.events import ACCOUNT_RENAMED
+from flaskr.services.base.events import record_event
+from flaskr.services.base.events import record_post_deletions
 from flaskr.services.social.reactions import forget_user
 
 #: ASCII letters and digits plus ``.``, ``_`` and ``-``: readable in a URL, and no
@@ -183,6 +187,13 @@ def delete_account(user: User, *, keep_posts: bool) -> int:
     :return: how many posts were kept or deleted.
     """
     forget_user(user, keep_comments=keep_posts)
+    if not keep_posts:
+        record_post_deletions(
+            sa.select(Post.id, Post.author_id).where(Post.author_id == user.id)
+        )
+    record_event(
+        ACCOUNT_DELETED, user_id=user.id, username=user.username, kept_posts=keep_posts
+    )
     posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
     result = db.session.execute(
         posts.where(Post.author_id == user.id).execution_options(
@@ -254,6 +265,13 @@ def rename(user: User, new_username: str) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.add(FormerUsername(username_key=old_key, user_id=user.id))
+    if new_username != user.username:
+        record_event(
+            ACCOUNT_RENAMED,
+            user_id=user.id,
+            old_username=user.username,
+            new_username=new_username,
+        )
     user.username, user.username_key = new_username, new_key
     try:
         db.session.commit()
