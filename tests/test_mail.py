@@ -164,7 +164,9 @@ def test_the_timer_retries_mail_without_any_request(make_app, smtp_port):
     """The issue's case: the SMTP server is down when a mail is recorded, and
     no request reaches Flask afterwards (readers get kept pages); each
     server's timer still sends it once the server is back."""
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, BACKGROUND_INTERVAL=0.1)
+    app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, BACKGROUND_INTERVAL=0.1
+    )
     record(app)
     work = app.extensions["flaskr.background"]
     assert work.start() and not work.start(), "one thread per process"
