@@ -141,7 +141,7 @@ def post_fork_work(worker: typing.Any) -> None:
     (``flaskr/plumbing/background.py``): after the fork, since a thread does
     not survive one, and before any request, since kept pages never reach
     Flask."""
-    extensions = getattr(worker.wsgi, "extensions", {})
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
     if "flaskr.background" in extensions:
         extensions["flaskr.background"].start()
 
