@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
 from flaskr.services.event_handlers import HANDLERS
 from flaskr.services.social import reactions
+from tests.conftest import csrf_token_from
+from tests.conftest import recorded_statements
 
 ROOT = Path(__file__).parents[1]
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -492,3 +495,37 @@ def test_events_are_delivered_after_the_response_or_by_the_timer(
     finally:
         work.stop()
     assert "By the timer" in smtp.inbox.messages[0].get_body(("plain",)).get_content()
+
+
+# The request path stays cheap.
+
+
+def event_statements(statements) -> list[str]:
+    return [sql for sql, _ in statements if re.search(r"\bevent(_delivery)?\b", sql)]
+
+
+def test_publishing_costs_the_request_one_insert(app, author):
+    with recorded_statements(app) as statements:
+        response = author.post(
+            "/create",
+            data={
+                "title": "Out now",
+                "body": "text",
+                "csrf_token": csrf_token_from(author, "/create"),
+            },
+        )
+        assert response.status_code == 302
+        [insert] = event_statements(statements)
+        assert insert.startswith("INSERT INTO event ")
+        response.close()
+    # No handler wants publications yet: the timer dispatches it, not the
+    # response.
+    assert len(event_statements(statements)) == 1
+    assert recorded(app)[-1][0] == events.POST_PUBLISHED
+
+
+def test_reading_pages_never_touches_the_event_tables(app, author):
+    with recorded_statements(app) as statements:
+        for path in ("/", "/1", "/auth/account", "/hello"):
+            author.get(path).close()
+    assert event_statements(statements) == []

@@ -1,9 +1,9 @@
 """Mail and events go out after the response, never inside it.
 
 A request whose transaction recorded a mail (``services.base.mail.record_mail``)
-or an event that is due (``services.base.events.record_event``) hands the
-events to their handlers and sends the due mails once its response is on its
-way, so the visitor never waits for a handler or the SMTP server (and a reset
+or an event that a handler wants (``services.base.events.record_event``) hands
+the events to their handlers and sends the due mails once its response is on
+its way, so the visitor never waits for a handler or the SMTP server (and a reset
 page takes as long whether or not it recorded a mail). What fails then, and
 what a dead worker left, is retried by every server's timer
 (``plumbing/background.py``), whatever the traffic, or by cron.
@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from flaskr.db import db
 from flaskr.models import OutboxMail
 from flaskr.services.base.events import event_logger
-from flaskr.services.base.events import RECORDED_DUE_EVENT
+from flaskr.services.base.events import RECORDED_DUE_KINDS
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.base.mail import mail_logger
 from flaskr.services.event_handlers import deliver_due_events
+from flaskr.services.event_handlers import HANDLED_KINDS
 
 _RECORDED_MAIL = "flaskr_mail_recorded"
 _COMMITTED = "flaskr_work_committed"
@@ -42,15 +43,17 @@ def _note_recorded_mail(session: Session, context: t.Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _note_committed_work(session: Session) -> None:
     mail = session.info.pop(_RECORDED_MAIL, False)
-    events = session.info.pop(RECORDED_DUE_EVENT, False)
-    if mail or events:
+    # Events no handler wants (yet) cost the response nothing: the timer
+    # dispatches them.
+    handled = session.info.pop(RECORDED_DUE_KINDS, set()) & HANDLED_KINDS
+    if mail or handled:
         session.info[_COMMITTED] = True
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back_work(session: Session) -> None:
     session.info.pop(_RECORDED_MAIL, None)
-    session.info.pop(RECORDED_DUE_EVENT, None)
+    session.info.pop(RECORDED_DUE_KINDS, None)
 
 
 def deliver_events_then_mail(app: Flask) -> None:

@@ -19,6 +19,9 @@ HANDLERS: tuple[Handler, ...] = (
     ),
 )
 
+#: The kinds some handler wants.
+HANDLED_KINDS = frozenset().union(*(handler.kinds for handler in HANDLERS))
+
 
 def deliver_due_events() -> int:
     """Run every handler on the events due for it; return how many runs

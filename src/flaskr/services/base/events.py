@@ -60,9 +60,9 @@ LONGEST_RETRY = dt.timedelta(hours=1)
 #: Events dispatched, or deliveries claimed, per transaction.
 BATCH = 20
 
-#: The key of ``db.session.info`` that says this transaction recorded an event
-#: that is due now (so the request's response looks for it).
-RECORDED_DUE_EVENT = "flaskr_event_recorded"
+#: The key of ``db.session.info`` holding the kinds of the events due now that
+#: this transaction recorded (so the request's response may deliver them).
+RECORDED_DUE_KINDS = "flaskr_event_kinds_recorded"
 
 #: A post that came out: now, or at its scheduled time (``due``).
 POST_PUBLISHED = "post.published"
@@ -128,7 +128,7 @@ def record_event(
         .on_conflict_do_nothing(index_elements=["key"])
     )
     if not later:
-        db.session.info[RECORDED_DUE_EVENT] = True
+        db.session.info.setdefault(RECORDED_DUE_KINDS, set()).add(kind)
 
 
 def record_post_deletions(posts: sa.Select[int, int | None]) -> None:
@@ -149,7 +149,7 @@ def record_post_deletions(posts: sa.Select[int, int | None]) -> None:
     columns = ["kind", "post_id", "user_id", "payload", "created", "due", "dispatched"]
     result = db.session.execute(sa.insert(Event).from_select(columns, rows))
     if affected_rows(result):
-        db.session.info[RECORDED_DUE_EVENT] = True
+        db.session.info.setdefault(RECORDED_DUE_KINDS, set()).add(POST_DELETED)
 
 
 def _due_events() -> sa.Select[int]:
