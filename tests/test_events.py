@@ -22,7 +22,10 @@ from flaskr.models import Event
 from flaskr.models import EventDelivery
 from flaskr.models import OutboxMail
 from flaskr.models import Post
+from flaskr.models import SiteVersion
 from flaskr.models import User
+from flaskr.plumbing import background
+from flaskr.plumbing.background import move_version_if_a_post_is_due
 from flaskr.services.accounts import users
 from flaskr.services.base import events
 from flaskr.services.base.events import Handler
@@ -529,3 +532,43 @@ def test_reading_pages_never_touches_the_event_tables(app, author):
         for path in ("/", "/1", "/auth/account", "/hello"):
             author.get(path).close()
     assert event_statements(statements) == []
+
+
+# The timer's round.
+
+
+def site_version(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(SiteVersion.value))
+
+
+def test_the_timer_moves_the_site_version_when_a_post_comes_out(app):
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    with app.app_context():
+        schedule("Soon", soon)
+    work = app.extensions["flaskr.background"]
+    before = site_version(app)
+    work.run_once()
+    assert site_version(app) == before, "not yet"
+    time.sleep(1.2)
+    with app.app_context():
+        assert move_version_if_a_post_is_due() is True
+        assert move_version_if_a_post_is_due() is False, "once"
+    assert site_version(app) == before + 1
+
+
+def test_a_failing_step_leaves_the_next_ones_to_run(app, monkeypatch, caplog):
+    def broken() -> int:
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("database away"))
+
+    monkeypatch.setattr(background, "move_version_if_a_post_is_due", broken)
+    monkeypatch.setattr(background, "deliver_due_events", broken)
+    [event_id] = record(app)
+    with app.app_context():
+        record_mail("reader@example.org", "test")
+        db.session.commit()
+    app.extensions["flaskr.background"].run_once()
+    assert "background step broken failed" in caplog.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(OutboxMail.sent)) is not None
+        assert db.session.get(Event, event_id).dispatched is False
