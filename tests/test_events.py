@@ -34,6 +34,7 @@ from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
 from flaskr.services.event_handlers import HANDLERS
 from flaskr.services.social import reactions
+from tests.conftest import assert_reads_index_in_order
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 
@@ -572,3 +573,23 @@ def test_a_failing_step_leaves_the_next_ones_to_run(app, monkeypatch, caplog):
     with app.app_context():
         assert db.session.scalar(sa.select(OutboxMail.sent)) is not None
         assert db.session.get(Event, event_id).dispatched is False
+
+
+@pytest.mark.parametrize(
+    ("table", "index"),
+    [("event", "ix_event_due"), ("event_delivery", "ix_event_delivery_due")],
+)
+def test_the_timers_looks_read_the_partial_indexes(app, table, index):
+    """An idle round reads only the few rows still to do, in order, however
+    many events were handled before."""
+    [event_id] = record(app)
+    deliver(app, handler("first"))
+    with recorded_statements(app) as statements:
+        deliver(app, handler("first"))
+    reads = re.compile(rf"FROM {table}\b(?!_)")
+    [(statement, parameters)] = [
+        (sql, values)
+        for sql, values in statements
+        if reads.search(sql) and "ORDER BY" in sql
+    ]
+    assert_reads_index_in_order(app, statement, parameters, index)

@@ -451,11 +451,14 @@ class Event(Model):
 
     __tablename__ = "event"
     __table_args__ = (
-        # Events not yet handed to their handlers, soonest first.
+        # Events not yet handed to their handlers, soonest first. Each
+        # condition is written as SQLAlchemy writes ``not_(dispatched)`` for
+        # that database, or the planner would not see that the index serves.
         sa.Index(
             "ix_event_due",
             "due",
-            sqlite_where=sa.text("NOT dispatched"),
+            "id",
+            sqlite_where=sa.text("dispatched = 0"),
             postgresql_where=sa.text("NOT dispatched"),
         ),
         # Set only for a scheduled publication, so scheduling the same post for
@@ -485,11 +488,13 @@ class EventDelivery(Model):
 
     __tablename__ = "event_delivery"
     __table_args__ = (
-        # Deliveries still to make, soonest due first.
+        # Deliveries still to make, soonest due first (written as for
+        # ``ix_event_due``).
         sa.Index(
             "ix_event_delivery_due",
             "next_attempt",
-            sqlite_where=sa.text("done IS NULL AND NOT failed"),
+            "event_id",
+            sqlite_where=sa.text("done IS NULL AND failed = 0"),
             postgresql_where=sa.text("done IS NULL AND NOT failed"),
         ),
     )

@@ -40,8 +40,8 @@ def upgrade() -> None:
     op.create_index(
         "ix_event_due",
         "event",
-        ["due"],
-        sqlite_where=sa.text("NOT dispatched"),
+        ["due", "id"],
+        sqlite_where=sa.text("dispatched = 0"),
         postgresql_where=sa.text("NOT dispatched"),
     )
     op.create_index("uq_event_key", "event", ["key"], unique=True)
@@ -65,8 +65,8 @@ def upgrade() -> None:
     op.create_index(
         "ix_event_delivery_due",
         "event_delivery",
-        ["next_attempt"],
-        sqlite_where=sa.text("done IS NULL AND NOT failed"),
+        ["next_attempt", "event_id"],
+        sqlite_where=sa.text("done IS NULL AND failed = 0"),
         postgresql_where=sa.text("done IS NULL AND NOT failed"),
     )
 

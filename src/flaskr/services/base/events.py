@@ -109,10 +109,10 @@ def record_event(
         Scheduling one post twice for the same time records one event.
     """
     now = utcnow()
-    later = due is not None and due > now
+    scheduled = due if due is not None and due > now else None
     key = None
-    if due is not None and later:
-        key = f"{kind}:{post_id}:{due.astimezone(dt.UTC).isoformat()}"
+    if scheduled is not None:
+        key = f"{kind}:{post_id}:{scheduled.astimezone(dt.UTC).isoformat()}"
     db.session.execute(
         insert_for_dialect(Event)
         .values(
@@ -121,13 +121,13 @@ def record_event(
             user_id=user_id,
             payload=payload,
             created=now,
-            due=due if later and due else now,
+            due=scheduled or now,
             key=key,
             dispatched=False,
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    if not later:
+    if scheduled is None:
         db.session.info.setdefault(RECORDED_DUE_KINDS, set()).add(kind)
 
 
@@ -152,10 +152,16 @@ def record_post_deletions(posts: sa.Select[int, int | None]) -> None:
         db.session.info.setdefault(RECORDED_DUE_KINDS, set()).add(POST_DELETED)
 
 
+#: Written as the partial indexes' conditions are (``models.Event``,
+#: ``models.EventDelivery``), so that both databases read those indexes.
+_NOT_DISPATCHED = sa.not_(Event.dispatched)
+_UNDONE = (EventDelivery.done.is_(None), sa.not_(EventDelivery.failed))
+
+
 def _due_events() -> sa.Select[int]:
     return (
         sa.select(Event.id)
-        .where(Event.dispatched.is_(False), Event.due <= utcnow())
+        .where(_NOT_DISPATCHED, Event.due <= utcnow())
         .order_by(Event.due, Event.id)
         .limit(BATCH)
     )
@@ -184,7 +190,7 @@ def _claim_events() -> list[int]:
     for event_id in db.session.scalars(_due_events()).all():
         result = db.session.execute(
             sa.update(Event)
-            .where(Event.id == event_id, Event.dispatched.is_(False))
+            .where(Event.id == event_id, _NOT_DISPATCHED)
             .values(dispatched=True)
             .execution_options(synchronize_session=False)
         )
@@ -223,8 +229,7 @@ def _due_deliveries(names: t.Collection[str]) -> sa.Select[int, str]:
     return (
         sa.select(EventDelivery.event_id, EventDelivery.handler)
         .where(
-            EventDelivery.done.is_(None),
-            EventDelivery.failed.is_(False),
+            *_UNDONE,
             EventDelivery.next_attempt <= utcnow(),
             EventDelivery.handler.in_(names),
         )
@@ -332,19 +337,3 @@ def deliver_due_events(handlers: t.Sequence[Handler]) -> int:
         for event_id, name in claimed:
             finished += _run(by_name[name], event_id)
     return finished
-
-
-def has_due_events() -> bool:
-    """Whether any event waits to be dispatched or handled now (two indexed,
-    one-row queries)."""
-    now = utcnow()
-    due_event = sa.select(Event.id).where(Event.dispatched.is_(False), Event.due <= now)
-    due_delivery = sa.select(EventDelivery.event_id).where(
-        EventDelivery.done.is_(None),
-        EventDelivery.failed.is_(False),
-        EventDelivery.next_attempt <= now,
-    )
-    return any(
-        db.session.scalar(query.limit(1)) is not None
-        for query in (due_event, due_delivery)
-    )
