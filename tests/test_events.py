@@ -593,3 +593,30 @@ def test_the_timers_looks_read_the_partial_indexes(app, table, index):
         if reads.search(sql) and "ORDER BY" in sql
     ]
     assert_reads_index_in_order(app, statement, parameters, index)
+
+
+def test_purging_deletes_only_old_events_every_handler_is_done_with(app):
+    done_old, failed_old, done_new = record(app, count=3)
+    [waiting_old] = record(app, events.POST_UPDATED)  # no handler took it yet
+    deliver(app, handler("first", run=Flaky(failures=0)))
+    with app.app_context():
+        db.session.execute(
+            sa.update(EventDelivery)
+            .where(EventDelivery.event_id == failed_old)
+            .values(done=None, failed=True)
+        )
+        db.session.execute(
+            sa.update(Event)
+            .where(Event.id.in_([done_old, failed_old, waiting_old]))
+            .values(created=LONG_AGO)
+        )
+        db.session.execute(
+            sa.update(Event).where(Event.id == waiting_old).values(dispatched=False)
+        )
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-events"])
+    assert result.output == "Deleted 1 handled event.\n"
+    with app.app_context():
+        left = db.session.scalars(sa.select(Event.id).order_by(Event.id)).all()
+        assert left == [failed_old, done_new, waiting_old]
+        assert done_old not in {d.event_id for d in deliveries(app)}

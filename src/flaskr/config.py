@@ -56,6 +56,9 @@ DEFAULTS: dict[str, t.Any] = {
     "MAIL_MAX_ATTEMPTS": 8,
     #: Tries before an event's handler is given up on (and logged as an error).
     "EVENT_MAX_ATTEMPTS": 8,
+    #: Days a handled event is kept (for the operator) before ``purge-events``
+    #: deletes it.
+    "EVENT_KEEP_DAYS": 30,
     #: Seconds between each server process's looks for due mail, events and
     #: scheduled posts, whatever the traffic; 0 leaves it to cron.
     "BACKGROUND_INTERVAL": 5,

@@ -18,6 +18,7 @@ from flaskr.cli.mail import send_mail_command
 from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
 from flaskr.cli.maintenance import optimize_search_command
+from flaskr.cli.maintenance import purge_events_command
 from flaskr.cli.maintenance import purge_sessions_command
 from flaskr.cli.maintenance import purge_trash_command
 from flaskr.cli.maintenance import render_posts_command
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
         end_sessions_command,
         optimize_search_command,
         purge_sessions_command,
+        purge_events_command,
         purge_trash_command,
         render_posts_command,
         send_mail_command,

@@ -337,3 +337,20 @@ def deliver_due_events(handlers: t.Sequence[Handler]) -> int:
         for event_id, name in claimed:
             finished += _run(by_name[name], event_id)
     return finished
+
+
+def purge_handled_events() -> int:
+    """Delete the events older than ``EVENT_KEEP_DAYS`` that every handler is
+    done with, and their deliveries; commit, and return how many. Events a
+    handler gave up on stay for the operator, and those still to come stay."""
+    cutoff = utcnow() - dt.timedelta(days=current_app.config["EVENT_KEEP_DAYS"])
+    undone = sa.select(EventDelivery.event_id).where(
+        EventDelivery.event_id == Event.id, EventDelivery.done.is_(None)
+    )
+    result = db.session.execute(
+        sa.delete(Event)
+        .where(Event.dispatched, Event.created < cutoff, ~sa.exists(undone))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return affected_rows(result)
