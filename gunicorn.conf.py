@@ -127,12 +127,23 @@ def post_worker_init(worker: typing.Any) -> None:
     # garbage collector need not walk it again on every full collection
     # (logins measured faster, bench/README.md).
     gc.freeze()
+    post_fork_work(worker)
     trim = _malloc_trim()
     if trim_memory_after > 0 and trim is not None:
-        from flaskr.services.passwords import last_argon2_run
+        from flaskr.services.accounts.passwords import last_argon2_run
 
         worker.flaskr_trimmer = MemoryTrimmer(trim_memory_after, trim, last_argon2_run)
         worker.flaskr_trimmer.start()
+
+
+def post_fork_work(worker: typing.Any) -> None:
+    """Start the worker's timer for due mail, events and scheduled posts
+    (``flaskr/plumbing/background.py``): after the fork, since a thread does
+    not survive one, and before any request, since kept pages never reach
+    Flask."""
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
+    if "flaskr.background" in extensions:
+        extensions["flaskr.background"].start()
 
 
 def pre_request(worker: typing.Any, request: typing.Any) -> None:

@@ -14,7 +14,10 @@ from werkzeug.test import EnvironBuilder
 
 from flaskr.db import db
 from flaskr.db import utcnow
+from flaskr.models import Event
+from flaskr.models import EventDelivery
 from flaskr.models import Follow
+from flaskr.models import OutboxMail
 from flaskr.models import Post
 from flaskr.models import PostRevision
 from flaskr.models import PostTag
@@ -22,8 +25,11 @@ from flaskr.models import SiteVersion
 from flaskr.models import Tag
 from flaskr.models import User
 from flaskr.services.accounts.directory import find_user
+from flaskr.services.base import events
 from flaskr.services.base import images
+from flaskr.services.base.events import Handler
 from flaskr.services.base.images import process_upload
+from flaskr.services.base.mail import record_mail
 from flaskr.services.base.site import set_admin
 from flaskr.services.content import lifecycle
 from flaskr.services.content import media
@@ -364,3 +370,81 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# The event line.
+
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def leave_a_mark(handler: str, event: Event) -> None:
+    """What the test handlers do: one mail in the outbox, addressed to say
+    which handler handled which event (committed with the delivery)."""
+    record_mail(f"{handler}.{event.id}@example.org", "test")
+
+
+def marks(app) -> list[str]:
+    """The addresses of every handler's marks, one per run that counted."""
+    with app.app_context():
+        query = sa.select(OutboxMail.recipient).order_by(OutboxMail.id)
+        return list(db.session.scalars(query))
+
+
+def event_handler(name: str, *kinds: str, run=None) -> Handler:
+    return Handler(
+        name=name,
+        kinds=frozenset(kinds or {events.POST_PUBLISHED}),
+        run=run or (lambda event: leave_a_mark(name, event)),
+    )
+
+
+def record(app, kind=events.POST_PUBLISHED, count=1, **fields) -> list[int]:
+    """Record ``count`` events of ``kind`` and commit; their ids."""
+    with app.app_context():
+        for _ in range(count):
+            events.record_event(kind, **fields)
+        db.session.commit()
+        query = sa.select(Event.id).order_by(Event.id.desc()).limit(count)
+        return sorted(db.session.scalars(query))
+
+
+def deliver(app, *handlers: Handler) -> int:
+    """Deliver what is due to ``handlers``; how many deliveries ran."""
+    with app.app_context():
+        return events.deliver_due_events(handlers)
+
+
+def recorded(app) -> list[tuple[str, int | None, int | None]]:
+    """Every event as (kind, post id, user id), oldest first."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Event.kind, Event.post_id, Event.user_id).order_by(Event.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def deliveries(app) -> list[EventDelivery]:
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(EventDelivery).order_by(
+                EventDelivery.event_id, EventDelivery.handler
+            )
+        ).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def make_all_due(app) -> None:
+    with app.app_context():
+        db.session.execute(sa.update(EventDelivery).values(next_attempt=LONG_AGO))
+        db.session.commit()
+
+
+def user_named(name: str) -> User:
+    return db.session.scalars(sa.select(User).filter_by(username=name)).one()
+
+
+def schedule(post_title: str, at: dt.datetime) -> Post:
+    return writing.create_post(
+        user_named("test"), post_title, "text", tags=[], publish=False, schedule_at=at
+    )

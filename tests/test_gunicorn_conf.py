@@ -108,6 +108,19 @@ def test_malloc_trim_is_found_on_glibc(settings):
     assert trim() in (0, 1)
 
 
+def test_a_new_worker_starts_the_apps_timer(monkeypatch, make_app):
+    monkeypatch.setenv("FLASKR_TRIM_MEMORY_AFTER", "0")
+    settings = runpy.run_path(str(CONF))
+    app = make_app(BACKGROUND_INTERVAL=60)
+    work = app.extensions["flaskr.background"]
+    try:
+        settings["post_worker_init"](types.SimpleNamespace(wsgi=app))
+        assert not work.start(), "the worker started it, before any request"
+    finally:
+        work.stop()
+        gc.unfreeze()
+
+
 def test_a_new_worker_freezes_what_loading_the_app_made(monkeypatch):
     monkeypatch.setenv("FLASKR_TRIM_MEMORY_AFTER", "0")  # no trimmer thread here
     settings = runpy.run_path(str(CONF))

@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -152,12 +153,51 @@ def test_a_mail_recorded_by_a_request_goes_after_the_response(mail_app, smtp):
     assert len(smtp.inbox.messages) == 1
 
 
-def test_workers_look_for_mail_due_again(make_app, smtp, smtp_port):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_RETRY_INTERVAL=0)
-    record(app)  # left in the outbox, as by a worker that died
-    client = app.test_client()
-    client.get("/hello").close()
-    assert len(smtp.inbox.messages) == 1
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_timer_retries_mail_without_any_request(make_app, smtp_port):
+    """The issue's case: the SMTP server is down when a mail is recorded, and
+    no request reaches Flask afterwards (readers get kept pages); each
+    server's timer still sends it once the server is back."""
+    app = make_app(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, BACKGROUND_INTERVAL=0.1
+    )
+    record(app)
+    work = app.extensions["flaskr.background"]
+    assert work.start() and not work.start(), "one thread per process"
+    try:
+        wait_for(lambda: outbox(app)[0].attempts >= 1)
+        assert outbox(app)[0].sent is None, "nothing listens yet"
+        server = SmtpServer(smtp_port)
+        server.start()
+        try:
+            make_all_due(app)  # its back-off has passed
+            wait_for(lambda: len(server.inbox.messages) == 1)
+            time.sleep(0.3)  # a few more rounds send nothing again
+            assert len(server.inbox.messages) == 1
+        finally:
+            server.stop()
+    finally:
+        work.stop()
+    assert outbox(app)[0].sent is not None
+
+
+def test_the_timer_starts_with_the_first_request_unless_turned_off(make_app):
+    client = make_app(BACKGROUND_INTERVAL=30).test_client()
+    work = client.application.extensions["flaskr.background"]
+    client.get("/hello")
+    try:
+        assert not work.start(), "the request started it"
+    finally:
+        work.stop()
+    idle = make_app()  # the tests' setting: 0
+    idle.test_client().get("/hello")
+    assert not idle.extensions["flaskr.background"].start()
 
 
 def test_send_test_mail_command(mail_app, smtp, smtp_port):

@@ -13,6 +13,7 @@ from flaskr import config
 from flaskr import db
 from flaskr import schema
 from flaskr import web
+from flaskr.plumbing import background
 from flaskr.plumbing import errors
 from flaskr.plumbing import operations
 from flaskr.plumbing import outbox
@@ -22,6 +23,7 @@ from flaskr.plumbing import read_only
 from flaskr.plumbing import server_sessions
 from flaskr.plumbing import throttle
 from flaskr.services.accounts import directory as accounts
+from flaskr.services.base import events
 from flaskr.services.base import mail
 from flaskr.services.base import security_log
 
@@ -48,6 +50,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     errors.init_app(app)
     operations.init_app(app)
     outbox.init_app(app)
+    background.init_app(app)
     page_cache.init_app(app)  # before protection wraps the app in ProxyFix
     protection.init_app(app)
     csrf.init_app(app)
@@ -55,7 +58,13 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     server_sessions.init_app(app)
     security_log.init_app(app)
     cli.init_app(app)
-    for logger in (operations.access_logger, security_log.logger, mail.mail_logger):
+    for logger in (
+        operations.access_logger,
+        security_log.logger,
+        mail.mail_logger,
+        events.event_logger,
+        background.logger,
+    ):
         operations.write_lines_to_stderr(logger)
 
     @app.route("/hello")

@@ -54,8 +54,14 @@ DEFAULTS: dict[str, t.Any] = {
     "MAIL_TIMEOUT": 10,
     #: Tries before a mail is given up (and logged as an error).
     "MAIL_MAX_ATTEMPTS": 8,
-    #: Seconds a worker waits between looks for mail that is due again.
-    "MAIL_RETRY_INTERVAL": 30,
+    #: Tries before an event's handler is given up on (and logged as an error).
+    "EVENT_MAX_ATTEMPTS": 8,
+    #: Days a handled event is kept (for the operator) before ``purge-events``
+    #: deletes it.
+    "EVENT_KEEP_DAYS": 30,
+    #: Seconds between each server process's looks for due mail, events and
+    #: scheduled posts, whatever the traffic; 0 leaves it to cron.
+    "BACKGROUND_INTERVAL": 5,
     #: The site's address for links in mails (``https://blog.example``), never
     #: taken from a request's Host header.
     "SITE_URL": None,

@@ -44,9 +44,10 @@ def mail_site(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[MailSite]:
             MAIL_PORT=smtp.port,
             SITE_URL=url,
             # Werkzeug's server skips a response's close() when the client
-            # resets the connection, so a mail may wait for the next look
-            # (every request here; under gunicorn close() always runs).
-            MAIL_RETRY_INTERVAL=0,
+            # resets the connection, so a mail may wait for the timer's next
+            # look (started by the first request; under gunicorn close()
+            # always runs).
+            BACKGROUND_INTERVAL=0.5,
         )
     )
     with app.app_context():

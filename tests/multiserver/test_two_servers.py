@@ -8,158 +8,20 @@ Run with ``./dev.sh multiserver`` (CI does): it needs the machine's PostgreSQL
 from __future__ import annotations
 
 import io
-import os
 import re
-import secrets
-import subprocess
-import sys
 import threading
 import time
-import typing as t
-from pathlib import Path
 
 import pytest
 import requests
 from PIL import Image as Pillow
 
-from tests.conftest import SmtpServer
-from tests.helpers import free_port
+from tests.multiserver.conftest import Browser
+from tests.multiserver.conftest import DATABASE
+from tests.multiserver.conftest import PASSWORD
+from tests.multiserver.conftest import unique
 
 pytestmark = pytest.mark.multiserver
-
-ROOT = Path(__file__).parents[2]
-DATABASE = os.environ.get(
-    "FLASKR_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS = os.environ.get("FLASKR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "multi-server passphrase"
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server for {url} exited: {process.returncode}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except (requests.ConnectionError, requests.Timeout):
-            # Not listening yet, or listening while its workers still boot
-            # (slow on a busy machine).
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become healthy")
-
-
-@pytest.fixture(scope="module")
-def smtp() -> t.Iterator[SmtpServer]:
-    """The SMTP server both servers send through, on 127.0.0.1."""
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def servers(
-    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
-) -> t.Iterator[list[str]]:
-    shared = {
-        "FLASKR_MAIL_SERVER": "127.0.0.1",
-        "FLASKR_MAIL_PORT": str(smtp.port),
-        # Every response looks for mail due again.
-        "FLASKR_MAIL_RETRY_INTERVAL": "0",
-        "FLASKR_DATABASE_URL": DATABASE,
-        "FLASKR_RATELIMIT_STORAGE_URI": REDIS,
-        # A fresh prefix: Redis keeps counts between runs.
-        "FLASKR_RATELIMIT_KEY_PREFIX": secrets.token_hex(8),
-        # The tests register more writers from one address than a minute's
-        # registrations allow (the limits themselves are tested with logins).
-        "FLASKR_REGISTER_LIMITS": "100 per minute",
-        "FLASKR_SECRET_KEY": secrets.token_hex(32),
-        "WEB_CONCURRENCY": "2",
-    }
-    processes, urls = [], []
-    for number in range(2):
-        env = {
-            **os.environ,
-            **shared,
-            # Nothing else is shared: each server has its own instance folder.
-            "FLASKR_INSTANCE_PATH": str(tmp_path_factory.mktemp(f"server{number}")),
-        }
-        if number == 0:
-            subprocess.run(  # noqa: S603
-                [sys.executable, "-m", "flask", "--app", "flaskr", "init-db", "--yes"],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        url = f"http://127.0.0.1:{free_port()}"
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                "--bind", url.removeprefix("http://"), "flaskr:create_app()",
-            ],
-            env=env,
-            cwd=ROOT,
-        )  # fmt: skip
-        processes.append(process)
-        urls.append(url)
-    try:
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_healthy(url, process)
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()  # SIGTERM: gunicorn's graceful shutdown
-        for process in processes:
-            assert process.wait(timeout=40) == 0
-
-
-class Browser:
-    """One browser (one cookie jar) that may talk to either server."""
-
-    def __init__(self) -> None:
-        self.http = requests.Session()
-
-    def get(self, server: str, path: str) -> requests.Response:
-        return self.http.get(server + path, allow_redirects=False, timeout=10)
-
-    def post(
-        self, server: str, path: str, form_page: str, **data: t.Any
-    ) -> requests.Response:
-        """POST to ``path`` with the CSRF token from ``form_page`` (same server)."""
-        page = self.get(server, form_page).text
-        token = CSRF.search(page)
-        assert token is not None, f"no form on {form_page}"
-        return self.http.post(
-            server + path,
-            data={**data, "csrf_token": token.group(1)},
-            files=data.pop("_files", None),
-            allow_redirects=False,
-            timeout=10,
-        )
-
-    def register_and_log_in(self, server: str, name: str) -> None:
-        self.post(
-            server, "/auth/register", "/auth/register", username=name, password=PASSWORD
-        )
-        assert self.log_in(server, name).status_code == 302
-
-    def log_in(
-        self, server: str, name: str, password: str = PASSWORD
-    ) -> requests.Response:
-        return self.post(
-            server, "/auth/login", "/auth/login", username=name, password=password
-        )
-
-    def logged_in(self, server: str) -> bool:
-        return self.get(server, "/auth/account").status_code == 200
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{secrets.token_hex(4)}"
 
 
 def test_a_session_made_on_one_works_on_the_other(servers):
@@ -337,8 +199,9 @@ def test_a_follow_on_one_server_shows_on_kept_pages_of_both(servers):
 
 
 def test_mail_recorded_while_smtp_is_down_arrives_once_from_two_servers(servers, smtp):
-    """Both servers look for due mail after every response, at once: each
-    mail still goes out exactly once (claimed with FOR UPDATE SKIP LOCKED)."""
+    """Every worker of both servers looks for due mail on its timer, at once:
+    each mail still goes out exactly once (claimed with FOR UPDATE SKIP
+    LOCKED). The requests here change nothing: the timers do the work."""
     import datetime as dt
 
     import sqlalchemy as sa
@@ -362,7 +225,7 @@ def test_mail_recorded_while_smtp_is_down_arrives_once_from_two_servers(servers,
     )
     deadline = time.monotonic() + 20
     with recorder.app_context():
-        # Each server tries after its responses, fails, and backs off.
+        # Each server tries on its timer, fails, and backs off.
         while db.session.scalar(tried) < 30 and time.monotonic() < deadline:
             for server in servers:
                 requests.get(f"{server}/hello", timeout=10)

@@ -13,10 +13,12 @@ from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
 from flaskr.cli.export import import_command
+from flaskr.cli.mail import deliver_events_command
 from flaskr.cli.mail import send_mail_command
 from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
 from flaskr.cli.maintenance import optimize_search_command
+from flaskr.cli.maintenance import purge_events_command
 from flaskr.cli.maintenance import purge_sessions_command
 from flaskr.cli.maintenance import purge_trash_command
 from flaskr.cli.maintenance import render_posts_command
@@ -34,9 +36,11 @@ def init_app(app: Flask) -> None:
         end_sessions_command,
         optimize_search_command,
         purge_sessions_command,
+        purge_events_command,
         purge_trash_command,
         render_posts_command,
         send_mail_command,
+        deliver_events_command,
         send_test_mail_command,
     ):
         app.cli.add_command(command)

@@ -1,4 +1,4 @@
-"""Mail commands: send what is due (for cron), and a test mail."""
+"""Mail and event commands: deliver what is due (for cron), and a test mail."""
 
 from __future__ import annotations
 
@@ -8,14 +8,28 @@ from flask.cli import with_appcontext
 from flaskr.db import db
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.base.mail import record_mail
+from flaskr.services.event_handlers import deliver_due_events
 
 
 @click.command("send-mail")
 @with_appcontext
 def send_mail_command() -> None:
-    """Send the mails that are due (workers also do this after responses)."""
+    """Send the mails that are due (each server's timer also does)."""
     sent = deliver_due_mail()
     click.echo(f"Sent {sent} mail{'' if sent == 1 else 's'}.")
+
+
+@click.command("deliver-events")
+@with_appcontext
+def deliver_events_command() -> None:
+    """Hand the due events to their handlers, then send the mail they made
+    (each server's timer also does)."""
+    handled = deliver_due_events()
+    sent = deliver_due_mail()
+    click.echo(
+        f"Handled {handled} event{'' if handled == 1 else 's'}, "
+        f"sent {sent} mail{'' if sent == 1 else 's'}."
+    )
 
 
 @click.command("send-test-mail")

@@ -1,5 +1,5 @@
-"""Maintenance commands: expired sessions, the trash, the search index,
-rendering posts again."""
+"""Maintenance commands: expired sessions, the trash, handled events, the
+search index, rendering posts again."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.sessions import end_sessions_of_user
 from flaskr.services.accounts.sessions import purge_expired_sessions
+from flaskr.services.base.events import purge_handled_events
 from flaskr.services.content.lifecycle import purge_trash
 from flaskr.services.content.writing import render_all_again
 from flaskr.services.reading.search import optimize_search_index
@@ -41,6 +42,15 @@ def purge_trash_command() -> None:
     also does this as it goes)."""
     purged = purge_trash()
     click.echo(f"Deleted {purged} posts from the trash for good.")
+
+
+@click.command("purge-events")
+@with_appcontext
+def purge_events_command() -> None:
+    """Delete the events every handler is done with, once they are older than
+    EVENT_KEEP_DAYS."""
+    purged = purge_handled_events()
+    click.echo(f"Deleted {purged} handled event{'' if purged == 1 else 's'}.")
 
 
 @click.command("optimize-search")

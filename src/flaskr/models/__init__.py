@@ -7,7 +7,8 @@ that span rows live in the service packages (``services.accounts``,
 The users' and their writing's tables are here; the column limits are in
 :mod:`~flaskr.models.limits`, the sign-in rows (tokens, sessions) in
 :mod:`~flaskr.models.access` and the site's own rows (mail outbox, version,
-settings) in :mod:`~flaskr.models.site`. All of them are imported from here,
+settings) in :mod:`~flaskr.models.site`, the event line in
+:mod:`~flaskr.models.events`. All of them are imported from here,
 ``from flaskr.models import Post``, as before the split.
 """
 
@@ -31,6 +32,8 @@ from flaskr.db import utcnow
 from flaskr.models.access import AccountToken as AccountToken
 from flaskr.models.access import ApiToken as ApiToken
 from flaskr.models.access import AuthSession as AuthSession
+from flaskr.models.events import Event as Event
+from flaskr.models.events import EventDelivery as EventDelivery
 from flaskr.models.limits import ABOUT_MAX_LENGTH as ABOUT_MAX_LENGTH
 from flaskr.models.limits import ALT_MAX_LENGTH as ALT_MAX_LENGTH
 from flaskr.models.limits import API_TOKEN_NAME_MAX_LENGTH as API_TOKEN_NAME_MAX_LENGTH

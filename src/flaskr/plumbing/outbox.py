@@ -1,17 +1,17 @@
-"""Mail goes out after the response, never inside it.
+"""Mail and events go out after the response, never inside it.
 
-A request whose transaction recorded a mail (``services.mail.record_mail``)
-sends the due mails once its response is on its way, so the visitor never
-waits for the SMTP server (and a reset page takes as long whether or not it
-recorded a mail). Every worker also looks for mail due again (a retry, or one
-a dead worker left) after a response now and then (``MAIL_RETRY_INTERVAL``),
-and ``flask --app flaskr send-mail`` does the same from cron.
+A request whose transaction recorded a mail (``services.base.mail.record_mail``)
+or an event that a handler wants (``services.base.events.record_event``) hands
+the events to their handlers and sends the due mails once its response is on
+its way, so the visitor never waits for a handler or the SMTP server (and a reset
+page takes as long whether or not it recorded a mail). What fails then, and
+what a dead worker left, is retried by every server's timer
+(``plumbing/background.py``), whatever the traffic, or by cron.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import typing as t
 
 import sqlalchemy as sa
@@ -23,67 +23,64 @@ from sqlalchemy.orm import Session
 
 from flaskr.db import db
 from flaskr.models import OutboxMail
+from flaskr.services.base.events import event_logger
+from flaskr.services.base.events import RECORDED_DUE_KINDS
 from flaskr.services.base.mail import deliver_due_mail
-from flaskr.services.base.mail import has_due_mail
 from flaskr.services.base.mail import mail_logger
+from flaskr.services.event_handlers import deliver_due_events
+from flaskr.services.event_handlers import HANDLED_KINDS
 
-_RECORDED = "flaskr_mail_recorded"
-_COMMITTED = "flaskr_mail_committed"
+_RECORDED_MAIL = "flaskr_mail_recorded"
+_COMMITTED = "flaskr_work_committed"
 
 
 @event.listens_for(Session, "after_flush")
 def _note_recorded_mail(session: Session, context: t.Any) -> None:
     if any(isinstance(obj, OutboxMail) for obj in session.new):
-        session.info[_RECORDED] = True
+        session.info[_RECORDED_MAIL] = True
 
 
 @event.listens_for(Session, "after_commit")
-def _note_committed_mail(session: Session) -> None:
-    if session.info.pop(_RECORDED, False):
+def _note_committed_work(session: Session) -> None:
+    mail = session.info.pop(_RECORDED_MAIL, False)
+    # Events no handler wants (yet) cost the response nothing: the timer
+    # dispatches them.
+    handled = session.info.pop(RECORDED_DUE_KINDS, set()) & HANDLED_KINDS
+    if mail or handled:
         session.info[_COMMITTED] = True
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_mail(session: Session) -> None:
-    session.info.pop(_RECORDED, None)
+def _forget_rolled_back_work(session: Session) -> None:
+    session.info.pop(_RECORDED_MAIL, None)
+    session.info.pop(RECORDED_DUE_KINDS, None)
 
 
-class _RetryClock:
-    """When this worker last looked for mail due again."""
-
-    def __init__(self) -> None:
-        self.last_look = time.monotonic()
-
-    def due(self, interval: float) -> bool:
-        now = time.monotonic()
-        if now - self.last_look < interval:
-            return False
-        self.last_look = now
-        return True
-
-
-def _deliver(app: Flask, look_first: bool) -> None:
+def deliver_events_then_mail(app: Flask) -> None:
+    """Run the handlers on the due events, then send the due mail (which
+    includes what the handlers recorded). A failure leaves the work for the
+    next look."""
     with app.app_context():
-        try:
-            if not look_first or has_due_mail():
-                deliver_due_mail()
-        except sa.exc.SQLAlchemyError:
-            # The mail stays in the outbox for the next look.
-            db.session.rollback()
-            mail_logger.exception("sending mail failed")
+        for deliver, logger in (
+            (deliver_due_events, event_logger),
+            (deliver_due_mail, mail_logger),
+        ):
+            try:
+                deliver()
+            except sa.exc.SQLAlchemyError:
+                db.session.rollback()
+                logger.exception("delivering failed")
 
 
 def init_app(app: Flask) -> None:
-    if mail_logger.level == logging.NOTSET:
-        # Mails written to the log (no MAIL_SERVER) are INFO: show them.
-        mail_logger.setLevel(logging.INFO)
-    clock = _RetryClock()
+    for logger in (mail_logger, event_logger):
+        if logger.level == logging.NOTSET:
+            # Mails written to the log (no MAIL_SERVER) are INFO: show them.
+            logger.setLevel(logging.INFO)
 
     @app.after_request
-    def send_mail_after_response(response: Response) -> Response:
-        recorded = db.session.info.pop(_COMMITTED, False)
-        interval = float(current_app.config["MAIL_RETRY_INTERVAL"])
-        if recorded or clock.due(interval):
+    def deliver_after_response(response: Response) -> Response:
+        if db.session.info.pop(_COMMITTED, False):
             flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
-            response.call_on_close(lambda: _deliver(flask_app, look_first=not recorded))
+            response.call_on_close(lambda: deliver_events_then_mail(flask_app))
         return response

@@ -54,6 +54,10 @@ from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import delete_sessions_of_user
 from flaskr.services.accounts.sessions import issue_api_token
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.events import ACCOUNT_DELETED
+from flaskr.services.base.events import ACCOUNT_RENAMED
+from flaskr.services.base.events import record_event
+from flaskr.services.base.events import record_post_deletions
 from flaskr.services.base.images import ProcessedAvatar
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.site import claim_first_admin
@@ -244,6 +248,13 @@ def _give_name(user: User, new_username: str) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.add(FormerUsername(username_key=old_key, user_id=user.id))
+    if new_username != user.username:
+        record_event(
+            ACCOUNT_RENAMED,
+            user_id=user.id,
+            old_username=user.username,
+            new_username=new_username,
+        )
     user.username, user.username_key = new_username, new_key
 
 
@@ -438,6 +449,13 @@ def delete_account(user: User, password: str, *, keep_posts: bool) -> DeletedAcc
         raise Invalid.of("password", "That is not your password.")
     user_id = user.id
     forget_user(user, keep_comments=keep_posts)
+    if not keep_posts:
+        record_post_deletions(
+            sa.select(Post.id, Post.author_id).where(Post.author_id == user.id)
+        )
+    record_event(
+        ACCOUNT_DELETED, user_id=user.id, username=user.username, kept_posts=keep_posts
+    )
     posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
     result = db.session.execute(
         posts.where(Post.author_id == user_id).execution_options(

@@ -237,8 +237,3 @@ def deliver_due_mail() -> int:
     while mails := _claim():
         sent += _send_all(mails)
     return sent
-
-
-def has_due_mail() -> bool:
-    """Whether any mail waits to be sent now (an indexed, one-row query)."""
-    return db.session.scalar(_due().limit(1)) is not None

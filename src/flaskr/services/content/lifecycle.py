@@ -16,6 +16,12 @@ from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.events import POST_DELETED
+from flaskr.services.base.events import POST_RESTORED
+from flaskr.services.base.events import POST_TRASHED
+from flaskr.services.base.events import POST_UNPUBLISHED
+from flaskr.services.base.events import record_event
+from flaskr.services.base.events import record_post_deletions
 
 
 def note_publication(at: dt.datetime) -> None:
@@ -73,17 +79,25 @@ def unpublish(post: Post) -> None:
     """Take a published post back to the drafts, off every public page at
     once; publishing it again dates it anew. An edit form opened before is
     refused on save (the version moves), so it cannot publish it again."""
+    was_public = post.is_public
     post.published = None
     for link in post.tag_links:
         link.published = None
     post.version += 1
+    record_event(
+        POST_UNPUBLISHED, post_id=post.id, user_id=post.author_id, was_public=was_public
+    )
     db.session.commit()
 
 
 def move_to_trash(post: Post) -> None:
     """Take the post off every page at once; it can be restored for
     :func:`trash_lifetime`. Purges what has been in the trash longer."""
+    was_public = post.is_public
     post.deleted = utcnow()
+    record_event(
+        POST_TRASHED, post_id=post.id, user_id=post.author_id, was_public=was_public
+    )
     delete_old_trash()
     db.session.commit()
 
@@ -95,6 +109,7 @@ def restore(post: Post) -> None:
     """
     _check_in_trash(post)
     post.deleted = None
+    record_event(POST_RESTORED, post_id=post.id, user_id=post.author_id)
     db.session.commit()
 
 
@@ -111,6 +126,9 @@ def delete_forever(post: Post) -> None:
         deleted for good, so one click cannot lose a published post.
     """
     _check_in_trash(post)
+    record_event(
+        POST_DELETED, post_id=post.id, user_id=post.author_id, was_public=post.is_public
+    )
     db.session.delete(post)
     db.session.commit()
 
@@ -119,10 +137,13 @@ def delete_old_trash() -> int:
     """Delete the posts that have been in the trash longer than
     :func:`trash_lifetime`; return how many.
 
-    The database deletes their tags, images, likes and comments with them.
-    The caller commits.
+    The database deletes their tags, images, likes and comments with them;
+    each post's deletion is recorded as an event. The caller commits.
     """
     cutoff = utcnow() - trash_lifetime()
+    record_post_deletions(
+        sa.select(Post.id, Post.author_id).where(Post.deleted < cutoff)
+    )
     result = db.session.execute(
         sa.delete(Post)
         .where(Post.deleted < cutoff)

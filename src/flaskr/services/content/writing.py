@@ -35,6 +35,9 @@ from flaskr.services.base import images
 from flaskr.services.base import markdown
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
+from flaskr.services.base.events import POST_PUBLISHED
+from flaskr.services.base.events import POST_UPDATED
+from flaskr.services.base.events import record_event
 from flaskr.services.base.text import normalize_text
 from flaskr.services.content import held_images
 from flaskr.services.content import rules
@@ -295,6 +298,8 @@ def create_post(
         image.apply(post)
     _remember_time_zone(author, time_zone)
     _record_or_slug_taken(post, slug)
+    if post.published is not None:
+        _record_publication(post)
     _commit_or_slug_taken(slug)
     return post
 
@@ -338,8 +343,19 @@ def import_post(
     if cover is not None:
         images.attach(post, *cover)
     _record_or_slug_taken(post, slug, created=updated or created)
+    if published is not None and published > utcnow():
+        # Only what comes out later is news; the rest came out long ago.
+        _record_publication(post)
     _commit_or_slug_taken(slug)
     return post
+
+
+def _record_publication(post: Post) -> None:
+    """Record that the post comes out: now, or at its scheduled time (the
+    event line drops it if by then it no longer does); the caller commits."""
+    record_event(
+        POST_PUBLISHED, post_id=post.id, user_id=post.author_id, due=post.published
+    )
 
 
 def _record_or_slug_taken(
@@ -476,6 +492,10 @@ def update_post(
     if post.author is not None:
         _remember_time_zone(post.author, time_zone)
     _record_or_slug_taken(post, slug)
+    if pending and post.published is not None:
+        _record_publication(post)  # now, or (again) at its scheduled time
+    elif not pending:
+        record_event(POST_UPDATED, post_id=post.id, user_id=post.author_id)
     _commit_or_slug_taken(slug)
 
 

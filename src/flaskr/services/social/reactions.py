@@ -24,10 +24,13 @@ from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 from flaskr.models import Comment
 from flaskr.models import COMMENT_MAX_LENGTH
+from flaskr.models import Event
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.events import COMMENT_ADDED
+from flaskr.services.base.events import record_event
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.markdown import render_light
 from flaskr.services.base.paging import Cursor
@@ -173,9 +176,9 @@ def _check_comment(body: str) -> None:
 
 
 def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comment:
-    """Add and commit a comment. The post's writer is mailed about it (in the
-    same transaction) if they have a confirmed address and did not turn that
-    off.
+    """Add and commit a comment. Its event (:data:`COMMENT_ADDED`) is
+    recorded with it, and the post's writer is mailed from that
+    (:func:`mail_writer_about_comment`).
 
     :param post_link: the address of the post's comments, for the mail.
     :raise Invalid: ``body`` may not be a comment, or the post is not public
@@ -190,24 +193,45 @@ def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comme
     )
     db.session.add(comment)
     _change_count(post.id, Post.comment_count, 1)
-    writer = post.author
-    if (
-        writer is not None
-        and writer.id != author.id
-        and writer.notify_comments
-        and writer.email is not None
-    ):
-        record_mail(
-            writer.email,
-            "new_comment",
-            username=writer.username,
-            commenter=author.shown_name,
-            title=post.title,
-            comment=text,
-            link=post_link,
-        )
+    db.session.flush()
+    record_event(
+        COMMENT_ADDED,
+        post_id=post.id,
+        user_id=author.id,
+        comment_id=comment.id,
+        commenter=author.shown_name,
+        post_link=post_link,
+    )
     db.session.commit()
     return comment
+
+
+def mail_writer_about_comment(event: Event) -> None:
+    """Handle :data:`COMMENT_ADDED`: mail the post's writer about the comment,
+    if it is still there, they have a confirmed address and did not turn
+    comment mail off; the event line commits."""
+    comment = db.session.get(Comment, event.payload["comment_id"])
+    if comment is None:
+        return
+    post = db.session.get(Post, comment.post_id)
+    writer = post.author if post is not None else None
+    if (
+        post is None
+        or writer is None
+        or writer.id == comment.author_id
+        or not writer.notify_comments
+        or writer.email is None
+    ):
+        return
+    record_mail(
+        writer.email,
+        "new_comment",
+        username=writer.username,
+        commenter=event.payload["commenter"],
+        title=post.title,
+        comment=comment.body,
+        link=event.payload["post_link"],
+    )
 
 
 def import_comment(

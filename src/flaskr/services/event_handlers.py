@@ -1,0 +1,29 @@
+"""The event line's handlers, in one table (``services/base/events.py``).
+
+A handler is named here once and for good: its name is stored with each
+delivery, so renaming one makes it handle every event again. A new handler
+(newsletters, federation) gets the events recorded from the day it is added.
+"""
+
+from __future__ import annotations
+
+from flaskr.services.base import events
+from flaskr.services.base.events import Handler
+from flaskr.services.social.reactions import mail_writer_about_comment
+
+HANDLERS: tuple[Handler, ...] = (
+    Handler(
+        name="comment_mail",
+        kinds=frozenset({events.COMMENT_ADDED}),
+        run=mail_writer_about_comment,
+    ),
+)
+
+#: The kinds some handler wants.
+HANDLED_KINDS = frozenset().union(*(handler.kinds for handler in HANDLERS))
+
+
+def deliver_due_events() -> int:
+    """Run every handler on the events due for it; return how many runs
+    finished (``events.deliver_due_events``)."""
+    return events.deliver_due_events(HANDLERS)
