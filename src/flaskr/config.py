@@ -1,6 +1,6 @@
 """Settings: defaults, then the instance ``config.py``, then ``FLASKR_*`` variables.
 
-Every setting is listed in :data:`DEFAULTS` and in the README.
+Every setting is listed in :data:`DEFAULTS` and in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ DEFAULTS: dict[str, t.Any] = {
     #: Web origins (``https://app.example``) whose pages may call the JSON API
     #: from a browser (CORS); none by default.
     "API_CORS_ORIGINS": [],
-    #: The most articles, comments or profiles one API response lists.
+    #: The most articles or comments one API response lists.
     "API_PAGE_LIMIT": 100,
     #: The deepest ``offset`` the API accepts; deeper pages follow ``next``.
     "API_MAX_OFFSET": 10_000,

@@ -1,7 +1,9 @@
 """Commands for the ``flask`` command line: set-up, demo content, maintenance.
 
 Each command is a thin shell over the services, like a view: it reads its
-arguments, calls a service (which commits) and says what happened.
+arguments, calls a use case (which commits) and says what happened. Two
+commit themselves (docs/architecture.md, "Who commits"): ``seed-demo`` and
+``send-test-mail``.
 """
 
 from __future__ import annotations
