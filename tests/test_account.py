@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from flask import g
 
+from flaskr.blueprints.auth import account_page
 from flaskr.db import db
 from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.services.base.errors import Invalid
 from tests.conftest import AuthActions
 from tests.helpers import delete_account
 from tests.helpers import logged_in
@@ -296,3 +298,26 @@ def test_admin_ends_a_users_sessions(app, runner):
     result = runner.invoke(args=["end-sessions", "nobody"])
     assert result.exit_code != 0
     assert "No user is called 'nobody'" in result.output
+
+
+def test_a_refusal_for_no_field_of_the_form_shows_above_it(app, monkeypatch):
+    """A use case may refuse for a reason no field of the form names; the
+    page says so above the form rather than losing it."""
+
+    def refuse(*args, **kwargs):
+        raise Invalid.of("body", "Passwords cannot be changed right now.")
+
+    monkeypatch.setattr(account_page, "change_password", refuse)
+    client = logged_in(app)
+    response = post_account_form(
+        client,
+        "password",
+        **{
+            "password-current_password": "test",
+            "password-new_password": "a long new passphrase",
+        },
+    )
+    assert response.status_code == 422
+    page = BeautifulSoup(response.data, "html.parser")
+    [alert] = page.select(".form-error")
+    assert alert.get_text(strip=True) == "Passwords cannot be changed right now."
