@@ -20,11 +20,12 @@ from tests.browser.layout import layout_problems
 
 WIDTHS = (390, 800, 1024, 1280)
 ADMIN, WRITER = "hedda", "ivo"
+# As long as a site's name may be (SITE_TITLE_MAX_LENGTH), in words and in
+# one word with no break.
 LONG_TITLE = (
-    "The Extraordinarily Long Weblog of the Department of Typography,"
-    " Tools and the Open Web"
+    "The Extraordinarily Long Weblog of the Department of Typography and the Open Web"
 )
-LONG_WORD = "Typographically" * 7  # a hundred and five letters, no break
+LONG_WORD = "Typographically" * 5
 TITLES = {
     "short": "Flaskr",
     "long": LONG_TITLE,

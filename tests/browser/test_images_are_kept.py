@@ -53,7 +53,7 @@ def test_an_error_keeps_the_image_until_it_is_fixed(new_page, tmp_path):
     page.get_by_role("button", name="Publish").click()
 
     alt = page.get_by_label("Cover description (alt text)")
-    expect(alt).to_have_accessible_description(re.compile("Describe the image"))
+    expect(alt).to_have_accessible_description(re.compile("Describe the picture"))
     expect(page.get_by_text("The image you chose, kept for you")).to_be_visible()
     alt.fill("Pencil lines")
     page.get_by_role("button", name="Publish").click()
