@@ -26,6 +26,7 @@ from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
 from tests.helpers import comment
 from tests.helpers import deliver
+from tests.helpers import deliveries
 from tests.helpers import event_handler
 from tests.helpers import logged_in
 from tests.helpers import record
@@ -65,6 +66,34 @@ def test_events_are_delivered_after_the_response_or_by_the_timer(
     finally:
         work.stop()
     assert "By the timer" in smtp.inbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_with_the_timer_on_a_response_leaves_events_to_it(app_with, smtp, smtp_port):
+    """Where a timer runs, a comment's response hands over no event (the
+    timer does, in batches), while mail a request records still goes out
+    after its response."""
+    app = app_with(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, BACKGROUND_INTERVAL=60)
+    app.extensions["flaskr.background"].start = lambda: False  # its round by hand
+    with app.app_context():
+        writer = user_named("test")
+        writer.email = writer.email_key = "writer@example.org"
+        db.session.commit()
+    comment(logged_in(app, "other"), "For the timer").close()
+    assert smtp.inbox.messages == []
+    assert deliveries(app) == []  # not even dispatched
+    app.extensions["flaskr.background"].run_once()
+    [mail] = smtp.inbox.messages
+    assert "For the timer" in mail.get_body(("plain",)).get_content()
+    with app.app_context():
+        user = user_named("other")
+        user.email = user.email_key = "other@example.org"
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token_from(client, "/auth/forgot")
+    client.post(
+        "/auth/forgot", data={"login": "other@example.org", "csrf_token": token}
+    ).close()
+    assert len(smtp.inbox.messages) == 2  # the reset mail, after its response
 
 
 # The request path stays cheap.

@@ -1,12 +1,14 @@
 """Mail and events go out after the response, never inside it.
 
 A request whose transaction recorded a mail (``services.base.mail.record_mail``)
-or an event that a handler wants (``services.base.events.record_event``) hands
-the events to their handlers and sends the due mails once its response is on
-its way, so the visitor never waits for a handler or the SMTP server (and a reset
-page takes as long whether or not it recorded a mail). What fails then, and
-what a dead worker left, is retried by every server's timer
-(``plumbing/background.py``), whatever the traffic, or by cron.
+sends the due mails once its response is on its way, so the visitor never
+waits for the SMTP server (and a reset page takes as long whether or not it
+recorded a mail). Events (``services.base.events.record_event``) go to their
+handlers on every server's timer (``plumbing/background.py``), in batches:
+handing over one event at a time, after each response, cost each comment
+several transactions. Where the timer is off (``BACKGROUND_INTERVAL = 0``),
+the response hands over the events some handler wants. What fails, and what a
+dead worker left, is retried by the timer, whatever the traffic, or by cron.
 """
 
 from __future__ import annotations
@@ -40,13 +42,18 @@ def _note_recorded_mail(session: Session, context: t.Any) -> None:
         session.info[_RECORDED_MAIL] = True
 
 
+def _timer_runs() -> bool:
+    return float(current_app.config["BACKGROUND_INTERVAL"]) > 0
+
+
 @event.listens_for(Session, "after_commit")
 def _note_committed_work(session: Session) -> None:
     mail = session.info.pop(_RECORDED_MAIL, False)
-    # Events no handler wants (yet) cost the response nothing: the timer
-    # dispatches them.
+    # Events cost the response nothing while the timer runs: it hands them to
+    # their handlers in batches, within BACKGROUND_INTERVAL. Without it, the
+    # response delivers the ones some handler wants.
     handled = session.info.pop(RECORDED_DUE_KINDS, set()) & HANDLED_KINDS
-    if mail or handled:
+    if mail or (handled and not _timer_runs()):
         session.info[_COMMITTED] = True
 
 
@@ -57,14 +64,14 @@ def _forget_rolled_back_work(session: Session) -> None:
 
 
 def deliver_events_then_mail(app: Flask) -> None:
-    """Run the handlers on the due events, then send the due mail (which
-    includes what the handlers recorded). A failure leaves the work for the
-    next look."""
+    """Send the due mail, after running the handlers on the due events if no
+    timer does (then the mail includes what they recorded). A failure leaves
+    the work for the next look."""
     with app.app_context():
-        for deliver, logger in (
-            (deliver_due_events, event_logger),
-            (deliver_due_mail, mail_logger),
-        ):
+        steps = [(deliver_due_mail, mail_logger)]
+        if not _timer_runs():
+            steps.insert(0, (deliver_due_events, event_logger))
+        for deliver, logger in steps:
             try:
                 deliver()
             except sa.exc.SQLAlchemyError:

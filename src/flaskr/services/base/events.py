@@ -4,16 +4,18 @@ A use case that changes something others may care about (a post published, an
 account renamed) calls :func:`record_event` before it commits: one ``INSERT``
 in its own transaction, so the event exists exactly when the change does.
 Handlers (comment mail today; newsletters and federation later) run from it
-after the commit, on a timer in every server and after the response of the
-request that recorded it (``plumbing/background.py``), or from cron
-(``flask deliver-events``).
+after the commit, on a timer in every server (``plumbing/background.py``),
+where no timer runs after the response of the request that recorded it
+(``plumbing/outbox.py``), or from cron (``flask deliver-events``).
 
 Delivering takes two steps, each in transactions of its own:
 
 1. :func:`dispatch_due_events` hands each event whose time has come to the
    handlers that want its kind: one ``event_delivery`` row per handler, written
    in the transaction that marks the event dispatched, so a dispatcher killed
-   half-way leaves the event as it was. An event recorded for later (a
+   half-way leaves the event as it was. The rows are written already claimed
+   by the dispatcher (a lease, as in step 2), which runs them next: a fresh
+   event costs no claim of its own. An event recorded for later (a
    scheduled post) is found void if, by then, the post is no longer to come
    out at that time.
 2. :func:`deliver_due_events` claims due deliveries as the mail outbox claims
@@ -199,30 +201,47 @@ def _claim_events() -> list[int]:
     return won
 
 
-def dispatch_due_events(handlers: t.Sequence[Handler]) -> int:
+def dispatch_due_events(handlers: t.Sequence[Handler]) -> list[tuple[int, str]]:
     """Give each event whose time has come a delivery for each handler of its
-    kind; return how many events were dispatched. Safe to run anywhere at once."""
-    dispatched = 0
+    kind, claimed by this caller for a lease; return those deliveries, as
+    (event id, handler name), for the caller to run. Safe to run anywhere at
+    once; a caller that dies leaves them to whoever claims them after the
+    lease."""
+    made: list[tuple[int, str]] = []
     while ids := _claim_events():
         events = db.session.scalars(
             sa.select(Event).where(Event.id.in_(ids)).order_by(Event.id)
         )
-        rows = [
-            {"event_id": event.id, "handler": handler.name, "next_attempt": event.due}
+        lease = utcnow() + CLAIM_LEASE
+        made_now = [
+            (event.id, handler.name)
             for event in events
             if _still_to_come_out(event)
             for handler in handlers
             if event.kind in handler.kinds
         ]
-        if rows:
+        if made_now:
             db.session.execute(
                 insert_for_dialect(EventDelivery)
-                .values([{**row, "attempts": 0, "failed": False} for row in rows])
+                .values(
+                    [
+                        {
+                            "event_id": event_id,
+                            "handler": name,
+                            "next_attempt": lease,
+                            "attempts": 1,
+                            "failed": False,
+                        }
+                        for event_id, name in made_now
+                    ]
+                )
                 .on_conflict_do_nothing()
             )
         db.session.commit()
-        dispatched += len(ids)
-    return dispatched
+        made += made_now
+        if len(ids) < BATCH:
+            break  # that was all: no need to look again
+    return made
 
 
 def _due_deliveries(names: t.Collection[str]) -> sa.Select[int, str]:
@@ -330,12 +349,15 @@ def deliver_due_events(handlers: t.Sequence[Handler]) -> int:
     """Dispatch the events whose time has come, then run each handler on its
     due deliveries; return how many handler runs finished. Safe to run in any
     number of processes and servers at once."""
-    dispatch_due_events(handlers)
     by_name = {handler.name: handler for handler in handlers}
     finished = 0
+    for event_id, name in dispatch_due_events(handlers):
+        finished += _run(by_name[name], event_id)
     while claimed := _claim_deliveries(by_name):
         for event_id, name in claimed:
             finished += _run(by_name[name], event_id)
+        if len(claimed) < BATCH:
+            break  # that was all that was due
     return finished
 
 
