@@ -57,6 +57,7 @@ class BackgroundWork:
         self._lock = threading.Lock()
         self._started_in: int | None = None
         self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> bool:
         """Start this process's thread, unless it runs already or the interval
@@ -70,14 +71,18 @@ class BackgroundWork:
             if self._started_in == os.getpid():
                 return False
             self._started_in = os.getpid()
-        threading.Thread(
+        self._thread = threading.Thread(
             target=self._loop, args=(interval,), name="flaskr-background", daemon=True
-        ).start()
+        )
+        self._thread.start()
         return True
 
     def stop(self) -> None:
-        """Stop the thread after its current round (for tests)."""
+        """Stop the thread and wait for its current round to end (for tests:
+        a round left running would hold a connection of an app that is gone)."""
         self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
 
     def _loop(self, interval: float) -> None:
         while not self._stopped.wait(interval):
