@@ -15,8 +15,6 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound
 
 from flaskr.blueprints.api.core import bp
-from flaskr.blueprints.api.core import Invalid
-from flaskr.blueprints.api.core import invalid
 from flaskr.blueprints.api.core import page_limit
 from flaskr.blueprints.api.core import page_offset
 from flaskr.blueprints.api.core import read_body
@@ -31,7 +29,7 @@ from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.directory import find_user
-from flaskr.services.base import errors
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.paging import Cursor
 from flaskr.services.base.paging import InvalidCursorError
 from flaskr.services.content import access
@@ -66,7 +64,9 @@ def _list_response(which: PostFilter | None) -> Response:
         try:
             before = Cursor.parse(before_text)
         except InvalidCursorError:
-            raise invalid("before", "before must be a next link's position.") from None
+            raise Invalid.of(
+                "before", "before must be a next link's position."
+            ) from None
     if which is None:  # a filter names something that does not exist
         page, count = ListPage(posts=[], older=None), 0
     else:
@@ -132,14 +132,14 @@ def _search_response(query: str) -> Response:
     """Articles matching every word of ``q``, as the search page ranks them
     (titles first): ``limit`` and ``offset`` only."""
     if any(name in request.args for name in ("tag", "author", "favorited", "before")):
-        raise invalid(
+        raise Invalid.of(
             "q", "q cannot be combined with tag, author, favorited or before."
         )
     if not search_terms(query):
-        raise invalid("q", "q must contain a word to search for.")
+        raise Invalid.of("q", "q must contain a word to search for.")
     limit, offset = page_limit(), page_offset()
     if offset % limit:
-        raise invalid("offset", "With q, offset must be a multiple of limit.")
+        raise Invalid.of("offset", "With q, offset must be a multiple of limit.")
     found = search_posts(query, offset // limit + 1, limit)
     found_posts = [access.get_post(hit.post.id) for hit in found.hits]
     shows_reactions_of(hit.post.id for hit in found.hits)
@@ -221,16 +221,16 @@ def _tag_list(fields: t.Mapping[str, t.Any]) -> list[str] | None:
     if tags is None:
         return None
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise invalid("tagList", "tagList must be a list of strings.")
+        raise Invalid.of("tagList", "tagList must be a list of strings.")
     if any("," in tag for tag in tags):
-        raise invalid("tagList", "A tag must not contain a comma.")
+        raise Invalid.of("tagList", "A tag must not contain a comma.")
     return tags
 
 
 def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
     value = fields.get(name)
     if value is not None and not isinstance(value, bool):
-        raise invalid(name, f"{name} must be true or false.")
+        raise Invalid.of(name, f"{name} must be true or false.")
     return value
 
 
@@ -238,7 +238,7 @@ def _flag(fields: t.Mapping[str, t.Any], name: str) -> bool | None:
 _API_FIELDS = {"summary": "description", "tags": "tagList"}
 
 
-def _refused(error: errors.Invalid) -> Invalid:
+def _refused(error: Invalid) -> Invalid:
     """A use case's refusal as the API's 422, by the API's field names."""
     problems = error.problems
     return Invalid({_API_FIELDS.get(name, name): problems[name] for name in problems})
@@ -265,7 +265,7 @@ def create_article() -> Response:
             summary=summary,
             slug=slug,
         )
-    except errors.Invalid as error:
+    except Invalid as error:
         raise _refused(error) from None
     return _article_response(post, 201)
 
@@ -296,7 +296,7 @@ def update_article(slug: str) -> Response:
             to_draft=publish is False,
             unpublish=publish is False,
         )
-    except errors.Invalid as error:
+    except Invalid as error:
         raise _refused(error) from None
     return _article_response(post)
 
@@ -342,7 +342,7 @@ def add_comment_view(slug: str) -> Response:
     link = post_site_link(post, _anchor="comments")
     try:
         added = add_comment(post, g.user, body, post_link=link)
-    except errors.Invalid as error:
+    except Invalid as error:
         raise _refused(error) from None
     [shown] = comments_json([added], g.user)
     return jsonify({"comment": shown})

@@ -29,9 +29,7 @@ from flaskr.plumbing.protection import open_to_other_sites
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.sessions import api_token_record
-
-# Re-exported: the API's views raise the domain's error for their own refusals.
-from flaskr.services.base.errors import Invalid as Invalid
+from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
 from flaskr.services.base.errors import ServiceError
 from flaskr.web.lookups import whole_number
@@ -47,11 +45,6 @@ _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Headers a browser page on an allowed origin may send (CORS).
 _ALLOWED_HEADERS = "Authorization, Content-Type, X-Requested-With"
 _ALLOWED_METHODS = "GET, POST, PUT, DELETE"
-
-
-def invalid(field: str, message: str) -> Invalid:
-    """A 422 refusing one field (``body``: the request as a whole)."""
-    return Invalid.of(field, message)
 
 
 def unauthorized(message: str) -> Unauthorized:
@@ -101,7 +94,7 @@ def read_body(name: str) -> dict[str, t.Any]:
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get(name), dict):
-        raise invalid("body", f'Send a JSON object with an object "{name}" in it.')
+        raise Invalid.of("body", f'Send a JSON object with an object "{name}" in it.')
     return t.cast(dict[str, t.Any], body[name])
 
 
@@ -115,10 +108,10 @@ def text_field(
     value = fields.get(name)
     if value is None:
         if required:
-            raise invalid(name, f"{name} is required.")
+            raise Invalid.of(name, f"{name} is required.")
         return None
     if not isinstance(value, str):
-        raise invalid(name, f"{name} must be a string.")
+        raise Invalid.of(name, f"{name} must be a string.")
     return value
 
 
@@ -132,9 +125,9 @@ def whole_number_argument(name: str, default: int, lowest: int, highest: int) ->
         return default
     number = whole_number(text, 0, MAX_ID)
     if number is None:
-        raise invalid(name, f"{name} must be a whole number.")
+        raise Invalid.of(name, f"{name} must be a whole number.")
     if not lowest <= number <= highest:
-        raise invalid(name, f"{name} must be from {lowest} to {highest}.")
+        raise Invalid.of(name, f"{name} must be from {lowest} to {highest}.")
     return number
 
 
@@ -173,7 +166,7 @@ def spec_messages(problems: t.Mapping[str, list[str]]) -> list[str]:
 def unprocessable(error: Invalid) -> Response:
     """422 in RealWorld's ``GenericErrorModel``, ``{"errors": {"body": [...]}}``,
     whoever refused: a use case (the domain's ``Invalid``) or the API's own
-    reading of the request (:func:`invalid`)."""
+    reading of the request."""
     response: Response = json_errors({"body": spec_messages(error.problems)}, 422)
     return response
 
