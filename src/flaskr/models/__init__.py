@@ -34,6 +34,13 @@ from flaskr.models.access import ApiToken as ApiToken
 from flaskr.models.access import AuthSession as AuthSession
 from flaskr.models.events import Event as Event
 from flaskr.models.events import EventDelivery as EventDelivery
+from flaskr.models.governance import ACTIVE as ACTIVE
+from flaskr.models.governance import ADMIN as ADMIN
+from flaskr.models.governance import AuditEntry as AuditEntry
+from flaskr.models.governance import AUTHOR as AUTHOR
+from flaskr.models.governance import Invitation as Invitation
+from flaskr.models.governance import Report as Report
+from flaskr.models.governance import VISIBLE as VISIBLE
 from flaskr.models.limits import ABOUT_MAX_LENGTH as ABOUT_MAX_LENGTH
 from flaskr.models.limits import ALT_MAX_LENGTH as ALT_MAX_LENGTH
 from flaskr.models.limits import API_TOKEN_NAME_MAX_LENGTH as API_TOKEN_NAME_MAX_LENGTH
@@ -104,8 +111,23 @@ class User(Model):
     notify_comments: Mapped[bool] = mapped_column(
         default=True, server_default=sa.true()
     )
-    #: May change the site's title, description, About page and icon.
-    is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: What the account may do (``services/base/roles.py``): ``admin``,
+    #: ``editor``, ``author``, ``contributor`` or ``reader``.
+    role: Mapped[str] = mapped_column(
+        sa.String(12), default=AUTHOR, server_default=AUTHOR
+    )
+    #: ``active``; ``pending`` until approved (join by approval); ``suspended``
+    #: (its writing withheld from readers until lifted); ``removed`` (its
+    #: writing in the trash until purged with the account).
+    state: Mapped[str] = mapped_column(
+        sa.String(12), default=ACTIVE, server_default=ACTIVE, index=True
+    )
+    #: Why it was suspended or removed, shown to the user; empty otherwise.
+    state_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: When ``state`` last changed (a removal's trash period counts from it).
+    state_changed: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The last login or request seen from its sessions and tokens, to the hour.
+    last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: Published and scheduled posts outside the trash, and follows: kept by
     #: triggers (migration 0021), read by author pages and the JSON API.
     post_count: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -118,6 +140,21 @@ class User(Model):
             username_key=username_key(username),
             password_hash=password_hash,
         )
+
+    @hybrid_property
+    def is_admin(self) -> bool:
+        """May do everything, settings and roles included."""
+        return self.role == ADMIN
+
+    @is_admin.inplace.expression
+    @classmethod
+    def _is_admin_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.role == ADMIN
+
+    @property
+    def is_active(self) -> bool:
+        """Neither waiting for approval, suspended nor removed."""
+        return self.state == ACTIVE
 
     @property
     def shown_name(self) -> str:
@@ -260,6 +297,14 @@ class Post(Model):
     reactions_version: Mapped[int] = mapped_column(
         sa.BigInteger, default=0, server_default="0", index=True
     )
+    #: Hidden from readers while its author is suspended; its writer and
+    #: the moderators still see it.
+    withheld: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Readers may comment on it (as the site's comment setting allows).
+    comments_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: When a contributor submitted the draft for an editor to publish;
+    #: ``None`` when it waits for nobody.
+    review_requested: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship(lazy="joined")
     tag_links: Mapped[list[PostTag]] = relationship(
@@ -307,13 +352,17 @@ class Post(Model):
             self.published is not None
             and self.published <= utcnow()
             and self.deleted is None
+            and not self.withheld
         )
 
     @is_public.inplace.expression
     @classmethod
     def _is_public_expression(cls) -> sa.ColumnElement[bool]:
         return sa.and_(
-            cls.published.is_not(None), cls.published <= NOW, cls.deleted.is_(None)
+            cls.published.is_not(None),
+            cls.published <= NOW,
+            cls.deleted.is_(None),
+            cls.withheld.is_(False),
         )
 
     @property
@@ -462,6 +511,13 @@ class Comment(Model):
     __table_args__ = (
         # A post's comments, oldest first.
         sa.Index("ix_comment_post_id_created", "post_id", "created", "id"),
+        # The moderation queue: held comments, oldest first.
+        sa.Index(
+            "ix_comment_held",
+            "created",
+            sqlite_where=sa.text("state = 'held'"),
+            postgresql_where=sa.text("state = 'held'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -475,5 +531,16 @@ class Comment(Model):
     created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When its author last edited it; ``None`` if they never did.
     edited: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: ``visible``; ``held`` for moderation (seen by its writer and the
+    #: moderators only); ``rejected`` or ``spam`` once a moderator said so.
+    state: Mapped[str] = mapped_column(
+        sa.String(10), default=VISIBLE, server_default=VISIBLE
+    )
+    #: Why it was held (the rule that held it), for the moderation queue.
+    hold_reason: Mapped[str] = mapped_column(
+        sa.String(200), default="", server_default=""
+    )
+    #: Hidden from readers while its author is suspended.
+    withheld: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     author: Mapped[User | None] = relationship(lazy="joined")

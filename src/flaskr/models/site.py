@@ -121,3 +121,29 @@ class SiteSettings(Model):
     #: The icon as square PNGs: large for home screens, small for tabs.
     icon_large: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     icon_small: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    #: Who may join: ``open``, ``approval``, ``invitation`` or ``closed``.
+    join_mode: Mapped[str] = mapped_column(
+        sa.String(12), default="open", server_default="open"
+    )
+    #: The role a new account gets (``author``, as before roles).
+    default_role: Mapped[str] = mapped_column(
+        sa.String(12), default="author", server_default="author"
+    )
+    #: Mail domains refused at registration, one per line.
+    refused_email_domains: Mapped[str] = mapped_column(
+        sa.Text, default="", server_default=""
+    )
+    #: Who may comment: ``anyone`` logged in, ``members`` with a published
+    #: post, or ``nobody``.
+    comment_policy: Mapped[str] = mapped_column(
+        sa.String(12), default="anyone", server_default="anyone"
+    )
+    #: The hold rules that are on, comma-separated (``services/social/
+    #: moderation.py`` names them); ``None``: ``COMMENT_HOLD_RULES``.
+    hold_rules: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The ``links`` rule holds a comment with more links than this.
+    hold_link_limit: Mapped[int] = mapped_column(default=2, server_default="2")
+    #: The ``words`` rule holds a comment with one of these, one per line.
+    hold_words: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: The ``young_account`` rule holds comments of accounts younger than this.
+    hold_account_hours: Mapped[int] = mapped_column(default=24, server_default="24")

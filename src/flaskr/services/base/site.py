@@ -20,6 +20,8 @@ from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
 from flaskr.models import SiteSettings
 from flaskr.models import User
+from flaskr.models.governance import ADMIN
+from flaskr.models.governance import AUTHOR
 from flaskr.services.base import markdown
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import ProcessedIcon
@@ -173,7 +175,10 @@ def icon_bytes(key: str, size: str) -> bytes | None:
 def set_admin(user: User, is_admin: bool = True) -> None:
     """Make ``user`` an administrator, or no longer one; commit and log
     ``admin_added`` or ``admin_removed``."""
-    user.is_admin = is_admin
+    if is_admin:
+        user.role = ADMIN
+    elif user.role == ADMIN:
+        user.role = AUTHOR
     db.session.commit()
     log_event("admin_added" if is_admin else "admin_removed", user_id=user.id)
 
@@ -188,12 +193,12 @@ def claim_first_admin(user: User) -> bool:
         db.session.execute(
             sa.update(User)
             .where(User.id == user.id, ~others)
-            .values(is_admin=True)
+            .values(role=ADMIN)
             .execution_options(synchronize_session=False)
         )
     )
     if made:
-        user.is_admin = True
+        user.role = ADMIN
     return bool(made)
 
 
