@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import current_app
 from flask import Flask
 from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.exceptions import UnprocessableEntity
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.errors import PostChanged
 
 
@@ -37,6 +39,12 @@ def post_changed(error: PostChanged) -> Response:
     return _answered_as(Conflict(str(error)))
 
 
+def not_allowed(error: NotAllowed) -> Response:
+    """403 with the service's words: the role or the account's state does
+    not allow it."""
+    return _answered_as(Forbidden(str(error)))
+
+
 def invalid(error: Invalid) -> Response:
     """422 with the use case's messages: a refusal no form put beside its
     fields (the views show them on their forms; the JSON API answers its
@@ -48,3 +56,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Invalid, invalid)
     app.register_error_handler(LockedOut, locked_out)
     app.register_error_handler(PostChanged, post_changed)
+    app.register_error_handler(NotAllowed, not_allowed)

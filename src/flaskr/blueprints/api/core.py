@@ -31,6 +31,7 @@ from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.sessions import api_token_record
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.errors import ServiceError
 from flaskr.web.lookups import whole_number
 from flaskr.web.users import authenticates_by_token
@@ -175,6 +176,12 @@ def unprocessable(error: Invalid) -> Response:
 def locked_out(error: LockedOut) -> Response:
     response: Response = json_errors({"body": [str(error)]}, 429)
     response.headers["Retry-After"] = str(error.wait_seconds)
+    return response
+
+
+@bp.errorhandler(NotAllowed)
+def forbidden(error: NotAllowed) -> Response:
+    response: Response = json_errors({"body": [str(error)]}, 403)
     return response
 
 

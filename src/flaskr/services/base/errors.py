@@ -26,6 +26,14 @@ class LockedOut(ServiceError):
         self.wait_seconds = wait_seconds
 
 
+class NotAllowed(ServiceError):
+    """The actor's role or state does not allow this (``roles.py``): the
+    pages answer 403, as does the JSON API."""
+
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message)
+
+
 class PostChanged(ServiceError):
     """The post was saved by someone else (another tab) since the writer
     opened it; nothing of this save was written."""
