@@ -41,6 +41,8 @@ class SiteIdentity:
     icon_key: str | None
     has_about: bool
     serif_body: bool = False
+    #: Whether the header offers "Register": not on a closed site.
+    takes_members: bool = True
 
 
 #: The settings columns every page shows.
@@ -50,6 +52,7 @@ _IDENTITY_COLUMNS = (
     SiteSettings.icon_key,
     (SiteSettings.about_html != "").label("has_about"),
     SiteSettings.serif_body,
+    (SiteSettings.join_mode != "closed").label("takes_members"),
 )
 # Built once: every page asks, and building it cost more than running it.
 _IDENTITY_QUERY = sa.select(*_IDENTITY_COLUMNS).where(SiteSettings.id == SETTINGS_ID)
@@ -67,6 +70,7 @@ def identity_from_row(row: t.Any, default_title: str) -> SiteIdentity:
         row.icon_key,
         has_about=bool(row.has_about),
         serif_body=bool(row.serif_body),
+        takes_members=bool(row.takes_members),
     )
 
 
