@@ -7,6 +7,7 @@ from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectMultipleField
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
@@ -75,12 +76,12 @@ class CommentSettingsForm(FlaskForm):
 
     policy = RadioField(
         "Who may comment",
-        choices=list(POLICY_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in POLICY_LABELS.items()],
         validators=[Rule(policy_problem)],
     )
     rules = SelectMultipleField(
         "Hold for a moderator",
-        choices=list(RULE_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in RULE_LABELS.items()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validate_choice=False,
