@@ -128,7 +128,8 @@ def test_several_rules_name_every_reason(app, reader):
         )
         held = _say(_reader(), "casino at https://x.example")
         assert held.hold_reason == (
-            "the account's first comment; 1 link (more than 0); the listed word 'casino'"
+            "the account's first comment; 1 link (more than 0);"
+            " the listed word 'casino'"
         )
 
 

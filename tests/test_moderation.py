@@ -25,7 +25,6 @@ from flaskr.services.social.reactions import add_comment
 from tests.conftest import csrf_token_from
 from tests.helpers import add_user
 from tests.helpers import assert_counts_match_rows
-from tests.helpers import comment as send_comment
 from tests.helpers import comments_link
 from tests.helpers import logged_in
 from tests.helpers import set_comment_settings
@@ -486,3 +485,41 @@ def test_the_api_follows_the_policy_and_the_hold_rules(people, client):
     closed = client.post(url, headers=bob, json={"comment": {"body": "hi"}})
     assert closed.status_code == 403
     assert closed.json == {"errors": {"body": ["Comments are closed."]}}
+
+
+HOSTILE = ["", "\x00", "9" * 40, "-1", "<script>", "a" * 20_000, "\u202e", "%s"]
+
+
+def test_the_new_forms_never_answer_5xx(people):
+    admin = logged_in(people, "test")
+    token = csrf_token_from(admin, "/admin")
+    for value in HOSTILE:
+        answers = [
+            admin.post(
+                "/admin/comments",
+                data={
+                    "comments-csrf_token": token,
+                    "comments-policy": value,
+                    "comments-rules": [value, "links"],
+                    "comments-link_limit": value,
+                    "comments-words": value,
+                    "comments-account_hours": value,
+                },
+            ),
+            admin.post(
+                "/moderation/comments",
+                data={"decide-csrf_token": token, "comment": value, "decision": value},
+            ),
+            admin.post(
+                "/moderation/reports/1",
+                data={"resolve-csrf_token": token, "resolution": value},
+            ),
+            admin.post("/report/post/1", data={"csrf_token": token, "reason": value}),
+            admin.post("/report/user/2", data={"csrf_token": token, "reason": value}),
+            admin.post(
+                "/1/comments/switch", data={"switch-csrf_token": token, "open": value}
+            ),
+        ]
+        assert all(answer.status_code < 500 for answer in answers), [
+            answer.status_code for answer in answers
+        ]

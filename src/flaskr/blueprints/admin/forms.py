@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import RadioField
-from wtforms import SelectMultipleField
 from wtforms import SelectChoice  # type: ignore[attr-defined]
+from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
