@@ -523,3 +523,19 @@ def test_the_new_forms_never_answer_5xx(people):
         assert all(answer.status_code < 500 for answer in answers), [
             answer.status_code for answer in answers
         ]
+
+
+def test_exports_leave_held_and_rejected_comments_behind(people):
+    import io
+    import json
+    import zipfile
+
+    from flaskr.services.portability.exports import export_zip
+    from flaskr.services.portability.exports import Scope
+
+    with people.app_context():
+        _say(_user("old"), "a visible one")
+        assert _say(_user("old"), "casino held").state == "held"
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(export_zip(Scope()))))
+        comments = json.loads(archive.read("comments.json"))
+        assert [c["body"] for c in comments] == ["a visible one"]
