@@ -133,5 +133,28 @@ def test_a_moderator_walks_the_queue(new_page, screenshot, live_app):
             visitor.get_by_role("heading", name=re.compile(r"Comments \(1\)"))
         ).to_be_visible()
         screenshot(visitor, "5-approved-for-readers")
+        with live_app.app_context():
+            db.session.scalars(
+                sa.select(User).filter_by(username="mq_moderator")
+            ).one().role = "admin"
+            db.session.commit()
+        for scheme in ("light", "dark"):
+            settings = new_page(viewport=PHONE, color_scheme=scheme)
+            log_in(settings, "mq_moderator")
+            settings.goto("/admin")
+            section = settings.get_by_role("region", name="Comments")
+            section.get_by_label("Members who have published a post").check()
+            section.get_by_label("An account's first comment").check()
+            section.get_by_role("button", name="Save comment settings").click()
+            expect(settings.get_by_role("status")).to_contain_text(
+                "The comment settings are saved."
+            )
+            expect(
+                section.get_by_label("Members who have published a post")
+            ).to_be_checked()
+            screenshot(settings, f"6-settings-390-{scheme}")
     finally:
         _restore(live_app)
+        with live_app.app_context():
+            site.settings().comment_policy = "anyone"
+            db.session.commit()
