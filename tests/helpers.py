@@ -448,3 +448,50 @@ def schedule(post_title: str, at: dt.datetime) -> Post:
     return writing.create_post(
         user_named("test"), post_title, "text", tags=[], publish=False, schedule_at=at
     )
+
+
+# Moderation (issue 34): accounts of each role, the comment settings, counts.
+
+
+def add_user(username, *, role="author", created=None, email=None, password_hash=None):
+    """Add and commit an active account with ``role``; its password is its
+    name when ``password_hash`` is one of the ``password_hashes``."""
+    user = User(username, password_hash or "not a hash: cannot log in")
+    user.role = role
+    if created is not None:
+        user.created = created
+    if email is not None:
+        user.email = email
+        user.email_key = email.casefold()
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_comment_settings(**fields):
+    """Set the site's comment settings' columns directly; commit."""
+    from flaskr.services.base import site
+
+    row = site.settings()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    db.session.commit()
+
+
+def visible_comment_count(post_id):
+    """What ``Post.comment_count`` should say: visible comments of accounts
+    not suspended."""
+    from flaskr.models import Comment
+
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Comment.post_id == post_id,
+            Comment.state == "visible",
+            Comment.withheld.is_(False),
+        )
+    )
+
+
+def comments_link(post):
+    """The post link the comment use cases put in mails."""
+    return f"http://localhost/{post.id}#comments"

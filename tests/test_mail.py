@@ -234,6 +234,7 @@ MAIL_TEMPLATES = {
         "comment": "Lovely.",
         "link": "https://flaskr.example/p/bread",
     },
+    "moderation_waiting": {"username": "ruth", "held": 2, "reports": 1},
     "password_changed": {"username": "ruth"},
     "reset_password": {
         "username": "ruth",

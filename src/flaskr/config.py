@@ -26,6 +26,9 @@ DEFAULTS: dict[str, t.Any] = {
     "FIRST_ACCOUNT_IS_ADMIN": True,
     "POSTS_PER_PAGE": 10,
     "COMMENTS_PER_PAGE": 100,
+    #: The hold rules on until an administrator chooses on ``/admin``
+    #: (comma-separated: first_comment, links, words, young_account, repeated).
+    "COMMENT_HOLD_RULES": "links,words",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     #: Urlencoded forms may be as large as any request (Flask's default is less).
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flaskr.services.base import events
 from flaskr.services.base.events import Handler
+from flaskr.services.governance.moderation import mail_moderators_about_waiting
 from flaskr.services.social.reactions import mail_writer_about_comment
 
 HANDLERS: tuple[Handler, ...] = (
@@ -16,6 +17,11 @@ HANDLERS: tuple[Handler, ...] = (
         name="comment_mail",
         kinds=frozenset({events.COMMENT_ADDED}),
         run=mail_writer_about_comment,
+    ),
+    Handler(
+        name="moderator_mail",
+        kinds=frozenset({events.MODERATION_WAITING}),
+        run=mail_moderators_about_waiting,
     ),
 )
 

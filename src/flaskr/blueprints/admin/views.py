@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
+from flaskr.blueprints.admin.forms import CommentSettingsForm
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
+from flaskr.models import SiteSettings
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
+from flaskr.services.governance.moderation import update_comment_settings
+from flaskr.services.social import hold_rules
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import show_problems
@@ -25,7 +30,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _settings_page(
-    identity: FlaskForm | None = None, icon: FlaskForm | None = None
+    identity: FlaskForm | None = None,
+    icon: FlaskForm | None = None,
+    comments: FlaskForm | None = None,
 ) -> tuple[str, int]:
     """The settings page, with any form that failed in its error state."""
     settings = site.settings()
@@ -39,7 +46,11 @@ def _settings_page(
                 "serif_body": settings.serif_body,
             },
         )
-    has_errors = any(form.errors for form in (identity, icon) if form is not None)
+    if comments is None:
+        comments = _comment_settings_form(settings)
+    has_errors = any(
+        form.errors for form in (identity, icon, comments) if form is not None
+    )
     return render_template(
         "admin/settings.html",
         identity_form=identity,
@@ -47,6 +58,7 @@ def _settings_page(
         remove_icon_form=ButtonForm(prefix="icon-remove"),
         icon_key=settings.icon_key,
         administrators=site.administrators(),
+        comments_form=comments,
     ), (INVALID_FORM if has_errors else 200)
 
 
@@ -93,3 +105,39 @@ def remove_icon_view() -> Response | tuple[str, int]:
     if form.validate() and site.remove_icon():
         flash("The site's icon is removed.")
     return redirect(url_for("admin.settings"))
+
+
+def _comment_settings_form(settings: SiteSettings) -> CommentSettingsForm:
+    return CommentSettingsForm(
+        prefix="comments",
+        data={
+            "policy": settings.comment_policy,
+            "rules": list(hold_rules.active_rules(settings)),
+            "link_limit": settings.hold_link_limit,
+            "words": settings.hold_words,
+            "account_hours": settings.hold_account_hours,
+        },
+    )
+
+
+@bp.route("/comments", methods=["POST"], endpoint="comments")
+@admin_required
+def comment_settings() -> Response | tuple[str, int]:
+    """Save who may comment and the hold rules."""
+    form = CommentSettingsForm(prefix="comments")
+    if not form.validate():
+        return _settings_page(comments=form)
+    try:
+        update_comment_settings(
+            g.user,
+            form.policy.data or "",
+            list(form.rules.data or []),
+            form.link_limit.data,
+            form.words.data,
+            form.account_hours.data,
+        )
+    except Invalid as refusal:
+        show_problems(form, refusal)
+        return _settings_page(comments=form)
+    flash("The comment settings are saved.")
+    return redirect(url_for("admin.settings", _anchor="comments-heading"))

@@ -328,7 +328,7 @@ def comments(slug: str) -> Response:
     limit = whole_number_argument("limit", 100, 1, current_app.config["API_PAGE_LIMIT"])
     after = whole_number_argument("after", 0, 0, MAX_ID) or None
     shows_reactions_of([post.id])
-    found = comments_on(post, limit, after=after)[:limit]
+    found = comments_on(post, limit, after=after, viewer=g.user)[:limit]
     return jsonify({"comments": comments_json(found, g.user)})
 
 
@@ -336,7 +336,9 @@ def comments(slug: str) -> Response:
 @limiter.limit(lambda: current_app.config["COMMENT_LIMITS"])
 @token_required
 def add_comment_view(slug: str) -> Response:
-    """Comment on a public article; its writer is mailed as for the site's form."""
+    """Comment on a public article; its writer is mailed as for the site's
+    form. The policy and the hold rules apply: a held comment answers as any
+    other, with ``"state": "held"``; a closed post or site answers 403."""
     post = _public(slug)
     body = text_field(read_body("comment"), "body", required=True) or ""
     link = post_site_link(post, _anchor="comments")

@@ -100,6 +100,10 @@ _SCHEMAS: Json = {
             "updatedAt": _TIME,
             "body": _string(description="Markdown."),
             "bodyHtml": _string(),
+            "state": _string(
+                enum=["visible", "held"],
+                description="held: waiting for a moderator (only its writer sees it).",
+            ),
             "author": _ref("Profile"),
         },
     ),
@@ -409,7 +413,9 @@ def _paths(limit: int, offset: int) -> Json:
             ),
             "post": _operation(
                 "Comment on an article",
-                _responses("200", _wrapped("comment", _ref("Comment")), "404", "429"),
+                _responses(
+                    "200", _wrapped("comment", _ref("Comment")), "403", "404", "429"
+                ),
                 parameters=[_SLUG],
                 body=_request("comment", _object(["body"], {"body": _string()})),
                 token=True,

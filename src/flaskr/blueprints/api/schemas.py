@@ -184,6 +184,9 @@ def comments_json(comments: list[Comment], reader: User | None) -> list[Json]:
             "updatedAt": timestamp(comment.edited or comment.created),
             "body": comment.body,
             "bodyHtml": comment.body_html,
+            # Not in RealWorld's spec (extra fields are allowed): "held"
+            # while it waits for a moderator, shown only to its writer.
+            "state": comment.state,
             "author": profile_json(
                 comment.author, following=comment.author_id in followed
             ),

@@ -21,6 +21,10 @@ from flaskr.services.content.rules import summary_problem
 from flaskr.services.content.rules import time_zones
 from flaskr.services.content.rules import title_problem
 from flaskr.services.content.rules import typed_tags_problem
+from flaskr.services.governance.reports import (
+    REASON_MAX_LENGTH as REPORT_REASON_MAX_LENGTH,
+)
+from flaskr.services.governance.reports import reason_problem as report_reason_problem
 from flaskr.services.social.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
@@ -161,4 +165,14 @@ class MediaForm(FlaskForm):
         validators=[Rule(alt_problem)],
         description="What the picture shows, for people who cannot see it.",
         render_kw={"maxlength": ALT_MAX_LENGTH},
+    )
+
+
+class ReportForm(FlaskForm):
+    reason = TextArea(
+        "What is wrong with it?",
+        filters=[strip],
+        validators=[Rule(report_reason_problem)],
+        description="The moderators read this; the writer does not see who reported.",
+        render_kw={"maxlength": REPORT_REASON_MAX_LENGTH, "rows": 4},
     )

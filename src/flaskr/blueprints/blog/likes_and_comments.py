@@ -16,9 +16,11 @@ from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.blueprints.blog.views import bp
 from flaskr.models import Post
+from flaskr.models.governance import HELD
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.content.access import get_readable_post
 from flaskr.services.social.reactions import add_comment
 from flaskr.services.social.reactions import delete_comment
@@ -68,8 +70,17 @@ def comment(id: int) -> Response | tuple[str, int]:
             added = add_comment(post, g.user, form.body.data, post_link=link)
         except Invalid as error:
             form.body.errors = [str(error)]
+        except NotAllowed as refusal:
+            form.body.errors = [str(refusal)]
+            return render_post_page(post, form), 403
         else:
-            flash("Your comment is posted.")
+            if added.state == HELD:
+                flash(
+                    "Your comment waits for a moderator: others will see it"
+                    " once it is approved."
+                )
+            else:
+                flash("Your comment is posted.")
             return redirect(post_url(post, _anchor=f"comment-{added.id}"))
     return render_post_page(post, form), INVALID_FORM
 

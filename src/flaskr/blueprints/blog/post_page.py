@@ -9,8 +9,11 @@ from flask import render_template
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
 from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.services.base.roles import may_take_part
 from flaskr.services.reading.navigation import neighbours
 from flaskr.services.reading.navigation import related_posts
+from flaskr.services.social.comment_policy import comment_refusal
+from flaskr.services.social.comment_policy import may_switch_comments
 from flaskr.services.social.follows import is_following
 from flaskr.services.social.reactions import comments_on
 from flaskr.services.social.reactions import liked_among
@@ -23,7 +26,7 @@ def render_post_page(
     (``None`` for visitors, who are asked to log in instead)."""
     shows_reactions_of([post.id])
     per_page = current_app.config["COMMENTS_PER_PAGE"]
-    comments = comments_on(post, per_page, after=comments_after)
+    comments = comments_on(post, per_page, after=comments_after, viewer=g.user)
     older, newer = neighbours(post) if post.is_public else (None, None)
     return render_template(
         "blog/post.html",
@@ -33,6 +36,9 @@ def render_post_page(
         liked=post.id in liked_among(g.user, [post]),
         following_author=post.author is not None and is_following(g.user, post.author),
         comment_form=comment_form,
+        comments_refusal=comment_refusal(g.user, post),
+        may_switch_comments=may_switch_comments(g.user, post),
+        may_report=may_take_part(g.user),
         older=older,
         newer=newer,
         related=related_posts(post) if post.is_public else [],

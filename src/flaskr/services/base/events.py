@@ -78,6 +78,9 @@ POST_DELETED = "post.deleted"
 COMMENT_ADDED = "comment.added"
 ACCOUNT_RENAMED = "account.renamed"
 ACCOUNT_DELETED = "account.deleted"
+#: Something waits in the moderation queue (a held comment, a report):
+#: recorded with a key per day, so moderators are mailed once a day at most.
+MODERATION_WAITING = "moderation.waiting"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +105,7 @@ def record_event(
     post_id: int | None = None,
     user_id: int | None = None,
     due: dt.datetime | None = None,
+    key: str | None = None,
     **payload: t.Any,
 ) -> None:
     """Record that ``kind`` happened, in the caller's transaction (one
@@ -109,10 +113,11 @@ def record_event(
 
     :param due: when it happens, if later than now: a scheduled publication.
         Scheduling one post twice for the same time records one event.
+    :param key: records the event only if none with this key was recorded
+        (a scheduled event makes its own key).
     """
     now = utcnow()
     scheduled = due if due is not None and due > now else None
-    key = None
     if scheduled is not None:
         key = f"{kind}:{post_id}:{scheduled.astimezone(dt.UTC).isoformat()}"
     db.session.execute(

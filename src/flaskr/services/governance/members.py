@@ -22,6 +22,7 @@ from flaskr.services.base import audit
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
+from flaskr.services.social.comment_policy import recount_comments_of
 
 #: A suspension's reason is shown to the account and kept in the audit log.
 REASON_MAX_LENGTH = 500
@@ -44,6 +45,8 @@ def _withhold_writing(user: User, withheld: bool) -> None:
             .values(withheld=withheld)
             .execution_options(synchronize_session=False)
         )
+    # Withheld comments are not counted: the posts' counts follow.
+    recount_comments_of(user.id)
 
 
 def suspend(actor: User | None, user: User, reason: str) -> None:

@@ -46,6 +46,7 @@ from flaskr.models import Like
 from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.models.governance import VISIBLE
 from flaskr.services.base.security_log import log_event
 from flaskr.services.portability.format import CommentRecord
 from flaskr.services.portability.format import FollowRecord
@@ -204,7 +205,9 @@ def _comments(scope: Scope) -> t.Iterator[CommentRecord]:
     for post_ids in _id_batches(scope.post_ids()):
         query = (
             sa.select(Comment)
-            .where(Comment.post_id.in_(post_ids))
+            # Held, rejected and spam comments stay behind: the archive has
+            # no state for them, and importing would show them to readers.
+            .where(Comment.post_id.in_(post_ids), Comment.state == VISIBLE)
             .order_by(Comment.post_id, Comment.id)
         )
         for comment in db.session.scalars(query):

@@ -28,6 +28,8 @@ from flaskr.models import Event
 from flaskr.models import Like
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.models.governance import HELD
+from flaskr.models.governance import VISIBLE
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.events import COMMENT_ADDED
 from flaskr.services.base.events import record_event
@@ -37,13 +39,18 @@ from flaskr.services.base.paging import Cursor
 from flaskr.services.base.paging import cursor_bound
 from flaskr.services.base.text import normalize_text
 from flaskr.services.content.access import WITHOUT_TEXT
+from flaskr.services.social.comment_policy import check_may_comment
+from flaskr.services.social.comment_policy import counted_comments
+from flaskr.services.social.hold_rules import hold_verdict
+from flaskr.services.social.hold_rules import note_waiting_for_moderators
 
 #: What a reaction sets ``Post.reactions_version`` to; a trigger replaces it.
 REACTED = -1
 
 
 def _change_count(post_id: int, counter: t.Any, by: int) -> None:
-    """Add ``by`` to one of the post's counter columns, in the database."""
+    """Add ``by`` to one of the post's counter columns, in the database
+    (``by=0`` only tells the page cache that the post's comments changed)."""
     db.session.execute(
         sa.update(Post)
         .where(Post.id == post_id)
@@ -133,29 +140,45 @@ def comment_problem(body: str) -> str | None:
     return None
 
 
+#: The comments a reader sees: the counted ones, and their own held ones
+#: (``viewer_id``), marked "Awaiting moderation".
+_SHOWN = sa.or_(
+    counted_comments(),
+    sa.and_(
+        Comment.state == HELD,
+        Comment.withheld.is_(False),
+        Comment.author_id == sa.bindparam("viewer_id"),
+    ),
+)
 # Built once: every post page asks, and building it cost more than running it.
 _FIRST_COMMENTS = (
     sa.select(Comment)
-    .where(Comment.post_id == sa.bindparam("post_id"))
+    .where(Comment.post_id == sa.bindparam("post_id"), _SHOWN)
     .order_by(Comment.created, Comment.id)
     .limit(sa.bindparam("limit"))
 )
 
 
-def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Comment]:
-    """Up to ``per_page + 1`` of the post's comments, oldest first (one more
-    than a page, to tell whether another page follows).
+def comments_on(
+    post: Post, per_page: int, after: int | None = None, viewer: User | None = None
+) -> list[Comment]:
+    """Up to ``per_page + 1`` of the post's comments that ``viewer`` may see,
+    oldest first (one more than a page, to tell whether another page
+    follows): the visible ones of accounts not suspended, and the viewer's
+    own held ones.
 
     :param after: the id of the last comment of the previous page.
     """
+    viewer_id = viewer.id if viewer is not None else None
     if after is None:
         found = db.session.scalars(
-            _FIRST_COMMENTS, {"post_id": post.id, "limit": per_page + 1}
+            _FIRST_COMMENTS,
+            {"post_id": post.id, "limit": per_page + 1, "viewer_id": viewer_id},
         )
         return list(found.unique())
     query = (
         sa.select(Comment)
-        .where(Comment.post_id == post.id)
+        .where(Comment.post_id == post.id, _SHOWN)
         .order_by(Comment.created, Comment.id)
         .limit(per_page + 1)
     )
@@ -167,7 +190,7 @@ def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Com
         sa.literal(previous.created, UTCDateTime), sa.literal(previous.id)
     )
     query = query.where(position > bound)
-    return list(db.session.scalars(query).unique())
+    return list(db.session.scalars(query, {"viewer_id": viewer_id}).unique())
 
 
 def _check_comment(body: str) -> None:
@@ -176,34 +199,66 @@ def _check_comment(body: str) -> None:
 
 
 def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comment:
-    """Add and commit a comment. Its event (:data:`COMMENT_ADDED`) is
-    recorded with it, and the post's writer is mailed from that
-    (:func:`mail_writer_about_comment`).
+    """Add and commit a comment, or hold it for the moderators when a hold
+    rule says so (``state == "held"``, ``hold_reason`` naming the rules).
+
+    A visible comment is counted, and its event (:data:`COMMENT_ADDED`) is
+    recorded with it: the post's writer is mailed from that
+    (:func:`mail_writer_about_comment`). A held one is not counted and
+    mails nobody but the moderators (once a day), until it is approved.
 
     :param post_link: the address of the post's comments, for the mail.
+    :raise NotAllowed: the comment policy or the post's switch refuses
+        ``author`` (:func:`comment_policy.comment_refusal`).
     :raise Invalid: ``body`` may not be a comment, or the post is not public
         (drafts take no comments); nothing is written.
     """
     _check_comment(body)
     if not post.is_public:
         raise Invalid.of("body", "Only a published post takes comments.")
+    check_may_comment(author, post)
     text = normalize_text(body).strip()
+    verdict = hold_verdict(author, post, text)
     comment = Comment(
-        post_id=post.id, author=author, body=text, body_html=render_light(text)
+        post_id=post.id,
+        author=author,
+        body=text,
+        body_html=render_light(text),
+        state=HELD if verdict.held else VISIBLE,
+        hold_reason=verdict.reason,
     )
     db.session.add(comment)
-    _change_count(post.id, Post.comment_count, 1)
     db.session.flush()
-    record_event(
-        COMMENT_ADDED,
-        post_id=post.id,
-        user_id=author.id,
-        comment_id=comment.id,
-        commenter=author.shown_name,
-        post_link=post_link,
-    )
+    if verdict.held:
+        _change_count(post.id, Post.comment_count, 0)
+        note_waiting_for_moderators()
+    else:
+        show_comment(comment, post_link=post_link)
     db.session.commit()
     return comment
+
+
+def show_comment(comment: Comment, *, post_link: str) -> None:
+    """Count a comment that is now visible (new, or approved) and record its
+    :data:`COMMENT_ADDED` event; the caller commits."""
+    _change_count(comment.post_id, Post.comment_count, 0 if comment.withheld else 1)
+    author = comment.author
+    record_event(
+        COMMENT_ADDED,
+        post_id=comment.post_id,
+        user_id=comment.author_id,
+        comment_id=comment.id,
+        commenter=author.shown_name if author is not None else "deleted user",
+        post_link=post_link,
+    )
+
+
+def hide_comment(comment: Comment, state: str) -> None:
+    """Move a comment out of sight (rejected, spam), uncounting it if it was
+    counted; the caller commits."""
+    counted = comment.state == VISIBLE and not comment.withheld
+    comment.state = state
+    _change_count(comment.post_id, Post.comment_count, -1 if counted else 0)
 
 
 def mail_writer_about_comment(event: Event) -> None:
@@ -217,6 +272,7 @@ def mail_writer_about_comment(event: Event) -> None:
         .join(User, User.id == Post.author_id)
         .where(
             Comment.id == event.payload["comment_id"],
+            Comment.state == VISIBLE,
             User.id != Comment.author_id,
             User.notify_comments,
             User.email.is_not(None),
@@ -277,7 +333,8 @@ def import_comment(
 
 def edit_comment(comment: Comment, body: str) -> None:
     """Replace a comment's text, marked as edited; commit. The caller has
-    checked that the one asking wrote the comment.
+    checked that the one asking wrote the comment. A visible comment whose
+    new text a hold rule holds waits for the moderators again.
 
     :raise Invalid: ``body`` may not be a comment; nothing is written.
     """
@@ -285,6 +342,14 @@ def edit_comment(comment: Comment, body: str) -> None:
     comment.body = normalize_text(body).strip()
     comment.body_html = render_light(comment.body)
     comment.edited = utcnow()
+    post = db.session.get(Post, comment.post_id)
+    author = comment.author
+    if comment.state == VISIBLE and post is not None and author is not None:
+        verdict = hold_verdict(author, post, comment.body)
+        if verdict.held:
+            hide_comment(comment, HELD)
+            comment.hold_reason = verdict.reason
+            note_waiting_for_moderators()
     db.session.commit()
 
 
@@ -305,8 +370,9 @@ def may_delete(user: User, comment: Comment, post: Post) -> bool:
 
 def delete_comment(comment: Comment) -> None:
     post_id = comment.post_id
+    counted = comment.state == VISIBLE and not comment.withheld
     db.session.delete(comment)
-    _change_count(post_id, Post.comment_count, -1)
+    _change_count(post_id, Post.comment_count, -1 if counted else 0)
     db.session.commit()
 
 
@@ -331,7 +397,11 @@ def forget_user(user: User, *, keep_comments: bool) -> None:
         return
     theirs = (
         sa.select(sa.func.count())
-        .where(Comment.post_id == Post.id, Comment.author_id == user.id)
+        .where(
+            Comment.post_id == Post.id,
+            Comment.author_id == user.id,
+            counted_comments(),
+        )
         .scalar_subquery()
     )
     commented = sa.select(Comment.post_id).where(Comment.author_id == user.id)
