@@ -136,7 +136,7 @@ def comment_problem(body: str) -> str | None:
 # Built once: every post page asks, and building it cost more than running it.
 _FIRST_COMMENTS = (
     sa.select(Comment)
-    .where(Comment.post_id == sa.bindparam("post_id"))
+    .where(Comment.post_id == sa.bindparam("post_id"), Comment.withheld.is_(False))
     .order_by(Comment.created, Comment.id)
     .limit(sa.bindparam("limit"))
 )
@@ -155,7 +155,7 @@ def comments_on(post: Post, per_page: int, after: int | None = None) -> list[Com
         return list(found.unique())
     query = (
         sa.select(Comment)
-        .where(Comment.post_id == post.id)
+        .where(Comment.post_id == post.id, Comment.withheld.is_(False))
         .order_by(Comment.created, Comment.id)
         .limit(per_page + 1)
     )
