@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
+
+# types-WTForms predates WTForms 3.3, which added SelectChoice.
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms import SelectField
 from wtforms.validators import InputRequired
 from wtforms.validators import NumberRange
@@ -17,7 +20,10 @@ from flaskr.web.shared_forms import TextArea
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=list(ROLE_LABELS.items()))
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+    )
 
 
 class ReasonForm(FlaskForm):
