@@ -117,14 +117,14 @@ def _user_page(
     ), (INVALID_FORM if failed else 200)
 
 
-@bp.route("/users/<int:user_id>", endpoint="user")
+@bp.route("/users/<id:user_id>", endpoint="user")
 @moderators_only
 def user_view(user_id: int) -> tuple[str, int]:
     """An account: its details, its audit history and the decisions."""
     return _user_page(_member(user_id))
 
 
-@bp.route("/users/<int:user_id>/role", methods=["POST"], endpoint="change_role")
+@bp.route("/users/<id:user_id>/role", methods=["POST"], endpoint="change_role")
 @moderators_only
 def change_role_view(user_id: int) -> Response | tuple[str, int]:
     """Give the account another role."""
@@ -141,7 +141,7 @@ def change_role_view(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("admin.user", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/suspend", methods=["POST"], endpoint="suspend")
+@bp.route("/users/<id:user_id>/suspend", methods=["POST"], endpoint="suspend")
 @moderators_only
 def suspend_view(user_id: int) -> Response | tuple[str, int]:
     """Suspend the account, with a reason its owner sees."""
@@ -176,28 +176,28 @@ def _button_decision(
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-@bp.route("/users/<int:user_id>/lift", methods=["POST"], endpoint="lift")
+@bp.route("/users/<id:user_id>/lift", methods=["POST"], endpoint="lift")
 @moderators_only
 def lift_view(user_id: int) -> Response:
     """End the account's suspension."""
     return _button_decision(user_id, members.lift, "{name}'s suspension is lifted.")
 
 
-@bp.route("/users/<int:user_id>/approve", methods=["POST"], endpoint="approve")
+@bp.route("/users/<id:user_id>/approve", methods=["POST"], endpoint="approve")
 @moderators_only
 def approve_view(user_id: int) -> Response:
     """Let a waiting account in."""
     return _button_decision(user_id, members.approve, "{name} is approved.")
 
 
-@bp.route("/users/<int:user_id>/refuse", methods=["POST"], endpoint="refuse")
+@bp.route("/users/<id:user_id>/refuse", methods=["POST"], endpoint="refuse")
 @moderators_only
 def refuse_view(user_id: int) -> Response:
     """Turn a waiting account away (it is deleted)."""
     return _button_decision(user_id, members.refuse, "{name} was turned away.")
 
 
-@bp.route("/users/<int:user_id>/remove", methods=["GET", "POST"], endpoint="remove")
+@bp.route("/users/<id:user_id>/remove", methods=["GET", "POST"], endpoint="remove")
 @moderators_only
 def remove_view(user_id: int) -> Response | tuple[str, int]:
     """Confirm removing the account with everything it posted, then do it."""

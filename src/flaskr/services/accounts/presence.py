@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from flaskr.db import db
 from flaskr.db import utcnow
@@ -41,4 +42,5 @@ def note_seen(user: User) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    user.last_seen = hour
+    # As loaded, so that nothing writes it again at the next flush.
+    set_committed_value(user, "last_seen", hour)
