@@ -34,7 +34,7 @@ def governed_site(live_app: Flask):
         made = {}
         for name, display in (
             ("rtl-writer", "كاتبة المقالات الطويلة جدا في المدونة"),
-            ("a-very-long-username-that-goes-on-and-on-forever", None),
+            ("averyveryverylongusernamewithoutbreaks1", None),
             ("suspended-one", "Suspended One"),
             ("waiting-one", None),
         ):
