@@ -90,9 +90,9 @@ def list_members(
     page: int = 1,
     per_page: int = MEMBERS_PER_PAGE,
 ) -> MemberPage:
-    """A page of accounts, waiting ones first, then the newest: three
-    statements whatever the page holds (the count, the rows with their
-    posts and comments counted per row from their indexes, nothing more).
+    """A page of accounts, waiting ones first, then the newest: two
+    statements whatever the page holds (the count, and the rows with their
+    posts and comments counted per row from the authors' indexes).
 
     :param search: part of a username or an e-mail address, any case.
     :raise NotAllowed: ``actor`` is not a moderator.
