@@ -416,3 +416,16 @@ def test_the_site_export_carries_the_audit_log_and_a_writers_does_not(app):
         assert json.loads(site.read("manifest.json"))["counts"]["audit"] == 1
         own = zipfile.ZipFile(io.BytesIO(b"".join(export_zip(Scope(writer_id=1)))))
         assert "audit.json" not in own.namelist()
+
+
+def test_an_editor_turns_a_waiting_account_away_from_its_page(app):
+    with app.app_context():
+        _user("waiting", state="pending")
+    editor = moderator_client(app, "test", role="editor")
+    page = editor.get("/admin/users/3").get_data(as_text=True)
+    assert "Turn away" in page and "Suspend" not in page
+    response = _post_form(editor, "/admin/users/3/refuse", "/admin/users/3")
+    assert response.status_code == 302 and response.location.endswith("/admin/users")
+    assert editor.get("/admin/users/3").status_code == 404
+    with app.app_context():
+        assert find_user("waiting") is None
