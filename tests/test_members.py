@@ -429,3 +429,41 @@ def test_an_editor_turns_a_waiting_account_away_from_its_page(app):
     assert editor.get("/admin/users/3").status_code == 404
     with app.app_context():
         assert find_user("waiting") is None
+
+
+def test_a_removed_account_is_restored_with_its_writing_before_the_purge(app):
+    _writer_with_everything(app)
+    with app.app_context():
+        test, other = find_user("test"), find_user("other")
+        earlier = writing.create_post(other, "Binned", "Text.", tags=[], publish=True)
+        earlier.deleted = utcnow() - dt.timedelta(days=1)
+        db.session.commit()
+        removal.remove(test, other, "Spam.", expected_posts=2, expected_comments=1)
+        with pytest.raises(NotAllowed):
+            removal.restore(other, other)
+    admin = logged_in(app, "test")
+    assert "Restore the account" in admin.get("/admin/users/2").get_data(as_text=True)
+    response = _post_form(admin, "/admin/users/2/restore", "/admin/users/2")
+    assert response.status_code == 302
+    with app.app_context():
+        other = find_user("other")
+        assert other.state == "active"
+        titles = set(
+            db.session.scalars(
+                sa.select(Post.title).where(
+                    Post.author_id == other.id, Post.deleted.is_(None)
+                )
+            )
+        )
+        assert titles == {"Theirs", "Their draft"}
+        assert (
+            not db.session.scalars(
+                sa.select(Comment).where(Comment.author_id == other.id)
+            )
+            .one()
+            .withheld
+        )
+        assert_counts_match_what_readers_see()
+        with pytest.raises(Invalid):
+            removal.restore(find_user("test"), other)
+    assert admin.get("/u/other").status_code == 200

@@ -232,6 +232,13 @@ def remove_view(user_id: int) -> Response | tuple[str, int]:
     ), status
 
 
+@bp.route("/users/<id:user_id>/restore", methods=["POST"], endpoint="restore")
+@moderators_only
+def restore_view(user_id: int) -> Response:
+    """Bring a removed account back, before it is purged."""
+    return _button_decision(user_id, removal.restore, "{name} is restored.")
+
+
 @bp.route("/audit", endpoint="audit")
 @moderators_only
 def audit_view() -> tuple[str, int]:

@@ -7,9 +7,9 @@ and follows are deleted. The confirmation names how many posts and comments
 go; if that changed meanwhile, the removal is refused with the new counts,
 so nobody removes more than they saw. After ``TRASH_DAYS``
 :func:`purge_removed_accounts` deletes the account, its posts and its
-comments for good. A removed account is not restored: the trash period is
-the time to change one's mind about the posts (a writer's own account
-page is gone with the sessions).
+comments for good. Until then an administrator may :func:`restore` it: the
+posts the removal trashed and the comments come back; the likes and follows
+it deleted do not.
 """
 
 from __future__ import annotations
@@ -147,6 +147,40 @@ def remove(
         )
     db.session.commit()
     return counts
+
+
+def restore(actor: User, user: User) -> None:
+    """Bring a removed account back before it is purged: active again, with
+    the posts its removal moved to the trash (not those its writer trashed
+    before) and its comments; commit. Its likes and follows stay deleted.
+
+    :raise NotAllowed: ``actor`` may not govern.
+    :raise Invalid: ``user`` is not removed.
+    """
+    if not roles.may_govern(actor):
+        raise NotAllowed("Only an administrator restores accounts.")
+    if user.state != REMOVED or user.state_changed is None:
+        raise Invalid.of("user", "This account is not removed.")
+    removed_at = user.state_changed
+    user.state = ACTIVE
+    user.state_reason = ""
+    user.state_changed = utcnow()
+    db.session.execute(
+        sa.update(Post)
+        .where(Post.author_id == user.id, Post.deleted == removed_at)
+        .values(deleted=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.author_id == user.id)
+        .values(withheld=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    recount(reach_of(user.id))
+    audit.record(actor, "restored", user)
+    db.session.commit()
 
 
 def _purge(user: User) -> None:
