@@ -17,6 +17,7 @@ from flaskr.db import utcnow
 from flaskr.models import Event
 from flaskr.models import EventDelivery
 from flaskr.models import Follow
+from flaskr.models import Like
 from flaskr.models import OutboxMail
 from flaskr.models import Post
 from flaskr.models import PostRevision
@@ -24,6 +25,7 @@ from flaskr.models import PostTag
 from flaskr.models import SiteVersion
 from flaskr.models import Tag
 from flaskr.models import User
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.base import events
 from flaskr.services.base import images
@@ -495,3 +497,51 @@ def visible_comment_count(post_id):
 def comments_link(post):
     """The post link the comment use cases put in mails."""
     return f"http://localhost/{post.id}#comments"
+
+
+def assert_counts_match_what_readers_see() -> None:
+    """Every kept count equals the rows readers may see: posts withheld from
+    a suspended writer, and the likes and follows of suspended or removed
+    accounts, are left out (``services/governance/standing.py``)."""
+    db.session.expire_all()
+    counted = sa.and_(
+        Post.published.is_not(None), Post.deleted.is_(None), Post.withheld.is_(False)
+    )
+    site = db.session.scalar(sa.select(sa.func.count()).where(counted))
+    assert db.session.get(SiteVersion, 1).post_count == site
+    shown = sa.select(User.id).where(User.state.not_in(WITHDRAWN_STATES))
+    for user in db.session.scalars(sa.select(User)):
+        own = sa.select(sa.func.count()).where(counted, Post.author_id == user.id)
+        assert user.post_count == db.session.scalar(own), user.username
+        if user.state in WITHDRAWN_STATES:
+            continue
+        followers = sa.select(sa.func.count()).where(
+            Follow.followed_id == user.id, Follow.follower_id.in_(shown)
+        )
+        assert user.follower_count == db.session.scalar(followers), user.username
+        following = sa.select(sa.func.count()).where(
+            Follow.follower_id == user.id, Follow.followed_id.in_(shown)
+        )
+        assert user.following_count == db.session.scalar(following), user.username
+    for post in db.session.scalars(sa.select(Post)):
+        likes = sa.select(sa.func.count()).where(
+            Like.post_id == post.id, Like.user_id.in_(shown)
+        )
+        assert post.like_count == db.session.scalar(likes), post.title
+    for tag in db.session.scalars(sa.select(Tag)):
+        tagged = (
+            sa.select(sa.func.count())
+            .select_from(PostTag)
+            .join(Post, Post.id == PostTag.post_id)
+            .where(counted, PostTag.tag_id == tag.id)
+        )
+        assert tag.post_count == db.session.scalar(tagged), tag.name
+
+
+def moderator_client(app, username="test", role="admin"):
+    """A client logged in as ``username`` after giving them ``role``."""
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).filter_by(username=username)).one()
+        user.role = role
+        db.session.commit()
+    return logged_in(app, username)

@@ -224,6 +224,13 @@ def test_send_mail_command_sends_what_is_due(mail_app, smtp):
 SITE_TITLE = "Ruth's Kitchen & Garden"
 #: Each mail template, with what its text needs.
 MAIL_TEMPLATES = {
+    "account_approved": {"username": "ruth"},
+    "account_removed": {
+        "username": "ruth",
+        "reason": "Spam & <links>.",
+        "trash_days": 30,
+    },
+    "account_suspended": {"username": "ruth", "reason": "Spam & <links>."},
     "address_in_use": {"forgot_link": "https://flaskr.example/auth/forgot"},
     "confirm_email": {"username": "ruth", "link": "https://x.example/c", "hours": 24},
     "email_change_notice": {"username": "ruth"},

@@ -12,6 +12,7 @@ from flaskr.services.accounts.sessions import purge_expired_sessions
 from flaskr.services.base.events import purge_handled_events
 from flaskr.services.content.lifecycle import purge_trash
 from flaskr.services.content.writing import render_all_again
+from flaskr.services.governance.removal import purge_removed_accounts
 from flaskr.services.reading.search import optimize_search_index
 
 
@@ -39,9 +40,13 @@ def end_sessions_command(username: str) -> None:
 @with_appcontext
 def purge_trash_command() -> None:
     """Delete the posts that have been in the trash too long (deleting a post
-    also does this as it goes)."""
+    also does this as it goes), and the accounts removed as long ago."""
     purged = purge_trash()
     click.echo(f"Deleted {purged} posts from the trash for good.")
+    accounts = purge_removed_accounts()
+    click.echo(
+        f"Deleted {accounts} removed account{'' if accounts == 1 else 's'} for good."
+    )
 
 
 @click.command("purge-events")

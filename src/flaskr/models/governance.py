@@ -33,6 +33,9 @@ PENDING = "pending"
 SUSPENDED = "suspended"
 REMOVED = "removed"
 ACCOUNT_STATES = (ACTIVE, PENDING, SUSPENDED, REMOVED)
+#: States whose account readers do not see: no author page or profile, and
+#: its posts, comments, likes and follows are left out of every public page.
+WITHDRAWN_STATES = (SUSPENDED, REMOVED)
 
 #: Comment states (``Comment.state``).
 VISIBLE = "visible"

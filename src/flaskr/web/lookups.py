@@ -17,6 +17,7 @@ from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.models import Tag
 from flaskr.models import User
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.directory import former_holder
 from flaskr.services.content.access import find_post_id
@@ -122,9 +123,12 @@ def get_author(username: str) -> User:
 
     :raise 302: the name was given up by a recent rename: to the same page
         under the new name.
-    :raise 404: nobody is called ``username``.
+    :raise 404: nobody is called ``username``, or the account is suspended
+        or removed (withdrawn from readers).
     """
     author = find_user(username)
+    if author is not None and author.state in WITHDRAWN_STATES:
+        abort(404, description=f"Nobody here is called “{username}”.")
     if author is not None:
         return author
     renamed = former_holder(username)

@@ -15,8 +15,11 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.plumbing.server_sessions import ServerSession
 from flaskr.services.accounts.directory import get_user
+from flaskr.services.accounts.presence import mark_seen
+from flaskr.services.accounts.presence import note_seen
 from flaskr.services.accounts.sessions import purge_expired_sessions_if_due
 
 View = t.Callable[..., t.Any]
@@ -39,7 +42,13 @@ def load_logged_in_user() -> None:
         g.user = None
         return
     user_id = session.get("user_id")
-    g.user = get_user(user_id) if user_id is not None else None
+    user = get_user(user_id) if user_id is not None else None
+    if user is not None and user.state in WITHDRAWN_STATES:
+        # Suspending or removing ends the sessions; this is the second lock.
+        user = None
+    if user is not None:
+        note_seen(user)
+    g.user = user
 
 
 def login_required(view: View) -> View:
@@ -106,6 +115,7 @@ def start_user_session(user_id: int) -> None:
     current.regenerate()
     current.pop("csrf_token", None)
     current["user_id"] = user_id
+    mark_seen(user_id)
     purge_expired_sessions_if_due()
 
 

@@ -25,6 +25,7 @@ from flaskr.blueprints.api.schemas import articles_json
 from flaskr.blueprints.api.schemas import comments_json
 from flaskr.db import MAX_ID
 from flaskr.models import Post
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.plumbing.page_cache import kept_per_visitor
 from flaskr.plumbing.page_cache import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
@@ -111,7 +112,7 @@ def _filter_from_arguments() -> PostFilter | None:
         username = request.args.get(argument)
         if username is not None:
             user = find_user(username)
-            if user is None:
+            if user is None or user.state in WITHDRAWN_STATES:
                 return None
             parts[part] = user
     return PostFilter(**parts)

@@ -23,11 +23,13 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from flaskr.db import MAX_ID
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.plumbing.errors import answer_in_json
 from flaskr.plumbing.errors import json_errors
 from flaskr.plumbing.protection import open_to_other_sites
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.directory import get_user
+from flaskr.services.accounts.presence import note_seen
 from flaskr.services.accounts.sessions import api_token_record
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import LockedOut
@@ -71,8 +73,9 @@ def authenticate() -> None:
         raise unauthorized("Send your token as: Authorization: Token <token>.")
     record = api_token_record(token)
     user = get_user(record.user_id) if record is not None else None
-    if record is None or user is None:
+    if record is None or user is None or user.state in WITHDRAWN_STATES:
         raise unauthorized("This token is not valid: log in again for a new one.")
+    note_seen(user)
     g.user, g.api_token_id, g.api_token = user, record.id, token
 
 

@@ -20,6 +20,7 @@ from flaskr.blueprints.api.schemas import profile_json
 from flaskr.blueprints.api.schemas import user_json
 from flaskr.db import db
 from flaskr.models import User
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import users as accounts
@@ -139,9 +140,9 @@ def update_current_user() -> Response:
 
 
 def _profile_of(username: str) -> User:
-    """:raise 404: no account has that name."""
+    """:raise 404: no account has that name, or it is suspended or removed."""
     user = find_user(username)
-    if user is None:
+    if user is None or user.state in WITHDRAWN_STATES:
         raise NotFound(f"There is no user {username}.")
     return user
 

@@ -38,6 +38,7 @@ from flaskr.db import utcnow
 from flaskr.models import API_TOKEN_NAME_MAX_LENGTH
 from flaskr.models import ApiToken
 from flaskr.models import AuthSession
+from flaskr.services.accounts.presence import mark_seen
 from flaskr.services.base.errors import ServiceError
 from flaskr.services.base.security_log import log_event
 
@@ -194,7 +195,8 @@ def _api_token_lifetime() -> dt.timedelta:
 def issue_api_token(user_id: int, user_agent: str) -> str:
     """A new API token for the user (kept as its hash), valid for
     ``API_TOKEN_LIFETIME`` while used at least every ``SESSION_IDLE_TIMEOUT``;
-    the caller commits."""
+    the caller commits. A login: the account is seen now."""
+    mark_seen(user_id)
     return _add_api_token(user_id, user_agent, "", _api_token_lifetime())
 
 

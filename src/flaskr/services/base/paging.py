@@ -150,6 +150,7 @@ class PostList:
         query = self.query.where(
             out_and_older(self.position, before, until=self.before),
             Post.deleted.is_(None),
+            Post.withheld.is_(False),
         ).limit(per_page + 1)
         if after is not None:
             query = query.where(sa.tuple_(published, post_id) > cursor_bound(after))

@@ -60,13 +60,16 @@ def get_post(post_id: int) -> Post | None:
 def _may_read(
     published: dt.datetime | None,
     deleted: dt.datetime | None,
+    withheld: bool,
     author_id: int | None,
     reader: User | None,
 ) -> bool:
-    """Nobody reads a post in the trash; only its author reads a draft or a
-    post whose time has not come."""
+    """Nobody reads a post in the trash; only its author reads a draft, a
+    post whose time has not come or one withheld while they are suspended."""
     if deleted is not None:
         return False
+    if withheld:
+        return reader is not None and reader.id == author_id
     return _is_out(published) or (reader is not None and reader.id == author_id)
 
 
@@ -78,7 +81,7 @@ def get_readable_post(post_id: int, reader: User | None) -> Post | None:
     """The post, unless it is in the trash, or a draft ``reader`` did not write."""
     post = get_post(post_id)
     if post is None or not _may_read(
-        post.published, post.deleted, post.author_id, reader
+        post.published, post.deleted, post.withheld, post.author_id, reader
     ):
         return None
     return post
@@ -99,13 +102,14 @@ def access_to_post(post_id: int, reader: User | None) -> Access:
     :return: ``NOBODY`` when ``reader`` may not (or there is no such post).
     """
     row = db.session.execute(
-        sa.select(Post.published, Post.deleted, Post.author_id).where(
+        sa.select(Post.published, Post.deleted, Post.withheld, Post.author_id).where(
             Post.id == post_id
         )
     ).first()
     if row is None or not _may_read(*row, reader):
         return Access.NOBODY
-    return Access.EVERYONE if _is_out(row.published) else Access.AUTHOR_ONLY
+    public = _is_out(row.published) and not row.withheld
+    return Access.EVERYONE if public else Access.AUTHOR_ONLY
 
 
 def find_tag(name: str) -> Tag | None:
@@ -124,6 +128,7 @@ def find_tag(name: str) -> Tag | None:
             PostTag.published.is_not(None),
             PostTag.published <= NOW,
             Post.deleted.is_(None),
+            Post.withheld.is_(False),
         )
         .limit(1)
     )

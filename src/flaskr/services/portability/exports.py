@@ -38,6 +38,7 @@ import yaml
 
 from flaskr.db import db
 from flaskr.db import utcnow
+from flaskr.models import AuditEntry
 from flaskr.models import Avatar
 from flaskr.models import Comment
 from flaskr.models import Follow
@@ -48,6 +49,7 @@ from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models.governance import VISIBLE
 from flaskr.services.base.security_log import log_event
+from flaskr.services.portability.format import AuditRecord
 from flaskr.services.portability.format import CommentRecord
 from flaskr.services.portability.format import FollowRecord
 from flaskr.services.portability.format import FORMAT
@@ -145,7 +147,7 @@ class Scope:
 Chunks = t.Iterable[bytes]
 
 
-_Row = t.TypeVar("_Row", Post, User, MediaImage)
+_Row = t.TypeVar("_Row", Post, User, MediaImage, AuditEntry)
 _Item = t.TypeVar("_Item", bound=Record)
 
 
@@ -256,6 +258,23 @@ def _follows(scope: Scope) -> t.Iterator[FollowRecord]:
             )
         for row in db.session.execute(query):
             yield {"follower": row[0], "followed": row[1], "created": timestamp(row[2])}
+
+
+def _audit(scope: Scope) -> t.Iterator[AuditRecord]:
+    """The audit log, oldest first: the site's export only (a writer's own
+    download holds no moderators' decisions)."""
+    if scope.writer_id is not None:
+        return
+    for entry in _in_batches(AuditEntry, sa.select(AuditEntry)):
+        yield {
+            "created": timestamp(entry.created),
+            "actor": entry.actor_name,
+            "action": entry.action,
+            "subject": entry.subject_name,
+            "post_id": entry.post_id,
+            "comment_id": entry.comment_id,
+            "detail": entry.detail,
+        }
 
 
 def _usernames(scope: Scope) -> dict[int | None, str]:
@@ -382,6 +401,7 @@ def export_zip(
             ("comments", _comments(scope)),
             ("likes", _likes(scope)),
             ("follows", _follows(scope)),
+            *((("audit", _audit(scope)),) if scope.writer_id is None else ()),
         ):
             yield from writer.member(
                 f"{name}.json", _json_array(_counted(items, writer.counts, name))

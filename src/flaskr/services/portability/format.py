@@ -81,5 +81,25 @@ class FollowRecord(t.TypedDict):
     created: str | None
 
 
+class AuditRecord(t.TypedDict):
+    """A decision in ``audit.json`` (the site's export only): who decided
+    what about whom, when and why; names as they were then."""
+
+    created: str | None
+    actor: str
+    action: str
+    subject: str
+    post_id: int | None
+    comment_id: int | None
+    detail: str
+
+
 #: Any record of the export's JSON files.
-Record = ProfileRecord | PictureRecord | CommentRecord | LikeRecord | FollowRecord
+Record = (
+    ProfileRecord
+    | PictureRecord
+    | CommentRecord
+    | LikeRecord
+    | FollowRecord
+    | AuditRecord
+)

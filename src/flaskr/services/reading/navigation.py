@@ -69,6 +69,7 @@ _OLDER = (
         # One bound on the time (see ``earlier_of_now_and``).
         Post.published <= earlier_of_now_and(_HERE_TIME),
         Post.deleted.is_(None),
+        Post.withheld.is_(False),
         _POSITION < _HERE,
     )
     .order_by(Post.published.desc(), Post.id.desc())
@@ -183,7 +184,7 @@ def tag_counts() -> list[TagCount]:
     # their tags: as a join, SQLite read every tag's index entries instead,
     # in the order of the grouping.
     scheduled_posts = sa.select(Post.id).where(
-        Post.published > NOW, Post.deleted.is_(None)
+        Post.published > NOW, Post.deleted.is_(None), Post.withheld.is_(False)
     )
     scheduled: dict[int, int] = {
         tag_id: count
@@ -218,6 +219,7 @@ def public_tag_names() -> list[str]:
             PostTag.published.is_not(None),
             PostTag.published <= NOW,
             Post.deleted.is_(None),
+            Post.withheld.is_(False),
         )
         .exists()
     )
@@ -251,6 +253,7 @@ _MONTH_POSTS = (
         # One bound on the time: the month's end or now, whichever is earlier.
         Post.published < sa.bindparam("end", type_=Post.published.type),
         Post.deleted.is_(None),
+        Post.withheld.is_(False),
     )
     .order_by(Post.published.desc(), Post.id.desc())
     .limit(ARCHIVE_TITLES)
@@ -271,7 +274,7 @@ def archive() -> list[ArchiveEntry]:
         _month_key(published)
         for published in db.session.scalars(
             sa.select(Post.published).where(
-                Post.published > now, Post.deleted.is_(None)
+                Post.published > now, Post.deleted.is_(None), Post.withheld.is_(False)
             )
         )
         if published is not None

@@ -74,7 +74,9 @@ def _filtered(
     if which.followed_by is not None:
         query = query.where(follows_author(which.followed_by))
     query = query.where(
-        out_and_older((published, post_id), before), Post.deleted.is_(None)
+        out_and_older((published, post_id), before),
+        Post.deleted.is_(None),
+        Post.withheld.is_(False),
     )
     return query, published, post_id
 

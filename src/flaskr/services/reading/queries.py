@@ -103,7 +103,7 @@ def public_post_count() -> int:
         sa.select(SiteVersion.post_count).where(SiteVersion.id == 1)
     )
     scheduled = sa.select(sa.func.count()).where(
-        Post.published > NOW, Post.deleted.is_(None)
+        Post.published > NOW, Post.deleted.is_(None), Post.withheld.is_(False)
     )
     return _less_scheduled(kept, scheduled)
 
@@ -111,7 +111,10 @@ def public_post_count() -> int:
 def public_count_by(author: User) -> int:
     """How many of ``author``'s posts anyone may read (as :func:`public_post_count`)."""
     scheduled = sa.select(sa.func.count()).where(
-        Post.author_id == author.id, Post.published > NOW, Post.deleted.is_(None)
+        Post.author_id == author.id,
+        Post.published > NOW,
+        Post.deleted.is_(None),
+        Post.withheld.is_(False),
     )
     return _less_scheduled(author.post_count, scheduled)
 
@@ -123,7 +126,10 @@ def public_count_tagged(tag: Tag) -> int:
         .select_from(PostTag)
         .join(Post, Post.id == PostTag.post_id)
         .where(
-            PostTag.tag_id == tag.id, PostTag.published > NOW, Post.deleted.is_(None)
+            PostTag.tag_id == tag.id,
+            PostTag.published > NOW,
+            Post.deleted.is_(None),
+            Post.withheld.is_(False),
         )
     )
     return _less_scheduled(tag.post_count, scheduled)

@@ -67,7 +67,7 @@ _POSTGRESQL_SEARCH = sa.text(
     "  SELECT post.id FROM post"
     "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.published <= :now"
-    "  AND post.deleted IS NULL"
+    "  AND post.deleted IS NULL AND NOT post.withheld"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     # Read only when the title matches do not fill the page (a one-time test).
     " others AS ("
@@ -76,7 +76,7 @@ _POSTGRESQL_SEARCH = sa.text(
     "  AND post.search_vector @@ plainto_tsquery('english', :query)"
     "  AND NOT post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.published <= :now"
-    "  AND post.deleted IS NULL"
+    "  AND post.deleted IS NULL AND NOT post.withheld"
     "  ORDER BY post.id DESC LIMIT :wanted),"
     " ranked AS ("
     "  SELECT id, 0 AS tier FROM titled UNION ALL SELECT id, 1 FROM others"
@@ -136,7 +136,7 @@ _POSTGRESQL_COUNT = sa.text(
     "SELECT count(*) FROM (SELECT 1 FROM post"
     " WHERE post.search_vector @@ plainto_tsquery('english', :query)"
     " AND post.published IS NOT NULL AND post.published <= :now"
-    " AND post.deleted IS NULL LIMIT :limit) AS matches"
+    " AND post.deleted IS NULL AND NOT post.withheld LIMIT :limit) AS matches"
 )
 
 

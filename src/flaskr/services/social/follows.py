@@ -22,6 +22,7 @@ from flaskr.db import utcnow
 from flaskr.models import Follow
 from flaskr.models import Post
 from flaskr.models import User
+from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.services.base.errors import ServiceError
 from flaskr.services.base.paging import Cursor
 from flaskr.services.base.paging import cursor_bound
@@ -116,7 +117,8 @@ def _people(
     query = (
         sa.select(User, Follow.created)
         .join(Follow, theirs == User.id)
-        .where(mine == user.id)
+        # A suspended or removed account's follows leave the lists with it.
+        .where(mine == user.id, User.state.not_in(WITHDRAWN_STATES))
         .order_by(Follow.created.desc(), theirs.desc())
         .limit(per_page + 1)
     )
@@ -167,6 +169,9 @@ def following_feed_count(reader: User) -> int:
     # Asked per scheduled post (a short range of the published index), not
     # per writer followed.
     scheduled = sa.select(sa.func.count()).where(
-        Post.published > NOW, Post.deleted.is_(None), follows_author(reader)
+        Post.published > NOW,
+        Post.deleted.is_(None),
+        Post.withheld.is_(False),
+        follows_author(reader),
     )
     return int(db.session.scalar(kept) or 0) - int(db.session.scalar(scheduled) or 0)
