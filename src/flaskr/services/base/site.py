@@ -22,8 +22,11 @@ from flaskr.models import SiteSettings
 from flaskr.models import User
 from flaskr.models.governance import ADMIN
 from flaskr.models.governance import AUTHOR
+from flaskr.services.base import audit
 from flaskr.services.base import markdown
+from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.images import ProcessedIcon
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.text import has_control_characters
@@ -181,6 +184,30 @@ def set_admin(user: User, is_admin: bool = True) -> None:
         user.role = AUTHOR
     db.session.commit()
     log_event("admin_added" if is_admin else "admin_removed", user_id=user.id)
+
+
+def set_role(actor: User | None, user: User, role: str) -> None:
+    """Give ``user`` the role ``role``; commit, with an audit entry
+    ``role_changed`` (``actor`` ``None``: the site's operator, by
+    ``flask set-role``).
+
+    :raise NotAllowed: ``actor`` is not an administrator, or would take
+        their own administrator's role away.
+    :raise Invalid: ``role`` is not a role (``role``).
+    """
+    if actor is not None and not roles.may_govern(actor):
+        raise NotAllowed("Only an administrator changes roles.")
+    if actor is not None and actor.id == user.id and role != ADMIN:
+        raise NotAllowed("Another administrator must change your role.")
+    Invalid.collect({"role": roles.role_problem(role)})
+    before = user.role
+    if before == role:
+        return
+    user.role = role
+    audit.record(actor, "role_changed", user, detail=f"{before} → {role}")
+    db.session.commit()
+    if ADMIN in (before, role):
+        log_event("admin_added" if role == ADMIN else "admin_removed", user_id=user.id)
 
 
 def claim_first_admin(user: User) -> bool:
