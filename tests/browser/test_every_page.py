@@ -118,7 +118,7 @@ def blog(live_app) -> t.Iterator[Blog]:
         # An edit of a few words, for the history's word-level comparison.
         edited = body.replace("a craft of small decisions", "a craft of many decisions")
         writing.update_post(
-            second, second.title, edited + "\nOne more line.", tags=["design"]
+            second.author, second, second.title, edited + "\nOne more line.", tags=["design"]
         )
         made.post_id, made.other_post_id = second.id, first.id
         draft = writing.create_post(
@@ -128,7 +128,7 @@ def blog(live_app) -> t.Iterator[Blog]:
         trashed = writing.create_post(
             writer, "Gone to the trash", "Bye.", tags=[], publish=True
         )
-        lifecycle.move_to_trash(trashed)
+        lifecycle.move_to_trash(trashed.author, trashed)
         comment = reactions.add_comment(
             second, reader, "A *fine* point, well made.", post_link="/"
         )
@@ -154,7 +154,7 @@ def blog(live_app) -> t.Iterator[Blog]:
             publish=True,
         ).id
         held = held_images.hold_image(
-            writer.id, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
+            writer, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
         )
         made.pictured_id = writing.create_post(
             writer,
