@@ -265,7 +265,8 @@ def test_update_refused_half_way_leaves_everything_as_it_was(writer, pictured):
     before = database_rows()
     with pytest.raises(writing.SlugTakenError):
         writing.update_post(
-            pictured.author, pictured,
+            pictured.author,
+            pictured,
             "Renamed",
             "Third text",
             tags=["new", "kept"],
@@ -281,7 +282,8 @@ def test_update_refused_by_a_rule_changes_nothing(writer, pictured):
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.update_post(
-            pictured.author, pictured,
+            pictured.author,
+            pictured,
             "Renamed",
             "Third text",
             tags=["new"],
@@ -296,7 +298,12 @@ def test_update_from_an_old_version_changes_nothing(writer, pictured):
     before = database_rows()
     with pytest.raises(PostChanged):
         writing.update_post(
-            pictured.author, pictured, "Renamed", "Old tab", tags=[], opened_at=pictured.version - 1
+            pictured.author,
+            pictured,
+            "Renamed",
+            "Old tab",
+            tags=[],
+            opened_at=pictured.version - 1,
         )
     assert database_rows() == before
 
@@ -305,7 +312,8 @@ def test_update_changes_text_tags_picture_and_revision_together(writer, pictured
     held = held_images.hold_image(writer, processed("green"))
     revisions = count(PostRevision)
     writing.update_post(
-        pictured.author, pictured,
+        pictured.author,
+        pictured,
         "Renamed",
         "Third text",
         tags=["new", "kept"],
@@ -323,7 +331,12 @@ def test_update_changes_text_tags_picture_and_revision_together(writer, pictured
 
 def test_update_can_unpublish_in_the_same_save(writer, pictured):
     writing.update_post(
-        pictured.author, pictured, "Pictured", "Back to drafts", tags=["old"], unpublish=True
+        pictured.author,
+        pictured,
+        "Pictured",
+        "Back to drafts",
+        tags=["old"],
+        unpublish=True,
     )
     db.session.expire_all()
     post = db.session.get(Post, pictured.id)
@@ -340,7 +353,8 @@ def test_autosave_refuses_a_bad_field_and_changes_nothing(writer):
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.autosave(
-            draft.author, draft,
+            draft.author,
+            draft,
             "x" * (TITLE_MAX_LENGTH + 1),
             "typed",
             tags=[],
@@ -356,7 +370,13 @@ def test_autosave_refuses_a_published_post(writer):
     before = database_rows()
     with pytest.raises(Invalid):
         writing.autosave(
-            post.author, post, "Out", "typed", tags=[], summary="", opened_at=post.version
+            post.author,
+            post,
+            "Out",
+            "typed",
+            tags=[],
+            summary="",
+            opened_at=post.version,
         )
     assert database_rows() == before
 

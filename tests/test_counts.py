@@ -32,7 +32,9 @@ def test_counts_follow_every_kind_of_post_write(app):
         assert_counts_match_rows()
         assert db.session.get(SiteVersion, 1).post_count == 3  # 1 + first + scheduled
         assert public_post_count() == 2  # the scheduled one is not out yet
-        writing.update_post(draft.author, draft, "Two", "text", tags=["b", "c"], publish=True)
+        writing.update_post(
+            draft.author, draft, "Two", "text", tags=["b", "c"], publish=True
+        )
         assert_counts_match_rows()
         writing.update_post(first.author, first, "One", "text", tags=["c"])
         assert_counts_match_rows()

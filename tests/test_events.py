@@ -51,7 +51,9 @@ def test_writing_records_publication_and_updates_of_posts_out(app):
         test = user_named("test")
         draft = writing.create_post(test, "Draft", "text", tags=[], publish=False)
         out = writing.create_post(test, "Out", "text", tags=[], publish=True)
-        writing.update_post(draft.author, draft, "Draft", "more", tags=[])  # still a draft
+        writing.update_post(
+            draft.author, draft, "Draft", "more", tags=[]
+        )  # still a draft
         writing.update_post(out.author, out, "Out", "more", tags=[])
         writing.update_post(draft.author, draft, "Draft", "more", tags=[], publish=True)
         ids = draft.id, out.id, test.id
@@ -247,11 +249,17 @@ def test_a_scheduled_post_is_published_to_handlers_once_at_its_time(app):
     later = soon + dt.timedelta(hours=1)
     with app.app_context():
         kept = schedule("Kept", soon)
-        writing.update_post(kept.author, kept, "Kept", "edited", tags=[], schedule_at=soon)
+        writing.update_post(
+            kept.author, kept, "Kept", "edited", tags=[], schedule_at=soon
+        )
         moved = schedule("Moved", soon)
-        writing.update_post(moved.author, moved, "Moved", "text", tags=[], schedule_at=later)
+        writing.update_post(
+            moved.author, moved, "Moved", "text", tags=[], schedule_at=later
+        )
         dropped = schedule("Dropped", soon)
-        writing.update_post(dropped.author, dropped, "Dropped", "text", tags=[], to_draft=True)
+        writing.update_post(
+            dropped.author, dropped, "Dropped", "text", tags=[], to_draft=True
+        )
         trashed = schedule("Trashed", soon)
         lifecycle.move_to_trash(trashed.author, trashed)
         kept_id = kept.id
