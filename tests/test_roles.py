@@ -2,6 +2,8 @@
 do with posts, on the pages and in the JSON API, decided in the services
 (services/content/editorial.py over services/base/roles.py)."""
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,11 +15,15 @@ from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.sessions import start_api_session
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
+from flaskr.services.base.images import process_upload
 from flaskr.services.content import editorial
 from flaskr.services.content import lifecycle
+from flaskr.services.content import media
 from flaskr.services.content import writing
+from flaskr.services.portability.imports import import_own_zip
 from tests.conftest import csrf_token_from
 from tests.helpers import logged_in
+from tests.helpers import png
 
 #: Who asks: a user of each role, and two writers whose accounts are not
 #: active (their role would let them write).
@@ -418,3 +424,39 @@ def test_set_role_command_records_an_audit_entry(app, site):
     assert runner.invoke(args=["make-admin", "reader1"]).exit_code == 0
     with app.app_context():
         assert find_user("reader1").is_admin
+
+
+def test_contributors_trash_their_drafts_but_not_what_an_editor_published(app, site):
+    with app.app_context():
+        contributor, editor = find_user("contributor1"), find_user("editor1")
+        draft = writing.create_post(contributor, "Mine", "x", tags=[], publish=False)
+        lifecycle.move_to_trash(contributor, draft)
+        lifecycle.restore(contributor, draft)
+        submitted = writing.create_post(contributor, "Out", "x", tags=[], publish=True)
+        editorial.publish_submission(editor, submitted)
+        with pytest.raises(NotAllowed):
+            lifecycle.move_to_trash(contributor, submitted)
+        with pytest.raises(NotAllowed):
+            writing.autosave(
+                contributor, submitted, "Out", "y", tags=[], summary="", opened_at=1
+            )
+        lifecycle.move_to_trash(editor, draft)
+        lifecycle.delete_forever(editor, draft)
+
+
+def test_readers_and_contributors_import_no_blog(app, site):
+    with app.app_context():
+        for name in ("reader1", "contributor1"):
+            with pytest.raises(NotAllowed):
+                import_own_zip(io.BytesIO(b"not a zip"), find_user(name))
+
+
+def test_pictures_are_for_writers_and_their_owners(app, site):
+    with app.app_context():
+        picture = process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8)
+        with pytest.raises(NotAllowed):
+            media.add_picture(find_user("reader1"), picture, "A square")
+        kept = media.add_picture(find_user("author1"), picture, "A square")
+        with pytest.raises(NotAllowed):
+            media.delete_picture(find_user("editor1"), kept)
+        media.delete_picture(find_user("author1"), kept)
