@@ -450,7 +450,7 @@ def update_post(
     if editorial.submits(actor, publish or schedule_at is not None) and pending:
         publish, schedule_at = False, None
         post.review_requested = post.review_requested or now
-    was_out = not post.is_draft
+    was_out = not pending
     if schedule_at is not None and pending:
         post.published = schedule_at
         note_publication(schedule_at)
