@@ -22,6 +22,7 @@ from flaskr.services.content import media
 from flaskr.services.content import writing
 from flaskr.services.portability.imports import import_own_zip
 from tests.conftest import csrf_token_from
+from tests.helpers import HOSTILE
 from tests.helpers import logged_in
 from tests.helpers import png
 
@@ -460,3 +461,20 @@ def test_pictures_are_for_writers_and_their_owners(app, site):
         with pytest.raises(NotAllowed):
             media.delete_picture(find_user("editor1"), kept)
         media.delete_picture(find_user("author1"), kept)
+
+
+def test_review_forms_take_hostile_input_without_a_5xx(app, site):
+    with app.app_context():
+        contributor = find_user("contributor1")
+        post_id = writing.create_post(contributor, "S", "x", tags=[], publish=True).id
+    editor = _browser(app, "editor")
+    token = csrf_token_from(editor, "/review")
+    for value in HOSTILE:
+        response = editor.post(
+            f"/review/{post_id}/return",
+            data={"return-csrf_token": token, "return-note": value},
+        )
+        assert response.status_code < 500, repr(value)
+        assert editor.post(
+            f"/review/{value or 0}/publish", data={"csrf_token": token}
+        ).status_code in (302, 400, 404, 422), repr(value)
