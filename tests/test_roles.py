@@ -425,6 +425,10 @@ def test_set_role_command_records_an_audit_entry(app, site):
     assert runner.invoke(args=["make-admin", "reader1"]).exit_code == 0
     with app.app_context():
         assert find_user("reader1").is_admin
+    # The site keeps an active administrator.
+    assert runner.invoke(args=["set-role", "admin1", "reader"]).exit_code == 0
+    refused = runner.invoke(args=["set-role", "reader1", "author"])
+    assert refused.exit_code != 0 and "active administrator" in refused.output
 
 
 def test_contributors_trash_their_drafts_but_not_what_an_editor_published(app, site):

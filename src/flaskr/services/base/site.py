@@ -20,6 +20,7 @@ from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
 from flaskr.models import SiteSettings
 from flaskr.models import User
+from flaskr.models.governance import ACTIVE
 from flaskr.models.governance import ADMIN
 from flaskr.models.governance import AUTHOR
 from flaskr.services.base import audit
@@ -193,7 +194,8 @@ def set_role(actor: User | None, user: User, role: str) -> None:
 
     :raise NotAllowed: ``actor`` is not an administrator, or would take
         their own administrator's role away.
-    :raise Invalid: ``role`` is not a role (``role``).
+    :raise Invalid: ``role`` is not a role, or the change would leave the
+        site without an active administrator (``role``).
     """
     if actor is not None and not roles.may_govern(actor):
         raise NotAllowed("Only an administrator changes roles.")
@@ -203,6 +205,15 @@ def set_role(actor: User | None, user: User, role: str) -> None:
     before = user.role
     if before == role:
         return
+    if before == ADMIN:
+        others = sa.select(User.id).where(
+            User.role == ADMIN, User.state == ACTIVE, User.id != user.id
+        )
+        if db.session.scalar(others.limit(1)) is None:
+            raise Invalid.of(
+                "role",
+                "The site needs an active administrator: make another one first.",
+            )
     user.role = role
     audit.record(actor, "role_changed", user, detail=f"{before} → {role}")
     db.session.commit()
