@@ -17,11 +17,14 @@ from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.images import process_upload
 from flaskr.services.content import editorial
+from flaskr.services.content import held_images
 from flaskr.services.content import lifecycle
 from flaskr.services.content import media
+from flaskr.services.content import revisions
 from flaskr.services.content import writing
 from flaskr.services.portability.imports import import_own_zip
 from tests.conftest import csrf_token_from
+from tests.helpers import database_rows
 from tests.helpers import HOSTILE
 from tests.helpers import logged_in
 from tests.helpers import png
@@ -33,8 +36,30 @@ MODERATORS = {"admin", "editor"}
 WRITERS = {"admin", "editor", "author", "contributor"}
 
 
-def _expect(allowed: set[str], yes: int, no: int) -> dict[str, int]:
-    return {actor: yes if actor in allowed else no for actor in ACTORS}
+#: How a suspended account's session or token may be refused before any
+#: use case is asked: as a visitor's (sent to log in on the pages, 401 in
+#: the API), where the users part's second lock ends it on each request.
+AS_VISITOR = {403: {403, 302}, 404: {404}}
+AS_VISITOR_IN_API = {403: {403, 401}, 404: {404, 401}}
+
+
+def _expect(allowed: set[str], yes: int, no: int) -> dict[str, set[int]]:
+    """The status each actor gets: ``yes`` for the ``allowed``, ``no`` for
+    the others (a suspended account: ``no``, or refused as a visitor)."""
+    return {
+        actor: {yes}
+        if actor in allowed
+        else AS_VISITOR[no]
+        if actor == "suspended"
+        else {no}
+        for actor in ACTORS
+    }
+
+
+def _expect_in_api(allowed: set[str], yes: int, no: int) -> dict[str, set[int]]:
+    found = _expect(allowed, yes, no)
+    found["suspended"] = AS_VISITOR_IN_API[no]
+    return found
 
 
 def _make_site(app, password_hashes):
@@ -177,7 +202,7 @@ def test_role_matrix_on_pages(app, site, actor, action):
     do, expected = PAGE_ACTIONS[action]
     client = _browser(app, actor)
     response = do(client, site)
-    assert response.status_code == expected[actor], response.get_data(as_text=True)[
+    assert response.status_code in expected[actor], response.get_data(as_text=True)[
         :300
     ]
 
@@ -196,13 +221,13 @@ def _article(**fields):
 API_ACTIONS = {
     "write an article": (
         lambda c, h, s: c.post("/api/articles", headers=h, json=_article()),
-        _expect(WRITERS, 201, 403),
+        _expect_in_api(WRITERS, 201, 403),
     ),
     "change someone else's article": (
         lambda c, h, s: c.put(
             f"/api/articles/{s['post_slug']}", headers=h, json=_article(title="New")
         ),
-        _expect(MODERATORS, 200, 403),
+        _expect_in_api(MODERATORS, 200, 403),
     ),
     "unpublish someone else's article": (
         lambda c, h, s: c.put(
@@ -210,15 +235,15 @@ API_ACTIONS = {
             headers=h,
             json={"article": {"published": False}},
         ),
-        _expect(MODERATORS, 200, 403),
+        _expect_in_api(MODERATORS, 200, 403),
     ),
     "delete someone else's article": (
         lambda c, h, s: c.delete(f"/api/articles/{s['post_slug']}", headers=h),
-        _expect(MODERATORS, 204, 403),
+        _expect_in_api(MODERATORS, 204, 403),
     ),
     "read someone else's draft": (
         lambda c, h, s: c.get(f"/api/articles/{s['draft_slug']}", headers=h),
-        _expect(MODERATORS, 200, 404),
+        _expect_in_api(MODERATORS, 200, 404),
     ),
 }
 
@@ -229,8 +254,8 @@ def test_role_matrix_in_the_api(app, site, actor, action):
     do, expected = API_ACTIONS[action]
     headers = _token(app, actor)
     response = do(app.test_client(), headers, site)
-    assert response.status_code == expected[actor], response.get_data(as_text=True)
-    if response.status_code == 403:
+    assert response.status_code in expected[actor], response.get_data(as_text=True)
+    if response.status_code in (401, 403):
         assert response.json["errors"]["body"]
 
 
@@ -482,3 +507,47 @@ def test_review_forms_take_hostile_input_without_a_5xx(app, site):
         assert editor.post(
             f"/review/{value or 0}/publish", data={"csrf_token": token}
         ).status_code in (302, 400, 404, 422), repr(value)
+
+
+def test_accounts_that_are_not_active_are_refused_by_every_use_case(app, site):
+    """Whatever the doors do with their sessions, the use cases themselves
+    refuse a writer who is suspended, waiting or removed."""
+    with app.app_context():
+        writer = find_user("author1")
+        own = writing.create_post(writer, "Own", "x", tags=[], publish=True)
+        trashed = writing.create_post(writer, "Gone", "x", tags=[], publish=True)
+        lifecycle.move_to_trash(writer, trashed)
+        kept = media.add_picture(
+            writer,
+            process_upload(io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8),
+            "A square",
+        )
+        revision = revisions.revisions_of(own)[0]
+        before = database_rows()
+        for state in ("suspended", "pending", "removed"):
+            writer.state = state
+            attempts = [
+                lambda: writing.create_post(writer, "N", "x", tags=[], publish=False),
+                lambda: writing.update_post(writer, own, "N", "x", tags=[]),
+                lambda: writing.autosave(
+                    writer, own, "N", "x", tags=[], summary="", opened_at=own.version
+                ),
+                lambda: lifecycle.unpublish(writer, own),
+                lambda: lifecycle.move_to_trash(writer, own),
+                lambda: lifecycle.restore(writer, trashed),
+                lambda: lifecycle.delete_forever(writer, trashed),
+                lambda: revisions.restore(writer, own, revision, opened_at=None),
+                lambda: media.delete_picture(writer, kept),
+                lambda: held_images.hold_image(
+                    writer,
+                    process_upload(
+                        io.BytesIO(png()), max_bytes=10**7, max_pixels=10**8
+                    ),
+                ),
+            ]
+            for attempt in attempts:
+                with pytest.raises(NotAllowed):
+                    attempt()
+        writer.state = "active"
+        db.session.flush()
+        assert database_rows() == before
