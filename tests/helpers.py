@@ -277,7 +277,7 @@ def seed_blog(app):
             schedule_at=utcnow() + dt.timedelta(days=2),
         )
         gone = writing.create_post(test, "Gone", "Bye.", tags=[], publish=True)
-        lifecycle.move_to_trash(gone)
+        lifecycle.move_to_trash(gone.author, gone)
         writing.create_post(other, "Other's post", "Theirs.", tags=[], publish=True)
         reactions.add_comment(post, other, "Nice *one*.", post_link="/")
         reactions.set_like(other, post, liked=True)

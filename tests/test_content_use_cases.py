@@ -154,7 +154,7 @@ def test_a_refused_schedule_forgets_the_zone_too(writer):
 
 
 def test_a_cover_without_description_is_refused_and_stays_held(writer):
-    held = held_images.hold_image(writer.id, processed())
+    held = held_images.hold_image(writer, processed())
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.create_post(
@@ -171,7 +171,7 @@ def test_a_cover_without_description_is_refused_and_stays_held(writer):
 
 
 def test_a_cover_description_follows_the_library_rule(writer):
-    held = held_images.hold_image(writer.id, processed())
+    held = held_images.hold_image(writer, processed())
     with pytest.raises(Invalid) as refused:
         writing.create_post(
             writer,
@@ -186,7 +186,7 @@ def test_a_cover_description_follows_the_library_rule(writer):
 
 def test_another_writers_held_image_is_refused(ctx, writer):
     other = find_user("other")
-    held = held_images.hold_image(other.id, processed())
+    held = held_images.hold_image(other, processed())
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.create_post(
@@ -202,7 +202,7 @@ def test_another_writers_held_image_is_refused(ctx, writer):
 
 
 def test_a_cover_is_attached_and_its_hold_ends_in_one_save(writer):
-    held = held_images.hold_image(writer.id, processed())
+    held = held_images.hold_image(writer, processed())
     post = writing.create_post(
         writer,
         "Pictured",
@@ -217,7 +217,7 @@ def test_a_cover_is_attached_and_its_hold_ends_in_one_save(writer):
 
 def test_create_with_a_taken_slug_writes_nothing(writer):
     writing.create_post(writer, "First", "x", tags=[], publish=True, slug="mine")
-    held = held_images.hold_image(writer.id, processed())
+    held = held_images.hold_image(writer, processed())
     before = database_rows()
     with pytest.raises(writing.SlugTakenError) as refused:
         writing.create_post(
@@ -242,7 +242,7 @@ def test_create_with_a_taken_slug_writes_nothing(writer):
 @pytest.fixture
 def pictured(writer) -> Post:
     """A published post with tags, a cover and two revisions."""
-    held = held_images.hold_image(writer.id, processed("blue"))
+    held = held_images.hold_image(writer, processed("blue"))
     post = writing.create_post(
         writer,
         "Pictured",
@@ -252,7 +252,7 @@ def pictured(writer) -> Post:
         image=writing.ImageChange(held=held, alt="A blue square"),
     )
     writing.update_post(
-        post, "Pictured", "Second text", tags=["old", "kept"], image=None
+        post.author, post, "Pictured", "Second text", tags=["old", "kept"], image=None
     )
     return post
 
@@ -261,10 +261,11 @@ def test_update_refused_half_way_leaves_everything_as_it_was(writer, pictured):
     """The slug is found taken after the version moved and the text, tags,
     revision and picture were filled in: all of it goes back."""
     writing.create_post(writer, "Other", "x", tags=[], publish=True, slug="taken")
-    held = held_images.hold_image(writer.id, processed("green"))
+    held = held_images.hold_image(writer, processed("green"))
     before = database_rows()
     with pytest.raises(writing.SlugTakenError):
         writing.update_post(
+            pictured.author,
             pictured,
             "Renamed",
             "Third text",
@@ -281,6 +282,7 @@ def test_update_refused_by_a_rule_changes_nothing(writer, pictured):
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.update_post(
+            pictured.author,
             pictured,
             "Renamed",
             "Third text",
@@ -296,15 +298,21 @@ def test_update_from_an_old_version_changes_nothing(writer, pictured):
     before = database_rows()
     with pytest.raises(PostChanged):
         writing.update_post(
-            pictured, "Renamed", "Old tab", tags=[], opened_at=pictured.version - 1
+            pictured.author,
+            pictured,
+            "Renamed",
+            "Old tab",
+            tags=[],
+            opened_at=pictured.version - 1,
         )
     assert database_rows() == before
 
 
 def test_update_changes_text_tags_picture_and_revision_together(writer, pictured):
-    held = held_images.hold_image(writer.id, processed("green"))
+    held = held_images.hold_image(writer, processed("green"))
     revisions = count(PostRevision)
     writing.update_post(
+        pictured.author,
         pictured,
         "Renamed",
         "Third text",
@@ -323,7 +331,12 @@ def test_update_changes_text_tags_picture_and_revision_together(writer, pictured
 
 def test_update_can_unpublish_in_the_same_save(writer, pictured):
     writing.update_post(
-        pictured, "Pictured", "Back to drafts", tags=["old"], unpublish=True
+        pictured.author,
+        pictured,
+        "Pictured",
+        "Back to drafts",
+        tags=["old"],
+        unpublish=True,
     )
     db.session.expire_all()
     post = db.session.get(Post, pictured.id)
@@ -340,6 +353,7 @@ def test_autosave_refuses_a_bad_field_and_changes_nothing(writer):
     before = database_rows()
     with pytest.raises(Invalid) as refused:
         writing.autosave(
+            draft.author,
             draft,
             "x" * (TITLE_MAX_LENGTH + 1),
             "typed",
@@ -356,7 +370,13 @@ def test_autosave_refuses_a_published_post(writer):
     before = database_rows()
     with pytest.raises(Invalid):
         writing.autosave(
-            post, "Out", "typed", tags=[], summary="", opened_at=post.version
+            post.author,
+            post,
+            "Out",
+            "typed",
+            tags=[],
+            summary="",
+            opened_at=post.version,
         )
     assert database_rows() == before
 
@@ -432,9 +452,9 @@ def test_delete_forever_takes_everything_of_the_post(writer, pictured):
     other = find_user("other")
     reactions.add_comment(pictured, other, "Nice.", post_link="/")
     reactions.set_like(other, pictured, liked=True)
-    lifecycle.move_to_trash(pictured)
+    lifecycle.move_to_trash(pictured.author, pictured)
     post_id = pictured.id
-    lifecycle.delete_forever(pictured)
+    lifecycle.delete_forever(pictured.author, pictured)
     for model in (Image, Comment, Like, PostTag, PostRevision):
         column = model.post_id
         left = db.session.scalar(
@@ -446,7 +466,7 @@ def test_delete_forever_takes_everything_of_the_post(writer, pictured):
 def test_delete_forever_refuses_a_post_outside_the_trash(writer, pictured):
     before = database_rows()
     with pytest.raises(Invalid):
-        lifecycle.delete_forever(pictured)
+        lifecycle.delete_forever(pictured.author, pictured)
     assert database_rows() == before
 
 

@@ -32,18 +32,20 @@ def test_counts_follow_every_kind_of_post_write(app):
         assert_counts_match_rows()
         assert db.session.get(SiteVersion, 1).post_count == 3  # 1 + first + scheduled
         assert public_post_count() == 2  # the scheduled one is not out yet
-        writing.update_post(draft, "Two", "text", tags=["b", "c"], publish=True)
+        writing.update_post(
+            draft.author, draft, "Two", "text", tags=["b", "c"], publish=True
+        )
         assert_counts_match_rows()
-        writing.update_post(first, "One", "text", tags=["c"])
+        writing.update_post(first.author, first, "One", "text", tags=["c"])
         assert_counts_match_rows()
-        lifecycle.unpublish(first)
+        lifecycle.unpublish(first.author, first)
         assert_counts_match_rows()
-        lifecycle.move_to_trash(draft)
+        lifecycle.move_to_trash(draft.author, draft)
         assert_counts_match_rows()
-        lifecycle.restore(draft)
+        lifecycle.restore(draft.author, draft)
         assert_counts_match_rows()
-        lifecycle.move_to_trash(draft)
-        lifecycle.delete_forever(draft)
+        lifecycle.move_to_trash(draft.author, draft)
+        lifecycle.delete_forever(draft.author, draft)
         assert_counts_match_rows()
         # Deleted by the database's cascade, not the ORM: counted once.
         tagged = writing.create_post(other, "Four", "x", tags=["a", "c"], publish=True)
@@ -65,7 +67,7 @@ def test_bulk_trash_purge_keeps_counts(app):
     with app.app_context():
         test = directory.find_user("test")
         post = writing.create_post(test, "Old", "x", tags=["a"], publish=True)
-        lifecycle.move_to_trash(post)
+        lifecycle.move_to_trash(post.author, post)
         post.deleted = utcnow() - dt.timedelta(days=365)
         db.session.commit()
         assert lifecycle.purge_trash() == 1

@@ -51,9 +51,11 @@ def test_writing_records_publication_and_updates_of_posts_out(app):
         test = user_named("test")
         draft = writing.create_post(test, "Draft", "text", tags=[], publish=False)
         out = writing.create_post(test, "Out", "text", tags=[], publish=True)
-        writing.update_post(draft, "Draft", "more", tags=[])  # still a draft
-        writing.update_post(out, "Out", "more", tags=[])
-        writing.update_post(draft, "Draft", "more", tags=[], publish=True)
+        writing.update_post(
+            draft.author, draft, "Draft", "more", tags=[]
+        )  # still a draft
+        writing.update_post(out.author, out, "Out", "more", tags=[])
+        writing.update_post(draft.author, draft, "Draft", "more", tags=[], publish=True)
         ids = draft.id, out.id, test.id
     draft_id, out_id, test_id = ids
     assert recorded(app) == [
@@ -66,12 +68,12 @@ def test_writing_records_publication_and_updates_of_posts_out(app):
 def test_the_life_of_a_post_records_each_step(app):
     with app.app_context():
         post = db.session.get(Post, 1)
-        lifecycle.unpublish(post)
-        writing.update_post(post, "Again", "text", tags=[], publish=True)
-        lifecycle.move_to_trash(post)
-        lifecycle.restore(post)
-        lifecycle.move_to_trash(post)
-        lifecycle.delete_forever(post)
+        lifecycle.unpublish(post.author, post)
+        writing.update_post(post.author, post, "Again", "text", tags=[], publish=True)
+        lifecycle.move_to_trash(post.author, post)
+        lifecycle.restore(post.author, post)
+        lifecycle.move_to_trash(post.author, post)
+        lifecycle.delete_forever(post.author, post)
     kinds = [kind for kind, post_id, user_id in recorded(app)]
     assert kinds == [
         events.POST_UNPUBLISHED,
@@ -87,7 +89,7 @@ def test_the_life_of_a_post_records_each_step(app):
 def test_purging_the_trash_records_each_post_it_deletes(app):
     with app.app_context():
         post = db.session.get(Post, 1)
-        lifecycle.move_to_trash(post)
+        lifecycle.move_to_trash(post.author, post)
         post.deleted = LONG_AGO
         db.session.commit()
         assert lifecycle.purge_trash() == 1
@@ -247,13 +249,19 @@ def test_a_scheduled_post_is_published_to_handlers_once_at_its_time(app):
     later = soon + dt.timedelta(hours=1)
     with app.app_context():
         kept = schedule("Kept", soon)
-        writing.update_post(kept, "Kept", "edited", tags=[], schedule_at=soon)
+        writing.update_post(
+            kept.author, kept, "Kept", "edited", tags=[], schedule_at=soon
+        )
         moved = schedule("Moved", soon)
-        writing.update_post(moved, "Moved", "text", tags=[], schedule_at=later)
+        writing.update_post(
+            moved.author, moved, "Moved", "text", tags=[], schedule_at=later
+        )
         dropped = schedule("Dropped", soon)
-        writing.update_post(dropped, "Dropped", "text", tags=[], to_draft=True)
+        writing.update_post(
+            dropped.author, dropped, "Dropped", "text", tags=[], to_draft=True
+        )
         trashed = schedule("Trashed", soon)
-        lifecycle.move_to_trash(trashed)
+        lifecycle.move_to_trash(trashed.author, trashed)
         kept_id = kept.id
     watcher = event_handler("watcher")
     assert deliver(app, watcher) == 0, "nothing comes out yet"

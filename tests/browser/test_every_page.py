@@ -53,6 +53,8 @@ WIDTHS = {
 SCHEMES = ("light", "dark")
 
 WRITER, READER = "ada", "ben"
+#: A contributor, whose drafts an editor publishes.
+CONTRIBUTOR = "cleo"
 
 
 def png(colour: str = "#3a7bd5") -> io.BytesIO:
@@ -78,6 +80,7 @@ class Blog:
     rtl_id: int = 0
     long_word_id: int = 0
     pictured_id: int = 0
+    submitted_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -118,17 +121,32 @@ def blog(live_app) -> t.Iterator[Blog]:
         # An edit of a few words, for the history's word-level comparison.
         edited = body.replace("a craft of small decisions", "a craft of many decisions")
         writing.update_post(
-            second, second.title, edited + "\nOne more line.", tags=["design"]
+            second.author,
+            second,
+            second.title,
+            edited + "\nOne more line.",
+            tags=["design"],
         )
         made.post_id, made.other_post_id = second.id, first.id
         draft = writing.create_post(
             writer, "A draft in progress", "Not yet.", tags=[], publish=False
         )
         made.draft_id = draft.id
+        contributor = directory.find_user(CONTRIBUTOR) or accounts.register_user(
+            CONTRIBUTOR, PASSWORD
+        )
+        contributor.role = "contributor"
+        made.submitted_id = writing.create_post(
+            contributor,
+            "Notes from a first week of letterpress printing",
+            body,
+            tags=["typography"],
+            publish=True,  # a contributor's: submitted for review
+        ).id
         trashed = writing.create_post(
             writer, "Gone to the trash", "Bye.", tags=[], publish=True
         )
-        lifecycle.move_to_trash(trashed)
+        lifecycle.move_to_trash(trashed.author, trashed)
         comment = reactions.add_comment(
             second, reader, "A *fine* point, well made.", post_link="/"
         )
@@ -154,7 +172,7 @@ def blog(live_app) -> t.Iterator[Blog]:
             publish=True,
         ).id
         held = held_images.hold_image(
-            writer.id, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
+            writer, process_upload(png("#c0563b"), max_bytes=10**7, max_pixels=10**8)
         )
         made.pictured_id = writing.create_post(
             writer,
@@ -323,6 +341,10 @@ def screens(blog: Blog) -> list[Screen]:
         ),
         Screen("delete", f"/{blog.post_id}/delete", WRITER),
         Screen("history", f"/{blog.post_id}/history", WRITER),
+        Screen("update-for-review", f"/{blog.submitted_id}/update", WRITER),
+        Screen("update-submitted", f"/{blog.submitted_id}/update", CONTRIBUTOR),
+        Screen("create-contributor", "/create", CONTRIBUTOR),
+        Screen("review", "/review", WRITER),
         Screen("drafts", "/drafts", WRITER),
         Screen("trash", "/trash", WRITER),
         Screen("library", "/images", WRITER),
@@ -447,6 +469,7 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/delete.html": "delete",
         "blog/history.html": "history",
         "blog/drafts.html": "drafts",
+        "blog/review.html": "review",
         "blog/trash.html": "trash",
         "blog/library.html": "library",
         "blog/edit_comment.html": "edit-comment",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from flaskr.cli.admin import make_admin_command
+from flaskr.cli.admin import set_role_command
 from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
@@ -30,6 +31,7 @@ from flaskr.cli.static_copy import export_static_command
 def init_app(app: Flask) -> None:
     for command in (
         make_admin_command,
+        set_role_command,
         seed_demo_command,
         check_deploy_command,
         export_command,

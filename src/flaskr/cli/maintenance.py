@@ -11,7 +11,7 @@ from flaskr.services.accounts.sessions import end_sessions_of_user
 from flaskr.services.accounts.sessions import purge_expired_sessions
 from flaskr.services.base.events import purge_handled_events
 from flaskr.services.content.lifecycle import purge_trash
-from flaskr.services.content.writing import render_all_again
+from flaskr.services.content.rendering import render_all_again
 from flaskr.services.governance.removal import purge_removed_accounts
 from flaskr.services.reading.search import optimize_search_index
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from flaskr.services.base import roles
+from flaskr.services.content import editorial
 from flaskr.services.content.rules import reading_minutes
 from flaskr.web import cards
 from flaskr.web import errors
@@ -30,6 +32,16 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(times.time_tag, "time_tag")
     app.add_template_filter(times.month_tag, "month_tag")
     app.add_template_global(reading_minutes, "reading_minutes")
+    # What the role of ``g.user`` allows, to hide controls the services would
+    # refuse anyway: ``may_write(g.user)``, ``may_edit(g.user, post)``.
+    for question in (
+        roles.may_write,
+        roles.may_publish,
+        roles.may_moderate,
+        roles.may_govern,
+        editorial.may_edit,
+    ):
+        app.add_template_global(question)
     users.init_app(app)
     identity.init_app(app)
     post_links.init_app(app)

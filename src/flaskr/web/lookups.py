@@ -24,6 +24,7 @@ from flaskr.services.content.access import find_post_id
 from flaskr.services.content.access import find_tag
 from flaskr.services.content.access import get_post
 from flaskr.services.content.access import get_readable_post
+from flaskr.services.content.editorial import check_may_edit
 
 
 class IdConverter(IntegerConverter):
@@ -73,18 +74,18 @@ def whole_number(text: str, lowest: int, highest: int) -> int | None:
     return number if lowest <= number <= highest else None
 
 
-def get_own_post(post_id: int, *, in_trash: bool = False) -> Post:
-    """The post with this id, if the logged-in user wrote it.
+def get_editable_post(post_id: int, *, in_trash: bool = False) -> Post:
+    """The post with this id, if the logged-in user may change it: its
+    writer, or an editor (``services/content/editorial.py``).
 
     :param in_trash: look in the trash instead of among the other posts.
     :raise 404: no such post (where it was looked for).
-    :raise 403: someone else wrote it.
+    :raise NotAllowed: (a 403) someone else's, or the role does not allow it.
     """
     post = get_post(post_id)
     if post is None or (post.deleted is not None) != in_trash:
         abort(404, description=f"Post id {post_id} doesn't exist.")
-    if post.author_id != g.user.id:
-        abort(403)
+    check_may_edit(g.user, post)
     return post
 
 

@@ -196,14 +196,6 @@ def _public(slug: str) -> Post:
     return post
 
 
-def _own(slug: str) -> Post:
-    """:raise 403: the article is someone else's."""
-    post = _readable(slug)
-    if post.author_id != g.user.id:
-        raise Forbidden("Only its author may change or delete this article.")
-    return post
-
-
 def _article_response(post: Post, status: int = 200) -> Response:
     [article] = articles_json([post], g.user, with_body=True)
     response = jsonify({"article": article})
@@ -248,7 +240,9 @@ def _refused(error: Invalid) -> Invalid:
 @bp.route("/articles", methods=["POST"])
 @token_required
 def create_article() -> Response:
-    """Write an article: published unless ``"published": false`` (a draft)."""
+    """Write an article: published unless ``"published": false`` (a draft).
+    A contributor's article is a draft submitted for review, not published;
+    a reader's is refused (403)."""
     fields = read_body("article")
     title = text_field(fields, "title", required=True) or ""
     body = text_field(fields, "body", required=True) or ""
@@ -276,8 +270,9 @@ def create_article() -> Response:
 def update_article(slug: str) -> Response:
     """Change an article's title, description, text, tags, slug; publish a
     draft (``"published": true``) or take an article back to the drafts
-    (``false``). The slug stays unless a new one is sent: links keep working."""
-    post = _own(slug)
+    (``false``). The slug stays unless a new one is sent: links keep working.
+    Its writer or an editor may (403 for others)."""
+    post = _readable(slug)
     fields = read_body("article")
     title = text_field(fields, "title")
     body = text_field(fields, "body")
@@ -287,6 +282,7 @@ def update_article(slug: str) -> Response:
     publish = _flag(fields, "published")
     try:
         writing.update_post(
+            g.user,
             post,
             post.title if title is None else title,
             post.body if body is None else body,
@@ -306,8 +302,8 @@ def update_article(slug: str) -> Response:
 @token_required
 def delete_article(slug: str) -> tuple[str, int]:
     """Move an article to its author's trash, as the site's Delete does: it
-    can be restored there for ``TRASH_DAYS``."""
-    lifecycle.move_to_trash(_own(slug))
+    can be restored there for ``TRASH_DAYS``. Its writer or an editor may."""
+    lifecycle.move_to_trash(g.user, _readable(slug))
     return "", 204
 
 

@@ -151,7 +151,11 @@ def _json(schema: Json, description: str) -> Json:
 _ERROR = _ref("Errors")
 _ERRORS = {
     "401": _json(_ERROR, "No token, or one that is not valid (any more)."),
-    "403": _json(_ERROR, "Someone else's."),
+    "403": _json(
+        _ERROR,
+        "Not allowed: someone else's, or the account's role (a reader writes"
+        " nothing) or state (waiting for approval, suspended) does not allow it.",
+    ),
     "404": _json(_ERROR, "No such user, article or comment."),
     "413": _json(_ERROR, "The request is larger than MAX_CONTENT_LENGTH."),
     "422": _json(_ERROR, "What is wrong with the request, field by field."),
@@ -346,8 +350,9 @@ def _paths(limit: int, offset: int) -> Json:
                 parameters=filters + _paging(limit, offset),
             ),
             "post": _operation(
-                "Write an article",
-                _responses("201", _ARTICLE, "429"),
+                "Write an article (a contributor's is a draft submitted for"
+                " review, not published: an editor publishes it)",
+                _responses("201", _ARTICLE, "403", "429"),
                 body=_request(
                     "article", _object(["title", "description", "body"], article_fields)
                 ),
@@ -364,19 +369,19 @@ def _paths(limit: int, offset: int) -> Json:
         },
         "/articles/{slug}": {
             "get": _operation(
-                "An article (a draft for its author only)",
+                "An article (a draft for its author and editors only)",
                 _responses("200", _ARTICLE, "404"),
                 parameters=[_SLUG],
             ),
             "put": _operation(
-                "Change an article",
+                "Change an article (its writer's, or any for an editor)",
                 _responses("200", _ARTICLE, "403", "404", "429"),
                 parameters=[_SLUG],
                 body=_request("article", _object([], article_fields)),
                 token=True,
             ),
             "delete": _operation(
-                "Move an article to the trash",
+                "Move an article to the trash (its writer's, or any for an editor)",
                 _responses("204", None, "403", "404", "429"),
                 parameters=[_SLUG],
                 token=True,

@@ -9,6 +9,7 @@ from flaskr.blueprints.blog import likes_and_comments  # noqa: F401
 from flaskr.blueprints.blog import media  # noqa: F401
 from flaskr.blueprints.blog import moderation  # noqa: F401
 from flaskr.blueprints.blog import pictures  # noqa: F401
+from flaskr.blueprints.blog import review  # noqa: F401
 from flaskr.blueprints.blog import site_pages  # noqa: F401
 from flaskr.blueprints.blog import sitemap  # noqa: F401
 from flaskr.blueprints.blog import trash  # noqa: F401

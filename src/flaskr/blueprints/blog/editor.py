@@ -19,6 +19,7 @@ from flaskr.blueprints.blog.views import post_made_by
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
+from flaskr.services.content.editorial import check_may_write
 from flaskr.services.content.rules import body_problem
 from flaskr.services.content.rules import parse_tags
 from flaskr.services.content.rules import reading_stats
@@ -27,7 +28,7 @@ from flaskr.services.content.writing import create_post
 from flaskr.services.content.writing import preview
 from flaskr.web.form_tokens import is_form_token
 from flaskr.web.form_tokens import remember_made_from
-from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_editable_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.users import login_required
 
@@ -48,7 +49,9 @@ def _not_saved(error: Invalid) -> tuple[Response, int]:
 @limiter.limit(_editor_limits)
 @login_required
 def live_preview() -> Response | tuple[Response, int]:
-    """The body rendered as saving it would, with its word count."""
+    """The body rendered as saving it would, with its word count (for
+    those who may write)."""
+    check_may_write(g.user)
     body = request.form.get("body", "")
     if (problem := body_problem(body)) is not None:
         return _problem(problem, 422)
@@ -62,7 +65,7 @@ def live_preview() -> Response | tuple[Response, int]:
 def autosave_draft(id: int) -> Response | tuple[Response, int]:
     """Save a draft's text as its writer types; the answer carries the
     post's new version, for the form's next save."""
-    post = get_own_post(id)
+    post = get_editable_post(id)
     if not post.is_draft:
         return _problem("Only drafts are saved as you type.", 409)
     form = PostForm()
@@ -73,6 +76,7 @@ def autosave_draft(id: int) -> Response | tuple[Response, int]:
         return _problem("Not saved: the form does not say its version.", 422)
     try:
         autosave(
+            g.user,
             post,
             form.title.data,
             form.body.data,
@@ -134,6 +138,7 @@ def autosave_new_post() -> Response | tuple[Response, int]:
     else:
         try:
             autosave(
+                g.user,
                 post,
                 form.title.data,
                 form.body.data,

@@ -14,6 +14,7 @@ from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
 from flaskr.services.base.images import ACCEPTED_TYPES
+from flaskr.services.content.editorial import note_problem
 from flaskr.services.content.media import alt_problem
 from flaskr.services.content.rules import body_problem
 from flaskr.services.content.rules import slug_problem
@@ -151,6 +152,18 @@ class RestoreForm(FlaskForm):
     """Restoring a revision: the post's version when its history was shown."""
 
     version = HiddenText()
+
+
+class ReturnForm(FlaskForm):
+    """Returning a submitted draft to its writer (``/review``; prefix
+    ``return``)."""
+
+    note = TextArea(
+        "Note to the writer",
+        description="Optional: what to change before it is published.",
+        validators=[Rule(note_problem)],
+        filters=[as_text],
+    )
 
 
 class MediaForm(FlaskForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -21,7 +22,7 @@ from flaskr.services.content.revisions import Comparison
 from flaskr.services.content.revisions import get_revision
 from flaskr.services.content.revisions import restore
 from flaskr.services.content.revisions import revisions_of
-from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_editable_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.lookups import query_id
 from flaskr.web.shared_forms import CONFLICT
@@ -63,14 +64,14 @@ def _history_page(post: Post, problem: str | None = None) -> tuple[str, int]:
 @login_required
 def history(id: int) -> tuple[str, int]:
     """The post's revisions, and what changed between two of them."""
-    return _history_page(get_own_post(id))
+    return _history_page(get_editable_post(id))
 
 
 @bp.route(f"/<{POST_ID}:id>/revisions/<id:revision_id>/restore", methods=["POST"])
 @login_required
 def restore_revision(id: int, revision_id: int) -> Response | tuple[str, int]:
     """Save the post as a revision had it; that is a new revision."""
-    post = get_own_post(id)
+    post = get_editable_post(id)
     revision = get_revision(post, revision_id)
     if revision is None:
         abort(404, description="This post has no such revision.")
@@ -78,11 +79,11 @@ def restore_revision(id: int, revision_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         abort(400, description="That form is not one Flaskr made.")
     try:
-        restore(post, revision, opened_at=opened_version(form))
+        restore(g.user, post, revision, opened_at=opened_version(form))
     except PostChanged as error:
-        return _history_page(get_own_post(id), problem=str(error))
+        return _history_page(get_editable_post(id), problem=str(error))
     except Invalid as error:  # a revision saved under older rules than today's
-        page, _ = _history_page(get_own_post(id), problem=str(error))
+        page, _ = _history_page(get_editable_post(id), problem=str(error))
         return page, INVALID_FORM
     created = human_date(revision.created, with_time=True)
     flash(f"Restored the revision of {created}; the one before is kept too.")

@@ -17,6 +17,7 @@ from flaskr.blueprints.blog.forms import MediaForm
 from flaskr.blueprints.blog.views import bp
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_upload
+from flaskr.services.content.editorial import check_may_write
 from flaskr.services.content.media import add_picture
 from flaskr.services.content.media import delete_picture
 from flaskr.services.content.media import find_picture
@@ -51,6 +52,7 @@ def _library_page(form: MediaForm, status: int = 200) -> tuple[str, int]:
 def library() -> Response | tuple[str, int] | tuple[Response, int]:
     """Your pictures, and a form to add one; the editor posts here too (and
     gets JSON: the Markdown to insert)."""
+    check_may_write(g.user)
     form = MediaForm()
     if not form.is_submitted():
         return _library_page(form)
@@ -83,10 +85,8 @@ def delete_media(key: str) -> Response:
     picture = find_picture(key)
     if picture is None:
         abort(404)
-    if picture.user_id != g.user.id:
-        abort(403)
     try:
-        delete_picture(picture)
+        delete_picture(g.user, picture)
     except MediaInUse:
         flash("That picture is in a post's text: take it out first.")
     else:

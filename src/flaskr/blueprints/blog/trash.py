@@ -13,7 +13,7 @@ from flaskr.blueprints.blog.views import bp
 from flaskr.services.content.access import trash_of
 from flaskr.services.content.lifecycle import delete_forever
 from flaskr.services.content.lifecycle import restore
-from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_editable_post
 from flaskr.web.lookups import POST_ID
 from flaskr.web.post_links import post_url
 from flaskr.web.shared_forms import ButtonForm
@@ -33,8 +33,8 @@ def trash() -> str:
 @login_required
 def restore_post(id: int) -> Response:
     """Bring a post back from the trash."""
-    post = get_own_post(id, in_trash=True)
-    restore(post)
+    post = get_editable_post(id, in_trash=True)
+    restore(g.user, post)
     flash(f"Restored “{post.title}”.")
     return redirect(post_url(post))
 
@@ -43,7 +43,7 @@ def restore_post(id: int) -> Response:
 @login_required
 def delete_post_forever(id: int) -> Response:
     """Delete a post in the trash for good."""
-    post = get_own_post(id, in_trash=True)
-    delete_forever(post)
+    post = get_editable_post(id, in_trash=True)
+    delete_forever(g.user, post)
     flash(f"Deleted “{post.title}” for good.")
     return redirect(url_for("blog.trash"))

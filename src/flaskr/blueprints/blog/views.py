@@ -36,6 +36,7 @@ from flaskr.services.base.images import process_upload
 from flaskr.services.base.images import scaled_size
 from flaskr.services.content.access import drafts_of
 from flaskr.services.content.access import get_post
+from flaskr.services.content.editorial import check_may_write
 from flaskr.services.content.held_images import held_image
 from flaskr.services.content.held_images import hold_image
 from flaskr.services.content.held_images import release_held_image
@@ -53,7 +54,7 @@ from flaskr.web.cards import post_cards
 from flaskr.web.form_tokens import made_from
 from flaskr.web.form_tokens import new_form_token
 from flaskr.web.form_tokens import remember_made_from
-from flaskr.web.lookups import get_own_post
+from flaskr.web.lookups import get_editable_post
 from flaskr.web.lookups import get_readable_post_by_slug_or_404
 from flaskr.web.lookups import get_readable_post_or_404
 from flaskr.web.lookups import POST_ID
@@ -176,7 +177,7 @@ def choose_image(form: PostForm) -> ImageChoice:
             processed = process_within_limits(upload, process_upload)
         except ImageError as error:
             return ImageChoice(problem=str(error))
-        return ImageChoice(held=hold_image(g.user.id, processed))
+        return ImageChoice(held=hold_image(g.user, processed))
     if not form.held_image.data:
         return ImageChoice()
     held_id = whole_number(form.held_image.data, 1, MAX_ID)
@@ -214,7 +215,9 @@ def asked_zone(form: PostForm, schedule_at: dt.datetime | None) -> str | None:
 @bp.route("/create", methods=("GET", "POST"))
 @login_required
 def create() -> Response | tuple[str, int]:
-    """Write a new post: publish it, save it as a draft, or preview it."""
+    """Write a new post: publish it, save it as a draft, or preview it (a
+    contributor submits it for review instead of publishing it)."""
+    check_may_write(g.user)
     form = PostForm()
     if not form.is_submitted():
         form.form_token.data = new_form_token()
@@ -291,6 +294,8 @@ def saved_message(post: Post) -> str:
     if post.is_scheduled and post.published is not None:
         when = local_time(post.published, g.user.time_zone)
         return f"Scheduled: your post comes out on {when}. Until then only you see it."
+    if post.is_draft and post.review_requested is not None:
+        return "Submitted for review: an editor will publish it. You may still edit it."
     if post.is_draft:
         return "Draft saved."
     return "Your post is published."
@@ -299,8 +304,9 @@ def saved_message(post: Post) -> str:
 @bp.route(f"/<{POST_ID}:id>/update", methods=("GET", "POST"))
 @login_required
 def update(id: int) -> Response | tuple[str, int]:
-    """Edit a post the logged-in user wrote; publish it if it is a draft."""
-    return edit_post(get_own_post(id))
+    """Edit a post the logged-in user may change (their own, or anyone's for
+    an editor); publish it if it is a draft."""
+    return edit_post(get_editable_post(id))
 
 
 def edit_post(post: Post) -> Response | tuple[str, int]:
@@ -327,6 +333,7 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
         publishing = pending and action == PUBLISH
         try:
             update_post(
+                g.user,
                 post,
                 form.title.data,
                 form.body.data,
@@ -378,15 +385,15 @@ def opened_version(form: PostForm | RestoreForm) -> int | None:
 @login_required
 def unpublish_post(id: int) -> Response:
     """Take a published post back to the drafts."""
-    post = get_own_post(id)
+    post = get_editable_post(id)
     form = ButtonForm(prefix="unpublish")
     if not form.validate():
         abort(400, description="That form is not one Flaskr made.")
     if post.is_draft:
         flash("That post is a draft already.")
     else:
-        unpublish(post)
-        flash(f"“{post.title}” is a draft again: only you can see it.")
+        unpublish(g.user, post)
+        flash(f"“{post.title}” is a draft again: only its writer and editors see it.")
     return redirect(url_for("blog.update", id=post.id))
 
 
@@ -394,10 +401,10 @@ def unpublish_post(id: int) -> Response:
 @login_required
 def delete(id: int) -> str | Response:
     """Move a post to the trash with a POST; a GET only asks for confirmation."""
-    post = get_own_post(id)
+    post = get_editable_post(id)
     form = ButtonForm()
     if form.validate_on_submit():
-        move_to_trash(post)
+        move_to_trash(g.user, post)
         flash(
             f"Moved “{post.title}” to the trash. You can restore it from there"
             f" for {current_app.config['TRASH_DAYS']} days."

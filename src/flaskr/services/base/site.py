@@ -20,10 +20,14 @@ from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
 from flaskr.models import SiteSettings
 from flaskr.models import User
+from flaskr.models.governance import ACTIVE
 from flaskr.models.governance import ADMIN
 from flaskr.models.governance import AUTHOR
+from flaskr.services.base import audit
 from flaskr.services.base import markdown
+from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.images import ProcessedIcon
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.text import has_control_characters
@@ -185,6 +189,38 @@ def set_admin(user: User, is_admin: bool = True) -> None:
         user.role = AUTHOR
     db.session.commit()
     log_event("admin_added" if is_admin else "admin_removed", user_id=user.id)
+
+
+def set_role(actor: User | None, user: User, role: str) -> None:
+    """Give ``user`` the role ``role``; commit, with an audit entry
+    ``role_changed`` (``actor`` ``None``: the site's operator, by
+    ``flask set-role``).
+
+    :raise NotAllowed: ``actor`` is not an administrator. (An administrator
+        may step down while another one remains.)
+    :raise Invalid: ``role`` is not a role, or the change would leave the
+        site without an active administrator (``role``).
+    """
+    if actor is not None and not roles.may_govern(actor):
+        raise NotAllowed("Only an administrator changes roles.")
+    Invalid.collect({"role": roles.role_problem(role)})
+    before = user.role
+    if before == role:
+        return
+    if before == ADMIN:
+        others = sa.select(User.id).where(
+            User.role == ADMIN, User.state == ACTIVE, User.id != user.id
+        )
+        if db.session.scalar(others.limit(1)) is None:
+            raise Invalid.of(
+                "role",
+                "The site needs an active administrator: make another one first.",
+            )
+    user.role = role
+    audit.record(actor, "role_changed", user, detail=f"{before} → {role}")
+    db.session.commit()
+    if ADMIN in (before, role):
+        log_event("admin_added" if role == ADMIN else "admin_removed", user_id=user.id)
 
 
 def claim_first_admin(user: User) -> bool:

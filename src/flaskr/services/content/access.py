@@ -1,5 +1,5 @@
-"""Finding one post, and who may read it: the author always, everyone else
-once it is published and out of the trash."""
+"""Finding one post, and who may read it: the author and editors always,
+everyone else once it is published and out of the trash."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flaskr.models import Post
 from flaskr.models import PostTag
 from flaskr.models import Tag
 from flaskr.models import User
+from flaskr.services.base import roles
 from flaskr.services.content.rules import normalize_tag
 from flaskr.services.content.rules import slug_problem
 
@@ -64,13 +65,17 @@ def _may_read(
     author_id: int | None,
     reader: User | None,
 ) -> bool:
-    """Nobody reads a post in the trash; only its author reads a draft, a
-    post whose time has not come or one withheld while they are suspended."""
+    """Nobody reads a post in the trash; only its author and the site's
+    editors (who review and publish drafts) read a draft, a post whose time
+    has not come or one withheld while its author is suspended."""
     if deleted is not None:
         return False
+    writer_or_editor = (
+        reader is not None and reader.id == author_id
+    ) or roles.may_moderate(reader)
     if withheld:
-        return reader is not None and reader.id == author_id
-    return _is_out(published) or (reader is not None and reader.id == author_id)
+        return writer_or_editor
+    return _is_out(published) or writer_or_editor
 
 
 def _is_out(published: dt.datetime | None) -> bool:
@@ -78,7 +83,8 @@ def _is_out(published: dt.datetime | None) -> bool:
 
 
 def get_readable_post(post_id: int, reader: User | None) -> Post | None:
-    """The post, unless it is in the trash, or a draft ``reader`` did not write."""
+    """The post, unless it is in the trash, or a draft ``reader`` did not
+    write (and may not review: an editor's)."""
     post = get_post(post_id)
     if post is None or not _may_read(
         post.published, post.deleted, post.withheld, post.author_id, reader

@@ -20,7 +20,9 @@ from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import HeldImage
+from flaskr.models import User
 from flaskr.services.base.images import ProcessedImage
+from flaskr.services.content.editorial import check_may_write
 
 #: Held images kept per writer: a few tabs' worth.
 MAX_HELD_PER_WRITER = 10
@@ -30,8 +32,13 @@ def hold_time() -> dt.timedelta:
     return dt.timedelta(hours=current_app.config["HELD_IMAGE_HOURS"])
 
 
-def hold_image(user_id: int, processed: ProcessedImage) -> HeldImage:
-    """Hold ``processed`` for the writer ``user_id``, and commit."""
+def hold_image(writer: User, processed: ProcessedImage) -> HeldImage:
+    """Hold ``processed`` for ``writer``, and commit.
+
+    :raise NotAllowed: ``writer`` may not write.
+    """
+    check_may_write(writer)
+    user_id = writer.id
     delete_expired_held_images()
     kept = (
         sa.select(HeldImage.id)

@@ -15,6 +15,7 @@ from flaskr.db import UTCDateTime
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import SiteVersion
+from flaskr.models import User
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.events import POST_DELETED
 from flaskr.services.base.events import POST_RESTORED
@@ -22,6 +23,7 @@ from flaskr.services.base.events import POST_TRASHED
 from flaskr.services.base.events import POST_UNPUBLISHED
 from flaskr.services.base.events import record_event
 from flaskr.services.base.events import record_post_deletions
+from flaskr.services.content import editorial
 
 
 def note_publication(at: dt.datetime) -> None:
@@ -75,24 +77,34 @@ def trash_lifetime() -> dt.timedelta:
     return dt.timedelta(days=current_app.config["TRASH_DAYS"])
 
 
-def unpublish(post: Post) -> None:
+def unpublish(actor: User, post: Post) -> None:
     """Take a published post back to the drafts, off every public page at
     once; publishing it again dates it anew. An edit form opened before is
-    refused on save (the version moves), so it cannot publish it again."""
+    refused on save (the version moves), so it cannot publish it again. An
+    editor's unpublishing of someone else's post is audited.
+
+    :raise NotAllowed: ``actor`` may not change the post.
+    """
+    editorial.check_may_edit(actor, post)
     was_public = post.is_public
     post.published = None
     for link in post.tag_links:
         link.published = None
     post.version += 1
+    editorial.note_unpublication_by(actor, post)
     record_event(
         POST_UNPUBLISHED, post_id=post.id, user_id=post.author_id, was_public=was_public
     )
     db.session.commit()
 
 
-def move_to_trash(post: Post) -> None:
+def move_to_trash(actor: User, post: Post) -> None:
     """Take the post off every page at once; it can be restored for
-    :func:`trash_lifetime`. Purges what has been in the trash longer."""
+    :func:`trash_lifetime`. Purges what has been in the trash longer.
+
+    :raise NotAllowed: ``actor`` may not change the post.
+    """
+    editorial.check_may_edit(actor, post)
     was_public = post.is_public
     post.deleted = utcnow()
     record_event(
@@ -102,11 +114,13 @@ def move_to_trash(post: Post) -> None:
     db.session.commit()
 
 
-def restore(post: Post) -> None:
+def restore(actor: User, post: Post) -> None:
     """Bring a post back from the trash, as it was.
 
+    :raise NotAllowed: ``actor`` may not change the post.
     :raise Invalid: the post is not in the trash.
     """
+    editorial.check_may_edit(actor, post)
     _check_in_trash(post)
     post.deleted = None
     record_event(POST_RESTORED, post_id=post.id, user_id=post.author_id)
@@ -118,13 +132,15 @@ def _check_in_trash(post: Post) -> None:
         raise Invalid.of("body", "That post is not in the trash.")
 
 
-def delete_forever(post: Post) -> None:
+def delete_forever(actor: User, post: Post) -> None:
     """Delete a post in the trash with its tags, revisions, image, likes and
     comments, all in one transaction.
 
+    :raise NotAllowed: ``actor`` may not change the post.
     :raise Invalid: the post is not in the trash: only a post there is
         deleted for good, so one click cannot lose a published post.
     """
+    editorial.check_may_edit(actor, post)
     _check_in_trash(post)
     record_event(
         POST_DELETED, post_id=post.id, user_id=post.author_id, was_public=post.is_public

@@ -21,8 +21,10 @@ from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.images import ProcessedImage
 from flaskr.services.base.text import has_control_characters
+from flaskr.services.content.editorial import check_may_write
 
 #: The keys in addresses: URL-safe, 22 characters (128 random bits).
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -58,9 +60,22 @@ def add_picture(
 
     :param key: the picture's key in an imported blog, which its posts' text
         names; a new random one otherwise.
+    :raise NotAllowed: ``user`` may not write (a reader, an account that is
+        not active).
     :raise Invalid: ``alt`` does not describe a picture (``alt``), or ``key``
         is not one Flaskr makes or is taken (``key``); nothing is written.
     """
+    check_may_write(user)
+    return import_picture(user, processed, alt, key=key)
+
+
+def import_picture(
+    owner: User, processed: ProcessedImage, alt: str, *, key: str | None = None
+) -> MediaImage:
+    """Keep a picture of an imported blog in ``owner``'s library; commit. The
+    import use case decided who may import; otherwise as :func:`add_picture`.
+    """
+    user = owner
     key_problem = None
     if key is not None:
         if not KEY_PATTERN.fullmatch(key):
@@ -120,11 +135,15 @@ def find_picture(key: str) -> MediaImage | None:
     return db.session.scalar(sa.select(MediaImage).where(MediaImage.key == key))
 
 
-def delete_picture(picture: MediaImage) -> None:
-    """Delete a picture no post shows; commit.
+def delete_picture(actor: User, picture: MediaImage) -> None:
+    """Delete a picture no post shows, from ``actor``'s library; commit.
 
+    :raise NotAllowed: ``actor`` may not write, or the picture is not theirs.
     :raise MediaInUse: a post's text still shows it.
     """
+    check_may_write(actor)
+    if picture.user_id != actor.id:
+        raise NotAllowed("Only its owner may delete this picture.")
     if db.session.scalar(sa.select(_uses(picture))):
         raise MediaInUse(picture.key)
     db.session.delete(picture)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import Post
 from flaskr.models import PostRevision
+from flaskr.models import User
 from flaskr.services.content.rules import parse_tags
 from flaskr.services.content.writing import update_post
 
@@ -169,14 +170,18 @@ def compare(older: PostRevision, newer: PostRevision) -> Comparison:
     return Comparison(older, newer, changes, _line_diff(older.body, newer.body))
 
 
-def restore(post: Post, revision: PostRevision, *, opened_at: int | None) -> None:
+def restore(
+    actor: User, post: Post, revision: PostRevision, *, opened_at: int | None
+) -> None:
     """Save the post with the revision's title, text, summary and tags: a new
     revision, so the restore itself can be undone. The slug, image and
     publication stay as they are.
 
+    :raise NotAllowed: ``actor`` may not change the post.
     :raise PostChanged: the post was saved since ``opened_at``.
     """
     update_post(
+        actor,
         post,
         revision.title,
         revision.body,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import typing as t
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +38,7 @@ from flaskr.services.base.events import POST_PUBLISHED
 from flaskr.services.base.events import POST_UPDATED
 from flaskr.services.base.events import record_event
 from flaskr.services.base.text import normalize_text
+from flaskr.services.content import editorial
 from flaskr.services.content import held_images
 from flaskr.services.content import rules
 from flaskr.services.content.lifecycle import note_publication
@@ -103,53 +103,6 @@ class ImageChange:
             db.session.delete(self.held)
         elif post.image is not None:
             post.image.alt = self.alt
-
-
-def render_all_again(batch: int = 500) -> t.Iterator[int]:
-    """Render every post's Markdown again (after the renderer learned
-    something new), a batch per transaction; yield how many were done."""
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            sa.select(Post.id, Post.body, Post.summary)
-            .where(Post.id > last_id)
-            .order_by(Post.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        changes = []
-        for row in rows:
-            text = markdown.plain_text(row.body)
-            changes.append(
-                {
-                    "post_id": row.id,
-                    "body_html": markdown.render(row.body),
-                    "body_text": text,
-                    "excerpt": _excerpt(row.summary, text),
-                    "word_count": len(text.split()),
-                }
-            )
-        db.session.execute(_RENDERED, changes)
-        db.session.commit()
-        last_id = rows[-1].id
-        yield len(rows)
-
-
-#: A Core statement, run once per batch with a row of values per post.
-_POSTS = t.cast(sa.Table, Post.__table__)
-
-
-_RENDERED = (
-    sa.update(_POSTS)
-    .where(_POSTS.c.id == sa.bindparam("post_id"))
-    .values(
-        body_html=sa.bindparam("body_html"),
-        body_text=sa.bindparam("body_text"),
-        excerpt=sa.bindparam("excerpt"),
-        word_count=sa.bindparam("word_count"),
-    )
-)
 
 
 class SlugTakenError(Invalid):
@@ -273,9 +226,13 @@ def create_post(
     :param slug: the address asked for; empty makes one from the title.
     :param time_zone: the zone the writer chose the schedule in, remembered
         for their next visit with the post.
+    :raise NotAllowed: ``author`` may not write (:mod:`.editorial`); a
+        contributor's ``publish`` or ``schedule_at`` saves a draft submitted
+        for review instead.
     :raise Invalid: a field breaks its rule (:func:`check_post`), or
         :class:`SlugTakenError`; nothing is saved.
     """
+    editorial.check_may_write(author)
     image_problems = image.problems(author.id, None) if image is not None else {}
     check_post(
         title,
@@ -287,7 +244,11 @@ def create_post(
         time_zone=time_zone,
         extra=image_problems,
     )
+    submitted = editorial.submits(author, publish or schedule_at is not None)
+    if submitted:
+        publish, schedule_at = False, None
     post = Post(author=author, published=utcnow() if publish else None)
+    post.review_requested = utcnow() if submitted else None
     if schedule_at is not None:
         post.published = schedule_at
         note_publication(schedule_at)
@@ -297,7 +258,7 @@ def create_post(
     if image is not None:
         image.apply(post)
     _remember_time_zone(author, time_zone)
-    _record_or_slug_taken(post, slug)
+    _record_or_slug_taken(post, slug, by=author)
     if post.published is not None:
         _record_publication(post)
     _commit_or_slug_taken(slug)
@@ -359,25 +320,28 @@ def _record_publication(post: Post) -> None:
 
 
 def _record_or_slug_taken(
-    post: Post, slug: str, created: dt.datetime | None = None
+    post: Post, slug: str, created: dt.datetime | None = None, by: User | None = None
 ) -> None:
     """Record the revision; its flushes meet a slug that a concurrent save
     took first."""
     try:
-        _record_revision(post, created)
+        _record_revision(post, created, by)
     except IntegrityError:
         db.session.rollback()
         raise SlugTakenError(slug) from None
 
 
-def _record_revision(post: Post, created: dt.datetime | None = None) -> None:
-    """Keep the post as it is now as a revision, and forget those past
-    ``REVISIONS_KEPT``; the caller commits."""
+def _record_revision(
+    post: Post, created: dt.datetime | None = None, by: User | None = None
+) -> None:
+    """Keep the post as it is now as a revision saved ``by`` someone (its
+    writer if ``None``), and forget those past ``REVISIONS_KEPT``; the caller
+    commits."""
     db.session.flush()
     db.session.add(
         PostRevision(
             post_id=post.id,
-            saved_by=post.author_id,
+            saved_by=by.id if by is not None else post.author_id,
             created=created or utcnow(),
             title=post.title,
             body=post.body,
@@ -424,6 +388,7 @@ def _commit_or_slug_taken(slug: str) -> None:
 
 
 def update_post(
+    actor: User,
     post: Post,
     title: str,
     body: str,
@@ -439,8 +404,12 @@ def update_post(
     unpublish: bool = False,
     time_zone: str | None = None,
 ) -> None:
-    """Save changes to a post, all of them or none; ``publish`` publishes a
-    draft or a scheduled post, dated now.
+    """Save ``actor``'s changes to a post, all of them or none; ``publish``
+    publishes a draft or a scheduled post, dated now.
+
+    :raise NotAllowed: ``actor`` may not change the post
+        (:func:`.editorial.check_may_edit`); a contributor's ``publish`` or
+        ``schedule_at`` submits the draft for review instead.
 
     :param tags: as :func:`create_post`.
     :param schedule_at: publish a draft or a scheduled post at this time to
@@ -460,7 +429,8 @@ def update_post(
     :raise PostChanged: the post was saved since ``opened_at`` (or, with
         ``None``, while this save ran); the session is rolled back.
     """
-    image_problems = image.problems(post.author_id, post) if image is not None else {}
+    editorial.check_may_edit(actor, post)
+    image_problems = image.problems(actor.id, post) if image is not None else {}
     check_post(
         title,
         body,
@@ -477,6 +447,10 @@ def update_post(
         _record_revision(post, created=post.updated or post.published or post.created)
     now = utcnow()
     pending = post.is_pending
+    if editorial.submits(actor, publish or schedule_at is not None) and pending:
+        publish, schedule_at = False, None
+        post.review_requested = post.review_requested or now
+    was_out = not pending
     if schedule_at is not None and pending:
         post.published = schedule_at
         note_publication(schedule_at)
@@ -489,10 +463,12 @@ def update_post(
     _write_or_roll_back(post, title, body, tags, summary, slug)
     if image is not None:
         image.apply(post)
-    if post.author is not None:
-        _remember_time_zone(post.author, time_zone)
-    _record_or_slug_taken(post, slug)
+    _remember_time_zone(actor, time_zone)
+    _record_or_slug_taken(post, slug, by=actor)
+    if was_out and post.published is None:
+        editorial.note_unpublication_by(actor, post)
     if pending and post.published is not None:
+        editorial.note_publication_by(actor, post)
         _record_publication(post)  # now, or (again) at its scheduled time
     elif not pending:
         record_event(POST_UPDATED, post_id=post.id, user_id=post.author_id)
@@ -525,7 +501,14 @@ EDITING_SESSION_GAP = dt.timedelta(minutes=30)
 
 
 def autosave(
-    post: Post, title: str, body: str, *, tags: list[str], summary: str, opened_at: int
+    actor: User,
+    post: Post,
+    title: str,
+    body: str,
+    *,
+    tags: list[str],
+    summary: str,
+    opened_at: int,
 ) -> None:
     """Save a draft's text as its writer types.
 
@@ -534,10 +517,12 @@ def autosave(
     (after :data:`EDITING_SESSION_GAP` without saves) first keeps what the
     last session left, if no save did.
 
+    :raise NotAllowed: ``actor`` may not change the post.
     :raise Invalid: a field breaks its rule (:func:`check_post`), or the
         post is not a draft; nothing is saved.
     :raise PostChanged: saved elsewhere since ``opened_at``.
     """
+    editorial.check_may_edit(actor, post)
     check_post(title, body, tags=tags, summary=summary)
     if not post.is_draft:
         raise Invalid.of("body", "Only drafts are saved as you type.")
@@ -551,7 +536,7 @@ def autosave(
             )
         )
         if newest is None or newest < last:
-            _record_revision(post, created=last)
+            _record_revision(post, created=last, by=actor)
     post.updated = now
     _write_or_roll_back(post, title, body, tags, summary, slug="")
     db.session.commit()

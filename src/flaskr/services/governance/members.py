@@ -28,7 +28,6 @@ from flaskr.models.governance import ACCOUNT_STATES
 from flaskr.models.governance import ACTIVE
 from flaskr.models.governance import ADMIN
 from flaskr.models.governance import PENDING
-from flaskr.models.governance import ROLES
 from flaskr.models.governance import SUSPENDED
 from flaskr.services.accounts.profiles import forget_avatar
 from flaskr.services.accounts.sessions import delete_sessions_of_user
@@ -37,6 +36,7 @@ from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.mail import record_mail
+from flaskr.services.base.site import set_role
 from flaskr.services.governance.standing import reach_of
 from flaskr.services.governance.standing import recount
 
@@ -240,27 +240,16 @@ def _other_active_admins(user: User) -> bool:
 
 
 def change_role(actor: User, user: User, role: str) -> None:
-    """Give ``user`` the role ``role``; commit. A change to the same role
-    changes nothing and records nothing.
+    """Give ``user`` the role ``role`` from the users page; commit. A change
+    to the same role changes nothing and records nothing. The rules are
+    :func:`flaskr.services.base.site.set_role`'s, which ``flask set-role``
+    follows too.
 
     :raise NotAllowed: ``actor`` is not an administrator.
     :raise Invalid: an unknown role, or the change would leave the site
         without an active administrator.
     """
-    if not roles.may_govern(actor):
-        raise NotAllowed("Only an administrator changes roles.")
-    Invalid.collect({"role": roles.role_problem(role, ROLES)})
-    if role == user.role:
-        return
-    if user.role == ADMIN and user.state == ACTIVE and not _other_active_admins(user):
-        raise Invalid.of(
-            "role",
-            "The site needs an active administrator: make another one first.",
-        )
-    old = user.role
-    user.role = role
-    audit.record(actor, "role_changed", user, detail=f"{old} → {role}")
-    db.session.commit()
+    set_role(actor, user, role)
 
 
 def _set_state(user: User, state: str, reason: str = "") -> None:

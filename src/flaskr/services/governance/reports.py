@@ -219,11 +219,8 @@ def resolve_report(actor: User, report_id: int, resolution: str) -> str:
     )
     # The two use cases below commit, with everything above.
     if done == "post unpublished" and item is not None and item.post is not None:
-        if item.post.author_id != actor.id:
-            audit.record(
-                actor, "post_unpublished_by_editor", item.writer, post_id=item.post.id
-            )
-        lifecycle.unpublish(item.post)
+        # Records the editor's unpublishing in the audit log itself.
+        lifecycle.unpublish(actor, item.post)
     elif done == "account suspended" and item is not None and item.writer:
         try:
             members.suspend(actor, item.writer, f"Reported: {found.reason}"[:500])

@@ -32,6 +32,8 @@ from flaskr.models import User
 from flaskr.services.accounts import directory
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import images
+from flaskr.services.base import roles
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.errors import ServiceError
 from flaskr.services.base.security_log import log_event
 from flaskr.services.content import access
@@ -241,7 +243,7 @@ class Importer:
             io.BytesIO(self.source.read(_text(picture, "file"))), **_limits()
         )
         if not self.dry_run:
-            media.add_picture(owner, processed, alt, key=key)
+            media.import_picture(owner, processed, alt, key=key)
         return "created"
 
     def _post(self, name: str) -> Outcome:
@@ -389,8 +391,12 @@ def import_own_zip(stream: t.BinaryIO, writer: User) -> Report:
     front matter) as theirs: posts and pictures only, since the other people
     in it are not theirs to speak for.
 
+    :raise NotAllowed: ``writer`` may not publish (readers, contributors,
+        whose posts an editor publishes, and accounts that are not active).
     :raise ArchiveRefused: as :func:`open_archive`.
     """
+    if not roles.may_publish(writer):
+        raise NotAllowed("Only writers who publish their own posts import a blog.")
     source: Source | None = flaskr_export(stream)
     if source is None:
         stream.seek(0)
