@@ -15,6 +15,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from flaskr.models.governance import PENDING
 from flaskr.plumbing.server_sessions import ServerSession
 from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.sessions import purge_expired_sessions_if_due
@@ -40,6 +41,31 @@ def load_logged_in_user() -> None:
         return
     user_id = session.get("user_id")
     g.user = get_user(user_id) if user_id is not None else None
+
+
+#: What an account waiting for approval may reach: the waiting page, logging
+#: out, deleting itself, and the files every page needs.
+_WAITING_MAY_REACH = frozenset(
+    {
+        "auth.waiting",
+        "auth.logout",
+        "auth.delete_account",
+        "static",
+        "blog.site_icon",
+        "blog.favicon",
+    }
+)
+
+
+def keep_waiting_accounts_waiting() -> t.Any:
+    """Send an account that waits for approval (``pending``) to the waiting
+    page from everywhere else: it may log in, but do nothing more."""
+    user = g.get("user")
+    if user is None or user.state != PENDING:
+        return None
+    if request.endpoint in _WAITING_MAY_REACH:
+        return None
+    return redirect(url_for("auth.waiting"))
 
 
 def login_required(view: View) -> View:
@@ -124,3 +150,4 @@ def end_session() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(load_logged_in_user)
+    app.before_request(keep_waiting_accounts_waiting)

@@ -1,9 +1,13 @@
-"""The site's settings page: title, description, About page and icon."""
+"""The site's settings page: title, description, About page, icon, and who
+may join."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -12,6 +16,8 @@ from werkzeug import Response
 
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
+from flaskr.blueprints.admin.forms import JoiningForm
+from flaskr.services.accounts import joining
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
@@ -25,10 +31,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _settings_page(
-    identity: FlaskForm | None = None, icon: FlaskForm | None = None
+    identity: FlaskForm | None = None,
+    icon: FlaskForm | None = None,
+    joining_form: FlaskForm | None = None,
 ) -> tuple[str, int]:
     """The settings page, with any form that failed in its error state."""
     settings = site.settings()
+    if joining_form is None:
+        joining_form = JoiningForm(
+            prefix="joining", data=dataclasses.asdict(joining.join_settings())
+        )
     if identity is None:
         identity = IdentityForm(
             prefix="identity",
@@ -39,13 +51,16 @@ def _settings_page(
                 "serif_body": settings.serif_body,
             },
         )
-    has_errors = any(form.errors for form in (identity, icon) if form is not None)
+    has_errors = any(
+        form.errors for form in (identity, icon, joining_form) if form is not None
+    )
     return render_template(
         "admin/settings.html",
         identity_form=identity,
         icon_form=icon or IconForm(prefix="icon"),
         remove_icon_form=ButtonForm(prefix="icon-remove"),
         icon_key=settings.icon_key,
+        joining_form=joining_form,
         administrators=site.administrators(),
     ), (INVALID_FORM if has_errors else 200)
 
@@ -92,4 +107,25 @@ def remove_icon_view() -> Response | tuple[str, int]:
     form = ButtonForm(prefix="icon-remove")
     if form.validate() and site.remove_icon():
         flash("The site's icon is removed.")
+    return redirect(url_for("admin.settings"))
+
+
+@bp.route("/joining", methods=["POST"], endpoint="joining")
+@admin_required
+def joining_view() -> Response | tuple[str, int]:
+    """Save who may join: the mode, new accounts' role, refused domains."""
+    form = JoiningForm(prefix="joining")
+    if not form.validate():
+        return _settings_page(joining_form=form)
+    try:
+        joining.update_join_settings(
+            g.user,
+            form.join_mode.data or "",
+            form.default_role.data or "",
+            form.refused_email_domains.data,
+        )
+    except Invalid as refusal:
+        show_problems(form, refusal)
+        return _settings_page(joining_form=form)
+    flash("Who may join is saved.")
     return redirect(url_for("admin.settings"))

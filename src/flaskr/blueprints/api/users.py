@@ -79,7 +79,9 @@ def login() -> Response:
     email = text_field(fields, "email", required=True) or ""
     password = text_field(fields, "password", required=True) or ""
     user_id = (
-        log_in_by_address(email, password, via="api") if email and password else None
+        log_in_by_address(email, password, via="api", waiting_allowed=False)
+        if email and password
+        else None
     )
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
