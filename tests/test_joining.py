@@ -597,3 +597,17 @@ def test_a_removed_account_cannot_log_in(app, auth):
     response = auth.login("other", "other")
     assert response.status_code == 403
     assert b"This account is removed." in response.data
+
+
+def test_an_invitation_used_since_it_was_read_is_refused(app, monkeypatch):
+    """The loser of a race read the invitation while it was open: the guarded
+    UPDATE finds it used and refuses, and no account is made."""
+    set_joining(app, "invitation")
+    invitation_id, token = new_invitation(app, "author")
+    with app.app_context():
+        accounts.register("first", PASSWORD, invitation=token)
+        used = db.session.get(Invitation, invitation_id)
+        monkeypatch.setattr(joining, "find_invitation", lambda token: used)
+        with pytest.raises(NotAllowed):
+            accounts.register("second", PASSWORD, invitation=token)
+    assert account(app, "second") is None
