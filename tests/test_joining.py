@@ -11,6 +11,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from flaskr.db import db
 from flaskr.db import utcnow
@@ -131,7 +135,18 @@ def test_a_waiting_account_sees_only_the_waiting_page(app, client):
     style = waiting.get("/static/style.css")
     assert style.status_code == 200
     style.close()
-    # It may delete itself from the waiting page.
+    # It may delete itself from the waiting page, which shows a wrong password.
+    wrong = waiting.post(
+        "/auth/account/delete",
+        data={
+            "delete-csrf_token": token,
+            "delete-password": "not it",
+            "delete-posts": "delete",
+        },
+    )
+    assert wrong.status_code == 422
+    assert b"That is not your password." in wrong.data
+    assert b"Your account waits for approval" in wrong.data
     gone = waiting.post(
         "/auth/account/delete",
         data={
@@ -611,3 +626,76 @@ def test_an_invitation_used_since_it_was_read_is_refused(app, monkeypatch):
         with pytest.raises(NotAllowed):
             accounts.register("second", PASSWORD, invitation=token)
     assert account(app, "second") is None
+
+
+# Hostile input: a page, never a 500.
+
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
+_fuzz = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@_fuzz
+@given(homepage=_text, started=_text, invitation=_text)
+def test_hostile_registration_fields(app, homepage, started, invitation):
+    app.config["REGISTER_MIN_FILL_SECONDS"] = 1
+    client = app.test_client()
+    assert client.get(
+        "/auth/register", query_string={"invitation": invitation}
+    ).status_code in (200, 403)
+    token = csrf_token_from(client, "/auth/login")
+    response = client.post(
+        "/auth/register",
+        data={
+            "username": "fuzzed",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "homepage": homepage,
+            "form_started": started,
+            "invitation": invitation,
+        },
+    )
+    assert response.status_code in (302, 400, 403, 422), response.status
+
+
+_clients: dict[str, tuple] = {}
+
+
+@pytest.fixture(autouse=True)
+def _forget_clients():
+    yield
+    _clients.clear()
+
+
+@_fuzz
+@given(mode=_text, role=_text, domains=_text, days=_text, invitation_id=_text)
+def test_hostile_joining_forms(app, mode, role, domains, days, invitation_id):
+    if "admin" not in _clients:
+        make_admin(app)
+        client = logged_in(app)
+        _clients["admin"] = (client, csrf_token_from(client, "/auth/account"))
+    client, token = _clients["admin"]
+    sent = {
+        "/admin/joining": {
+            "joining-join_mode": mode,
+            "joining-default_role": role,
+            "joining-refused_email_domains": domains,
+            "joining-csrf_token": token,
+        },
+        "/admin/invitations": {
+            "invite-role": role,
+            "invite-days": days,
+            "invite-csrf_token": token,
+        },
+        "/admin/invitations/withdraw": {
+            "withdraw-invitation_id": invitation_id,
+            "withdraw-csrf_token": token,
+        },
+    }
+    for path, data in sent.items():
+        response = client.post(path, data=data)
+        assert response.status_code in (201, 302, 422), (path, response.status)
+    set_joining(app)

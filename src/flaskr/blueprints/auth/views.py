@@ -30,6 +30,7 @@ from flaskr.services.accounts.users import AddressLinks
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.web.shared_forms import ButtonForm
+from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import render_form
 from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import site_link
@@ -146,12 +147,17 @@ def logout() -> str | Response:
 
 @bp.route("/waiting", endpoint="waiting")
 @login_required
-def waiting() -> Response | str:
+def waiting() -> Response | tuple[str, int]:
     """What an account waiting for approval sees instead of every page."""
     if g.user.state != PENDING:
         return redirect(url_for("index"))
+    return waiting_page()
+
+
+def waiting_page(delete_form: DeleteAccountForm | None = None) -> tuple[str, int]:
+    """The waiting page, with the deletion form in its error state if sent."""
     return render_template(
         "auth/waiting.html",
         logout_form=ButtonForm(),
-        delete_form=DeleteAccountForm(prefix="delete"),
-    )
+        delete_form=delete_form or DeleteAccountForm(prefix="delete"),
+    ), (INVALID_FORM if delete_form is not None else 200)
