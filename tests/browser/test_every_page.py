@@ -53,6 +53,8 @@ WIDTHS = {
 SCHEMES = ("light", "dark")
 
 WRITER, READER = "ada", "ben"
+#: An account that waits for approval: it sees the waiting page only.
+WAITING = "cleo"
 
 
 def png(colour: str = "#3a7bd5") -> io.BytesIO:
@@ -87,6 +89,11 @@ def blog(live_app) -> t.Iterator[Blog]:
         writer = directory.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
         reader = directory.find_user(READER) or accounts.register_user(READER, PASSWORD)
         site.set_admin(writer)
+        waiting = directory.find_user(WAITING) or accounts.register_user(
+            WAITING, PASSWORD
+        )
+        waiting.state = "pending"
+        db.session.commit()
         site.update_identity(
             "Notes from the lab",
             "Short notes on tools, typesetting and the web, written by a small team.",
@@ -335,6 +342,8 @@ def screens(blog: Blog) -> list[Screen]:
         ),
         Screen("admin", "/admin", WRITER),
         Screen("admin-errors", "/admin", WRITER, admin_errors),
+        Screen("invitations", "/admin/invitations", WRITER),
+        Screen("waiting", "/auth/waiting", WAITING),
     ]
 
 
@@ -451,6 +460,8 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/library.html": "library",
         "blog/edit_comment.html": "edit-comment",
         "admin/settings.html": "admin",
+        "admin/invitations.html": "invitations",
+        "auth/waiting.html": "waiting",
         "errors/error.html": "not-found",
     }
     assert pages == set(shown), "a page template has no screen: add it to screens()"
