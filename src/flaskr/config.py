@@ -132,6 +132,11 @@ DEFAULTS: dict[str, t.Any] = {
     "RATELIMIT_DEFAULT": "30 per minute; 300 per hour",
     #: Registrations per client address (a class behind one address can join).
     "REGISTER_LIMITS": "10 per minute; 60 per hour",
+    #: Seconds a person takes at least to fill the registration form; a form
+    #: sent faster is refused as a bot's. 0 turns the check off.
+    "REGISTER_MIN_FILL_SECONDS": 3,
+    #: Days an invitation link works, unless its maker chooses otherwise.
+    "INVITATION_DAYS": 7,
     #: "Forgot your password?" requests per client address, and per account
     #: (the username or address asked for, whoever asks).
     "FORGOT_PASSWORD_LIMITS": "5 per minute; 30 per hour",

@@ -54,7 +54,9 @@ SCHEMES = ("light", "dark")
 
 WRITER, READER = "ada", "ben"
 #: A contributor, whose drafts an editor publishes.
-CONTRIBUTOR = "cleo"
+CONTRIBUTOR = "cora"
+#: An account that waits for approval: it sees the waiting page only.
+WAITING = "wren"
 
 
 def png(colour: str = "#3a7bd5") -> io.BytesIO:
@@ -90,6 +92,11 @@ def blog(live_app) -> t.Iterator[Blog]:
         writer = directory.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
         reader = directory.find_user(READER) or accounts.register_user(READER, PASSWORD)
         site.set_admin(writer)
+        waiting = directory.find_user(WAITING) or accounts.register_user(
+            WAITING, PASSWORD
+        )
+        waiting.state = "pending"
+        db.session.commit()
         site.update_identity(
             "Notes from the lab",
             "Short notes on tools, typesetting and the web, written by a small team.",
@@ -357,6 +364,8 @@ def screens(blog: Blog) -> list[Screen]:
         ),
         Screen("admin", "/admin", WRITER),
         Screen("admin-errors", "/admin", WRITER, admin_errors),
+        Screen("invitations", "/admin/invitations", WRITER),
+        Screen("waiting", "/auth/waiting", WAITING),
     ]
 
 
@@ -474,6 +483,8 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/library.html": "library",
         "blog/edit_comment.html": "edit-comment",
         "admin/settings.html": "admin",
+        "admin/invitations.html": "invitations",
+        "auth/waiting.html": "waiting",
         "errors/error.html": "not-found",
     }
     assert pages == set(shown), "a page template has no screen: add it to screens()"

@@ -15,6 +15,7 @@ from flask import request
 from flask import session
 from flask import url_for
 
+from flaskr.models.governance import PENDING
 from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.plumbing.server_sessions import ServerSession
 from flaskr.services.accounts.directory import get_user
@@ -49,6 +50,31 @@ def load_logged_in_user() -> None:
     if user is not None:
         note_seen(user)
     g.user = user
+
+
+#: What an account waiting for approval may reach: the waiting page, logging
+#: out, deleting itself, and the files every page needs.
+_WAITING_MAY_REACH = frozenset(
+    {
+        "auth.waiting",
+        "auth.logout",
+        "auth.delete_account",
+        "static",
+        "blog.site_icon",
+        "blog.favicon",
+    }
+)
+
+
+def keep_waiting_accounts_waiting() -> t.Any:
+    """Send an account that waits for approval (``pending``) to the waiting
+    page from everywhere else: it may log in, but do nothing more."""
+    user = g.get("user")
+    if user is None or user.state != PENDING:
+        return None
+    if request.endpoint in _WAITING_MAY_REACH:
+        return None
+    return redirect(url_for("auth.waiting"))
 
 
 def login_required(view: View) -> View:
@@ -134,3 +160,4 @@ def end_session() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(load_logged_in_user)
+    app.before_request(keep_waiting_accounts_waiting)

@@ -7,6 +7,9 @@ from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectChoice  # type: ignore[attr-defined]
+
+# types-WTForms predates WTForms 3.3, which added SelectChoice.
+from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
@@ -14,7 +17,14 @@ from wtforms.widgets import ListWidget
 from flaskr.models import ABOUT_MAX_LENGTH
 from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
+from flaskr.models.governance import AUTHOR
+from flaskr.services.accounts.joining import INVITATION_DAYS_MAX
+from flaskr.services.accounts.joining import invitation_days_problem
+from flaskr.services.accounts.joining import JOIN_MODE_LABELS
+from flaskr.services.accounts.joining import refused_domains_problem
 from flaskr.services.base.images import ACCEPTED_TYPES
+from flaskr.services.base.roles import JOINING_ROLES
+from flaskr.services.base.roles import ROLE_LABELS
 from flaskr.services.base.site import about_problem
 from flaskr.services.base.site import description_problem
 from flaskr.services.base.site import title_problem
@@ -25,6 +35,7 @@ from flaskr.services.social.hold_rules import LINK_LIMIT_MAX
 from flaskr.services.social.hold_rules import RULE_LABELS
 from flaskr.services.social.hold_rules import WORDS_MAX_LENGTH
 from flaskr.web.shared_forms import as_text
+from flaskr.web.shared_forms import HiddenText
 from flaskr.web.shared_forms import PictureField
 from flaskr.web.shared_forms import Rule
 from flaskr.web.shared_forms import strip
@@ -103,3 +114,57 @@ class CommentSettingsForm(FlaskForm):
         "A young account is younger than (hours)",
         render_kw={"min": 0, "max": ACCOUNT_HOURS_MAX, "inputmode": "numeric"},
     )
+
+
+class JoiningForm(FlaskForm):
+    """Who may join (``joining.update_join_settings`` checks each field)."""
+
+    join_mode = SelectField(
+        "Who may join",
+        choices=[SelectChoice(mode, label) for mode, label in JOIN_MODE_LABELS.items()],
+        validate_choice=False,
+    )
+    default_role = SelectField(
+        "Role of new accounts",
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in JOINING_ROLES],
+        validate_choice=False,
+        description="Invitations give the role chosen for each.",
+    )
+    refused_email_domains = TextArea(
+        "Refused e-mail domains",
+        filters=[as_text],
+        validators=[Rule(refused_domains_problem)],
+        description=(
+            "One domain a line, like example.com; its subdomains are refused too."
+            " Nobody registers or changes their address to one of these."
+        ),
+        render_kw={"rows": 4, "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+def _days_rule(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 3:
+        return "Enter a number of days."
+    return invitation_days_problem(int(value))
+
+
+class InvitationForm(FlaskForm):
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in JOINING_ROLES],
+        validate_choice=False,
+        default=AUTHOR,
+    )
+    days = TextField(
+        "Days the link works",
+        filters=[strip],
+        validators=[Rule(_days_rule)],
+        description=f"From 1 to {INVITATION_DAYS_MAX}; empty: the site's default.",
+        render_kw={"inputmode": "numeric", "maxlength": 3},
+    )
+
+
+class WithdrawInvitationForm(FlaskForm):
+    invitation_id = HiddenText()

@@ -1,6 +1,9 @@
-"""The site's settings page: title, description, About page and icon."""
+"""The site's settings page: title, description, About page, icon, and who
+may join."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from flask import Blueprint
 from flask import flash
@@ -14,7 +17,9 @@ from werkzeug import Response
 from flaskr.blueprints.admin.forms import CommentSettingsForm
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
+from flaskr.blueprints.admin.forms import JoiningForm
 from flaskr.models import SiteSettings
+from flaskr.services.accounts import joining
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
@@ -33,9 +38,14 @@ def _settings_page(
     identity: FlaskForm | None = None,
     icon: FlaskForm | None = None,
     comments: FlaskForm | None = None,
+    joining_form: FlaskForm | None = None,
 ) -> tuple[str, int]:
     """The settings page, with any form that failed in its error state."""
     settings = site.settings()
+    if joining_form is None:
+        joining_form = JoiningForm(
+            prefix="joining", data=dataclasses.asdict(joining.join_settings())
+        )
     if identity is None:
         identity = IdentityForm(
             prefix="identity",
@@ -49,7 +59,9 @@ def _settings_page(
     if comments is None:
         comments = _comment_settings_form(settings)
     has_errors = any(
-        form.errors for form in (identity, icon, comments) if form is not None
+        form.errors
+        for form in (identity, icon, joining_form, comments)
+        if form is not None
     )
     return render_template(
         "admin/settings.html",
@@ -57,6 +69,7 @@ def _settings_page(
         icon_form=icon or IconForm(prefix="icon"),
         remove_icon_form=ButtonForm(prefix="icon-remove"),
         icon_key=settings.icon_key,
+        joining_form=joining_form,
         administrators=site.administrators(),
         comments_form=comments,
     ), (INVALID_FORM if has_errors else 200)
@@ -141,3 +154,24 @@ def comment_settings() -> Response | tuple[str, int]:
         return _settings_page(comments=form)
     flash("The comment settings are saved.")
     return redirect(url_for("admin.settings", _anchor="comments-heading"))
+
+
+@bp.route("/joining", methods=["POST"], endpoint="joining")
+@admin_required
+def joining_view() -> Response | tuple[str, int]:
+    """Save who may join: the mode, new accounts' role, refused domains."""
+    form = JoiningForm(prefix="joining")
+    if not form.validate():
+        return _settings_page(joining_form=form)
+    try:
+        joining.update_join_settings(
+            g.user,
+            form.join_mode.data or "",
+            form.default_role.data or "",
+            form.refused_email_domains.data,
+        )
+    except Invalid as refusal:
+        show_problems(form, refusal)
+        return _settings_page(joining_form=form)
+    flash("Who may join is saved.")
+    return redirect(url_for("admin.settings"))

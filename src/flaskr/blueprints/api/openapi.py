@@ -281,8 +281,8 @@ def _paths(limit: int, offset: int) -> Json:
     return {
         "/users": {
             "post": _operation(
-                "Register",
-                _responses("201", _USER, "429"),
+                "Register (only while anyone may join the site)",
+                _responses("201", _USER, "403", "429"),
                 body=_request(
                     "user", _object(["username", "email", "password"], user_fields)
                 ),
@@ -290,8 +290,8 @@ def _paths(limit: int, offset: int) -> Json:
         },
         "/users/login": {
             "post": _operation(
-                "Log in by e-mail address and password",
-                _responses("200", _USER, "429"),
+                "Log in by e-mail address and password (active accounts)",
+                _responses("200", _USER, "403", "429"),
                 body=_request(
                     "user",
                     _object(

@@ -57,7 +57,9 @@ def _address_links() -> AddressLinks:
 @limiter.limit(lambda: current_app.config["REGISTER_LIMITS"])
 def register() -> Response:
     """Register, with the HTML form's rules; the address is mailed a link to
-    confirm it, as there. Answers with a token: the client is logged in."""
+    confirm it, as there. Answers with a token: the client is logged in.
+    Only while anyone may join: otherwise 403, and people register on the
+    website (``accounts.register_api_client``)."""
     fields = read_body("user")
     user, token = accounts.register_api_client(
         text_field(fields, "username") or "",
@@ -75,12 +77,15 @@ def register() -> Response:
 )
 def login() -> Response:
     """Log in by e-mail address and password: the HTML login's lockout and
-    limits apply. Each login makes a new token."""
+    limits apply. Each login makes a new token. An account that is not
+    active (suspended, removed, waiting for approval) gets a 403 saying why."""
     fields = read_body("user")
     email = text_field(fields, "email", required=True) or ""
     password = text_field(fields, "password", required=True) or ""
     user_id = (
-        log_in_by_address(email, password, via="api") if email and password else None
+        log_in_by_address(email, password, via="api", waiting_allowed=False)
+        if email and password
+        else None
     )
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:

@@ -27,7 +27,9 @@ from flaskr.blueprints.auth.forms import ProfileForm
 from flaskr.blueprints.auth.forms import RenameForm
 from flaskr.blueprints.auth.forms import RevokeTokenForm
 from flaskr.blueprints.auth.views import bp
+from flaskr.blueprints.auth.views import waiting_page
 from flaskr.db import utcnow
+from flaskr.models.governance import PENDING
 from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import api_tokens_of_user
 from flaskr.services.accounts.sessions import browser_name
@@ -227,6 +229,8 @@ def delete_account_view() -> Response | tuple[str, int]:
             end_session()
             flash("Your account is deleted.")
             return redirect(url_for("index"))
+    if g.user.state == PENDING:
+        return waiting_page(form)
     return account_page(delete=form)
 
 

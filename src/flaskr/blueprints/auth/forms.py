@@ -66,6 +66,16 @@ class RegisterForm(FlaskForm):
         ),
         render_kw={"autocomplete": "email", "type": "email", "maxlength": 320},
     )
+    #: The honeypot: hidden from people and screen readers; bots fill it.
+    homepage = TextField(
+        "Leave this empty",
+        filters=[strip],
+        render_kw={"tabindex": "-1", "autocomplete": "off", "maxlength": 200},
+    )
+    #: When the form was shown (signed), to refuse forms sent too fast.
+    form_started = HiddenText(filters=[as_text])
+    #: The invitation link's token, kept from the link.
+    invitation = HiddenText(filters=[strip])
 
     def validate_password(self, field: PasswordText) -> None:
         message = password_problem(field.data, self.username.data)

@@ -21,13 +21,18 @@ from limits import RateLimitItem
 from limits.storage import Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from flaskr.db import db
 from flaskr.models import User
 from flaskr.models import username_key
+from flaskr.models.governance import PENDING
+from flaskr.models.governance import REMOVED
+from flaskr.models.governance import SUSPENDED
 from flaskr.services.accounts.directory import authenticate
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.directory import verify_password
 from flaskr.services.accounts.recovery import account_for_address
 from flaskr.services.base.errors import LockedOut
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.security_log import unknown_name
 
@@ -109,20 +114,56 @@ def _door(via: str | None) -> dict[str, str]:
     return {} if via is None else {"via": via}
 
 
-def log_in(name: str, password: str, *, via: str | None = None) -> int | None:
+WAITING_MESSAGE = (
+    "This account waits for approval: a moderator of the site will look at it soon."
+)
+
+
+def state_refusal(user: User, *, waiting_allowed: bool) -> str | None:
+    """Why ``user`` may not log in (for them: the password was right), or
+    ``None``. A suspended or removed account is told the reason it was given;
+    one waiting for approval logs in only where ``waiting_allowed``."""
+    if user.state in (SUSPENDED, REMOVED):
+        reason = user.state_reason.strip()
+        state = "suspended" if user.state == SUSPENDED else "removed"
+        return f"This account is {state}" + (f": {reason}" if reason else ".")
+    if user.state == PENDING and not waiting_allowed:
+        return WAITING_MESSAGE
+    return None
+
+
+def log_in(
+    name: str, password: str, *, via: str | None = None, waiting_allowed: bool = True
+) -> int | None:
     """The id of the user these credentials are for, or ``None`` (a failure
     that counts toward the account's lockout); logs ``login_succeeded`` or
     ``login_failed``.
 
     :param via: how the user came (``"api"``), for the log; ``None`` for the
         site's pages.
+    :param waiting_allowed: an account waiting for approval may log in (the
+        site's pages, which show it only that it waits).
     :raise LockedOut: the account is locked out, even if the password is right.
+    :raise NotAllowed: the password is right but the account is suspended or
+        removed (the message gives the reason), or waits for approval and
+        may not log in here; logs ``login_refused_state``.
     """
     account = username_key(name)
     refuse_if_locked_out(account, lambda: _who(name))
     user_id = authenticate(name, password)
     if user_id is not None:
         clear_login_failures(account)
+        user = db.session.get(User, user_id)
+        refusal = (
+            None
+            if user is None
+            else state_refusal(user, waiting_allowed=waiting_allowed)
+        )
+        if user is not None and refusal is not None:
+            log_event(
+                "login_refused_state", user_id=user_id, state=user.state, **_door(via)
+            )
+            raise NotAllowed(refusal)
         log_event("login_succeeded", user_id=user_id, **_door(via))
         return user_id
     record_login_failure(account)
@@ -131,7 +172,7 @@ def log_in(name: str, password: str, *, via: str | None = None) -> int | None:
 
 
 def log_in_by_address(
-    address: str, password: str, *, via: str | None = None
+    address: str, password: str, *, via: str | None = None, waiting_allowed: bool = True
 ) -> int | None:
     """:func:`log_in` for the account that logs in with the e-mail ``address``
     (``recovery.account_for_address``): the same lockout, counted on the
@@ -142,7 +183,7 @@ def log_in_by_address(
     """
     user = account_for_address(address)
     if user is not None:
-        return log_in(user.username, password, via=via)
+        return log_in(user.username, password, via=via, waiting_allowed=waiting_allowed)
     account = "@" + address.strip().lower()
     refuse_if_locked_out(account, lambda: {"unknown_name": unknown_name(address)})
     authenticate("", password)  # the same hash cost as a real account's

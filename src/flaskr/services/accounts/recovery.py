@@ -25,6 +25,7 @@ from flaskr.models import AccountToken
 from flaskr.models import User
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.directory import set_password
+from flaskr.services.accounts.joining import refused_address_problem
 from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.sessions import delete_sessions_of_user
 from flaskr.services.base.errors import Invalid
@@ -150,13 +151,18 @@ def request_email_change(user: User, address: str, link_for: LinkFor) -> None:
     current address a notice; commit and log. The address is the user's only
     once the link is opened.
 
-    :raise Invalid: ``address`` is empty, not an address, or another
-        account's.
+    :raise Invalid: ``address`` is empty, not an address, at a refused
+        domain, or another account's.
     """
     Invalid.collect(
         {"address": email_problem(address) if address else "Enter an e-mail address."}
     )
-    Invalid.collect({"address": address_taken_problem(user, address)})
+    Invalid.collect(
+        {
+            "address": refused_address_problem(address)
+            or address_taken_problem(user, address)
+        }
+    )
     ask_to_confirm(user, address, link_for)
     db.session.commit()
     log_event("email_change_requested", user_id=user.id)

@@ -30,6 +30,9 @@ from flaskr.models import MediaImage
 from flaskr.models import Post
 from flaskr.models import User
 from flaskr.models import username_key
+from flaskr.models.governance import ACTIVE
+from flaskr.models.governance import PENDING
+from flaskr.services.accounts import joining
 from flaskr.services.accounts.directory import name_problem_for
 from flaskr.services.accounts.directory import new_user
 from flaskr.services.accounts.directory import set_password
@@ -54,6 +57,7 @@ from flaskr.services.accounts.recovery import pending_address
 from flaskr.services.accounts.sessions import delete_sessions_of_user
 from flaskr.services.accounts.sessions import issue_api_token
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.events import ACCOUNT_DELETED
 from flaskr.services.base.events import ACCOUNT_RENAMED
 from flaskr.services.base.events import record_event
@@ -112,19 +116,30 @@ def register(
     links: AddressLinks | None = None,
     email_required: bool = False,
     via: str | None = None,
+    invitation: str | None = None,
 ) -> User:
     """Register an account and commit; the site's first account becomes its
     administrator (``FIRST_ACCOUNT_IS_ADMIN``), and an address, if given, is
     mailed a link to confirm it, all in the same transaction.
 
+    Who may join decides (``joining.entry``): the account gets the site's
+    default role, or the invitation's (used up in the same transaction); it
+    waits for approval (``pending``) on a site that approves new members.
+
     :param links: needed with an address.
     :param email_required: refuse a registration without an address (the
         JSON API's, as RealWorld's spec has it).
     :param via: how the user came (``"api"``), for the log.
+    :param invitation: the token of the invitation link the user came with.
+    :raise NotAllowed: registration is closed, or needs an invitation and
+        ``invitation`` is missing, used, expired or withdrawn.
     :raise Invalid: with ``username``, ``password`` and ``email`` problems,
-        including a name another account has or holds (nothing changed).
+        including a name another account has or holds and an address at a
+        refused domain (nothing changed).
     """
-    return _register(username, password, email, links, email_required, via)
+    return _register(
+        username, password, email, links, email_required, via, invitation=invitation
+    )
 
 
 def register_api_client(
@@ -134,9 +149,16 @@ def register_api_client(
     required, and the client's first API token made in the same transaction,
     so that no account is left without the token its client was answered.
 
+    Only while anyone may join (or on a fresh site): accounts that wait for
+    approval or need an invitation register on the website.
+
     :return: the account and its token (only the token's hash is kept).
+    :raise NotAllowed: the site does not take members openly.
     :raise Invalid: as :func:`register` (nothing changed).
     """
+    terms = joining.entry(None)
+    if not terms.allowed or terms.pending:
+        raise NotAllowed(joining.API_REGISTRATION_CLOSED)
     tokens: list[str] = []
     user = _register(
         username,
@@ -158,13 +180,17 @@ def _register(
     email_required: bool,
     via: str | None,
     also: t.Callable[[User], object] | None = None,
+    invitation: str | None = None,
 ) -> User:
     """:func:`register`; ``also`` writes more for the new account in the same
     transaction."""
+    terms = joining.entry(invitation)
+    if not terms.allowed:
+        raise NotAllowed(terms.message)
     if not email:
         email_check = "Email is required." if email_required else None
     else:
-        email_check = email_problem(email)
+        email_check = email_problem(email) or joining.refused_address_problem(email)
     Invalid.collect(
         {
             "username": username_problem(username),
@@ -177,16 +203,29 @@ def _register(
         raise TypeError("register() needs links to mail an address")
     with _name_guarded(username):
         user = new_user(username, password)
+        user.role = terms.role
+        if terms.pending:
+            user.state = PENDING
         db.session.flush()  # the account's id, for its address and the admin check
+        if terms.invited and invitation:
+            user.role = joining.use_invitation(invitation, user)
         address_event = None
         if email and links is not None:
             address_event = offer_address(user, email, links.confirm, links.forgot)
         made_admin = current_app.config["FIRST_ACCOUNT_IS_ADMIN"] and claim_first_admin(
             user
         )
+        if made_admin and user.state == PENDING:
+            user.state = ACTIVE  # a fresh site's first account never waits
         if also is not None:
             also(user)
-    log_event("registered", user_id=user.id, **_door(via))
+    log_event(
+        "registered",
+        user_id=user.id,
+        **_door(via),
+        **({"state": PENDING} if user.state == PENDING else {}),
+        **({"invited": True} if terms.invited else {}),
+    )
     if made_admin:
         log_event("admin_added", user_id=user.id, by="first_account")
     if address_event is not None:
@@ -377,7 +416,7 @@ def update_account(
             else password_problem(password, username or user.username),
             "email": None
             if email is None
-            else email_problem(email)
+            else (email_problem(email) or joining.refused_address_problem(email))
             if email
             else "Enter an e-mail address.",
             "bio": None if update.bio is None else bio_problem(update.bio),
