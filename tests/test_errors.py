@@ -68,7 +68,7 @@ def test_429_page(failing_app):
 
 def test_403(app, client, auth):
     auth.login("other", "other")
-    assert_site_error_page(client.get("/1/update"), 403, "do not have permission")
+    assert_site_error_page(client.get("/1/update"), 403, "Only its writer or an editor")
 
 
 def test_400_page_for_bad_input(client):

@@ -36,29 +36,30 @@ MODERATORS = {"admin", "editor"}
 WRITERS = {"admin", "editor", "author", "contributor"}
 
 
-#: How a suspended account's session or token may be refused before any
-#: use case is asked: as a visitor's (sent to log in on the pages, 401 in
-#: the API), where the users part's second lock ends it on each request.
-AS_VISITOR = {403: {403, 302}, 404: {404}}
-AS_VISITOR_IN_API = {403: {403, 401}, 404: {404, 401}}
+#: A suspended account's session or token is refused before any use case is
+#: asked (``web/users.py``): on the pages as a visitor's, sent to log in
+#: where a writer would be refused, in the API as no token (401).
+AS_VISITOR = {403: {302}, 404: {404}}
+AS_VISITOR_IN_API = {403: {401}, 404: {401}}
 
 
 def _expect(allowed: set[str], yes: int, no: int) -> dict[str, set[int]]:
     """The status each actor gets: ``yes`` for the ``allowed``, ``no`` for
     the others (a suspended account: ``no``, or refused as a visitor)."""
-    return {
-        actor: {yes}
-        if actor in allowed
-        else AS_VISITOR[no]
-        if actor == "suspended"
-        else {no}
+    found = {
+        actor: {yes} if actor in allowed else AS_VISITOR[no]
+        if actor == "suspended" else {no}
         for actor in ACTORS
-    }
+    }  # fmt: skip
+    # A waiting account is sent to the waiting page from every page.
+    found["pending"] = {302}
+    return found
 
 
 def _expect_in_api(allowed: set[str], yes: int, no: int) -> dict[str, set[int]]:
     found = _expect(allowed, yes, no)
     found["suspended"] = AS_VISITOR_IN_API[no]
+    found["pending"] = {no}
     return found
 
 
@@ -205,6 +206,10 @@ def test_role_matrix_on_pages(app, site, actor, action):
     assert response.status_code in expected[actor], response.get_data(as_text=True)[
         :300
     ]
+    if response.status_code == 302 and actor == "pending":
+        assert response.location.endswith("/auth/waiting")
+    elif response.status_code == 302 and actor == "suspended":
+        assert "/auth/login" in response.location
 
 
 def _article(**fields):

@@ -34,6 +34,7 @@ from flaskr.services.content import held_images
 from flaskr.services.content import lifecycle
 from flaskr.services.content import media
 from flaskr.services.content import writing
+from flaskr.services.governance import reports
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 from tests.browser.conftest import SCREENSHOTS
@@ -83,6 +84,7 @@ class Blog:
     long_word_id: int = 0
     pictured_id: int = 0
     submitted_id: int = 0
+    reader_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,15 @@ def blog(live_app) -> t.Iterator[Blog]:
             second, reader, "A *fine* point, well made.", post_link="/"
         )
         made.comment_id = comment.id
+        made.reader_id = reader.id
+        # A comment the links rule holds, and a report: the queue's two parts.
+        reactions.add_comment(
+            first,
+            reader,
+            "Prices: https://a.example https://b.example https://c.example",
+            post_link="/",
+        )
+        reports.report(reader, "post", first.id, "It copies a photo from my blog.")
         # Scripts and lengths a page must survive: a right-to-left post, a
         # title with a 100-character word, and (newest) a post with a cover
         # picture, which leads the front page.
@@ -365,6 +376,12 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("admin", "/admin", WRITER),
         Screen("admin-errors", "/admin", WRITER, admin_errors),
         Screen("invitations", "/admin/invitations", WRITER),
+        Screen("users", "/admin/users", WRITER),
+        Screen("user", f"/admin/users/{blog.reader_id}", WRITER),
+        Screen("remove-user", f"/admin/users/{blog.reader_id}/remove", WRITER),
+        Screen("audit", "/admin/audit", WRITER),
+        Screen("moderation", "/moderation", WRITER),
+        Screen("report", f"/report/post/{blog.post_id}", READER),
         Screen("waiting", "/auth/waiting", WAITING),
     ]
 
@@ -484,6 +501,12 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/edit_comment.html": "edit-comment",
         "admin/settings.html": "admin",
         "admin/invitations.html": "invitations",
+        "admin/users.html": "users",
+        "admin/user.html": "user",
+        "admin/remove_user.html": "remove-user",
+        "admin/audit.html": "audit",
+        "blog/moderation.html": "moderation",
+        "blog/report.html": "report",
         "auth/waiting.html": "waiting",
         "errors/error.html": "not-found",
     }

@@ -92,7 +92,7 @@ def users_view() -> tuple[str, int]:
         state=state,
         role_labels=ROLE_LABELS,
         states=ACCOUNT_STATES,
-        may_govern=roles.may_govern(g.user),
+        governs=roles.may_govern(g.user),
         button_form=ButtonForm(),
     ), 200
 
@@ -110,7 +110,7 @@ def _user_page(
         history=members.history_of(g.user, user),
         counts=removal.removal_counts(user),
         role_labels=ROLE_LABELS,
-        may_govern=roles.may_govern(g.user),
+        governs=roles.may_govern(g.user),
         role_form=role_form or RoleForm(prefix="role", data={"role": user.role}),
         suspend_form=suspend_form or ReasonForm(prefix="suspend"),
         button_form=ButtonForm(),
