@@ -4,9 +4,12 @@ A seeded walk, so a failure can be replayed: each request picks a route from
 the URL map (so a route added later is walked too), fills its path with
 hostile values, adds a hostile query, and for a form sends any of the fields
 Flaskr's pages name (found on the pages themselves) with hostile values, files
-where text belongs, fields left out, and mostly a valid CSRF token. Half the
-requests come from a logged-in writer, half from a stranger. It runs on
-SQLite and, in the PostgreSQL leg, on PostgreSQL.
+where text belongs, fields left out, and mostly a valid CSRF token. A third of the
+requests come from a logged-in writer, a third from an administrator (who
+reaches the users page, the moderation queue, the settings and the review),
+the rest from a stranger. The site has a held comment and a report, so the
+queue's forms are on its pages. It runs on SQLite and, in the PostgreSQL leg,
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,9 +21,14 @@ from urllib.parse import quote
 
 from PIL import Image as Pillow
 
+from flaskr.services.accounts.directory import find_user
+from flaskr.services.content.access import get_post
+from flaskr.services.governance import reports
+from flaskr.services.social import reactions
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.helpers import HOSTILE
+from tests.helpers import make_admin
 
 SEED = 20261204
 REQUESTS = 2400
@@ -85,24 +93,63 @@ class Visitor:
         self.token = csrf_token_from(self.client, "/auth/login")
 
 
+def _held_comment_and_report(app) -> None:
+    """A comment the links rule holds and a report of a post, from "other"."""
+    with app.app_context():
+        other, post = find_user("other"), get_post(1)
+        assert post is not None and other is not None
+        reactions.add_comment(
+            post,
+            other,
+            "https://a.example https://b.example https://c.example",
+            post_link="/",
+        )
+        reports.report(other, "post", post.id, "A reason.")
+
+
 def test_generated_requests_never_get_a_5xx(app):
     rng = random.Random(SEED)
     rules = [
         (rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}))
         for rule in app.url_map.iter_rules()
     ]
-    writer, stranger = Visitor(app, "test"), Visitor(app, None)
+    _held_comment_and_report(app)
+    make_admin(app, "test")
+    admin, writer, stranger = (
+        Visitor(app, "test"),
+        Visitor(app, "other"),
+        Visitor(app, None),
+    )
     # Fields some pages show only in some states.
     fields = {"csrf_token", "remove_image", "drop_held_image"}
     for page in ("/create", "/1/update", "/auth/register", "/auth/account", "/1"):
-        fields.update(FIELD_NAME.findall(writer.client.get(page).get_data(True)))
+        fields.update(FIELD_NAME.findall(admin.client.get(page).get_data(True)))
+    for page in (
+        "/admin",
+        "/admin/users",
+        "/admin/users/2",
+        "/admin/users/2/remove",
+        "/admin/invitations",
+        "/moderation",
+        "/review",
+        "/report/post/1",
+    ):
+        fields.update(FIELD_NAME.findall(admin.client.get(page).get_data(True)))
     field_names = sorted(fields)
     assert {"title", "body", "image_file", "held_image", "version"} <= fields
+    # The governing forms are among those walked.
+    assert {
+        "homepage",
+        "form_started",
+        "joining-join_mode",
+        "comments-policy",
+    } <= fields
+    assert {"reason", "role"} <= {name.rpartition("-")[2] for name in fields}
 
     answered: dict[int, int] = {}
     failures = []
     for number in range(REQUESTS):
-        visitor = writer if number % 2 else stranger
+        visitor = (admin, writer, stranger)[number % 3]
         if number % 100 < 2:
             visitor.renew()  # a request may have logged it out
         rule, methods = rng.choice(rules)
