@@ -49,6 +49,8 @@ def test_sound_settings_pass(production):
         ({"FLASKR_MAIL_SERVER": ""}, [], "No MAIL_SERVER"),
         ({"FLASKR_SITE_URL": ""}, [], "SITE_URL is not"),
         ({"FLASKR_SITE_URL": "http://blog.example"}, [], "not an https://"),
+        ({"FLASKR_COMMENT_HOLD_RULES": "links,link"}, [], "do not exist: link"),
+        ({"FLASKR_REGISTER_MIN_FILL_SECONDS": "0"}, [], "not timed"),
     ],
 )
 def test_unsafe_settings_are_reported(production, change, args, words):

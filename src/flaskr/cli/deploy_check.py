@@ -9,6 +9,8 @@ from flask import current_app
 from flask import Flask
 from flask.cli import with_appcontext
 
+from flaskr.services.social.hold_rules import RULES
+
 
 def unsafe_settings(app: Flask, *, servers: int, workers: int) -> list[str]:
     """What is unsafe about ``app``'s settings for ``servers`` machines each
@@ -67,6 +69,20 @@ def unsafe_settings(app: Flask, *, servers: int, workers: int) -> list[str]:
         problems.append("SITE_URL is not an https:// address, but the site is.")
     if not config.get("WTF_CSRF_ENABLED", True):
         problems.append("CSRF protection is off (WTF_CSRF_ENABLED).")
+    unknown = sorted(
+        {name.strip() for name in str(config["COMMENT_HOLD_RULES"]).split(",")}
+        - {"", *RULES}
+    )
+    if unknown:
+        problems.append(
+            f"COMMENT_HOLD_RULES names rules that do not exist: {', '.join(unknown)}"
+            f" (the rules: {', '.join(RULES)})."
+        )
+    if not config["REGISTER_MIN_FILL_SECONDS"]:
+        problems.append(
+            "REGISTER_MIN_FILL_SECONDS is 0: registrations are not timed, so bots"
+            " that leave the hidden field empty get accounts."
+        )
     return problems
 
 
