@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["string"] = lookups.TextConverter
     app.add_template_filter(times.local_time, "local_time")
     app.add_template_filter(times.human_date, "human_date")
+    app.add_template_filter(times.short_date, "short_date")
     app.add_template_filter(times.time_tag, "time_tag")
     app.add_template_filter(times.month_tag, "month_tag")
     app.add_template_global(reading_minutes, "reading_minutes")

@@ -25,6 +25,12 @@ def human_date(moment: dt.datetime, with_time: bool = False) -> str:
     return f"{utc.day} {utc:%B %Y}"
 
 
+def short_date(moment: dt.datetime) -> str:
+    """ "2 Dec 2026" in UTC: for tables, where a column is narrow."""
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc.day} {utc:%b %Y}"
+
+
 def time_tag(moment: dt.datetime, with_time: bool = False) -> Markup:
     """A ``<time>`` element with :func:`human_date`'s text, which the page's
     script (``static/site.js``) shows in the reader's own time zone."""
