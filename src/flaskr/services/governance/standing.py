@@ -29,9 +29,9 @@ from flaskr.models import PostTag
 from flaskr.models import SiteVersion
 from flaskr.models import Tag
 from flaskr.models import User
-from flaskr.models.governance import VISIBLE
 from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.services.reading.navigation import month_bounds
+from flaskr.services.social.comment_policy import counted_comments
 from flaskr.services.social.reactions import REACTED
 
 #: Ids per ``IN (...)`` list, well under every database's limit.
@@ -131,8 +131,7 @@ def _recount_reactions(reach: Reach) -> None:
         .select_from(Comment)
         .where(
             Comment.post_id == Post.id,
-            Comment.withheld.is_(False),
-            Comment.state == VISIBLE,
+            counted_comments(),
         )
         .scalar_subquery()
     )

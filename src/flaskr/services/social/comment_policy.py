@@ -102,20 +102,3 @@ def set_comments_open(actor: User, post: Post, open: bool) -> None:
 def counted_comments() -> sa.ColumnElement[bool]:
     """The comments ``Post.comment_count`` counts and readers see."""
     return sa.and_(Comment.state == VISIBLE, Comment.withheld.is_(False))
-
-
-def recount_comments_of(user_id: int) -> None:
-    """Count again the comments of every post ``user_id`` commented on (after
-    their comments were withheld or shown again); the caller commits."""
-    counted = (
-        sa.select(sa.func.count())
-        .where(Comment.post_id == Post.id, counted_comments())
-        .scalar_subquery()
-    )
-    commented = sa.select(Comment.post_id).where(Comment.author_id == user_id)
-    db.session.execute(
-        sa.update(Post)
-        .where(Post.id.in_(commented))
-        .values(comment_count=counted, reactions_version=_REACTED)
-        .execution_options(synchronize_session=False)
-    )
