@@ -22,6 +22,7 @@ import threading
 import typing as t
 from pathlib import Path
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -29,6 +30,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from sqlalchemy import event
+from werkzeug.routing import Rule
 
 import flaskr
 from flaskr import create_app
@@ -67,6 +69,54 @@ def make_config(database_url: str, **overrides: t.Any) -> dict[str, t.Any]:
         **CHEAP_HASHING,
         **overrides,
     }
+
+
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for every app the run makes.
+
+    Each test makes its own app, and each app would otherwise parse and
+    compile every template it renders again. Jinja keys a bucket by the
+    template's name and a checksum of its source, so an edited template is
+    compiled afresh."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _share_url_builders() -> None:
+    """Compile each URL rule's builder once for the run, not once per app.
+
+    Werkzeug generates a Python function per rule as it is added to an app's
+    map; the function depends only on the rule's text, its defaults and the
+    parts parsed from them, so apps with the same routes can share it."""
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple[t.Any, ...], t.Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> t.Any:
+        key = (
+            self.rule,
+            self.host,
+            self.subdomain,
+            tuple(self._trace),
+            tuple(sorted((k, repr(v)) for k, v in (self.defaults or {}).items())),
+            append_unknown,
+        )
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _SharedBytecode()}
+_share_url_builders()
 
 
 @pytest.fixture(scope="session")
