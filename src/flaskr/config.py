@@ -137,6 +137,13 @@ DEFAULTS: dict[str, t.Any] = {
     "REGISTER_MIN_FILL_SECONDS": 3,
     #: Days an invitation link works, unless its maker chooses otherwise.
     "INVITATION_DAYS": 7,
+    #: How long, after the password was right, the second step of a login
+    #: (a code or a passkey) may take before the login starts over.
+    "SECOND_STEP_TIMEOUT": dt.timedelta(minutes=5),
+    #: How recent a confirmation (the password or a passkey, at login or on
+    #: the confirmation page) must be before changing the password, the
+    #: address, the sign-in methods or making an API token.
+    "FRESH_CONFIRMATION": dt.timedelta(minutes=10),
     #: "Forgot your password?" requests per client address, and per account
     #: (the username or address asked for, whoever asks).
     "FORGOT_PASSWORD_LIMITS": "5 per minute; 30 per hour",
@@ -159,6 +166,8 @@ DEFAULTS: dict[str, t.Any] = {
 
 #: Settings given in seconds in the environment or in ``config.py``.
 _DURATIONS = (
+    "SECOND_STEP_TIMEOUT",
+    "FRESH_CONFIRMATION",
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_LIFETIME",
     "SESSION_VISITOR_IDLE_TIMEOUT",

@@ -34,6 +34,9 @@ from flaskr.models.access import ApiToken as ApiToken
 from flaskr.models.access import AuthSession as AuthSession
 from flaskr.models.events import Event as Event
 from flaskr.models.events import EventDelivery as EventDelivery
+from flaskr.models.factors import AuthenticatorApp as AuthenticatorApp
+from flaskr.models.factors import Passkey as Passkey
+from flaskr.models.factors import RecoveryCode as RecoveryCode
 from flaskr.models.governance import ACTIVE as ACTIVE
 from flaskr.models.governance import ADMIN as ADMIN
 from flaskr.models.governance import AuditEntry as AuditEntry
@@ -76,6 +79,7 @@ class User(Model):
     __table_args__ = (
         # An index, not a constraint: SQLite adds no constraint to a table.
         sa.Index("uq_user_email_key", "email_key", unique=True),
+        sa.Index("uq_user_webauthn_handle", "webauthn_handle", unique=True),
         # Ids of deleted rows are never given out again, as in the tutorial.
         {"sqlite_autoincrement": True},
     )
@@ -128,6 +132,9 @@ class User(Model):
     state_changed: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The last login or request seen from its sessions and tokens, to the hour.
     last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The random user handle its passkeys carry (WebAuthn's ``user.id``),
+    #: made with the first: it names no one outside this site.
+    webauthn_handle: Mapped[bytes | None] = mapped_column(sa.LargeBinary(64))
     #: Published and scheduled posts outside the trash, and follows: kept by
     #: triggers (migration 0021), read by author pages and the JSON API.
     post_count: Mapped[int] = mapped_column(default=0, server_default="0")

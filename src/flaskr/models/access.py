@@ -77,5 +77,8 @@ class AuthSession(Model):
         UTCDateTime, default=utcnow, index=True
     )
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: How it logged in: ``password``, ``password+app``, ``passkey``…
+    #: (``services/accounts/second_factor.py``), shown in the sessions list.
+    method: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: The rest of the session (CSRF token, flashed messages) as JSON.
     data: Mapped[str] = mapped_column(sa.Text, default="{}")

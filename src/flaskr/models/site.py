@@ -147,3 +147,8 @@ class SiteSettings(Model):
     hold_words: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: The ``young_account`` rule holds comments of accounts younger than this.
     hold_account_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    #: Administrators and editors must have a second factor (a passkey or
+    #: an authenticator app) before they do anything else.
+    second_factor_required: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )

@@ -113,6 +113,8 @@ class ServerSessionInterface(SessionInterface):
         data = json.loads(record.data)
         if record.user_id is not None:
             data["user_id"] = record.user_id
+        if record.method:
+            data["login_method"] = record.method
         return ServerSession(data, record)
 
     def save_session(
@@ -136,6 +138,7 @@ class ServerSessionInterface(SessionInterface):
         now = utcnow()
         data = dict(session)
         user_id = data.pop("user_id", None)
+        method = data.pop("login_method", "")
         payload = json.dumps(data, separators=(",", ":"))
 
         if record is None or session._regenerate:
@@ -149,6 +152,7 @@ class ServerSessionInterface(SessionInterface):
                 "created": now,
                 "last_seen": now,
                 "user_agent": user_agent[:USER_AGENT_MAX_LENGTH],
+                "method": method,
                 "data": payload,
             }
             # A Core INSERT on the session's connection, with the row as
@@ -171,7 +175,7 @@ class ServerSessionInterface(SessionInterface):
         updated = db.session.execute(
             sa.update(AuthSession)
             .where(AuthSession.id == record.id)
-            .values(last_seen=now, user_id=user_id, data=payload)
+            .values(last_seen=now, user_id=user_id, method=method, data=payload)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()

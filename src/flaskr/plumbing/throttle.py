@@ -15,7 +15,7 @@ from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from werkzeug import Response
 
-from flaskr.services.accounts import login_policy
+from flaskr.services.accounts import lockout
 from flaskr.services.base.security_log import log_event
 
 
@@ -49,4 +49,4 @@ def failed_form(response: Response) -> bool:
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
-    login_policy.init_app(app, storage=lambda: limiter.storage)
+    lockout.init_app(app, storage=lambda: limiter.storage)

@@ -167,6 +167,63 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+class ResetWithFactorForm(ResetPasswordForm):
+    """The reset form of an account with a second factor."""
+
+    code = TextField(
+        "Code from your authenticator app, or a recovery code",
+        filters=[strip],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "maxlength": 40,
+        },
+    )
+
+
+class SecondStepForm(FlaskForm):
+    code = TextField(
+        "Code",
+        filters=[strip],
+        validators=[_required("Type the code.")],
+        description="The 6 digits your authenticator app shows, or a recovery code.",
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "maxlength": 40,
+        },
+    )
+
+
+class AppCodeForm(FlaskForm):
+    code = TextField(
+        "Code the app shows",
+        filters=[strip],
+        validators=[_required("Type the code the app shows.")],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "maxlength": 10,
+        },
+    )
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordText(
+        "Password",
+        filters=[as_text],
+        validators=[_required("Password is required.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenText(filters=[as_text])
+
+
+class SecondFactorRuleForm(FlaskForm):
+    required = BooleanField("Require a second factor of administrators and editors")
+
+
 class ProfileForm(FlaskForm):
     display_name = TextField(
         "Name",

@@ -24,6 +24,7 @@ from flaskr.blueprints.auth.account_page import account_page
 from flaskr.blueprints.auth.forms import EmailForm
 from flaskr.blueprints.auth.forms import ForgotPasswordForm
 from flaskr.blueprints.auth.forms import ResetPasswordForm
+from flaskr.blueprints.auth.forms import ResetWithFactorForm
 from flaskr.blueprints.auth.views import bp
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.recovery import account_to_reset
@@ -31,6 +32,8 @@ from flaskr.services.accounts.recovery import confirm_email
 from flaskr.services.accounts.recovery import request_email_change
 from flaskr.services.accounts.recovery import request_password_reset
 from flaskr.services.accounts.recovery import reset_password
+from flaskr.services.accounts.second_factor import has_second_factor
+from flaskr.services.accounts.second_factor import Proof
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.web.shared_forms import ButtonForm
@@ -38,6 +41,7 @@ from flaskr.web.shared_forms import render_form
 from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import login_required
+from flaskr.web.users import passkey_verified_for
 
 _RESET_TOKEN, _CONFIRM_TOKEN = "reset_token", "confirm_email_token"
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
@@ -96,10 +100,14 @@ def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
         session.pop(_RESET_TOKEN, None)
         page = render_template("auth/link_invalid.html", kind="reset")
         return page, 400, NO_REFERRER
-    form = ResetPasswordForm()
+    guarded = has_second_factor(user)
+    form = ResetWithFactorForm() if guarded else ResetPasswordForm()
     if form.validate_on_submit():
+        proof = None
+        if isinstance(form, ResetWithFactorForm):
+            proof = Proof(code=form.code.data, passkey_for=passkey_verified_for())
         try:
-            changed = reset_password(token, form.new_password.data)
+            changed = reset_password(token, form.new_password.data, proof)
         except Invalid as refusal:
             show_problems(form, refusal)
         else:
@@ -112,7 +120,9 @@ def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
                 " Log in with the new one."
             )
             return redirect(url_for("auth.login"))
-    page, status = render_form("auth/reset.html", form, username=user.username)
+    page, status = render_form(
+        "auth/reset.html", form, username=user.username, guarded=guarded
+    )
     return page, status, NO_REFERRER
 
 

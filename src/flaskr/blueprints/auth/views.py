@@ -24,7 +24,9 @@ from flaskr.plumbing.throttle import failed_form
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts import joining
 from flaskr.services.accounts import users as accounts
+from flaskr.services.accounts.directory import get_user
 from flaskr.services.accounts.login_policy import log_in
+from flaskr.services.accounts.second_factor import has_second_factor
 from flaskr.services.accounts.sessions import log_out
 from flaskr.services.accounts.users import AddressLinks
 from flaskr.services.base.errors import Invalid
@@ -35,6 +37,7 @@ from flaskr.web.shared_forms import render_form
 from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import site_link
 from flaskr.web.site_links import token_link_maker
+from flaskr.web.users import begin_second_step
 from flaskr.web.users import current_session_id
 from flaskr.web.users import end_session
 from flaskr.web.users import login_required
@@ -125,6 +128,10 @@ def login() -> Response | tuple[str, int]:
         except NotAllowed as refusal:
             form.form_errors.append(str(refusal))
             return render_template("auth/login.html", form=form), 403
+        user = get_user(user_id) if user_id is not None else None
+        if user is not None and has_second_factor(user):
+            begin_second_step(user.id, safe_next(form.next.data) or "")
+            return redirect(url_for("auth.second_step"))
         if user_id is not None:
             start_user_session(user_id)
             return redirect(safe_next(form.next.data) or url_for("index"))

@@ -1,25 +1,9 @@
-"""The login policy: a lockout per account after failed password checks.
-
-Per-address limits are Flask-Limiter's (:mod:`flaskr.plumbing.throttle`). The
-account lockout is written here because it is keyed by the username typed,
-must refuse even the right password while it lasts, and grows with repeated
-failures. Its counts live in the rate limiter's storage, which
-:mod:`flaskr.plumbing.throttle` hands over at start-up, so servers sharing
-Redis share lockouts too.
-"""
+"""The login policy: who may log in with a password, under the account
+lockout of :mod:`flaskr.services.accounts.lockout`."""
 
 from __future__ import annotations
 
-import math
-import time
 import typing as t
-
-from flask import current_app
-from flask import Flask
-from limits import parse_many
-from limits import RateLimitItem
-from limits.storage import Storage
-from limits.strategies import MovingWindowRateLimiter
 
 from flaskr.db import db
 from flaskr.models import User
@@ -30,66 +14,15 @@ from flaskr.models.governance import SUSPENDED
 from flaskr.services.accounts.directory import authenticate
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.directory import verify_password
+from flaskr.services.accounts.lockout import clear_login_failures
+from flaskr.services.accounts.lockout import record_login_failure
+from flaskr.services.accounts.lockout import refuse_if_locked_out
 from flaskr.services.accounts.recovery import account_for_address
-from flaskr.services.base.errors import LockedOut
+from flaskr.services.accounts.second_factor import has_second_factor
+from flaskr.services.accounts.second_factor import prove
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.security_log import unknown_name
-
-#: ``app.extensions`` key: a function that gives the storage the counts live in.
-STORAGE = "flaskr.login_policy.storage"
-
-_LOCKOUT_SCOPE = "login-failures"
-
-
-def _lockout_limits() -> list[RateLimitItem]:
-    return parse_many(current_app.config["LOGIN_ACCOUNT_LIMITS"])
-
-
-def _lockout_strategy() -> MovingWindowRateLimiter:
-    storage: t.Callable[[], Storage] = current_app.extensions[STORAGE]
-    return MovingWindowRateLimiter(storage())
-
-
-def _enabled() -> bool:
-    return bool(current_app.config["RATELIMIT_ENABLED"])
-
-
-def login_lockout_remaining(account: str) -> int | None:
-    """Seconds until ``account`` may try to log in again, or ``None`` if it may now.
-
-    :param account: the username's comparison key, whether or not such a user
-        exists, so a lockout looks the same for real and made-up names.
-    """
-    if not _enabled():
-        return None
-    strategy = _lockout_strategy()
-    waits = [
-        strategy.get_window_stats(limit, _LOCKOUT_SCOPE, account).reset_time
-        - time.time()
-        for limit in _lockout_limits()
-        if not strategy.test(limit, _LOCKOUT_SCOPE, account)
-    ]
-    if not waits:
-        return None
-    return max(1, math.ceil(max(waits)))
-
-
-def record_login_failure(account: str) -> None:
-    if not _enabled():
-        return
-    strategy = _lockout_strategy()
-    for limit in _lockout_limits():
-        strategy.hit(limit, _LOCKOUT_SCOPE, account)
-
-
-def clear_login_failures(account: str) -> None:
-    """Forget an account's failures once someone proves they know the password."""
-    if not _enabled():
-        return
-    strategy = _lockout_strategy()
-    for limit in _lockout_limits():
-        strategy.clear(limit, _LOCKOUT_SCOPE, account)
 
 
 def _who(name: str) -> dict[str, t.Any]:
@@ -97,16 +30,6 @@ def _who(name: str) -> dict[str, t.Any]:
     password: the user's id if there is one, else a hash of what was typed."""
     user = find_user(name)
     return {"user_id": user.id} if user else {"unknown_name": unknown_name(name)}
-
-
-def refuse_if_locked_out(account: str, who: t.Callable[[], dict[str, t.Any]]) -> None:
-    """:param who: log fields for the account, asked for only when it is locked.
-    :raise LockedOut: while ``account`` is locked out."""
-    wait = login_lockout_remaining(account)
-    if wait is None:
-        return
-    log_event("login_throttled", retry_after=wait, **who())
-    raise LockedOut(wait)
 
 
 def _door(via: str | None) -> dict[str, str]:
@@ -164,7 +87,11 @@ def log_in(
                 "login_refused_state", user_id=user_id, state=user.state, **_door(via)
             )
             raise NotAllowed(refusal)
-        log_event("login_succeeded", user_id=user_id, **_door(via))
+        if user is not None and has_second_factor(user):
+            # Not logged in yet: the second step logs the success.
+            log_event("login_password_accepted", user_id=user_id, **_door(via))
+        else:
+            log_event("login_succeeded", user_id=user_id, **_door(via))
         return user_id
     record_login_failure(account)
     log_event("login_failed", **_who(name))
@@ -192,6 +119,24 @@ def log_in_by_address(
     return None
 
 
+def finish_second_step(user: User, code: str) -> str | None:
+    """The second step of a login after the password: a code from the app or
+    a recovery code. The step taken, or ``None`` (counted toward the
+    account's lockout and mailed to its owner); logs ``login_succeeded``.
+
+    :raise LockedOut: the account is locked out, even if the code is right.
+    :raise NotAllowed: the account was suspended or removed meanwhile.
+    """
+    step = prove(user, code)
+    if step is None:
+        return None
+    refusal = state_refusal(user, waiting_allowed=True)
+    if refusal is not None:
+        raise NotAllowed(refusal)
+    log_event("login_succeeded", user_id=user.id, second_step=step)
+    return step
+
+
 def check_password_attempt(user: User, password: str) -> bool:
     """Check the password a logged-in user typed again before a risky change.
 
@@ -206,8 +151,3 @@ def check_password_attempt(user: User, password: str) -> bool:
     record_login_failure(user.username_key)
     log_event("password_check_failed", user_id=user.id)
     return False
-
-
-def init_app(app: Flask, storage: t.Callable[[], Storage]) -> None:
-    """Keep ``app``'s lockout counts in ``storage()`` (asked on each use)."""
-    app.extensions[STORAGE] = storage

@@ -23,6 +23,7 @@ from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AccountToken
 from flaskr.models import User
+from flaskr.services.accounts import second_factor
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.accounts.directory import set_password
 from flaskr.services.accounts.joining import refused_address_problem
@@ -283,13 +284,21 @@ def account_to_reset(token: str) -> User | None:
     return None if found is None else db.session.get(User, found.user_id)
 
 
-def reset_password(token: str, new_password: str) -> User | None:
+def reset_password(
+    token: str, new_password: str, proof: second_factor.Proof | None = None
+) -> User | None:
     """Set the password of the link's account, end every session of it, void
     the link and mail a notice; commit and log. ``None`` if the link is not
     valid.
 
+    A reset link proves only the mailbox: an account with a second factor
+    must also give ``proof`` (a code from its app, a recovery code, or a
+    passkey), or nothing changes.
+
     :raise Invalid: ``new_password`` breaks the password rules (field
-        ``new_password``); the link stays valid.
+        ``new_password``), or the second factor is missing or wrong (field
+        ``code``); the link stays valid.
+    :raise LockedOut: too many wrong codes for this account.
     """
     found = _valid_token(token, RESET_PASSWORD, RESET_LIFETIME)
     if found is None:
@@ -298,6 +307,12 @@ def reset_password(token: str, new_password: str) -> User | None:
     if user is None:
         return None
     Invalid.collect({"new_password": password_problem(new_password, user.username)})
+    if second_factor.has_second_factor(user):
+        second_factor.require_proof(user, proof or second_factor.Proof(), "reset")
+        # The proof's check committed; the link must still be the one shown.
+        found = _valid_token(token, RESET_PASSWORD, RESET_LIFETIME)
+        if found is None:
+            return None
     found.used = utcnow()
     set_password(user, new_password)
     ended = delete_sessions_of_user(user.id)
