@@ -121,8 +121,16 @@ def test_generated_requests_never_get_a_5xx(app):
         Visitor(app, None),
     )
     # Fields some pages show only in some states.
-    fields = {"csrf_token", "remove_image", "drop_held_image"}
-    for page in ("/create", "/1/update", "/auth/register", "/auth/account", "/1"):
+    fields = {"csrf_token", "remove_image", "drop_held_image", "code"}
+    for page in (
+        "/create",
+        "/1/update",
+        "/auth/register",
+        "/auth/account",
+        "/auth/account/security",
+        "/auth/confirm",
+        "/1",
+    ):
         fields.update(FIELD_NAME.findall(admin.client.get(page).get_data(True)))
     for page in (
         "/admin",
@@ -143,6 +151,7 @@ def test_generated_requests_never_get_a_5xx(app):
         "form_started",
         "joining-join_mode",
         "comments-policy",
+        "sign_in-required",
     } <= fields
     assert {"reason", "role"} <= {name.rpartition("-")[2] for name in fields}
 

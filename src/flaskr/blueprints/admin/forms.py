@@ -168,3 +168,9 @@ class InvitationForm(FlaskForm):
 
 class WithdrawInvitationForm(FlaskForm):
     invitation_id = HiddenText()
+
+
+class SecondFactorRuleForm(FlaskForm):
+    """Whether administrators and editors must have a second factor."""
+
+    required = BooleanField("Require a second factor of administrators and editors")

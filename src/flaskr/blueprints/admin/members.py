@@ -27,6 +27,7 @@ from flaskr.blueprints.admin.views import bp
 from flaskr.db import MAX_ID
 from flaskr.models import User
 from flaskr.models.governance import ACCOUNT_STATES
+from flaskr.services.accounts import second_factor
 from flaskr.services.accounts.directory import get_user
 from flaskr.services.base import audit
 from flaskr.services.base import roles
@@ -114,6 +115,7 @@ def _user_page(
         role_form=role_form or RoleForm(prefix="role", data={"role": user.role}),
         suspend_form=suspend_form or ReasonForm(prefix="suspend"),
         button_form=ButtonForm(),
+        factors=second_factor.factors_of(user),
     ), (INVALID_FORM if failed else 200)
 
 
@@ -181,6 +183,19 @@ def _button_decision(
 def lift_view(user_id: int) -> Response:
     """End the account's suspension."""
     return _button_decision(user_id, members.lift, "{name}'s suspension is lifted.")
+
+
+@bp.route(
+    "/users/<id:user_id>/remove-factors", methods=["POST"], endpoint="remove_factors"
+)
+@moderators_only
+def remove_factors_view(user_id: int) -> Response:
+    """Remove the second factors of an owner who lost them all."""
+    return _button_decision(
+        user_id,
+        second_factor.remove_for_owner,
+        "{name}'s second factors are removed: the password alone logs in.",
+    )
 
 
 @bp.route("/users/<id:user_id>/approve", methods=["POST"], endpoint="approve")

@@ -18,8 +18,10 @@ from flaskr.blueprints.admin.forms import CommentSettingsForm
 from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
 from flaskr.blueprints.admin.forms import JoiningForm
+from flaskr.blueprints.admin.forms import SecondFactorRuleForm
 from flaskr.models import SiteSettings
 from flaskr.services.accounts import joining
+from flaskr.services.accounts import second_factor
 from flaskr.services.base import site
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
@@ -39,6 +41,7 @@ def _settings_page(
     icon: FlaskForm | None = None,
     comments: FlaskForm | None = None,
     joining_form: FlaskForm | None = None,
+    sign_in: FlaskForm | None = None,
 ) -> tuple[str, int]:
     """The settings page, with any form that failed in its error state."""
     settings = site.settings()
@@ -58,9 +61,13 @@ def _settings_page(
         )
     if comments is None:
         comments = _comment_settings_form(settings)
+    if sign_in is None:
+        sign_in = SecondFactorRuleForm(
+            prefix="sign_in", data={"required": settings.second_factor_required}
+        )
     has_errors = any(
         form.errors
-        for form in (identity, icon, joining_form, comments)
+        for form in (identity, icon, joining_form, comments, sign_in)
         if form is not None
     )
     return render_template(
@@ -72,6 +79,7 @@ def _settings_page(
         joining_form=joining_form,
         administrators=site.administrators(),
         comments_form=comments,
+        sign_in_form=sign_in,
     ), (INVALID_FORM if has_errors else 200)
 
 
@@ -175,3 +183,20 @@ def joining_view() -> Response | tuple[str, int]:
         return _settings_page(joining_form=form)
     flash("Who may join is saved.")
     return redirect(url_for("admin.settings"))
+
+
+@bp.route("/sign-in", methods=["POST"], endpoint="sign_in_rule")
+@admin_required
+def sign_in_rule() -> Response | tuple[str, int]:
+    """Save whether administrators and editors must have a second factor."""
+    form = SecondFactorRuleForm(prefix="sign_in")
+    if not form.validate():
+        return _settings_page(sign_in=form)
+    required = bool(form.required.data)
+    second_factor.set_requirement(g.user, required)
+    flash(
+        "Administrators and editors now need a second factor."
+        if required
+        else "A second factor is no longer required."
+    )
+    return redirect(url_for("admin.settings", _anchor="sign-in-heading"))

@@ -290,7 +290,8 @@ def _paths(limit: int, offset: int) -> Json:
         },
         "/users/login": {
             "post": _operation(
-                "Log in by e-mail address and password (active accounts)",
+                "Log in by e-mail address and password"
+                " (active accounts without a second factor)",
                 _responses("200", _USER, "403", "429"),
                 body=_request(
                     "user",

@@ -78,12 +78,19 @@ def register() -> Response:
 def login() -> Response:
     """Log in by e-mail address and password: the HTML login's lockout and
     limits apply. Each login makes a new token. An account that is not
-    active (suspended, removed, waiting for approval) gets a 403 saying why."""
+    active (suspended, removed, waiting for approval), or that has a second
+    factor (which this login cannot ask for), gets a 403 saying why."""
     fields = read_body("user")
     email = text_field(fields, "email", required=True) or ""
     password = text_field(fields, "password", required=True) or ""
     user_id = (
-        log_in_by_address(email, password, via="api", waiting_allowed=False)
+        log_in_by_address(
+            email,
+            password,
+            via="api",
+            waiting_allowed=False,
+            second_step_possible=False,
+        )
         if email and password
         else None
     )

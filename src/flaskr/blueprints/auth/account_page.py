@@ -52,6 +52,7 @@ from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import show_problems
 from flaskr.web.users import current_session_id
 from flaskr.web.users import end_session
+from flaskr.web.users import fresh_confirmation_required
 from flaskr.web.users import login_required
 from flaskr.web.users import start_user_session
 
@@ -181,7 +182,7 @@ def end_one_session() -> Response:
 
 
 @bp.route("/account/tokens", methods=["POST"], endpoint="create_api_token")
-@login_required
+@fresh_confirmation_required
 def create_api_token() -> Response | tuple[str, int]:
     """Make a named API token, and show it this once: only its hash is kept."""
     form = ApiTokenForm(prefix="token")

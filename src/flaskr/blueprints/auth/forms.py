@@ -220,10 +220,6 @@ class ConfirmIdentityForm(FlaskForm):
     next = HiddenText(filters=[as_text])
 
 
-class SecondFactorRuleForm(FlaskForm):
-    required = BooleanField("Require a second factor of administrators and editors")
-
-
 class ProfileForm(FlaskForm):
     display_name = TextField(
         "Name",

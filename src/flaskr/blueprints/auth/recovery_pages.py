@@ -40,7 +40,7 @@ from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import render_form
 from flaskr.web.shared_forms import show_problems
 from flaskr.web.site_links import token_link_maker
-from flaskr.web.users import login_required
+from flaskr.web.users import fresh_confirmation_required
 from flaskr.web.users import passkey_verified_for
 
 _RESET_TOKEN, _CONFIRM_TOKEN = "reset_token", "confirm_email_token"
@@ -127,7 +127,7 @@ def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
 
 
 @bp.route("/account/email", methods=["POST"], endpoint="change_email")
-@login_required
+@fresh_confirmation_required
 def change_email() -> Response | tuple[str, int]:
     """Mail a confirmation link to a new address; it is used once opened."""
     form = EmailForm(prefix="email")

@@ -57,7 +57,8 @@ class Setup:
 
 
 def _fernet() -> MultiFernet:
-    keys = [current_app.secret_key, *current_app.config["SECRET_KEY_FALLBACKS"]]
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    keys = [current_app.secret_key, *fallbacks]
     return MultiFernet([Fernet(_derived(key)) for key in keys if key])
 
 

@@ -55,8 +55,21 @@ def state_refusal(user: User, *, waiting_allowed: bool) -> str | None:
     return None
 
 
+#: Why a door that cannot ask for a second factor refuses an account with one.
+SECOND_FACTOR_DOOR_MESSAGE = (
+    "This account logs in with a second factor, which this login cannot ask"
+    " for. Make an API token on your account page (Account, API tokens) and"
+    " send it as 'Authorization: Token ...'."
+)
+
+
 def log_in(
-    name: str, password: str, *, via: str | None = None, waiting_allowed: bool = True
+    name: str,
+    password: str,
+    *,
+    via: str | None = None,
+    waiting_allowed: bool = True,
+    second_step_possible: bool = True,
 ) -> int | None:
     """The id of the user these credentials are for, or ``None`` (a failure
     that counts toward the account's lockout); logs ``login_succeeded`` or
@@ -66,6 +79,9 @@ def log_in(
         site's pages.
     :param waiting_allowed: an account waiting for approval may log in (the
         site's pages, which show it only that it waits).
+    :param second_step_possible: the door can ask for a second factor (the
+        site's pages); where it cannot (the JSON API), an account with one
+        is refused, so the password alone never opens it.
     :raise LockedOut: the account is locked out, even if the password is right.
     :raise NotAllowed: the password is right but the account is suspended or
         removed (the message gives the reason), or waits for approval and
@@ -88,6 +104,9 @@ def log_in(
             )
             raise NotAllowed(refusal)
         if user is not None and has_second_factor(user):
+            if not second_step_possible:
+                log_event("login_refused_second_factor", user_id=user_id, **_door(via))
+                raise NotAllowed(SECOND_FACTOR_DOOR_MESSAGE)
             # Not logged in yet: the second step logs the success.
             log_event("login_password_accepted", user_id=user_id, **_door(via))
         else:
@@ -99,7 +118,12 @@ def log_in(
 
 
 def log_in_by_address(
-    address: str, password: str, *, via: str | None = None, waiting_allowed: bool = True
+    address: str,
+    password: str,
+    *,
+    via: str | None = None,
+    waiting_allowed: bool = True,
+    second_step_possible: bool = True,
 ) -> int | None:
     """:func:`log_in` for the account that logs in with the e-mail ``address``
     (``recovery.account_for_address``): the same lockout, counted on the
@@ -110,7 +134,13 @@ def log_in_by_address(
     """
     user = account_for_address(address)
     if user is not None:
-        return log_in(user.username, password, via=via, waiting_allowed=waiting_allowed)
+        return log_in(
+            user.username,
+            password,
+            via=via,
+            waiting_allowed=waiting_allowed,
+            second_step_possible=second_step_possible,
+        )
     account = "@" + address.strip().lower()
     refuse_if_locked_out(account, lambda: {"unknown_name": unknown_name(address)})
     authenticate("", password)  # the same hash cost as a real account's

@@ -191,15 +191,31 @@ def require_proof(user: User, proof: Proof, purpose: str) -> str:
     return step
 
 
-def forget_all(user: User) -> None:
-    """Remove every factor of the account (its deletion does this by
-    cascade; an administrator's reset of a locked-out owner calls this).
-    The caller commits."""
+def remove_for_owner(actor: User, user: User) -> None:
+    """An administrator removes every factor of an owner who lost them all
+    (recovery codes included), so the password alone logs in again; commit,
+    audit, and tell the owner.
+
+    :raise NotAllowed: ``actor`` is not an administrator, or is ``user``
+        (whose own factors are removed one by one on their security page).
+    """
+    if not roles.may_govern(actor) or actor.id == user.id:
+        raise NotAllowed("Only another administrator removes an account's factors.")
     for model in (Passkey, RecoveryCode):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(
         sa.delete(AuthenticatorApp).where(AuthenticatorApp.user_id == user.id)
     )
+    audit.record(actor, "second_factors_removed", user)
+    tell_owner(
+        user,
+        "second_factor_removed",
+        "An administrator removed your passkeys, authenticator app and recovery"
+        " codes: your password alone logs in until you add new ones.",
+        factor="all",
+        by=actor.id,
+    )
+    db.session.commit()
 
 
 def is_recent(moment: float | None, window: dt.timedelta, now: float) -> bool:
