@@ -166,7 +166,7 @@ def test_the_app_code_logs_in_once_and_names_the_method(guarded):
         response = second_step(client, code)
         assert response.headers["Location"] == "/create"
         assert is_logged_in(client)
-        assert b"with password and app" in client.get("/auth/account").data
+        assert b"With password and app" in client.get("/auth/account").data
 
         other = app.test_client()
         password_step(other)
@@ -217,7 +217,7 @@ def test_recovery_codes_work_once_each_and_say_how_many_are_left(guarded):
     response = second_step(client, codes[0].upper().replace("-", " "))
     assert response.status_code == 302
     assert b"9 left" in client.get("/").data
-    assert b"with password and recovery code" in client.get("/auth/account").data
+    assert b"With password and recovery code" in client.get("/auth/account").data
     again = app.test_client()
     password_step(again)
     assert second_step(again, codes[0]).status_code == 422

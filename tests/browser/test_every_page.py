@@ -19,13 +19,16 @@ import re
 import typing as t
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 
 from flaskr.db import db
+from flaskr.services.accounts import authenticator
 from flaskr.services.accounts import directory
 from flaskr.services.accounts import recovery
+from flaskr.services.accounts import recovery_codes
 from flaskr.services.accounts import sessions
 from flaskr.services.accounts import users as accounts
 from flaskr.services.base import site
@@ -59,6 +62,8 @@ WRITER, READER = "ada", "ben"
 CONTRIBUTOR = "cora"
 #: An account that waits for approval: it sees the waiting page only.
 WAITING = "wren"
+#: An account whose login asks for a code from its authenticator app.
+GUARDED = "gus"
 
 
 def png(colour: str = "#3a7bd5") -> io.BytesIO:
@@ -88,6 +93,8 @@ class Blog:
     reader_id: int = 0
     held_comment_id: int = 0
     report_id: int = 0
+    guarded_id: int = 0
+    guarded_reset_token: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +242,21 @@ def blog(live_app) -> t.Iterator[Blog]:
             reader, "ben@example.com", lambda token: tokens.append(token) or ""
         )
         made.reset_token, made.confirm_token = tokens
+        guarded = directory.find_user(GUARDED) or accounts.register_user(
+            GUARDED, PASSWORD
+        )
+        if authenticator.confirmed_app(guarded) is None:
+            setup = authenticator.begin_setup(guarded)
+            authenticator.confirm_setup(guarded, pyotp.TOTP(setup.secret).now())
+            recovery_codes.make_new(guarded)
+        guarded.email = "gus@example.com"
+        guarded.email_key = recovery.email_key(guarded.email)
+        db.session.commit()
+        recovery.request_password_reset(
+            GUARDED, lambda token: tokens.append(token) or ""
+        )
+        made.guarded_id, made.guarded_reset_token = guarded.id, tokens[-1]
+        recovery_codes.make_new(writer)
         assert second.published is not None
         made.month = f"{second.published.year}/{second.published.month}"
     yield made
@@ -287,6 +309,48 @@ def make_api_token(page: Page) -> None:
     page.locator("#token-name").fill(f"Reading app on a {width} px screen")
     page.get_by_role("button", name="Make a token").click()
     expect(page.locator("#new-token-value")).to_be_visible()
+
+
+def no_app_setup(page: Page) -> None:
+    """The security page as it first looks: no set-up left from another width."""
+    cancel = page.get_by_role("button", name="Cancel the set-up")
+    if cancel.count():
+        cancel.click()
+    expect(
+        page.get_by_role("button", name="Set up an authenticator app")
+    ).to_be_visible()
+
+
+def begin_app_setup(page: Page) -> None:
+    no_app_setup(page)
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.locator(".qr-code svg")).to_be_visible()
+
+
+def wrong_app_code(page: Page) -> None:
+    begin_app_setup(page)
+    page.get_by_label("Code the app shows").fill("000000")
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator(".error").first).to_be_visible()
+
+
+def make_recovery_codes(page: Page) -> None:
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+
+
+def to_second_step(page: Page) -> None:
+    page.get_by_label("Username").fill(GUARDED)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Second step")).to_be_visible()
+
+
+def wrong_second_step(page: Page) -> None:
+    to_second_step(page)
+    page.get_by_label("Code", exact=True).fill("123456")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".error").first).to_be_visible()
 
 
 def admin_errors(page: Page) -> None:
@@ -357,6 +421,15 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("account", "/auth/account", WRITER),
         Screen("account-errors", "/auth/account", WRITER, account_errors),
         Screen("account-new-token", "/auth/account", WRITER, make_api_token),
+        Screen("security", "/auth/account/security", WRITER, no_app_setup),
+        Screen("security-app", "/auth/account/security", WRITER, begin_app_setup),
+        Screen("security-errors", "/auth/account/security", WRITER, wrong_app_code),
+        Screen("recovery-codes", "/auth/account/security", WRITER, make_recovery_codes),
+        Screen("confirm-identity", "/auth/confirm", WRITER),
+        Screen("second-step", "/auth/login", act=to_second_step),
+        Screen("second-step-errors", "/auth/login", act=wrong_second_step),
+        Screen("reset-guarded", f"/auth/reset/{blog.guarded_reset_token}"),
+        Screen("user-factors", f"/admin/users/{blog.guarded_id}", WRITER),
         Screen("create", "/create", WRITER),
         Screen(
             "create-errors", "/create", WRITER, clear_and_submit("Title", "Publish")
@@ -488,6 +561,10 @@ def test_screenshots_cover_every_page_template(blog):
         "auth/confirm_email.html": "confirm-email",
         "auth/logout.html": "logout",
         "auth/account.html": "account",
+        "auth/security.html": "security",
+        "auth/recovery_codes.html": "recovery-codes",
+        "auth/confirm_identity.html": "confirm-identity",
+        "auth/second_step.html": "second-step",
         "blog/index.html": "index",
         "blog/post.html": "post",
         "blog/tag.html": "tag",

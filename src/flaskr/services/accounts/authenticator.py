@@ -94,7 +94,8 @@ def _setup_of(user: User, secret: str) -> Setup:
         name=user.username, issuer_name=site_title()
     )
     qr = segno.make(uri, error="m")
-    return Setup(secret, uri, qr.svg_inline(scale=4, dark="#000", light="#fff"))
+    svg = qr.svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
+    return Setup(secret, uri, svg)
 
 
 def begin_setup(user: User) -> Setup:
