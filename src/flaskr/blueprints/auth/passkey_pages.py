@@ -346,7 +346,7 @@ def reset() -> JsonAnswer:
 
 
 @bp.post(
-    "/account/security/passkeys/<int:passkey_id>/rename",
+    "/account/security/passkeys/<id:passkey_id>/rename",
     endpoint="security_passkey_rename",
 )
 @fresh_confirmation_required
@@ -365,7 +365,7 @@ def rename(passkey_id: int) -> Response | tuple[str, int, dict[str, str]]:
 
 
 @bp.post(
-    "/account/security/passkeys/<int:passkey_id>/remove",
+    "/account/security/passkeys/<id:passkey_id>/remove",
     endpoint="security_passkey_remove",
 )
 @fresh_confirmation_required
