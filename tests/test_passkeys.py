@@ -665,3 +665,11 @@ def test_failed_passkeys_count_toward_the_lockout(app_with):
     assert response.status_code == 429
     assert "Too many failed attempts" in response.get_json()["errors"]["body"][0]
     assert logged_in_as(browser.client) is None
+
+
+def test_a_site_url_on_an_ip_address_offers_no_passkeys(app_with):
+    app = app_with(SITE_URL="http://127.0.0.1:5000")
+    page = app.test_client().get("/auth/login").get_data(as_text=True)
+    assert "passkey" not in page.lower()
+    response = Browser(app.test_client()).post("/login/options", {})
+    assert response.status_code == 409

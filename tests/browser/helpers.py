@@ -16,7 +16,7 @@ def log_in(page, username):
     page.goto("/auth/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.locator("main")).to_be_visible()
 
 
@@ -39,7 +39,7 @@ def register_and_log_in(page, username):
 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     # In the header's account menu, which shows only when it is opened.
     expect(page.get_by_text(f"Logged in as {username}")).to_be_attached()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -68,7 +69,8 @@ CHALLENGE_LIFETIME = dt.timedelta(minutes=2)
 _CHALLENGE = "passkey_challenge"
 
 NOT_OFFERED = (
-    "Passkeys are not offered on this site yet: its address (SITE_URL) is not set."
+    "Passkeys are not offered on this site: its address (SITE_URL) is not set,"
+    " or is not a domain name."
 )
 NO_CHALLENGE = "This passkey request expired or was already answered. Try again."
 
@@ -78,12 +80,15 @@ JsonAnswer = tuple[Response, int] | Response
 
 
 def relying_party() -> passkeys.RelyingParty | None:
-    """The site as passkeys know it, from ``SITE_URL``; ``None`` without one."""
+    """The site as passkeys know it, from ``SITE_URL``; ``None`` without one,
+    or when its host is an IP address (browsers bind passkeys to domains)."""
     site_url = current_app.config["SITE_URL"]
     if not site_url:
         return None
     parts = urlsplit(str(site_url))
     host = parts.hostname or ""
+    if not host or _is_ip_address(host):
+        return None
     origin = f"{parts.scheme}://{host}"
     if parts.port is not None and (parts.scheme, parts.port) not in (
         ("http", 80),
@@ -91,6 +96,19 @@ def relying_party() -> passkeys.RelyingParty | None:
     ):
         origin += f":{parts.port}"
     return passkeys.RelyingParty(id=host, name=site_title(), origin=origin)
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def passkeys_offered() -> bool:
+    """Whether pages offer passkeys (templates ask)."""
+    return relying_party() is not None
 
 
 def _error(field: str, message: str, status: int) -> JsonAnswer:
@@ -222,7 +240,8 @@ def register() -> JsonAnswer:
     passkeys.register(user, rp, challenge, credential, name)
     flash(f"The passkey “{name.strip()}” is added.")
     return jsonify(
-        redirect=url_for("auth.security", _anchor="passkeys"),
+        # No #fragment: from the same page, the browser would only scroll.
+        redirect=url_for("auth.security"),
         make_recovery_codes=recovery_codes.left(user) == 0,
     )
 
@@ -386,3 +405,4 @@ def remove(passkey_id: int) -> Response | tuple[str, int, dict[str, str]]:
 def _set_up(state: BlueprintSetupState) -> None:
     app = t.cast(Flask, state.app)
     answer_in_json(app, (bp.url_prefix or "") + JSON_PREFIX)
+    app.add_template_global(passkeys_offered)
