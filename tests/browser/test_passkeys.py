@@ -27,6 +27,10 @@ from flaskr.schema import init_db
 from tests.browser.helpers import open_account_menu
 from tests.browser.helpers import PASSWORD
 from tests.browser.helpers import register_and_log_in
+from tests.browser.layout import layout_problems
+from tests.browser.test_every_page import AXE
+from tests.browser.test_every_page import described
+from tests.browser.test_every_page import violations_of
 from tests.conftest import make_config
 from tests.helpers import free_port
 
@@ -81,25 +85,34 @@ def site_page(
         context.close()
 
 
-def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+#: A phone's: it keeps discoverable passkeys and unlocks with a fingerprint
+#: that always matches; the person is always there to touch it.
+AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+#: Chromium's virtual authenticator answers a conditional request (the
+#: username field's suggestions) at once, as if the person chose its
+#: passkey: tests of the buttons turn the suggestions off.
+NO_SUGGESTIONS = "PublicKeyCredential.isConditionalMediationAvailable = undefined;"
+
+
+def virtual_authenticator(
+    page: Page, *, suggestions: bool = False
+) -> tuple[CDPSession, str]:
     """A platform authenticator that keeps discoverable passkeys and verifies
     its user (a fingerprint that always matches), for ``page``; the DevTools
     session and the authenticator's id."""
+    if not suggestions:
+        page.add_init_script(NO_SUGGESTIONS)
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
     return cdp, added["authenticatorId"]
 
 
@@ -163,6 +176,20 @@ def test_passkeys_add_log_in_alone_and_as_second_step(
     expect(page.get_by_text("with password and passkey")).to_be_visible()
 
 
+def test_the_username_field_suggests_the_passkey(
+    site_page: t.Callable[..., Page],
+) -> None:
+    page = site_page()
+    virtual_authenticator(page, suggestions=True)
+    register_and_log_in(page, "suggested")
+    add_passkey(page, "Phone")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("recovery codes")
+    log_out(page)
+    page.goto("/auth/login")
+    # The virtual authenticator picks its passkey from the suggestions at once.
+    expect_logged_in(page, "suggested")
+
+
 def test_a_removed_passkey_and_another_origin_are_refused(
     site_page: t.Callable[..., Page],
     passkey_site: PasskeySite,
@@ -205,7 +232,10 @@ def test_a_removed_passkey_and_another_origin_are_refused(
 def test_passkey_pages_look_right(
     site_page: t.Callable[..., Page], screenshot: t.Callable[[Page, str], None]
 ) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: ./dev.sh browser installs it with npm")
     page = site_page()
+    page.context.add_init_script(AXE.read_text())
     cdp, authenticator = virtual_authenticator(page)
     register_and_log_in(page, "looker")
     long_name = "A passkey with a long name, kept in the family password safe"
@@ -214,7 +244,7 @@ def test_passkey_pages_look_right(
     expect(page.get_by_role("heading", level=1)).to_contain_text("recovery codes")
     # A second device: the first one holds a passkey of this account already.
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-    virtual_authenticator(page)
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
     add_passkey(page, "המחשב הנייד בעבודה")
     expect(page.locator(".passkey-entry")).to_have_count(2)
     for scheme in ("light", "dark"):
@@ -223,11 +253,11 @@ def test_passkey_pages_look_right(
             page.set_viewport_size({"width": width, "height": 900})
             page.goto("/auth/account/security#passkeys")
             expect(page.locator(".passkey-entry")).to_have_count(2)
-            _no_sideways_scroll(page)
+            _whole_and_accessible(page)
             screenshot(page, f"security-{width}-{scheme}")
     page.get_by_text("Rename or remove").first.click()
     expect(page.get_by_role("button", name="Rename")).to_be_visible()
-    _no_sideways_scroll(page)
+    _whole_and_accessible(page)
     screenshot(page, "security-rename-1280-dark")
     page.set_viewport_size({"width": 390, "height": 900})
     screenshot(page, "security-rename-390-dark")
@@ -235,6 +265,7 @@ def test_passkey_pages_look_right(
     page.set_viewport_size({"width": 1280, "height": 900})
     log_out(page)
     visitor = site_page()
+    visitor.context.add_init_script(AXE.read_text())
     for scheme in ("light", "dark"):
         visitor.emulate_media(color_scheme=scheme)
         for width in WIDTHS:
@@ -243,7 +274,7 @@ def test_passkey_pages_look_right(
             expect(
                 visitor.get_by_role("button", name="Log in with a passkey")
             ).to_be_visible()
-            _no_sideways_scroll(visitor)
+            _whole_and_accessible(visitor)
             screenshot(visitor, f"login-{width}-{scheme}")
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
@@ -251,7 +282,7 @@ def test_passkey_pages_look_right(
             page.set_viewport_size({"width": width, "height": 900})
             password_first_step(page, "looker")
             expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
-            _no_sideways_scroll(page)
+            _whole_and_accessible(page)
             screenshot(page, f"second-step-{width}-{scheme}")
 
 
@@ -259,3 +290,10 @@ def _no_sideways_scroll(page: Page) -> None:
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
+
+
+def _whole_and_accessible(page: Page) -> None:
+    """No axe-core violation (the sweep's rules) and no broken layout."""
+    _no_sideways_scroll(page)
+    assert not (found := violations_of(page)), described(found)
+    assert not (wrong := layout_problems(page)), wrong

@@ -134,8 +134,36 @@
     const button = way.querySelector("button");
     const status = way.querySelector(".passkey-status");
     way.hidden = false;
+
+    async function finish(credential) {
+      const answer = await post(way, way.dataset.verifyUrl, {
+        credential: credentialJSON(credential),
+        next: way.dataset.next || "",
+      });
+      if (answer.redirect) {
+        status.classList.remove("error");
+        status.textContent = "Passkey accepted.";
+        window.location.assign(answer.redirect);
+        return;
+      }
+      status.textContent =
+        "Your passkey is accepted. Now choose the new password and send the form.";
+      button.hidden = true;
+    }
+
+    function showProblem(error) {
+      status.classList.add("error");
+      status.textContent = error.fields ? error.message : browserMessage(error);
+    }
+
+    // On the login page, the browser may also offer its passkeys in the
+    // username field's suggestions (conditional mediation), until the
+    // button asks in a dialog instead.
+    const suggesting = way.dataset.passkeyWay === "login" ? offerInField(way) : null;
+
     button.addEventListener("click", async function () {
       button.disabled = true;
+      if (suggesting) await suggesting.stop();
       status.classList.remove("error");
       status.textContent = "Waiting for your passkey…";
       try {
@@ -143,24 +171,57 @@
         const credential = await navigator.credentials.get({
           publicKey: requestOptions(options),
         });
-        const answer = await post(way, way.dataset.verifyUrl, {
-          credential: credentialJSON(credential),
-          next: way.dataset.next || "",
-        });
-        if (answer.redirect) {
-          status.textContent = "Passkey accepted.";
-          window.location.assign(answer.redirect);
-          return;
-        }
-        status.textContent =
-          "Your passkey is accepted. Now choose the new password and send the form.";
-        button.hidden = true;
+        await finish(credential);
       } catch (error) {
-        status.classList.add("error");
-        status.textContent = error.fields ? error.message : browserMessage(error);
+        showProblem(error);
       }
       button.disabled = false;
     });
+
+    if (suggesting) {
+      suggesting.start(finish, showProblem);
+    }
+  }
+
+  // Passkeys among the username field's suggestions. Each request for
+  // options replaces the challenge the server keeps, so stop() waits for
+  // this one's options to have arrived before the button asks for its own.
+  function offerInField(way) {
+    const field = document.querySelector("input[autocomplete~=username]");
+    const controller = new AbortController();
+    let asked = Promise.resolve();
+    return {
+      start: function (finish, showProblem) {
+        if (!field || !PublicKeyCredential.isConditionalMediationAvailable) return;
+        asked = (async function () {
+          if (!(await PublicKeyCredential.isConditionalMediationAvailable())) return;
+          field.setAttribute("autocomplete", field.getAttribute("autocomplete") + " webauthn");
+          const options = await post(way, way.dataset.optionsUrl, {});
+          return options;
+        })().catch(function () {
+          return undefined;
+        });
+        asked.then(async function (options) {
+          if (!options || controller.signal.aborted) return;
+          try {
+            const credential = await navigator.credentials.get({
+              publicKey: requestOptions(options),
+              mediation: "conditional",
+              signal: controller.signal,
+            });
+            await finish(credential);
+          } catch (error) {
+            // The browser's own refusals (none chosen, none there) are not
+            // the person's doing here: only the server's are shown.
+            if (error.fields) showProblem(error);
+          }
+        });
+      },
+      stop: async function () {
+        controller.abort();
+        await asked;
+      },
+    };
   }
 
   // Adding a passkey on the sign-in security page.
