@@ -673,3 +673,35 @@ def test_a_site_url_on_an_ip_address_offers_no_passkeys(app_with):
     assert "passkey" not in page.lower()
     response = Browser(app.test_client()).post("/login/options", {})
     assert response.status_code == 409
+
+
+def test_pages_offer_a_passkey_only_to_accounts_with_one(site):
+    browser = logged_in_browser(site)
+    page = browser.client.get("/auth/confirm").get_data(as_text=True)
+    assert "data-passkey-way" not in page
+    browser.page = "/auth/confirm"
+    response = browser.post("/confirm/options", {})
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["body"] == ["This account has no passkey."]
+    browser.add()
+    page = browser.client.get("/auth/confirm").get_data(as_text=True)
+    assert 'data-passkey-way="confirm_identity"' in page
+    # Another account's password leads to a second step only with a factor.
+    client = site.test_client()
+    AuthActions(client).login()
+    page = client.get("/auth/login/second-step").get_data(as_text=True)
+    assert 'data-passkey-way="second_step"' in page
+
+
+def test_the_verify_endpoints_are_throttled_per_address(app_with):
+    app = app_with(
+        SITE_URL=SITE, RATELIMIT_ENABLED=True, LOGIN_ADDRESS_LIMITS="2 per minute"
+    )
+    key = logged_in_browser(app).add()
+    browser = Browser(app.test_client())
+    for _ in range(2):
+        response = browser.use("login", key, origin="https://evil.example")
+        assert response.status_code == 422
+    response = browser.use("login", key)
+    assert response.status_code == 429
+    assert response.get_json()["errors"]["body"]

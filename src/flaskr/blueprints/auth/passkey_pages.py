@@ -111,6 +111,26 @@ def passkeys_offered() -> bool:
     return relying_party() is not None
 
 
+def passkey_way_offered() -> bool:
+    """Whether this page offers to prove who you are with a passkey (the
+    button's template asks): the site offers passkeys and, but for the
+    login page, the account the page is for has one."""
+    if not passkeys_offered():
+        return False
+    if request.endpoint == "auth.login":
+        return True
+    user = None
+    if request.endpoint == "auth.second_step":
+        pending = second_step_pending()
+        user = pending[0] if pending else None
+    elif request.endpoint == "auth.confirm_identity":
+        user = g.user
+    elif request.endpoint == "auth.reset_password_page":
+        token = session.get(_RESET_TOKEN, "")
+        user = account_to_reset(token) if isinstance(token, str) and token else None
+    return user is not None and passkeys.has_passkey(user)
+
+
 def _error(field: str, message: str, status: int) -> JsonAnswer:
     answer: JsonAnswer = json_errors({field: [message]}, status)
     return answer
@@ -376,7 +396,10 @@ def rename(passkey_id: int) -> Response | tuple[str, int, dict[str, str]]:
         try:
             passkeys.rename(g.user, passkey_id, form.name.data)
         except Invalid as refusal:
-            form.name.errors = [m for ms in refusal.problems.values() for m in ms]
+            # Not one of yours: no form on the page to show it beside.
+            for message in refusal.problems.get("passkey", []):
+                flash(message)
+            form.name.errors = refusal.problems.get("name", [])
         else:
             flash("The passkey is renamed.")
             return redirect(url_for("auth.security", _anchor="passkeys"))
@@ -406,3 +429,4 @@ def _set_up(state: BlueprintSetupState) -> None:
     app = t.cast(Flask, state.app)
     answer_in_json(app, (bp.url_prefix or "") + JSON_PREFIX)
     app.add_template_global(passkeys_offered)
+    app.add_template_global(passkey_way_offered)

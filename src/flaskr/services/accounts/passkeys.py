@@ -123,6 +123,12 @@ def _passkeys_of(user: User) -> list[Passkey]:
     )
 
 
+def has_passkey(user: User) -> bool:
+    """Whether ``user`` has a passkey to prove who they are with."""
+    found = sa.select(Passkey.id).where(Passkey.user_id == user.id).limit(1)
+    return db.session.scalar(found) is not None
+
+
 def registration_options(user: User, rp: RelyingParty) -> Ceremony:
     """Options to make a passkey for ``user``: discoverable (it logs in with
     no name typed), user verification preferred, none of the account's
@@ -226,8 +232,16 @@ def login_options(rp: RelyingParty, user: User | None = None) -> Ceremony:
     """Options to prove who you are with a passkey: any of this site's
     (discoverable: the browser offers those it has) when ``user`` is
     ``None``; else one of ``user``'s (a second step, a confirmation, a
-    reset)."""
-    allowed = None if user is None else [_descriptor(p) for p in _passkeys_of(user)]
+    reset).
+
+    :raise Invalid: ``user`` has no passkey.
+    """
+    allowed = None
+    if user is not None:
+        allowed = [_descriptor(passkey) for passkey in _passkeys_of(user)]
+        if not allowed:
+            # An empty list would let the browser offer any of this site's.
+            raise Invalid.of("body", "This account has no passkey.")
     options = generate_authentication_options(
         rp_id=rp.id,
         timeout=TIMEOUT_MS,
