@@ -28,7 +28,6 @@ from flaskr.models.governance import SUSPENDED
 from flaskr.services.accounts.recovery import request_password_reset
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
-from tests.test_account import security_events
 
 SITE = "https://blog.example"
 RP_ID = "blog.example"
@@ -213,7 +212,13 @@ def logged_in_as(client):
 
 
 def events(caplog, name):
-    return [event for event in security_events(caplog) if event["event"] == name]
+    """The security events called ``name`` logged so far, as dicts."""
+    logged = [
+        json.loads(record.getMessage())
+        for record in caplog.records
+        if record.name == "flaskr.security"
+    ]
+    return [event for event in logged if event["event"] == name]
 
 
 def test_a_passkey_is_added_then_logs_in_alone(site, caplog):

@@ -2,10 +2,18 @@
 account menu, a picture to choose. Fixtures stay in ``conftest.py``."""
 
 import io
+import json
 import re
+import typing as t
+from pathlib import Path
 
 from PIL import Image as Pillow
 from playwright.sync_api import expect
+
+#: axe-core, installed by ``./dev.sh browser`` (npm).
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+#: Every rule of WCAG 2.0, 2.1 and 2.2 A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 #: The password of every account the browser tests register.
 PASSWORD = "a browser-tested passphrase"
@@ -56,3 +64,25 @@ def picture(tmp_path, name="sunset.png"):
 def loaded(image):
     """Whether the browser loaded and decoded ``image`` (not a broken icon)."""
     return image.evaluate("e => e.complete && e.naturalWidth > 0")
+
+
+def axe_violations(page) -> str:
+    """What axe-core (added to the page's context as an init script) finds
+    wrong with ``page``, described for a failure message; empty if nothing."""
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    violations: list[dict[str, t.Any]] = result["violations"]
+    if not violations:
+        return ""
+    return json.dumps(
+        [
+            {
+                "rule": found["id"],
+                "help": found["help"],
+                "nodes": [node["target"] for node in found["nodes"]][:5],
+            }
+            for found in violations
+        ],
+        indent=1,
+    )

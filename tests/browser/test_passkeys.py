@@ -24,13 +24,12 @@ from werkzeug.serving import make_server
 from flaskr import create_app
 from flaskr.db import db
 from flaskr.schema import init_db
+from tests.browser.helpers import AXE
+from tests.browser.helpers import axe_violations
 from tests.browser.helpers import open_account_menu
 from tests.browser.helpers import PASSWORD
 from tests.browser.helpers import register_and_log_in
 from tests.browser.layout import layout_problems
-from tests.browser.test_every_page import AXE
-from tests.browser.test_every_page import described
-from tests.browser.test_every_page import violations_of
 from tests.conftest import make_config
 from tests.helpers import free_port
 
@@ -295,5 +294,5 @@ def _no_sideways_scroll(page: Page) -> None:
 def _whole_and_accessible(page: Page) -> None:
     """No axe-core violation (the sweep's rules) and no broken layout."""
     _no_sideways_scroll(page)
-    assert not (found := violations_of(page)), described(found)
+    assert not (found := axe_violations(page)), found
     assert not (wrong := layout_problems(page)), wrong
