@@ -175,6 +175,19 @@ def test_passkeys_add_log_in_alone_and_as_second_step(
     expect(page.get_by_text("with password and passkey")).to_be_visible()
 
 
+def test_a_passkey_confirms_it_is_you(site_page: t.Callable[..., Page]) -> None:
+    page = site_page()
+    virtual_authenticator(page)
+    register_and_log_in(page, "confirmer")
+    add_passkey(page, "Phone")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("recovery codes")
+    page.goto("/auth/confirm?next=/auth/account")
+    page.get_by_role("button", name="Confirm with a passkey").click()
+    expect(page).to_have_url(re.compile(r"^[^?]*/auth/account$"))
+    page.goto("/auth/account/security")
+    expect(page.locator(".passkey-entry")).to_contain_text("Last used")
+
+
 def test_the_username_field_suggests_the_passkey(
     site_page: t.Callable[..., Page],
 ) -> None:
