@@ -132,7 +132,11 @@ def passkey_way_offered() -> bool:
 
 
 def _error(field: str, message: str, status: int) -> JsonAnswer:
-    answer: JsonAnswer = json_errors({field: [message]}, status)
+    return _problems({field: [message]}, status)
+
+
+def _problems(problems: dict[str, list[str]], status: int) -> JsonAnswer:
+    answer: JsonAnswer = json_errors(problems, status)
     return answer
 
 
@@ -181,9 +185,7 @@ def _rp() -> passkeys.RelyingParty:
     return rp
 
 
-def _answer(
-    purpose: str, expected: t.Any = None
-) -> tuple[passkeys.RelyingParty, bytes, object]:
+def _answer(purpose: str) -> tuple[passkeys.RelyingParty, bytes, object]:
     """The site, the spent challenge and the browser's answer of a verify
     request."""
     rp = _rp()
@@ -206,7 +208,7 @@ def _refusals(view: t.Callable[..., JsonAnswer]) -> t.Callable[..., JsonAnswer]:
         except _Refused as refused:
             return refused.answer
         except Invalid as refusal:
-            return json_errors(refusal.problems, 422), 422
+            return _problems(refusal.problems, 422)
         except NotAllowed as refusal:
             return _error("body", str(refusal), 403)
 
