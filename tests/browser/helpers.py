@@ -2,10 +2,18 @@
 account menu, a picture to choose. Fixtures stay in ``conftest.py``."""
 
 import io
+import json
 import re
+import typing as t
+from pathlib import Path
 
 from PIL import Image as Pillow
 from playwright.sync_api import expect
+
+#: axe-core, installed by ``./dev.sh browser`` (npm).
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+#: Every rule of WCAG 2.0, 2.1 and 2.2 A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 #: The password of every account the browser tests register.
 PASSWORD = "a browser-tested passphrase"
@@ -16,7 +24,7 @@ def log_in(page, username):
     page.goto("/auth/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.locator("main")).to_be_visible()
 
 
@@ -39,7 +47,7 @@ def register_and_log_in(page, username):
 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     # In the header's account menu, which shows only when it is opened.
     expect(page.get_by_text(f"Logged in as {username}")).to_be_attached()
 
@@ -56,3 +64,25 @@ def picture(tmp_path, name="sunset.png"):
 def loaded(image):
     """Whether the browser loaded and decoded ``image`` (not a broken icon)."""
     return image.evaluate("e => e.complete && e.naturalWidth > 0")
+
+
+def axe_violations(page) -> str:
+    """What axe-core (added to the page's context as an init script) finds
+    wrong with ``page``, described for a failure message; empty if nothing."""
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    violations: list[dict[str, t.Any]] = result["violations"]
+    if not violations:
+        return ""
+    return json.dumps(
+        [
+            {
+                "rule": found["id"],
+                "help": found["help"],
+                "nodes": [node["target"] for node in found["nodes"]][:5],
+            }
+            for found in violations
+        ],
+        indent=1,
+    )

@@ -2,6 +2,7 @@
 
 # Their views register themselves on bp.
 from flaskr.blueprints.auth import account_page  # noqa: F401
+from flaskr.blueprints.auth import passkey_pages  # noqa: F401
 from flaskr.blueprints.auth import profile_pages  # noqa: F401
 from flaskr.blueprints.auth import recovery_pages  # noqa: F401
 from flaskr.blueprints.auth import security_pages  # noqa: F401

@@ -17,8 +17,10 @@ from flaskr.models import BIO_MAX_LENGTH
 from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import USERNAME_MAX_LENGTH
 from flaskr.models import WEBSITE_MAX_LENGTH
+from flaskr.models.factors import PASSKEY_NAME_MAX_LENGTH
 from flaskr.services.accounts.directory import USERNAME_CHARACTERS_HELP
 from flaskr.services.accounts.directory import username_problem
+from flaskr.services.accounts.passkeys import name_problem as passkey_name_problem
 from flaskr.services.accounts.passwords import PASSWORD_MAX_LENGTH
 from flaskr.services.accounts.passwords import PASSWORD_MIN_LENGTH
 from flaskr.services.accounts.passwords import password_problem
@@ -309,3 +311,14 @@ class ApiTokenForm(FlaskForm):
 class RevokeTokenForm(FlaskForm):
     #: The ``ApiToken`` id of the token to revoke.
     token = HiddenText(filters=[as_text])
+
+
+class PasskeyNameForm(FlaskForm):
+    """A passkey's new name (one form per passkey, prefixed with its id)."""
+
+    name = TextField(
+        "New name",
+        filters=[strip],
+        validators=[Rule(passkey_name_problem)],
+        render_kw={"maxlength": PASSKEY_NAME_MAX_LENGTH, "autocomplete": "off"},
+    )
