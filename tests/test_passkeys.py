@@ -281,7 +281,7 @@ def test_a_passkey_is_the_second_step_after_the_password(site, caplog):
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"redirect": "/"}
     assert "Where you are logged in" in logged_in_as(client)
-    assert "with password and passkey" in logged_in_as(client)
+    assert "With password and passkey" in logged_in_as(client)
     assert events(caplog, "login_succeeded")[-1]["second_step"] == "passkey"
 
 

@@ -493,3 +493,38 @@ def test_the_login_page_still_logs_in_an_account_without_factors(app):
     assert AuthActions(client).login().headers["Location"] == "/"
     assert is_logged_in(client)
     assert dt.timedelta(minutes=1) < app.config["FRESH_CONFIRMATION"]
+
+
+def test_only_the_current_step_when_no_drift_is_allowed(app_with):
+    app = app_with(TOTP_DRIFT_STEPS=0)
+    client = logged_in(app)
+    secret, _ = set_up_app(client)
+    totp = pyotp.TOTP(secret)
+    later = time.time() + 90
+    stranger = app.test_client()
+    with time_machine.travel(later, tick=False):
+        password_step(stranger)
+        assert second_step(stranger, totp.at(later - 30)).status_code == 422
+        assert second_step(stranger, totp.at(later)).status_code == 302
+
+
+PASSWORD_INPUT = re.compile(r"<input[^>]*\bname=\"[^\"]*password[^\"]*\"[^>]*>")
+
+
+def test_password_fields_are_masked_and_fillable(app, owner):
+    pages = {
+        "/auth/login": app.test_client(),
+        "/auth/register": app.test_client(),
+        "/auth/account": owner,
+        "/auth/confirm": owner,
+    }
+    found = 0
+    for path, client in pages.items():
+        for field in PASSWORD_INPUT.findall(client.get(path).get_data(as_text=True)):
+            if 'type="hidden"' in field:
+                continue  # a form's CSRF token, named after its form
+            found += 1
+            assert 'type="password"' in field, (path, field)
+            assert "autocomplete=" in field, (path, field)
+            assert "onpaste" not in field, (path, field)
+    assert found >= 6

@@ -140,6 +140,10 @@ DEFAULTS: dict[str, t.Any] = {
     #: How long, after the password was right, the second step of a login
     #: (a code or a passkey) may take before the login starts over.
     "SECOND_STEP_TIMEOUT": dt.timedelta(minutes=5),
+    #: Time steps (of 30 seconds) either side of now an authenticator app's
+    #: code may belong to: a phone's clock a little off, or a code typed as
+    #: it changed (RFC 6238, section 5.2). 0 accepts only the current step.
+    "TOTP_DRIFT_STEPS": 1,
     #: How recent a confirmation (the password or a passkey, at login or on
     #: the confirmation page) must be before changing the password, the
     #: address, the sign-in methods or making an API token.

@@ -172,7 +172,7 @@ def test_passkeys_add_log_in_alone_and_as_second_step(
     page.get_by_role("button", name="Use a passkey").click()
     expect_logged_in(page, "keyholder")
     page.goto("/auth/account")
-    expect(page.get_by_text("with password and passkey")).to_be_visible()
+    expect(page.get_by_text("With password and passkey")).to_be_visible()
 
 
 def test_a_passkey_confirms_it_is_you(site_page: t.Callable[..., Page]) -> None:

@@ -7,6 +7,7 @@ The CSRF token (Flask-WTF) is the main defence against forged requests; the
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import typing as t
 from urllib.parse import urlsplit
@@ -220,10 +221,25 @@ class FlaskrRequest(Request):
     ) -> t.IO[bytes]:
         if self.endpoint in PICTURE_ENDPOINTS and current_app:
             keep = int(current_app.config["IMAGE_MAX_BYTES"]) + 1
-            return t.cast(t.IO[bytes], SentFile(keep))
-        return super()._get_file_stream(
-            total_content_length, content_type, filename, content_length
-        )
+            stream = t.cast(t.IO[bytes], SentFile(keep))
+        else:
+            stream = super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        self._file_streams.append(stream)
+        return stream
+
+    @functools.cached_property
+    def _file_streams(self) -> list[t.IO[bytes]]:
+        return []
+
+    def close(self) -> None:
+        """Close the request's files, those of a form whose reading was cut
+        short too: Werkzeug leaves a file part's temporary file open when a
+        later part of the form is refused (too large, malformed)."""
+        super().close()
+        for stream in self.__dict__.get("_file_streams", ()):
+            stream.close()
 
     def _load_form_data(self) -> None:
         limit = self.max_content_length

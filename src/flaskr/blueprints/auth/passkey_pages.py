@@ -31,7 +31,7 @@ from webauthn.helpers import bytes_to_base64url
 from werkzeug import Response
 
 from flaskr.blueprints.auth.forms import PasskeyNameForm
-from flaskr.blueprints.auth.recovery_pages import _RESET_TOKEN
+from flaskr.blueprints.auth.recovery_pages import RESET_TOKEN
 from flaskr.blueprints.auth.security_pages import security_page
 from flaskr.blueprints.auth.views import bp
 from flaskr.plumbing.errors import answer_in_json
@@ -126,7 +126,7 @@ def passkey_way_offered() -> bool:
     elif request.endpoint == "auth.confirm_identity":
         user = g.user
     elif request.endpoint == "auth.reset_password_page":
-        token = session.get(_RESET_TOKEN, "")
+        token = session.get(RESET_TOKEN, "")
         user = account_to_reset(token) if isinstance(token, str) and token else None
     return user is not None and passkeys.has_passkey(user)
 
@@ -357,7 +357,7 @@ def confirm() -> JsonAnswer:
 
 
 def _reset_user() -> t.Any:
-    token = session.get(_RESET_TOKEN, "")
+    token = session.get(RESET_TOKEN, "")
     user = account_to_reset(token) if isinstance(token, str) and token else None
     if user is None or not has_second_factor(user):
         raise _Refused(_error("body", "Open the reset link from the mail again.", 400))

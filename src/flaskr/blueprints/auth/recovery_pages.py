@@ -43,7 +43,8 @@ from flaskr.web.site_links import token_link_maker
 from flaskr.web.users import fresh_confirmation_required
 from flaskr.web.users import passkey_verified_for
 
-_RESET_TOKEN, _CONFIRM_TOKEN = "reset_token", "confirm_email_token"
+#: Session keys of the links opened: the passkey pages read the reset's.
+RESET_TOKEN, _CONFIRM_TOKEN = "reset_token", "confirm_email_token"
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
@@ -81,7 +82,7 @@ def forgot_password() -> Response | tuple[str, int]:
 
 @bp.route("/reset/<token>")
 def open_reset_link(token: str) -> Response:
-    session[_RESET_TOKEN] = token
+    session[RESET_TOKEN] = token
     return _without_referrer(redirect(url_for("auth.reset_password_page")))
 
 
@@ -94,10 +95,10 @@ def _without_referrer(response: Response) -> Response:
 def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
     """Choose a new password with the link opened before (its token is in the
     session); then log in with it."""
-    token = session.get(_RESET_TOKEN, "")
+    token = session.get(RESET_TOKEN, "")
     user = account_to_reset(token) if isinstance(token, str) else None
     if user is None:
-        session.pop(_RESET_TOKEN, None)
+        session.pop(RESET_TOKEN, None)
         page = render_template("auth/link_invalid.html", kind="reset")
         return page, 400, NO_REFERRER
     guarded = has_second_factor(user)
@@ -114,7 +115,7 @@ def reset_password_view() -> Response | tuple[str, int, dict[str, str]]:
             if changed is None:  # the link ended since the page was shown
                 page = render_template("auth/link_invalid.html", kind="reset")
                 return page, 400, NO_REFERRER
-            session.pop(_RESET_TOKEN, None)
+            session.pop(RESET_TOKEN, None)
             flash(
                 "Your password is changed, and you are logged out everywhere."
                 " Log in with the new one."

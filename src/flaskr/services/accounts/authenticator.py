@@ -36,9 +36,6 @@ from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import site_title
 from flaskr.services.base.security_log import log_event
 
-#: Steps either side of now a code may belong to: a phone's clock a little
-#: off, or a code typed as it changed.
-CLOCK_DRIFT_STEPS = 1
 DIGITS = 6
 
 WRONG_CODE = (
@@ -135,7 +132,8 @@ def _matching_step(secret: str, code: str, after: int | None) -> int | None:
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS)
     now = totp.timecode(time.time())
-    for step in range(now - CLOCK_DRIFT_STEPS, now + CLOCK_DRIFT_STEPS + 1):
+    drift = int(current_app.config["TOTP_DRIFT_STEPS"])
+    for step in range(now - drift, now + drift + 1):
         if after is not None and step <= after:
             continue
         if hmac.compare_digest(totp.generate_otp(step), code):

@@ -181,7 +181,7 @@ def require_proof(user: User, proof: Proof, purpose: str) -> str:
     :raise LockedOut: too many wrong codes for this account.
     """
     if proof.passkey_for is not None and proof.passkey_for == user.id:
-        log_event("second_factor_used", user_id=user.id, step=PASSKEY, purpose=purpose)
+        # The passkey's check logged its use when it verified the assertion.
         return PASSKEY
     if not proof.code.strip():
         raise Invalid.of("code", MISSING_PROOF)
