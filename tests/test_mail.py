@@ -248,6 +248,10 @@ MAIL_TEMPLATES = {
         "link": "https://x.example/r",
         "minutes": 60,
     },
+    "sign_in_security": {
+        "username": "ruth",
+        "what": "An authenticator app was added to your account.",
+    },
     "test": {},
 }
 

@@ -169,18 +169,23 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+#: A field for an app's code or a recovery code: no capitals or spelling
+#: fixes, and room for a recovery code typed with spaces.
+_SECOND_FACTOR_CODE = {
+    "autocomplete": "one-time-code",
+    "autocapitalize": "none",
+    "spellcheck": "false",
+    "maxlength": 40,
+}
+
+
 class ResetWithFactorForm(ResetPasswordForm):
     """The reset form of an account with a second factor."""
 
     code = TextField(
         "Code from your authenticator app, or a recovery code",
         filters=[strip],
-        render_kw={
-            "autocomplete": "one-time-code",
-            "autocapitalize": "none",
-            "spellcheck": "false",
-            "maxlength": 40,
-        },
+        render_kw=_SECOND_FACTOR_CODE,
     )
 
 
@@ -190,12 +195,7 @@ class SecondStepForm(FlaskForm):
         filters=[strip],
         validators=[_required("Type the code.")],
         description="The 6 digits your authenticator app shows, or a recovery code.",
-        render_kw={
-            "autocomplete": "one-time-code",
-            "autocapitalize": "none",
-            "spellcheck": "false",
-            "maxlength": 40,
-        },
+        render_kw=_SECOND_FACTOR_CODE,
     )
 
 
