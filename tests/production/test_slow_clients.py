@@ -38,7 +38,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"./dev.sh production exited:\n{log.read_text()}")
-        with contextlib.suppress(requests.ConnectionError):
+        # A worker still booting on a busy machine answers late: not up yet.
+        with contextlib.suppress(requests.ConnectionError, requests.Timeout):
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
