@@ -470,6 +470,7 @@ def test_a_made_up_link_is_gone(site, purpose, token):
     assert response.status_code in (404, 410)
     if response.status_code == 410:
         assert b"This link no longer works" in response.data
+        assert response.mimetype == "text/html"
         assert response.headers["Referrer-Policy"] == "no-referrer"
     assert one_click(client, f"/subscribe/unsubscribe/{token}").status_code in (
         404,

@@ -189,7 +189,7 @@ def _subscriber_or_gone(token: str, purpose: str) -> Subscriber:
     subscriber = subscriptions.subscriber_for_link(token, purpose)
     if subscriber is None:
         page = render_template("blog/subscribe_link_invalid.html")
-        abort(Response(page, 410, NO_REFERRER))
+        abort(Response(page, 410, NO_REFERRER, mimetype="text/html"))
     return subscriber
 
 
