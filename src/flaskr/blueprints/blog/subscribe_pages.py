@@ -85,7 +85,6 @@ def may_subscribe_with_account(user: User | None) -> bool:
 bp.add_app_template_global(new_subscribe_form, "subscribe_form")
 bp.add_app_template_global(may_subscribe_with_account, "may_subscribe_with_account")
 bp.add_app_template_global(subscriptions.may_be_followed, "may_be_followed_by_mail")
-bp.add_app_template_global(subscriptions.target_name, "subscription_target_name")
 
 
 @bp.route("/subscribe")
