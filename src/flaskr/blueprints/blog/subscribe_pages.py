@@ -25,6 +25,7 @@ from flask import current_app
 from flask import flash
 from flask import Flask
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -46,6 +47,7 @@ from flaskr.plumbing.throttle import limiter
 from flaskr.services.base import roles
 from flaskr.services.base.addresses import email_key
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.social import subscriber_links
 from flaskr.services.social import subscriptions
 from flaskr.web.bot_check import form_started_stamp
@@ -130,9 +132,11 @@ def _mail_sent(response: Response) -> bool:
     key_func=_address_key,
     deduct_when=_mail_sent,
 )
-def request_subscription() -> tuple[str, int]:
-    """Mail a link to confirm following the site or a writer. The same page
-    whether or not the address follows anything here (no enumeration)."""
+def request_subscription() -> Response | tuple[str, int]:
+    """Mail a link to confirm following the site or a writer. The answer is
+    the same page, after the same work, whether or not the address follows
+    anything here (no enumeration): the look-up and the mail happen after
+    the response, as "Forgot your password?" does."""
     if g.user is not None:
         current_app.extensions["csrf"].protect()  # 400 without the session's token
     form = SubscribeForm(prefix=PREFIX, meta=_for_visitor())
@@ -140,19 +144,27 @@ def request_subscription() -> tuple[str, int]:
     if refused_as_bot(form.homepage.data, form.form_started.data, SUBSCRIBE):
         form.form_errors.append(REFUSED_MESSAGE)
         return _form_again(form, author), 400
-    if form.validate():
-        try:
-            subscriptions.request_subscription(form.email.data, author)
-        except Invalid as refusal:
-            show_problems(form, refusal, fallback=form.email)
-        else:
-            page = render_template(
-                "blog/subscribe_sent.html",
-                address=form.email.data,
-                target=subscriptions.target_name(author),
-            )
-            return page, 200
-    return _form_again(form, author), INVALID_FORM
+    if not form.validate():
+        return _form_again(form, author), INVALID_FORM
+    address, follow = form.email.data, form.to.data
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def record_and_mail() -> None:
+        with app.app_context():
+            target = subscriptions.followed_by_value(follow)
+            if target is False:
+                return  # the writer stopped writing in the last moment
+            subscriptions.request_subscription(address, target)
+            deliver_due_mail()
+
+    page = render_template(
+        "blog/subscribe_sent.html",
+        address=address,
+        target=subscriptions.target_name(author),
+    )
+    response = make_response(page)
+    response.call_on_close(record_and_mail)
+    return response
 
 
 def _form_again(form: SubscribeForm, author: User | None) -> str:
