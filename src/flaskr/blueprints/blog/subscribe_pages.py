@@ -61,8 +61,6 @@ from flaskr.web.users import safe_next
 
 #: Pages opened from a mailed link keep the link out of other sites' logs.
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
-#: What RFC 8058 has a mail program send to unsubscribe in one click.
-ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 
 
 def _for_visitor() -> dict[str, t.Any]:
