@@ -62,8 +62,9 @@ def make_config(database_url: str, **overrides: t.Any) -> dict[str, t.Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Throttling has its own tests; the rest log in as often as they like.
         "RATELIMIT_ENABLED": False,
-        # Tests register accounts as fast as they like (no minimum fill time).
+        # Tests register and subscribe as fast as they like (no minimum fill time).
         "REGISTER_MIN_FILL_SECONDS": 0,
+        "SUBSCRIBE_MIN_FILL_SECONDS": 0,
         # No timer threads: tests deliver mail and events when they choose.
         "BACKGROUND_INTERVAL": 0,
         **CHEAP_HASHING,

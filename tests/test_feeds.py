@@ -168,7 +168,7 @@ def test_autodiscovery_links(posts):
     # the index, gives the addresses to copy.
     footer = page[page.index('<footer class="site-footer">') :]
     assert '<a href="/subscribe">Subscribe</a>' in footer
-    assert '<a class="button-link" href="/subscribe">Subscribe</a>' in page
+    assert '<a href="/subscribe">Other ways to follow</a>' in page
     subscribe = posts.get("/subscribe").get_data(as_text=True)
     for feed in ("/feed.atom", "/feed.rss", "/feed.json"):
         assert f'value="http://localhost{feed}"' in subscribe

@@ -21,10 +21,15 @@ from urllib.parse import quote
 
 from PIL import Image as Pillow
 
+from flaskr.db import db
+from flaskr.db import utcnow
+from flaskr.models import Subscriber
+from flaskr.models import Subscription
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.content.access import get_post
 from flaskr.services.governance import reports
 from flaskr.services.social import reactions
+from flaskr.services.social import subscriber_links
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
 from tests.helpers import HOSTILE
@@ -107,6 +112,27 @@ def _held_comment_and_report(app) -> None:
         reports.report(other, "post", post.id, "A reason.")
 
 
+def _subscriber_links(app) -> list[str]:
+    """The pages a subscriber's mailed links open (confirm, preferences,
+    leave), for a subscriber of the site and of "test"."""
+    with app.app_context():
+        subscriber = Subscriber(
+            email="reader@example.org",
+            email_key="reader@example.org",
+            link_key=subscriber_links.new_link_key(),
+            confirmed=utcnow(),
+        )
+        db.session.add(subscriber)
+        db.session.flush()
+        db.session.add(Subscription(subscriber_id=subscriber.id, author_id=None))
+        db.session.add(Subscription(subscriber_id=subscriber.id, author_id=1))
+        db.session.commit()
+        return [
+            "/subscribe/" + purpose + "/" + subscriber_links.token(subscriber, purpose)
+            for purpose in subscriber_links.PURPOSES
+        ]
+
+
 def test_generated_requests_never_get_a_5xx(app):
     rng = random.Random(SEED)
     rules = [
@@ -130,6 +156,8 @@ def test_generated_requests_never_get_a_5xx(app):
         "/auth/account/security",
         "/auth/confirm",
         "/1",
+        "/subscribe",
+        *_subscriber_links(app),
     ):
         fields.update(FIELD_NAME.findall(admin.client.get(page).get_data(True)))
     for page in (
@@ -154,6 +182,8 @@ def test_generated_requests_never_get_a_5xx(app):
         "sign_in-required",
     } <= fields
     assert {"reason", "role"} <= {name.rpartition("-")[2] for name in fields}
+    # So are following by e-mail and a subscriber's preferences.
+    assert {"subscribe-email", "subscribe-to", "cadence", "writers", "site"} <= fields
 
     answered: dict[int, int] = {}
     failures = []

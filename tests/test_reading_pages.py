@@ -110,7 +110,9 @@ def test_the_site_leads_the_front_page(app, client):
     assert hero.index('<h1 dir="auto">Field Notes</h1>') < hero.index(
         '<p class="hero-description" dir="auto">Letters from the garden</p>'
     )
-    assert '<a class="button-link" href="/subscribe">Subscribe</a>' in hero
+    # Following by e-mail is right there; the other ways are a link away.
+    assert 'action="/subscribe"' in hero and 'name="subscribe-email"' in hero
+    assert '<a href="/subscribe">Other ways to follow</a>' in hero
     assert ">Posts</h1>" not in page
     assert "<title>Field Notes</title>" in page
 

@@ -135,6 +135,19 @@ DEFAULTS: dict[str, t.Any] = {
     #: Seconds a person takes at least to fill the registration form; a form
     #: sent faster is refused as a bot's. 0 turns the check off.
     "REGISTER_MIN_FILL_SECONDS": 3,
+    #: "Follow by e-mail" forms sent per client address, and per address
+    #: subscribed (whoever asks): against subscription bombing.
+    "SUBSCRIBE_LIMITS": "5 per minute; 30 per hour",
+    "SUBSCRIBE_ADDRESS_LIMITS": "3 per hour; 10 per day",
+    #: Seconds a person takes at least to fill a "Follow by e-mail" form (as
+    #: ``REGISTER_MIN_FILL_SECONDS``); counted from when the page was made,
+    #: which for a page the page cache kept is earlier than it was shown.
+    "SUBSCRIBE_MIN_FILL_SECONDS": 2,
+    #: Subscribers a new post's fan-out writes into the outbox per step (one
+    #: transaction each), and mails one sender sends per second (0: as fast
+    #: as the SMTP server takes them).
+    "NEWSLETTER_BATCH": 500,
+    "MAIL_SEND_RATE": 0,
     #: Days an invitation link works, unless its maker chooses otherwise.
     "INVITATION_DAYS": 7,
     #: How long, after the password was right, the second step of a login

@@ -66,6 +66,9 @@ from flaskr.models.site import ArchiveMonth as ArchiveMonth
 from flaskr.models.site import OutboxMail as OutboxMail
 from flaskr.models.site import SiteSettings as SiteSettings
 from flaskr.models.site import SiteVersion as SiteVersion
+from flaskr.models.subscribers import PostMailing as PostMailing
+from flaskr.models.subscribers import Subscriber as Subscriber
+from flaskr.models.subscribers import Subscription as Subscription
 
 
 def username_key(username: str) -> str:
@@ -309,6 +312,11 @@ class Post(Model):
     withheld: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Readers may comment on it (as the site's comment setting allows).
     comments_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: Mailed to the subscribers of its writer and the site when it comes
+    #: out; its writer may say no for a post.
+    mail_subscribers: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true()
+    )
     #: When a contributor submitted the draft for an editor to publish;
     #: ``None`` when it waits for nobody.
     review_requested: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

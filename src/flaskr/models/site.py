@@ -54,6 +54,9 @@ class OutboxMail(Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     #: Given up after ``MAIL_MAX_ATTEMPTS``: kept, and logged, for the operator.
     failed: Mapped[bool] = mapped_column(default=False)
+    #: Headers of its own as JSON (``{"List-Unsubscribe": "<…>"}``); empty
+    #: for most mails.
+    headers: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class SiteVersion(Model):
@@ -150,5 +153,9 @@ class SiteSettings(Model):
     #: Administrators and editors must have a second factor (a passkey or
     #: an authenticator app) before they do anything else.
     second_factor_required: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    #: Writers see their subscribers' addresses, not only how many there are.
+    writers_see_subscribers: Mapped[bool] = mapped_column(
         default=False, server_default=sa.false()
     )

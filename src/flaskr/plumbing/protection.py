@@ -67,11 +67,28 @@ def open_to_other_sites(app: Flask, blueprint_name: str) -> None:
     app.extensions.setdefault(_OPEN_BLUEPRINTS, set()).add(blueprint_name)
 
 
+#: ``app.extensions`` key: single endpoints that other sites may call (see
+#: :func:`open_endpoint_to_other_sites`).
+_OPEN_ENDPOINTS = "flaskr.protection.open_endpoints"
+
+
+def open_endpoint_to_other_sites(app: Flask, endpoint: str) -> None:
+    """Let other sites send state-changing requests to one endpoint.
+
+    Only for an endpoint that acts for nobody's session: RFC 8058's one-click
+    unsubscribe, which a mail program POSTs from wherever it runs, carrying
+    only the signed link.
+    """
+    app.extensions.setdefault(_OPEN_ENDPOINTS, set()).add(endpoint)
+
+
 def refuse_cross_site_requests() -> None:
     """Refuse a state-changing request that a browser says came from elsewhere."""
     if request.method in SAFE_METHODS:
         return
     if request.blueprint in current_app.extensions.get(_OPEN_BLUEPRINTS, ()):
+        return
+    if request.endpoint in current_app.extensions.get(_OPEN_ENDPOINTS, ()):
         return
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site == "cross-site":

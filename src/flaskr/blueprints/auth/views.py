@@ -12,9 +12,6 @@ from flask import request
 from flask import url_for
 from werkzeug import Response
 
-from flaskr.blueprints.auth.bot_check import form_started_stamp
-from flaskr.blueprints.auth.bot_check import refused_as_bot
-from flaskr.blueprints.auth.bot_check import REFUSED_MESSAGE
 from flaskr.blueprints.auth.forms import DeleteAccountForm
 from flaskr.blueprints.auth.forms import LoginForm
 from flaskr.blueprints.auth.forms import RegisterForm
@@ -31,6 +28,9 @@ from flaskr.services.accounts.sessions import log_out
 from flaskr.services.accounts.users import AddressLinks
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
+from flaskr.web.bot_check import form_started_stamp
+from flaskr.web.bot_check import refused_as_bot
+from flaskr.web.bot_check import REFUSED_MESSAGE
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import render_form

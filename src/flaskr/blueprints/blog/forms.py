@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import RadioField
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import widgets
 
 from flaskr.models import ALT_MAX_LENGTH
 from flaskr.models import BODY_MAX_LENGTH
@@ -13,6 +17,8 @@ from flaskr.models import MAX_TAGS_PER_POST
 from flaskr.models import SLUG_MAX_LENGTH
 from flaskr.models import SUMMARY_MAX_LENGTH
 from flaskr.models import TITLE_MAX_LENGTH
+from flaskr.models.subscribers import EACH_POST
+from flaskr.models.subscribers import WEEKLY
 from flaskr.services.base.images import ACCEPTED_TYPES
 from flaskr.services.content.editorial import note_problem
 from flaskr.services.content.media import alt_problem
@@ -26,6 +32,7 @@ from flaskr.services.governance.reports import (
     REASON_MAX_LENGTH as REPORT_REASON_MAX_LENGTH,
 )
 from flaskr.services.governance.reports import reason_problem as report_reason_problem
+from flaskr.services.social import subscriptions
 from flaskr.services.social.reactions import comment_problem
 from flaskr.web.shared_forms import as_text
 from flaskr.web.shared_forms import HiddenText
@@ -188,4 +195,62 @@ class ReportForm(FlaskForm):
         validators=[Rule(report_reason_problem)],
         description="The moderators read this; the writer does not see who reported.",
         render_kw={"maxlength": REPORT_REASON_MAX_LENGTH, "rows": 4},
+    )
+
+
+#: The prefix of the follow-by-mail form's fields: it shares pages with others.
+SUBSCRIBE_PREFIX = "subscribe"
+
+
+class SubscribeForm(FlaskForm):
+    """An address to mail new posts to, and what to follow (``to``)."""
+
+    email = TextField(
+        "Your e-mail address",
+        filters=[strip],
+        validators=[Rule(subscriptions.address_problem)],
+        render_kw={
+            "autocomplete": "email",
+            "type": "email",
+            "maxlength": subscriptions.MAX_ADDRESS_LENGTH,
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "placeholder": "you@example.com",
+        },
+    )
+    #: ``site``, or a writer's id (:func:`subscriptions.follow_value`).
+    to = HiddenText(filters=[strip])
+    #: The honeypot: hidden from people and screen readers; bots fill it.
+    homepage = TextField(
+        "Leave this empty",
+        filters=[strip],
+        render_kw={"tabindex": "-1", "autocomplete": "off", "maxlength": 200},
+    )
+    #: When the form was made (signed), to refuse forms sent too fast.
+    form_started = HiddenText()
+
+
+class PreferencesForm(FlaskForm):
+    """What a subscriber keeps following, and how often it is mailed."""
+
+    site = SelectMultipleField(
+        choices=[SelectChoice(subscriptions.SITE, "Everything")],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validate_choice=False,
+    )
+    writers = SelectMultipleField(
+        "Writers",
+        coerce=str,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validate_choice=False,
+    )
+    cadence = RadioField(
+        "How often",
+        choices=[
+            SelectChoice(EACH_POST, "Each post, as it comes out"),
+            SelectChoice(WEEKLY, "One mail a week with the week's posts"),
+        ],
+        validate_choice=False,
     )

@@ -1,5 +1,6 @@
-"""The site's own pages and pictures: the About and Subscribe pages, the
-icon an administrator chose, the favicon and the web app manifest."""
+"""The site's own pages and pictures: the About page, the icon an
+administrator chose, the favicon and the web app manifest. (The Subscribe
+page is ``subscribe_pages``'.)"""
 
 from __future__ import annotations
 
@@ -47,14 +48,6 @@ def leading_heading(html: str) -> tuple[Markup | None, Markup]:
         return None, Markup(html)  # noqa: S704 (rendered and cleaned Markdown)
     # Both parts are pieces of the same cleaned HTML.
     return Markup(match.group(1)), Markup(match.group(2))  # noqa: S704
-
-
-@bp.route("/subscribe")
-@kept_per_visitor
-def subscribe() -> str:
-    """How to follow the site: its feeds, and each writer's and tag's."""
-    shows_reactions_of(())
-    return render_template("blog/subscribe.html")
 
 
 @bp.route("/icon/<key>-<any(large, small):size>.png")

@@ -29,6 +29,9 @@ from flaskr.services.accounts.directory import set_password
 from flaskr.services.accounts.joining import refused_address_problem
 from flaskr.services.accounts.passwords import password_problem
 from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.base.addresses import email_key as email_key
+from flaskr.services.base.addresses import email_problem as email_problem
+from flaskr.services.base.addresses import normalized_email as normalized_email
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.security_log import log_event
@@ -44,33 +47,6 @@ LinkFor = t.Callable[[str], str]
 
 #: What to tell someone who asks for an address another account has.
 ADDRESS_TAKEN = "Another account uses that address."
-
-
-def email_problem(address: str) -> str | None:
-    """What is wrong with ``address`` as an e-mail address, or ``None``.
-
-    Syntax and a domain that could exist (``email-validator``); whether mail
-    is delivered there is not asked of DNS, which a server may not reach.
-    """
-    from email_validator import EmailNotValidError
-    from email_validator import validate_email
-
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as error:
-        return str(error)
-    return None
-
-
-def normalized_email(address: str) -> str:
-    from email_validator import validate_email
-
-    return str(validate_email(address, check_deliverability=False).normalized)
-
-
-def email_key(address: str) -> str:
-    """What makes two spellings of an address the same for uniqueness."""
-    return normalized_email(address).lower()
 
 
 def _hash(token: str) -> str:
