@@ -5,6 +5,7 @@ draft; the one-click unsubscribe headers; the weekly digest; the send rate."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 
@@ -27,9 +28,11 @@ from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.social import newsletter
 from flaskr.services.social import subscriber_links
 from tests.conftest import add_test_data
+from tests.conftest import AuthActions
 from tests.helpers import add_user
 from tests.helpers import LONG_AGO
 from tests.helpers import user_named
+from tests.helpers import write_in_editor
 
 SITE = None  # a subscription to the whole site
 
@@ -305,3 +308,25 @@ def test_the_sender_keeps_to_its_rate(news_app, smtp):
         started = time.monotonic()
         assert deliver_due_mail() == 6
         assert time.monotonic() - started >= 5 / 20
+
+
+def test_the_editor_keeps_a_post_out_of_the_mail_when_asked(news_app, smtp):
+    with news_app.app_context():
+        subscribe("reader@example.org", SITE)
+    client = news_app.test_client()
+    AuthActions(client).login()
+    assert "Do not mail this post to subscribers" in client.get("/create").text
+    write_in_editor(client, title="Quiet", no_mail="y")
+    write_in_editor(client, title="Loud")
+    write_in_editor(client, title="Draft first", action="draft", no_mail="y")
+    with news_app.app_context():
+        draft = db.session.scalars(sa.select(Post).filter_by(title="Draft first")).one()
+        assert draft.mail_subscribers is False
+        draft_id = draft.id
+    page = client.get(f"/{draft_id}/update").text
+    assert re.search(r'<input[^>]* checked [^>]*name="no_mail"', page)
+    # published with the box now cleared: it is mailed
+    write_in_editor(client, f"/{draft_id}/update", title="Draft first")
+    assert run_line(news_app) == 2
+    assert sorted(m["Subject"] for m in smtp.inbox.messages) == ["Draft first", "Loud"]
+    assert "no_mail" not in client.get(f"/{draft_id}/update").text, "out: too late"
