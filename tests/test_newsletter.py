@@ -330,3 +330,21 @@ def test_the_editor_keeps_a_post_out_of_the_mail_when_asked(news_app, smtp):
     assert run_line(news_app) == 2
     assert sorted(m["Subject"] for m in smtp.inbox.messages) == ["Draft first", "Loud"]
     assert "no_mail" not in client.get(f"/{draft_id}/update").text, "out: too late"
+
+
+def test_digests_are_written_by_the_timer_an_hour_apart_and_by_cron(news_app, smtp):
+    with news_app.app_context():
+        subscribe("weekly@example.org", SITE, cadence=WEEKLY)
+        publish("First")
+    work = news_app.extensions["flaskr.background"]
+    work.run_once()
+    assert recipients(smtp) == ["weekly@example.org"], "the timer wrote a digest"
+    with news_app.app_context():
+        db.session.execute(sa.update(Subscriber).values(last_digest=LONG_AGO))
+        db.session.commit()
+        publish("Second")
+    work.run_once()
+    assert len(smtp.inbox.messages) == 1, "the timer looks again in an hour"
+    result = news_app.test_cli_runner().invoke(args=["send-digests"])
+    assert result.output == "Wrote 1 digest, sent 1 mail.\n"
+    assert smtp.inbox.messages[-1]["Subject"] == "Flaskr: 1 new post this week"
