@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import json
 import logging
 import smtplib
@@ -194,18 +195,24 @@ def _claim(limit: int) -> list[OutboxMail]:
     return list(mails)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificate checks as the system sets them; made once per process, as
+    loading the system's certificates takes longer than sending a mail."""
+    return ssl.create_default_context()
+
+
 def _connect() -> smtplib.SMTP:
     config = current_app.config
     timeout = float(config["MAIL_TIMEOUT"])
     server, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
-    context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if config["MAIL_USE_SSL"]:
-        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=_tls_context())
     else:
         smtp = smtplib.SMTP(server, port, timeout=timeout)
         if config["MAIL_USE_TLS"]:
-            smtp.starttls(context=context)
+            smtp.starttls(context=_tls_context())
     if config["MAIL_USERNAME"]:
         smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
     return smtp
