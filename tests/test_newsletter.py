@@ -33,6 +33,7 @@ from tests.helpers import add_user
 from tests.helpers import LONG_AGO
 from tests.helpers import user_named
 from tests.helpers import write_in_editor
+from tests.test_api import token_of
 
 SITE = None  # a subscription to the whole site
 
@@ -348,3 +349,33 @@ def test_digests_are_written_by_the_timer_an_hour_apart_and_by_cron(news_app, sm
     result = news_app.test_cli_runner().invoke(args=["send-digests"])
     assert result.output == "Wrote 1 digest, sent 1 mail.\n"
     assert smtp.inbox.messages[-1]["Subject"] == "Flaskr: 1 new post this week"
+
+
+def test_the_api_may_keep_an_article_out_of_the_mail(news_app, smtp):
+    with news_app.app_context():
+        subscribe("reader@example.org", SITE)
+    client = news_app.test_client()
+    token = token_of(client)
+    headers = {"Authorization": f"Token {token}"}
+
+    def write(title, **fields):
+        article = {"title": title, "description": "", "body": "Text", **fields}
+        return client.post("/api/articles", headers=headers, json={"article": article})
+
+    assert write("Quiet", mailSubscribers=False).status_code == 201
+    assert write("Loud").status_code == 201
+    refused = write("Odd", mailSubscribers="no")
+    assert refused.status_code == 422
+    assert "mailSubscribers must be true or false." in str(refused.json["errors"])
+    draft = write("Later", published=False, mailSubscribers=False).json["article"]
+    changed = client.put(
+        f"/api/articles/{draft['slug']}",
+        headers=headers,
+        json={"article": {"published": True, "mailSubscribers": True}},
+    )
+    assert changed.status_code == 200
+    run_line(news_app)
+    mailed = [
+        m["Subject"] for m in smtp.inbox.messages if m["To"] == "reader@example.org"
+    ]
+    assert sorted(mailed) == ["Later", "Loud"]
