@@ -22,6 +22,7 @@ from flaskr.models import Subscriber
 from flaskr.models import Subscription
 from flaskr.models.governance import SUSPENDED
 from flaskr.models.subscribers import WEEKLY
+from flaskr.services.base import mail
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.content import writing
 from flaskr.services.event_handlers import deliver_due_events
@@ -379,3 +380,16 @@ def test_the_api_may_keep_an_article_out_of_the_mail(news_app, smtp):
         m["Subject"] for m in smtp.inbox.messages if m["To"] == "reader@example.org"
     ]
     assert sorted(mailed) == ["Later", "Loud"]
+
+
+def test_a_slow_sender_claims_only_what_it_sends_within_half_a_lease(news_app):
+    with news_app.app_context():
+        for n in range(5):
+            subscribe(f"r{n}@example.org", SITE)
+        publish()
+        deliver_due_events()
+        pace = mail._Pace(0.05)
+        assert pace.claim_size() == 3, "60 s of a 120 s lease"
+        assert len(mail._claim(pace.claim_size())) == 3
+        assert len(mail._claim(pace.claim_size())) == 2, "the rest, for another"
+        assert mail._claim(pace.claim_size()) == []
