@@ -3,6 +3,7 @@ post settings, and the mail itself in a browser's width (a phone, a desk)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -12,12 +13,15 @@ from flaskr.db import db
 from flaskr.models import OutboxMail
 from flaskr.models import Subscriber
 from flaskr.models import Subscription
+from flaskr.models.subscribers import WEEKLY
 from flaskr.services.content import writing
+from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.social import subscriber_links
+from flaskr.services.social.newsletter import send_weekly_digests
 from tests.browser.helpers import AXE
 from tests.browser.helpers import axe_violations
 from tests.browser.helpers import register_and_log_in
-from tests.helpers import user_named
+from tests.helpers import add_user
 
 WIDTHS = [390, 800, 1024, 1280]
 
@@ -44,7 +48,7 @@ def test_the_do_not_mail_box_sits_in_the_post_settings(
 
 def test_the_mail_reads_well_on_a_phone_and_a_desk(live_app, new_page, screenshot):
     with live_app.app_context():
-        writer = user_named("quiet1280light")
+        writer = add_user("ruth")
         reader = Subscriber(
             email="reader@example.org",
             email_key="reader@example.org",
@@ -65,16 +69,30 @@ def test_the_mail_reads_well_on_a_phone_and_a_desk(live_app, new_page, screensho
         writing.create_post(
             writer, "A loaf worth waiting for", body, tags=[], publish=True
         )
-        from flaskr.services.event_handlers import deliver_due_events
-
         deliver_due_events()
         mail = db.session.scalars(
             db.select(OutboxMail).where(OutboxMail.recipient == "reader@example.org")
         ).one()
         html = mail.html_body
+        # weekly since a month ago: its week is over
+        reader.cadence = WEEKLY
+        reader.confirmed = writer.created - dt.timedelta(days=30)
+        writing.create_post(
+            writer, "Second loaf", "Rye, this time.", tags=[], publish=True
+        )
+        deliver_due_events()
+        send_weekly_digests()
+        digest = db.session.scalars(
+            db.select(OutboxMail)
+            .where(OutboxMail.recipient == "reader@example.org")
+            .order_by(OutboxMail.id.desc())
+        ).first()
+        assert digest is not None and digest.subject == "Flaskr: 1 new post this week"
+        digest_html = digest.html_body
     assert re.search(r"<style", html) is None
-    for width in (390, 1280):
-        page = new_page(viewport={"width": width, "height": 900})
-        page.set_content(html)
-        screenshot(page, f"mail-{width}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for name, content in (("mail", html), ("digest", digest_html)):
+        for width in (390, 1280):
+            page = new_page(viewport={"width": width, "height": 900})
+            page.set_content(content)
+            screenshot(page, f"{name}-{width}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
