@@ -222,6 +222,16 @@ def test_send_mail_command_sends_what_is_due(mail_app, smtp):
 
 
 SITE_TITLE = "Ruth's Kitchen & Garden"
+#: A post as the newsletter's mails get it (``newsletter._mail_post``).
+NEWSLETTER_POST = {
+    "title": "Bread",
+    "writer": "ruth",
+    "published": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+    "link": "https://flaskr.example/p/bread",
+    "body_html": "<p>Flour &amp; water.</p>",
+    "body_text": "Flour & water.",
+    "excerpt": "Flour & water.",
+}
 #: Each mail template, with what its text needs.
 MAIL_TEMPLATES = {
     "account_approved": {"username": "ruth"},
@@ -242,6 +252,17 @@ MAIL_TEMPLATES = {
         "link": "https://flaskr.example/p/bread",
     },
     "moderation_waiting": {"username": "ruth", "held": 2, "reports": 1},
+    "new_post": {
+        "post": NEWSLETTER_POST,
+        "manage_link": "https://flaskr.example/subscribe/manage/t",
+        "unsubscribe_link": "https://flaskr.example/subscribe/unsubscribe/t",
+    },
+    "digest": {
+        "posts": [NEWSLETTER_POST],
+        "more": 0,
+        "manage_link": "https://flaskr.example/subscribe/manage/t",
+        "unsubscribe_link": "https://flaskr.example/subscribe/unsubscribe/t",
+    },
     "password_changed": {"username": "ruth"},
     "reset_password": {
         "username": "ruth",
@@ -283,7 +304,7 @@ def test_each_mail_names_the_site_by_its_title(mail_app, smtp, template):
     html = message.get_body(("html",)).get_content()
     assert SITE_TITLE in text
     assert "Ruth&#39;s Kitchen &amp; Garden" in html
-    if template != "new_comment":  # its subject names the post instead
+    if template not in ("new_comment", "new_post"):  # these name the post instead
         assert SITE_TITLE in message["Subject"]
     for part in (message["Subject"], text, html):
         assert "Flaskr" not in part

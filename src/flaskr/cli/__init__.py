@@ -17,6 +17,7 @@ from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
 from flaskr.cli.export import import_command
 from flaskr.cli.mail import deliver_events_command
+from flaskr.cli.mail import send_digests_command
 from flaskr.cli.mail import send_mail_command
 from flaskr.cli.mail import send_test_mail_command
 from flaskr.cli.maintenance import end_sessions_command
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         render_posts_command,
         send_mail_command,
         deliver_events_command,
+        send_digests_command,
         send_test_mail_command,
     ):
         app.cli.add_command(command)

@@ -9,6 +9,7 @@ from flaskr.db import db
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.base.mail import record_mail
 from flaskr.services.event_handlers import deliver_due_events
+from flaskr.services.social.newsletter import send_weekly_digests
 
 
 @click.command("send-mail")
@@ -28,6 +29,19 @@ def deliver_events_command() -> None:
     sent = deliver_due_mail()
     click.echo(
         f"Handled {handled} event{'' if handled == 1 else 's'}, "
+        f"sent {sent} mail{'' if sent == 1 else 's'}."
+    )
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command() -> None:
+    """Write the weekly digests that are due, then send mail (each server's
+    timer also does, once an hour)."""
+    written = send_weekly_digests()
+    sent = deliver_due_mail()
+    click.echo(
+        f"Wrote {written} digest{'' if written == 1 else 's'}, "
         f"sent {sent} mail{'' if sent == 1 else 's'}."
     )
 

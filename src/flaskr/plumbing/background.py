@@ -2,15 +2,17 @@
 
 Each process that serves requests runs one daemon thread that, every
 ``BACKGROUND_INTERVAL`` seconds, moves the site version when a scheduled post's
-time has come, hands due events to their handlers and sends due mail. Until
-it existed, retries waited for a response that reached Flask, so a site whose
-readers were all served kept pages (``page_cache``) never retried a mail.
+time has come, hands due events to their handlers (new posts to their
+subscribers among them), writes the weekly digests that are due (an hour
+apart at most) and sends due mail. Until it existed, retries waited for a
+response that reached Flask, so a site whose readers were all served kept
+pages (``page_cache``) never retried a mail.
 
 The thread starts after gunicorn forks a worker (``post_worker_init`` in
 ``gunicorn.conf.py``), or with the first request that reaches Flask on other
 servers; never in the process that forked, since a thread does not survive a
 fork. Every step is safe in any number of processes at once, and each is also
-a command for cron (``send-mail``, ``deliver-events``).
+a command for cron (``send-mail``, ``deliver-events``, ``send-digests``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import typing as t
 
 import sqlalchemy as sa
@@ -29,11 +32,15 @@ from flaskr.models import SiteVersion
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.content.lifecycle import publish_due
 from flaskr.services.event_handlers import deliver_due_events
+from flaskr.services.social.newsletter import send_weekly_digests
 
 logger = logging.getLogger("flaskr.background")
 
 #: Where ``init_app`` keeps the app's :class:`BackgroundWork`.
 EXTENSION = "flaskr.background"
+#: Seconds between a process's looks for weekly digests that are due: a
+#: digest waits a week anyway, and each look reads the subscribers.
+DIGEST_CHECK_EVERY = 3600.0
 
 
 def move_version_if_a_post_is_due() -> bool:
@@ -58,6 +65,7 @@ class BackgroundWork:
         self._started_in: int | None = None
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_digest_check = 0.0
 
     def start(self) -> bool:
         """Start this process's thread, unless it runs already or the interval
@@ -95,6 +103,9 @@ class BackgroundWork:
             # Events first: their handlers record mail that then goes out.
             for step in (move_version_if_a_post_is_due, deliver_due_events):
                 self._run(step)
+            if time.monotonic() >= self._next_digest_check:
+                self._next_digest_check = time.monotonic() + DIGEST_CHECK_EVERY
+                self._run(send_weekly_digests)
             self._run(deliver_due_mail)
 
     def _run(self, step: t.Callable[[], object]) -> None:

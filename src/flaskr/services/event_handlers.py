@@ -10,6 +10,7 @@ from __future__ import annotations
 from flaskr.services.base import events
 from flaskr.services.base.events import Handler
 from flaskr.services.governance.moderation import mail_moderators_about_waiting
+from flaskr.services.social.newsletter import mail_subscribers_about_post
 from flaskr.services.social.reactions import mail_writer_about_comment
 
 HANDLERS: tuple[Handler, ...] = (
@@ -22,6 +23,11 @@ HANDLERS: tuple[Handler, ...] = (
         name="moderator_mail",
         kinds=frozenset({events.MODERATION_WAITING}),
         run=mail_moderators_about_waiting,
+    ),
+    Handler(
+        name="newsletter",
+        kinds=frozenset({events.POST_PUBLISHED}),
+        run=mail_subscribers_about_post,
     ),
 )
 

@@ -250,6 +250,7 @@ def create_article() -> Response:
     slug = text_field(fields, "slug") or ""
     tags = _tag_list(fields) or []
     publish = _flag(fields, "published")
+    mail = _flag(fields, "mailSubscribers")
     try:
         post = writing.create_post(
             g.user,
@@ -259,6 +260,7 @@ def create_article() -> Response:
             publish=publish is not False,
             summary=summary,
             slug=slug,
+            mail_subscribers=mail is not False,
         )
     except Invalid as error:
         raise _refused(error) from None
@@ -280,6 +282,7 @@ def update_article(slug: str) -> Response:
     new_slug = text_field(fields, "slug")
     tags = _tag_list(fields)
     publish = _flag(fields, "published")
+    mail = _flag(fields, "mailSubscribers")
     try:
         writing.update_post(
             g.user,
@@ -292,6 +295,7 @@ def update_article(slug: str) -> Response:
             publish=publish is True,
             to_draft=publish is False,
             unpublish=publish is False,
+            mail_subscribers=mail,
         )
     except Invalid as error:
         raise _refused(error) from None

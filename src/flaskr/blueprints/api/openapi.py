@@ -270,6 +270,11 @@ def _paths(limit: int, offset: int) -> Json:
         "tagList": {"type": "array", "items": _string()},
         "slug": _string(description="The address; made from the title if empty."),
         "published": {"type": "boolean", "description": "false keeps a draft."},
+        "mailSubscribers": {
+            "type": "boolean",
+            "description": "false keeps it out of the subscribers' mail; read"
+            " when it comes out.",
+        },
     }
     filters = [
         _parameter("tag", "query", _string()),

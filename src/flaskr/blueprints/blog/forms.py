@@ -137,6 +137,12 @@ class PostForm(FlaskForm):
         validate_choice=False,
         render_kw={"autocomplete": "off"},
     )
+    #: Kept out of the newsletter (``Post.mail_subscribers`` false): read
+    #: when the post comes out, so it counts only until then.
+    no_mail = BooleanField(
+        "Do not mail this post to subscribers",
+        description="It still shows on the site and in feeds.",
+    )
     #: The post's version when the edit form was opened (kept across previews).
     version = HiddenText()
     #: Made once per opened new-post form: the post it made (by an autosave

@@ -248,6 +248,7 @@ def create() -> Response | tuple[str, int]:
                 slug=form.slug.data,
                 schedule_at=schedule_at,
                 time_zone=asked_zone(form, schedule_at),
+                mail_subscribers=not form.no_mail.data,
             )
         except Invalid as error:
             show_problems(form, error, fallback=form.body)
@@ -315,6 +316,7 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
         obj=post,
         tags=", ".join(post.tag_names),
         image_alt=post.image.alt if post.image else "",
+        no_mail=not post.mail_subscribers,
     )
     action = request.form.get("action")
     show_schedule(form, post)
@@ -346,6 +348,7 @@ def edit_post(post: Post) -> Response | tuple[str, int]:
                 schedule_at=schedule_at,
                 to_draft=action == SAVE_DRAFT,
                 time_zone=asked_zone(form, schedule_at),
+                mail_subscribers=not form.no_mail.data if pending else None,
             )
         except Invalid as error:
             show_problems(form, error, fallback=form.body)

@@ -88,7 +88,9 @@ class Handler:
     """Something to do once with each event of some kinds.
 
     ``run`` gets the event inside the transaction that marks its delivery
-    done, and must not commit: its writes count only if it returns. To be
+    done, and must not commit: its writes count only if it returns. (A
+    handler with a ledger of its own that makes a second run skip what the
+    first committed, as the newsletter's fan-out has, may commit in steps.) To be
     tried again later it raises; what it did outside the database (a request
     to another server) may then happen again, so that must be safe to repeat.
     """

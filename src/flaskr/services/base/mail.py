@@ -18,16 +18,21 @@ PostgreSQL alike. A sender *claims* the mails it sends by moving their
 A mail is marked sent once the SMTP server accepted it. A sender that dies in
 between leaves its claim to expire, and the mail goes out again (at least once,
 with the same ``Message-ID``); one that fails tries again later, backing off,
-up to ``MAIL_MAX_ATTEMPTS``.
+up to ``MAIL_MAX_ATTEMPTS``. With ``MAIL_SEND_RATE`` set, each sender keeps
+to that many mails a second, and claims no more than it sends in half a
+lease, so a slow sender's claim never runs out under it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
+import json
 import logging
 import smtplib
 import ssl
+import time
 import typing as t
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -65,19 +70,45 @@ def record_mail(recipient: str, template: str, **context: t.Any) -> OutboxMail:
     env = current_app.jinja_env
     context.setdefault("site_url", current_app.config["SITE_URL"] or "")
     context.setdefault("site_title", site_title())
-    subject = env.get_template(f"mail/{template}.subject").render(**context)
-    domain = email.utils.parseaddr(current_app.config["MAIL_FROM"])[1]
+    return add_mail(
+        recipient,
+        subject=env.get_template(f"mail/{template}.subject").render(**context),
+        text_body=env.get_template(f"mail/{template}.txt").render(**context),
+        html_body=env.get_template(f"mail/{template}.html").render(**context),
+    )
+
+
+def add_mail(
+    recipient: str,
+    *,
+    subject: str,
+    text_body: str,
+    html_body: str,
+    headers: t.Mapping[str, str] | None = None,
+) -> OutboxMail:
+    """Add a mail written already to the session (a fan-out renders one post
+    once for many readers); it is sent after the caller commits.
+
+    :param headers: headers of its own (``List-Unsubscribe``), sent as given.
+    """
     mail = OutboxMail(
         recipient=recipient,
         subject=" ".join(subject.split())[:200],
-        text_body=env.get_template(f"mail/{template}.txt").render(**context),
-        html_body=env.get_template(f"mail/{template}.html").render(**context),
-        message_id=email.utils.make_msgid(domain=domain.partition("@")[2] or None),
+        text_body=text_body,
+        html_body=html_body,
+        message_id=new_message_id(),
         attempts=0,
         failed=False,
+        headers=json.dumps(dict(headers)) if headers else "",
     )
     db.session.add(mail)
     return mail
+
+
+def new_message_id() -> str:
+    """A ``Message-ID`` on the domain of ``MAIL_FROM``."""
+    domain = email.utils.parseaddr(current_app.config["MAIL_FROM"])[1]
+    return email.utils.make_msgid(domain=domain.partition("@")[2] or None)
 
 
 def site_title() -> str:
@@ -105,12 +136,15 @@ def message_of(mail: OutboxMail, sent_by: Address | None = None) -> EmailMessage
     message["Subject"] = mail.subject
     message["Date"] = email.utils.format_datetime(mail.created)
     message["Message-ID"] = mail.message_id
+    if mail.headers:
+        for name, value in json.loads(mail.headers).items():
+            message[name] = value
     message.set_content(mail.text_body)
     message.add_alternative(mail.html_body, subtype="html")
     return message
 
 
-def _due() -> sa.Select[int]:
+def _due(limit: int) -> sa.Select[int]:
     return (
         sa.select(OutboxMail.id)
         .where(
@@ -119,17 +153,19 @@ def _due() -> sa.Select[int]:
             OutboxMail.failed.is_(False),
         )
         .order_by(OutboxMail.next_attempt, OutboxMail.id)
-        .limit(BATCH)
+        .limit(limit)
     )
 
 
-def _claim() -> list[OutboxMail]:
-    """Take the due mails for this sender, and commit: other senders leave
-    them alone until the lease ends."""
+def _claim(limit: int) -> list[OutboxMail]:
+    """Take up to ``limit`` due mails for this sender, and commit: other
+    senders leave them alone until the lease ends."""
     lease_end = utcnow() + CLAIM_LEASE
     claimed: list[int] = []
     if db.session.get_bind().dialect.name == "postgresql":
-        claimed = list(db.session.scalars(_due().with_for_update(skip_locked=True)))
+        claimed = list(
+            db.session.scalars(_due(limit).with_for_update(skip_locked=True))
+        )
         if claimed:
             db.session.execute(
                 sa.update(OutboxMail)
@@ -137,7 +173,7 @@ def _claim() -> list[OutboxMail]:
                 .values(next_attempt=lease_end, attempts=OutboxMail.attempts + 1)
             )
     else:
-        for mail_id in db.session.scalars(_due()).all():
+        for mail_id in db.session.scalars(_due(limit)).all():
             won = db.session.execute(
                 sa.update(OutboxMail)
                 .where(
@@ -159,18 +195,24 @@ def _claim() -> list[OutboxMail]:
     return list(mails)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificate checks as the system sets them; made once per process, as
+    loading the system's certificates takes longer than sending a mail."""
+    return ssl.create_default_context()
+
+
 def _connect() -> smtplib.SMTP:
     config = current_app.config
     timeout = float(config["MAIL_TIMEOUT"])
     server, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
-    context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if config["MAIL_USE_SSL"]:
-        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=_tls_context())
     else:
         smtp = smtplib.SMTP(server, port, timeout=timeout)
         if config["MAIL_USE_TLS"]:
-            smtp.starttls(context=context)
+            smtp.starttls(context=_tls_context())
     if config["MAIL_USERNAME"]:
         smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
     return smtp
@@ -193,7 +235,30 @@ def _retry_later(mail: OutboxMail, error: Exception) -> None:
     )
 
 
-def _send_all(mails: list[OutboxMail]) -> int:
+class _Pace:
+    """Keeps one sender to ``MAIL_SEND_RATE`` mails a second (0: no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self.next_send = time.monotonic()
+
+    def claim_size(self) -> int:
+        """Mails to claim at once: what this sender sends in half a lease."""
+        if not self.interval:
+            return BATCH
+        return max(1, min(BATCH, int(CLAIM_LEASE.total_seconds() / 2 / self.interval)))
+
+    def wait(self) -> None:
+        """Wait until the next mail may go."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_send > now:
+            time.sleep(self.next_send - now)
+        self.next_send = max(now, self.next_send) + self.interval
+
+
+def _send_all(mails: list[OutboxMail], pace: _Pace) -> int:
     """Send ``mails`` over one SMTP connection; mark each as it goes."""
     if not current_app.config["MAIL_SERVER"]:
         for mail in mails:
@@ -218,6 +283,7 @@ def _send_all(mails: list[OutboxMail]) -> int:
         return 0
     with smtp:
         for mail in mails:
+            pace.wait()
             try:
                 smtp.send_message(message_of(mail, sent_by))
             except (OSError, smtplib.SMTPException) as error:
@@ -234,6 +300,7 @@ def deliver_due_mail() -> int:
     """Send the mails that are due, a batch at a time; return how many were
     sent. Safe to run in any number of workers and servers at once."""
     sent = 0
-    while mails := _claim():
-        sent += _send_all(mails)
+    pace = _Pace(float(current_app.config["MAIL_SEND_RATE"]))
+    while mails := _claim(pace.claim_size()):
+        sent += _send_all(mails, pace)
     return sent

@@ -217,6 +217,7 @@ def create_post(
     slug: str = "",
     schedule_at: dt.datetime | None = None,
     time_zone: str | None = None,
+    mail_subscribers: bool = True,
 ) -> Post:
     """Create and commit a post, published now, at ``schedule_at`` (a time to
     come) or as a draft.
@@ -226,6 +227,8 @@ def create_post(
     :param slug: the address asked for; empty makes one from the title.
     :param time_zone: the zone the writer chose the schedule in, remembered
         for their next visit with the post.
+    :param mail_subscribers: false keeps the post out of the newsletter
+        (``services/social/newsletter.py``).
     :raise NotAllowed: ``author`` may not write (:mod:`.editorial`); a
         contributor's ``publish`` or ``schedule_at`` saves a draft submitted
         for review instead.
@@ -248,6 +251,7 @@ def create_post(
     if submitted:
         publish, schedule_at = False, None
     post = Post(author=author, published=utcnow() if publish else None)
+    post.mail_subscribers = mail_subscribers
     post.review_requested = utcnow() if submitted else None
     if schedule_at is not None:
         post.published = schedule_at
@@ -403,6 +407,7 @@ def update_post(
     to_draft: bool = False,
     unpublish: bool = False,
     time_zone: str | None = None,
+    mail_subscribers: bool | None = None,
 ) -> None:
     """Save ``actor``'s changes to a post, all of them or none; ``publish``
     publishes a draft or a scheduled post, dated now.
@@ -418,6 +423,9 @@ def update_post(
     :param unpublish: take a published post back to the drafts, off every
         public page, with this save.
     :param time_zone: as :func:`create_post`.
+    :param mail_subscribers: as :func:`create_post`; ``None`` keeps the
+        post's choice. Once the post is out its mail is sent: a change then
+        is kept for nothing.
     :raise Invalid: a field breaks its rule (:func:`check_post`); nothing
         is saved.
 
@@ -461,6 +469,8 @@ def update_post(
     else:
         post.updated = now
     _write_or_roll_back(post, title, body, tags, summary, slug)
+    if mail_subscribers is not None:
+        post.mail_subscribers = mail_subscribers
     if image is not None:
         image.apply(post)
     _remember_time_zone(actor, time_zone)
