@@ -20,6 +20,7 @@ from flaskr.models import PostMailing
 from flaskr.models import SiteSettings
 from flaskr.models import Subscriber
 from flaskr.models import Subscription
+from flaskr.schema import init_db
 from flaskr.services.accounts import users as accounts
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.base.errors import Invalid
@@ -29,9 +30,11 @@ from flaskr.services.governance import members
 from flaskr.services.governance import removal
 from flaskr.services.portability.exports import export_zip
 from flaskr.services.portability.exports import Scope
+from flaskr.services.portability.imports import import_export
 from flaskr.services.social import subscriber_admin
 from flaskr.services.social import subscriber_csv
 from flaskr.services.social import subscriber_links
+from tests.conftest import add_test_data
 from tests.conftest import csrf_token_from
 from tests.helpers import logged_in
 from tests.helpers import make_admin
@@ -290,8 +293,6 @@ def _import(client, path, data, filename="list.csv"):
 def test_an_import_mails_confirmations_and_subscribes_nobody(
     mail_app, smtp, password_hashes
 ):
-    from tests.conftest import add_test_data
-
     app = mail_app
     with app.app_context():
         add_test_data(password_hashes)
@@ -659,3 +660,16 @@ def test_deleting_an_account_forgets_its_subscriptions(audience, mailings, keep_
             assert db.session.get(OutboxMail, mailings["from_other"]).sent is None
             assert _state(mailings["from_other"]) == "stopped"
         assert _state(mailings["unrelated"]) == "waiting"
+
+
+def test_importing_a_site_export_subscribes_nobody(audience):
+    with audience.app_context():
+        data = b"".join(export_zip(Scope()))
+        init_db()  # an empty site
+        report = import_export(io.BytesIO(data))
+        assert report.failed == []
+        assert report.created["writer"] == 2
+        assert _addresses() == set()
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)) == 0
+        )
