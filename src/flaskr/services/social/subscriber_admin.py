@@ -1,7 +1,6 @@
 """What writers and administrators do with subscribers: count them, list
-them, remove one (CSV files are :mod:`.subscriber_csv`'s); which subscribers
-and posts may be mailed; and mail stopped when an account is suspended or
-goes.
+them, remove one (CSV files are :mod:`.subscriber_csv`'s); and the mails
+stopped when an account is suspended, removed or deleted.
 
 Who sees what: an administrator sees every address; a writer sees how many
 follow them, and their addresses only when the site allows it
@@ -22,14 +21,12 @@ from sqlalchemy.orm import aliased
 
 from flaskr.db import affected_rows
 from flaskr.db import db
-from flaskr.db import utcnow
 from flaskr.models import OutboxMail
 from flaskr.models import Post
 from flaskr.models import PostMailing
 from flaskr.models import Subscriber
 from flaskr.models import Subscription
 from flaskr.models import User
-from flaskr.models.governance import WITHDRAWN_STATES
 from flaskr.services.base import audit
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
@@ -45,6 +42,7 @@ SEARCH_MAX_LENGTH = 100
 WHOLE_SITE = "(the whole site)"
 #: Why a stopped mail was not sent, for the operator.
 STOPPED = "stopped: the account was suspended or removed"
+REMOVED_BY_HAND = "stopped: the subscriber was removed from the list"
 
 
 def address_key(address: str) -> str:
@@ -54,6 +52,12 @@ def address_key(address: str) -> str:
     :raise EmailNotValidError: not an address.
     """
     return str(validate_email(address, check_deliverability=False).normalized).lower()
+
+
+def normalized_address(address: str) -> str:
+    """``address`` as stored: its domain in lower case, as the subscribe
+    form stores it (``email-validator``'s normalisation)."""
+    return str(validate_email(address, check_deliverability=False).normalized)
 
 
 def address_problem(address: str) -> str | None:
@@ -284,8 +288,12 @@ def remove_subscriber(actor: User, writer: User | None, subscriber_id: int) -> s
             "subscriber_removed",
             detail=f"{_masked(address)} (subscriber {subscriber.id})",
         )
+        _stop(_mails_to([subscriber.id]), REMOVED_BY_HAND)
         db.session.delete(subscriber)
     else:
+        # Mails of this writer's posts written for it and not sent yet stay
+        # unsent; the rest of what it follows still comes.
+        _stop(_mails_to([subscriber.id], writer_id=writer.id), REMOVED_BY_HAND)
         db.session.execute(
             sa.delete(Subscription).where(
                 Subscription.subscriber_id == subscriber.id,
@@ -310,31 +318,26 @@ def remove_subscriber(actor: User, writer: User | None, subscriber_id: int) -> s
 # Who and what may be mailed; mail stopped when an account stops.
 
 
-def receives_mail() -> sa.ColumnElement[bool]:
-    """Subscribers a post or a digest may be mailed to: confirmed, and not
-    the subscriber of an account that is suspended or removed."""
-    withdrawn = sa.select(User.id).where(
-        User.id == Subscriber.user_id, User.state.in_(WITHDRAWN_STATES)
+def _mails_to(
+    subscriber_ids: list[int] | sa.Select[t.Any], *, writer_id: int | None = None
+) -> sa.Select[t.Any]:
+    """The outbox mails of posts written for these subscribers (of
+    ``writer_id``'s posts only, if given)."""
+    query = sa.select(PostMailing.mail_id).where(
+        PostMailing.subscriber_id.in_(subscriber_ids),
+        PostMailing.mail_id.is_not(None),
     )
-    return sa.and_(Subscriber.confirmed.is_not(None), ~withdrawn.exists())
+    if writer_id is not None:
+        query = query.join(Post, Post.id == PostMailing.post_id).where(
+            Post.author_id == writer_id
+        )
+    return query
 
 
-def may_be_mailed() -> sa.ColumnElement[bool]:
-    """Posts that may go to subscribers: out (published, not in the future),
-    outside the trash, not withheld (a suspended writer's), with their
-    writer's consent, and with a writer (a deleted account's kept posts
-    are not)."""
-    return sa.and_(
-        Post.published.is_not(None),
-        Post.published <= utcnow(),
-        Post.deleted.is_(None),
-        Post.withheld.is_(False),
-        Post.mail_subscribers.is_(True),
-        Post.author_id.is_not(None),
-    )
-
-
-def _stop(mail_ids: sa.Select[t.Any]) -> int:
+def _stop(mail_ids: sa.Select[t.Any], reason: str) -> int:
+    """Mark the outbox mails ``mail_ids`` names that are not sent yet as
+    given up with ``reason``: kept for the operator, never sent. A sender
+    that claimed one already may still send it."""
     result = db.session.execute(
         sa.update(OutboxMail)
         .where(
@@ -342,7 +345,7 @@ def _stop(mail_ids: sa.Select[t.Any]) -> int:
             OutboxMail.sent.is_(None),
             OutboxMail.failed.is_(False),
         )
-        .values(failed=True, last_error=STOPPED)
+        .values(failed=True, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     return affected_rows(result)
@@ -353,8 +356,9 @@ def stop_mail_of_account(user: User, *, forget: bool = False) -> int:
     its posts and mails to its subscriber rows that wait in the outbox are
     marked failed (kept for the operator, never sent); return how many.
 
-    Mails still to come are kept out by :func:`receives_mail` and
-    :func:`may_be_mailed` while the account is suspended or removed.
+    Mails still to come leave the account out while it is suspended or
+    removed: the newsletter writes none for a withheld post or for the
+    subscriber row of an account that is not active.
 
     :param forget: the account goes for good: its subscriber rows (those it
         made, and its confirmed address's) go too, and its posts, if kept,
@@ -366,9 +370,7 @@ def stop_mail_of_account(user: User, *, forget: bool = False) -> int:
             *((Subscriber.email_key == user.email_key,) if user.email_key else ()),
         )
     )
-    to_them = sa.select(PostMailing.mail_id).where(
-        PostMailing.subscriber_id.in_(theirs), PostMailing.mail_id.is_not(None)
-    )
+    to_them = _mails_to(theirs)
     # A mail of this writer's posts only: a digest that also carries other
     # writers' posts still goes.
     other = aliased(PostMailing)
@@ -390,7 +392,7 @@ def stop_mail_of_account(user: User, *, forget: bool = False) -> int:
             ~with_others.exists(),
         )
     )
-    stopped = _stop(to_them) + _stop(from_them)
+    stopped = _stop(to_them, STOPPED) + _stop(from_them, STOPPED)
     if forget:
         db.session.execute(
             sa.update(Post)

@@ -18,8 +18,10 @@ import io
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from flaskr.db import db
+from flaskr.db import utcnow
 from flaskr.models import Subscriber
 from flaskr.models import Subscription
 from flaskr.models import User
@@ -111,9 +113,10 @@ class ImportReport:
 
     #: New addresses: each was sent the confirmation mail.
     invited: int
-    #: Addresses that already follow the target (confirmed or waiting).
+    #: Addresses already confirmed and following the target.
     already: int
-    #: Addresses the site has for other writers or the site: left as they are.
+    #: Other addresses the site has (following something else, or not
+    #: confirmed yet): left as they are, and not mailed.
     elsewhere: int
 
 
@@ -187,11 +190,61 @@ def _addresses_in(data: bytes) -> list[tuple[int, str]]:
     return found
 
 
+#: The ``follow`` value of a confirmation link that names the whole site; a
+#: writer is named by their id (as the subscribe pages' own links do).
+FOLLOW_SITE = "site"
+
+
+def confirmation_link(subscriber: Subscriber, writer: User | None) -> str:
+    """The link that confirms ``subscriber`` wants ``writer``'s posts (the
+    site's if ``None``): what to follow travels in the link, so nothing is
+    followed until its owner presses the button behind it."""
+    link = subscriber_links.link(subscriber, subscriber_links.CONFIRM)
+    return f"{link}?follow={FOLLOW_SITE if writer is None else writer.id}"
+
+
+def _invite(address: str, key: str, writer: User | None, target: str) -> bool:
+    """Add an unconfirmed subscriber for ``address`` and mail it the link;
+    whether it was new (an import beside this one may have added it)."""
+    subscriber = Subscriber(
+        email=address,
+        email_key=key,
+        link_key=subscriber_links.new_link_key(),
+        created=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(subscriber)
+    except IntegrityError:
+        return False
+    record_mail(
+        address,
+        "confirm_subscription",
+        link=confirmation_link(subscriber, writer),
+        target=target,
+    )
+    return True
+
+
+def _known(keys: list[str]) -> dict[str, Subscriber]:
+    known: dict[str, Subscriber] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        known.update(
+            (subscriber.email_key, subscriber)
+            for subscriber in db.session.scalars(
+                sa.select(Subscriber).where(Subscriber.email_key.in_(chunk))
+            )
+        )
+    return known
+
+
 def import_csv(actor: User, writer: User | None, data: bytes) -> ImportReport:
     """Invite the addresses of a CSV file to follow ``writer`` (``None``: the
-    whole site): each new one gets an unconfirmed subscriber and the
-    confirmation mail; commit. Addresses the site has are left as they are.
-    All or nothing: a bad line refuses the file.
+    whole site): each new one gets an unconfirmed subscriber, following
+    nothing, and the confirmation mail; commit. Addresses the site has are
+    left as they are, and not mailed. All or nothing: a bad line refuses
+    the file.
 
     :raise NotAllowed: ``actor`` may not see these addresses.
     :raise Invalid: the file's problems (``file``), lines named.
@@ -199,56 +252,38 @@ def import_csv(actor: User, writer: User | None, data: bytes) -> ImportReport:
     subscriber_admin.check_addresses(actor, writer)
     addresses: dict[str, str] = {}
     for _line, address in _addresses_in(data):
-        addresses.setdefault(subscriber_admin.address_key(address), address)
-    keys = list(addresses)
-    known: dict[str, int] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        known.update(
-            db.session.execute(
-                sa.select(Subscriber.email_key, Subscriber.id).where(
-                    Subscriber.email_key.in_(chunk)
-                )
-            ).all()
+        addresses.setdefault(
+            subscriber_admin.address_key(address),
+            subscriber_admin.normalized_address(address),
         )
-    target = sa.select(Subscription.subscriber_id).where(
-        Subscription.author_id.is_(None)
-        if writer is None
-        else Subscription.author_id == writer.id
-    )
+    known = _known(list(addresses))
     following = set(
-        db.session.scalars(target.where(Subscription.subscriber_id.in_(known.values())))
-        if known
-        else []
-    )
-    target_name = writer.shown_name if writer is not None else site_title()
-    invited = 0
-    for key, address in addresses.items():
-        if key in known:
-            continue
-        subscriber = Subscriber(
-            email=address,
-            email_key=key,
-            link_key=subscriber_links.new_link_key(),
-        )
-        db.session.add(subscriber)
-        db.session.flush()
-        db.session.add(
-            Subscription(
-                subscriber_id=subscriber.id,
-                author_id=writer.id if writer is not None else None,
+        db.session.scalars(
+            sa.select(Subscription.subscriber_id).where(
+                Subscription.subscriber_id.in_(
+                    [subscriber.id for subscriber in known.values()]
+                ),
+                Subscription.author_id.is_(None)
+                if writer is None
+                else Subscription.author_id == writer.id,
             )
         )
-        record_mail(
-            address,
-            "confirm_subscription",
-            link=subscriber_links.link(subscriber, subscriber_links.CONFIRM),
-            target=target_name,
-        )
-        invited += 1
-    already = sum(1 for known_id in known.values() if known_id in following)
+        if known
+        else ()
+    )
+    target = writer.shown_name if writer is not None else site_title()
+    invited = sum(
+        _invite(address, key, writer, target)
+        for key, address in addresses.items()
+        if key not in known
+    )
+    already = sum(
+        1
+        for subscriber in known.values()
+        if subscriber.id in following and subscriber.confirmed is not None
+    )
     report = ImportReport(
-        invited=invited, already=already, elsewhere=len(known) - already
+        invited=invited, already=already, elsewhere=len(addresses) - invited - already
     )
     log_event(
         "subscribers_imported",
