@@ -579,10 +579,19 @@ def test_a_suspension_stops_mail_to_and_from_the_account(audience, mailings):
     make_admin(audience, "test")
     with audience.app_context():
         other = find_user("other")
+        # A weekly digest to ann with a post of each writer still goes.
+        ann = db.session.scalar(
+            sa.select(Subscriber.id).filter_by(email="ann@example.com")
+        )
+        posts = db.session.scalars(sa.select(Post.id).order_by(Post.id)).all()
+        digest = _queued_mailing(posts[0], ann, "ann@example.com")
+        db.session.add(PostMailing(post_id=posts[1], subscriber_id=ann, mail_id=digest))
+        db.session.commit()
         members.suspend(find_user("test"), other, "Spam.")
         assert _state(mailings["to_other"]) == "stopped"
         assert _state(mailings["from_other"]) == "stopped"
         assert _state(mailings["unrelated"]) == "waiting"
+        assert _state(digest) == "waiting"
         # The notice of the suspension itself still goes.
         assert (
             db.session.scalar(

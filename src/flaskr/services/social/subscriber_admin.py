@@ -379,6 +379,8 @@ def stop_mail_of_account(user: User, *, forget: bool = False) -> int:
         sa.select(other.post_id)
         .join(other_post, other_post.id == other.post_id)
         .where(
+            # A mail goes to one subscriber: its index finds the rows.
+            other.subscriber_id == PostMailing.subscriber_id,
             other.mail_id == PostMailing.mail_id,
             sa.or_(other_post.author_id.is_(None), other_post.author_id != user.id),
         )
