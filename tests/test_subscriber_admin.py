@@ -11,6 +11,7 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
+from flaskr.blueprints.admin import subscribers as admin_subscribers
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import AuditEntry
@@ -706,3 +707,15 @@ def test_a_removal_from_a_list_stops_what_waits_for_it(audience, mailings):
         assert _state(mailings["from_other"]) == "removed"
         assert _state(mailings["unrelated"]) == "removed"
         assert _state(mailings["to_other"]) == "waiting"
+
+
+def test_imports_are_throttled_per_client(app_with):
+    app = app_with(RATELIMIT_ENABLED=True)
+    make_admin(app, "test")
+    admin = logged_in(app, "test")
+    allowed = int(admin_subscribers.IMPORT_LIMITS.split()[0])
+    statuses = [
+        _import(admin, "/admin/subscribers", b"not an address\n").status_code
+        for _ in range(allowed + 1)
+    ]
+    assert statuses == [422] * allowed + [429]
