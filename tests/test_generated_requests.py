@@ -26,6 +26,7 @@ from flaskr.db import utcnow
 from flaskr.models import Subscriber
 from flaskr.models import Subscription
 from flaskr.services.accounts.directory import find_user
+from flaskr.services.base import site
 from flaskr.services.content.access import get_post
 from flaskr.services.governance import reports
 from flaskr.services.social import reactions
@@ -133,6 +134,26 @@ def _subscriber_links(app) -> list[str]:
         ]
 
 
+def _subscribers(app) -> None:
+    """Three subscribers, so the lists have rows and removals find some."""
+    with app.app_context():
+        test = find_user("test")
+        assert test is not None
+        for number, author_id in enumerate((test.id, None, test.id)):
+            subscriber = Subscriber(
+                email=f"reader{number}@example.com",
+                email_key=f"reader{number}@example.com",
+                link_key=f"key{number}",
+            )
+            db.session.add(subscriber)
+            db.session.flush()
+            db.session.add(
+                Subscription(subscriber_id=subscriber.id, author_id=author_id)
+            )
+        site.settings().writers_see_subscribers = True
+        db.session.commit()
+
+
 def test_generated_requests_never_get_a_5xx(app):
     rng = random.Random(SEED)
     rules = [
@@ -140,6 +161,7 @@ def test_generated_requests_never_get_a_5xx(app):
         for rule in app.url_map.iter_rules()
     ]
     _held_comment_and_report(app)
+    _subscribers(app)
     make_admin(app, "test")
     admin, writer, stranger = (
         Visitor(app, "test"),
@@ -166,6 +188,8 @@ def test_generated_requests_never_get_a_5xx(app):
         "/admin/users/2",
         "/admin/users/2/remove",
         "/admin/invitations",
+        "/admin/subscribers",
+        "/subscribers",
         "/moderation",
         "/review",
         "/report/post/1",
@@ -180,6 +204,8 @@ def test_generated_requests_never_get_a_5xx(app):
         "joining-join_mode",
         "comments-policy",
         "sign_in-required",
+        "subscribers-writers_see",
+        "file",
     } <= fields
     assert {"reason", "role"} <= {name.rpartition("-")[2] for name in fields}
     # So are following by e-mail and a subscriber's preferences.

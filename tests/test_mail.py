@@ -243,6 +243,10 @@ MAIL_TEMPLATES = {
     "account_suspended": {"username": "ruth", "reason": "Spam & <links>."},
     "address_in_use": {"forgot_link": "https://flaskr.example/auth/forgot"},
     "confirm_email": {"username": "ruth", "link": "https://x.example/c", "hours": 24},
+    "confirm_subscription": {
+        "link": "https://flaskr.example/subscribe/confirm/t?follow=2",
+        "target": "sam",
+    },
     "email_change_notice": {"username": "ruth"},
     "new_comment": {
         "username": "ruth",

@@ -34,7 +34,6 @@ from tests.helpers import add_user
 from tests.helpers import LONG_AGO
 from tests.helpers import user_named
 from tests.helpers import write_in_editor
-from tests.test_api import token_of
 
 SITE = None  # a subscription to the whole site
 
@@ -356,7 +355,12 @@ def test_the_api_may_keep_an_article_out_of_the_mail(news_app, smtp):
     with news_app.app_context():
         subscribe("reader@example.org", SITE)
     client = news_app.test_client()
-    token = token_of(client)
+    user = {
+        "username": "ada",
+        "email": "ada@example.org",
+        "password": "a long passphrase",
+    }
+    token = client.post("/api/users", json={"user": user}).json["user"]["token"]
     headers = {"Authorization": f"Token {token}"}
 
     def write(title, **fields):

@@ -450,6 +450,8 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("drafts", "/drafts", WRITER),
         Screen("trash", "/trash", WRITER),
         Screen("library", "/images", WRITER),
+        Screen("subscribers", "/subscribers", WRITER),
+        Screen("admin-subscribers", "/admin/subscribers", WRITER),
         Screen("edit-comment", f"/comments/{blog.comment_id}/edit", READER),
         Screen(
             "edit-comment-errors",
@@ -586,6 +588,7 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/review.html": "review",
         "blog/trash.html": "trash",
         "blog/library.html": "library",
+        "blog/subscribers.html": "subscribers",
         "blog/edit_comment.html": "edit-comment",
         "admin/settings.html": "admin",
         "admin/invitations.html": "invitations",

@@ -5,6 +5,7 @@ invitations, where later moderation tools will join."""
 # Their views register themselves on bp.
 from flaskr.blueprints.admin import invitations  # noqa: F401
 from flaskr.blueprints.admin import members as members
+from flaskr.blueprints.admin import subscribers  # noqa: F401
 from flaskr.blueprints.admin.views import bp
 
 __all__ = ["bp"]

@@ -170,6 +170,18 @@ class WithdrawInvitationForm(FlaskForm):
     invitation_id = HiddenText()
 
 
+class SubscriberVisibilityForm(FlaskForm):
+    """What writers see of their subscribers."""
+
+    writers_see = BooleanField(
+        "Writers see their subscribers' addresses",
+        description=(
+            "And may export, import and remove them. Off: writers see how many"
+            " follow them; administrators always see every address."
+        ),
+    )
+
+
 class SecondFactorRuleForm(FlaskForm):
     """Whether administrators and editors must have a second factor."""
 

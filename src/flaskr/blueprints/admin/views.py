@@ -19,6 +19,7 @@ from flaskr.blueprints.admin.forms import IconForm
 from flaskr.blueprints.admin.forms import IdentityForm
 from flaskr.blueprints.admin.forms import JoiningForm
 from flaskr.blueprints.admin.forms import SecondFactorRuleForm
+from flaskr.blueprints.admin.forms import SubscriberVisibilityForm
 from flaskr.models import SiteSettings
 from flaskr.services.accounts import joining
 from flaskr.services.accounts import second_factor
@@ -27,6 +28,7 @@ from flaskr.services.base.errors import Invalid
 from flaskr.services.base.images import process_icon
 from flaskr.services.governance.moderation import update_comment_settings
 from flaskr.services.social import hold_rules
+from flaskr.services.social import subscriber_admin
 from flaskr.web.shared_forms import ButtonForm
 from flaskr.web.shared_forms import INVALID_FORM
 from flaskr.web.shared_forms import show_problems
@@ -42,6 +44,7 @@ def _settings_page(
     comments: FlaskForm | None = None,
     joining_form: FlaskForm | None = None,
     sign_in: FlaskForm | None = None,
+    subscribers: FlaskForm | None = None,
 ) -> tuple[str, int]:
     """The settings page, with any form that failed in its error state."""
     settings = site.settings()
@@ -65,9 +68,14 @@ def _settings_page(
         sign_in = SecondFactorRuleForm(
             prefix="sign_in", data={"required": settings.second_factor_required}
         )
+    if subscribers is None:
+        subscribers = SubscriberVisibilityForm(
+            prefix="subscribers",
+            data={"writers_see": settings.writers_see_subscribers},
+        )
     has_errors = any(
         form.errors
-        for form in (identity, icon, joining_form, comments, sign_in)
+        for form in (identity, icon, joining_form, comments, sign_in, subscribers)
         if form is not None
     )
     return render_template(
@@ -80,6 +88,7 @@ def _settings_page(
         administrators=site.administrators(),
         comments_form=comments,
         sign_in_form=sign_in,
+        subscribers_form=subscribers,
     ), (INVALID_FORM if has_errors else 200)
 
 
@@ -200,3 +209,20 @@ def sign_in_rule() -> Response | tuple[str, int]:
         else "A second factor is no longer required."
     )
     return redirect(url_for("admin.settings", _anchor="sign-in-heading"))
+
+
+@bp.route("/subscriber-visibility", methods=["POST"], endpoint="subscriber_visibility")
+@admin_required
+def subscriber_visibility() -> Response | tuple[str, int]:
+    """Save whether writers see their subscribers' addresses."""
+    form = SubscriberVisibilityForm(prefix="subscribers")
+    if not form.validate():
+        return _settings_page(subscribers=form)
+    allowed = bool(form.writers_see.data)
+    subscriber_admin.set_writers_see_subscribers(g.user, allowed)
+    flash(
+        "Writers now see their subscribers' addresses."
+        if allowed
+        else "Writers now see how many subscribers they have, not who."
+    )
+    return redirect(url_for("admin.settings", _anchor="subscribers-heading"))

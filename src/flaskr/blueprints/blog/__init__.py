@@ -13,6 +13,7 @@ from flaskr.blueprints.blog import review  # noqa: F401
 from flaskr.blueprints.blog import site_pages  # noqa: F401
 from flaskr.blueprints.blog import sitemap  # noqa: F401
 from flaskr.blueprints.blog import subscribe_pages  # noqa: F401
+from flaskr.blueprints.blog import subscribers  # noqa: F401
 from flaskr.blueprints.blog import trash  # noqa: F401
 from flaskr.blueprints.blog.views import bp
 

@@ -66,6 +66,7 @@ from flaskr.services.base.images import ProcessedAvatar
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.site import claim_first_admin
 from flaskr.services.social.reactions import forget_user
+from flaskr.services.social.subscriber_admin import stop_mail_of_account
 
 
 @dataclasses.dataclass(frozen=True)
@@ -488,6 +489,8 @@ def delete_account(user: User, password: str, *, keep_posts: bool) -> DeletedAcc
         raise Invalid.of("password", "That is not your password.")
     user_id = user.id
     forget_user(user, keep_comments=keep_posts)
+    # Before its posts lose their writer: mails of them stop too.
+    stop_mail_of_account(user, forget=True)
     if not keep_posts:
         record_post_deletions(
             sa.select(Post.id, Post.author_id).where(Post.author_id == user.id)

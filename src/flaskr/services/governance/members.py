@@ -39,6 +39,7 @@ from flaskr.services.base.mail import record_mail
 from flaskr.services.base.site import set_role
 from flaskr.services.governance.standing import reach_of
 from flaskr.services.governance.standing import recount
+from flaskr.services.social.subscriber_admin import stop_mail_of_account
 
 #: A suspension's reason is shown to the account and kept in the audit log.
 REASON_MAX_LENGTH = 500
@@ -219,6 +220,7 @@ def refuse(actor: User, user: User) -> None:
     audit.record(actor, "refused", user)
     # Its audit entries keep the name; the database clears their link.
     db.session.flush()
+    stop_mail_of_account(user, forget=True)
     delete_sessions_of_user(user.id)
     for table in (Post, Comment):
         db.session.execute(
@@ -296,6 +298,9 @@ def suspend(actor: User | None, user: User, reason: str) -> None:
     db.session.flush()
     recount(reach)
     delete_sessions_of_user(user.id)
+    # Its posts are withheld and its subscriber rows stop receiving (the
+    # newsletter asks); what already waits in the outbox stops here.
+    stop_mail_of_account(user)
     audit.record(actor, "suspended", user, detail=user.state_reason)
     if user.email:
         record_mail(

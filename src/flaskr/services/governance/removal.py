@@ -44,6 +44,7 @@ from flaskr.services.content.lifecycle import trash_lifetime
 from flaskr.services.governance.members import reason_problem
 from flaskr.services.governance.standing import reach_of
 from flaskr.services.governance.standing import recount
+from flaskr.services.social.subscriber_admin import stop_mail_of_account
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +131,7 @@ def remove(
     )
     db.session.flush()
     recount(reach)
+    stop_mail_of_account(user)
     audit.record(
         actor,
         "removed",
@@ -191,6 +193,7 @@ def _purge(user: User) -> None:
     record_event(
         ACCOUNT_DELETED, user_id=user_id, username=user.username, kept_posts=False
     )
+    stop_mail_of_account(user, forget=True)
     for table in (Post, Comment):
         db.session.execute(
             sa.delete(table)

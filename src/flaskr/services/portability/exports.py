@@ -15,6 +15,8 @@ Format ``flaskr-export`` version 1::
     comments.json        comments on the exported posts
     likes.json           likes of them
     follows.json         who follows whom among the exported writers
+    subscribers.json     the site's export only: readers who follow the site
+                         or its writers by mail, confirmed or not
 
 The zip is written as it is read, one database batch at a time, into a
 stream that the response (or the command) drains after every file, so the
@@ -46,6 +48,8 @@ from flaskr.models import Image
 from flaskr.models import Like
 from flaskr.models import MediaImage
 from flaskr.models import Post
+from flaskr.models import Subscriber
+from flaskr.models import Subscription
 from flaskr.models import User
 from flaskr.models.governance import VISIBLE
 from flaskr.services.base.security_log import log_event
@@ -59,6 +63,7 @@ from flaskr.services.portability.format import PictureRecord
 from flaskr.services.portability.format import PostMatter
 from flaskr.services.portability.format import ProfileRecord
 from flaskr.services.portability.format import Record
+from flaskr.services.portability.format import SubscriberRecord
 
 #: Rows read from the database at a time.
 BATCH = 500
@@ -277,6 +282,39 @@ def _audit(scope: Scope) -> t.Iterator[AuditRecord]:
         }
 
 
+def _subscribers(scope: Scope) -> t.Iterator[SubscriberRecord]:
+    """Every subscriber with its confirmation state and what it follows: the
+    site's export only (a writer's download holds no readers' addresses)."""
+    if scope.writer_id is not None:
+        return
+    account = sa.orm.aliased(User)
+    for ids in _id_batches(sa.select(Subscriber.id)):
+        follows: dict[int, list[str | None]] = collections.defaultdict(list)
+        followed = (
+            sa.select(Subscription.subscriber_id, User.username)
+            .outerjoin(User, User.id == Subscription.author_id)
+            .where(Subscription.subscriber_id.in_(ids))
+            .order_by(Subscription.subscriber_id, Subscription.id)
+        )
+        for subscriber_id, username in db.session.execute(followed):
+            follows[subscriber_id].append(username)
+        rows = db.session.execute(
+            sa.select(Subscriber, account.username)
+            .outerjoin(account, account.id == Subscriber.user_id)
+            .where(Subscriber.id.in_(ids))
+            .order_by(Subscriber.id)
+        )
+        for subscriber, username in rows:
+            yield {
+                "email": subscriber.email,
+                "created": timestamp(subscriber.created),
+                "confirmed": timestamp(subscriber.confirmed),
+                "cadence": subscriber.cadence,
+                "follows": follows[subscriber.id],
+                "account": username,
+            }
+
+
 def _usernames(scope: Scope) -> dict[int | None, str]:
     """User ids to usernames, for the writers in ``scope``."""
     query = scope.users().with_only_columns(User.id, User.username)
@@ -401,7 +439,11 @@ def export_zip(
             ("comments", _comments(scope)),
             ("likes", _likes(scope)),
             ("follows", _follows(scope)),
-            *((("audit", _audit(scope)),) if scope.writer_id is None else ()),
+            *(
+                (("audit", _audit(scope)), ("subscribers", _subscribers(scope)))
+                if scope.writer_id is None
+                else ()
+            ),
         ):
             yield from writer.member(
                 f"{name}.json", _json_array(_counted(items, writer.counts, name))

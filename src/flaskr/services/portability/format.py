@@ -94,6 +94,22 @@ class AuditRecord(t.TypedDict):
     detail: str
 
 
+class SubscriberRecord(t.TypedDict):
+    """A reader who follows by mail, in ``subscribers.json`` (the site's
+    export only). ``confirmed`` is ``None`` while the address has not
+    confirmed: such an address was never mailed a post."""
+
+    email: str
+    created: str | None
+    confirmed: str | None
+    #: ``each`` (a mail per post) or ``weekly`` (a digest).
+    cadence: str
+    #: Usernames of the writers it follows; ``None`` stands for the site.
+    follows: list[str | None]
+    #: The account that subscribed with its confirmed address, if any.
+    account: str | None
+
+
 #: Any record of the export's JSON files.
 Record = (
     ProfileRecord
@@ -102,4 +118,5 @@ Record = (
     | LikeRecord
     | FollowRecord
     | AuditRecord
+    | SubscriberRecord
 )
