@@ -28,6 +28,7 @@ from flaskr.services.content import writing
 from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.social import newsletter
 from flaskr.services.social import subscriber_links
+from flaskr.services.social import subscriptions
 from tests.conftest import add_test_data
 from tests.conftest import AuthActions
 from tests.helpers import add_user
@@ -347,7 +348,9 @@ def test_digests_are_written_by_the_timer_an_hour_apart_and_by_cron(news_app, sm
     work.run_once()
     assert len(smtp.inbox.messages) == 1, "the timer looks again in an hour"
     result = news_app.test_cli_runner().invoke(args=["send-digests"])
-    assert result.output == "Wrote 1 digest, sent 1 mail.\n"
+    assert result.output == (
+        "Wrote 1 digest, forgot 0 unconfirmed addresses, sent 1 mail.\n"
+    )
     assert smtp.inbox.messages[-1]["Subject"] == "Flaskr: 1 new post this week"
 
 
@@ -397,3 +400,44 @@ def test_a_slow_sender_claims_only_what_it_sends_within_half_a_lease(news_app):
         assert len(mail._claim(pace.claim_size())) == 3
         assert len(mail._claim(pace.claim_size())) == 2, "the rest, for another"
         assert mail._claim(pace.claim_size()) == []
+
+
+def test_switching_to_each_post_sends_what_waited_for_the_digest(news_app, smtp):
+    with news_app.app_context():
+        reader = subscribe("weekly@example.org", SITE, cadence=WEEKLY)
+        reader.last_digest = dt.datetime.now(dt.UTC)  # its week has just begun
+        db.session.commit()
+        publish("Gathered")
+    run_line(news_app)
+    assert recipients(smtp) == []
+    with news_app.app_context():
+        reader = db.session.get(Subscriber, reader.id)
+        assert subscriptions.save_preferences(
+            reader, site=True, writer_ids=[], cadence="each"
+        )
+        deliver_due_mail()
+        publish("Next")
+    run_line(news_app)
+    assert [m["Subject"] for m in smtp.inbox.messages] == [
+        "Flaskr: 1 new post this week",
+        "Next",
+    ]
+
+
+def test_addresses_that_never_confirmed_are_forgotten_after_a_week(news_app):
+    with news_app.app_context():
+        subscribe("old@example.org", SITE, confirmed=False)
+        kept = subscribe("kept@example.org", SITE)
+        link = subscriber_links.token(
+            db.session.scalars(
+                sa.select(Subscriber).filter_by(email="old@example.org")
+            ).one(),
+            subscriber_links.CONFIRM,
+        )
+        assert subscriptions.purge_unconfirmed() == 0, "a new address waits"
+    later = dt.datetime.now(dt.UTC) + subscriptions.UNCONFIRMED_KEPT
+    with time_machine.travel(later + dt.timedelta(minutes=1)), news_app.app_context():
+        assert subscriptions.purge_unconfirmed() == 1
+        emails = set(db.session.scalars(sa.select(Subscriber.email)))
+        assert emails == {kept.email}
+        assert subscriber_links.subscriber_for(link, subscriber_links.CONFIRM) is None

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flaskr.db import db
 from flaskr.models import AccountToken
 from flaskr.models import AuthSession
+from flaskr.models import Subscriber
 from flaskr.models import User
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
@@ -108,6 +109,20 @@ def test_a_change_notifies_the_old_address_and_waits_for_the_new(site, smtp):
     assert email_of(site) == "old@example.org"
     confirm(client, links_in(smtp, "new@example.org")[-1])
     assert email_of(site) == "new@example.org"
+
+
+def test_a_confirmed_change_moves_the_accounts_subscription_along(site, smtp):
+    client = give_address(site, smtp, "old@example.org")
+    token = csrf_token_from(client, "/subscribe")
+    followed = client.post(
+        "/subscribe/account", data={"csrf_token": token, "to": "site", "next": "/"}
+    )
+    assert followed.status_code == 302
+    ask_for_address(client, "new@example.org")
+    confirm(client, links_in(smtp, "new@example.org")[-1])
+    with site.app_context():
+        rows = db.session.execute(sa.select(Subscriber.email, Subscriber.user_id))
+        assert rows.all() == [("new@example.org", 1)]
 
 
 @pytest.mark.parametrize(

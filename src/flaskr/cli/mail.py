@@ -10,6 +10,7 @@ from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.base.mail import record_mail
 from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.social.newsletter import send_weekly_digests
+from flaskr.services.social.subscriptions import purge_unconfirmed
 
 
 @click.command("send-mail")
@@ -36,12 +37,15 @@ def deliver_events_command() -> None:
 @click.command("send-digests")
 @with_appcontext
 def send_digests_command() -> None:
-    """Write the weekly digests that are due, then send mail (each server's
-    timer also does, once an hour)."""
+    """Write the weekly digests that are due, forget the addresses that
+    never confirmed in time, then send mail (each server's timer also does,
+    once an hour)."""
     written = send_weekly_digests()
+    purged = purge_unconfirmed()
     sent = deliver_due_mail()
     click.echo(
         f"Wrote {written} digest{'' if written == 1 else 's'}, "
+        f"forgot {purged} unconfirmed address{'' if purged == 1 else 'es'}, "
         f"sent {sent} mail{'' if sent == 1 else 's'}."
     )
 

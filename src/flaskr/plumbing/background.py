@@ -3,10 +3,11 @@
 Each process that serves requests runs one daemon thread that, every
 ``BACKGROUND_INTERVAL`` seconds, moves the site version when a scheduled post's
 time has come, hands due events to their handlers (new posts to their
-subscribers among them), writes the weekly digests that are due (an hour
-apart at most) and sends due mail. Until it existed, retries waited for a
-response that reached Flask, so a site whose readers were all served kept
-pages (``page_cache``) never retried a mail.
+subscribers among them), writes the weekly digests that are due and forgets
+addresses that never confirmed (an hour apart at most) and sends due mail.
+Until it existed, retries waited for a response that reached Flask, so a
+site whose readers were all served kept pages (``page_cache``) never retried
+a mail.
 
 The thread starts after gunicorn forks a worker (``post_worker_init`` in
 ``gunicorn.conf.py``), or with the first request that reaches Flask on other
@@ -33,6 +34,7 @@ from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.content.lifecycle import publish_due
 from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.social.newsletter import send_weekly_digests
+from flaskr.services.social.subscriptions import purge_unconfirmed
 
 logger = logging.getLogger("flaskr.background")
 
@@ -106,6 +108,7 @@ class BackgroundWork:
             if time.monotonic() >= self._next_digest_check:
                 self._next_digest_check = time.monotonic() + DIGEST_CHECK_EVERY
                 self._run(send_weekly_digests)
+                self._run(purge_unconfirmed)
             self._run(deliver_due_mail)
 
     def _run(self, step: t.Callable[[], object]) -> None:

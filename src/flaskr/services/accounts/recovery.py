@@ -35,6 +35,7 @@ from flaskr.services.base.addresses import normalized_email as normalized_email
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.security_log import log_event
+from flaskr.services.social import subscriptions
 
 CONFIRM_EMAIL, RESET_PASSWORD = "confirm_email", "reset_password"
 RESET_LIFETIME = dt.timedelta(minutes=30)
@@ -189,6 +190,7 @@ def confirm_email(token: str) -> User | None:
         return None
     user.email, user.email_key = found.email, email_key(found.email)
     found.used = utcnow()
+    subscriptions.follow_address_change(user)
     try:
         db.session.commit()
     except IntegrityError:  # the unique index on the address

@@ -305,6 +305,14 @@ def send_weekly_digests() -> int:
         db.session.commit()
 
 
+def send_waiting_digest(subscriber: Subscriber) -> int:
+    """Mail ``subscriber`` the posts waiting for its digest now, whatever day
+    of its week it is (it stops taking digests); the caller commits. 1 if a
+    digest was written."""
+    now = utcnow()
+    return _digest_for(subscriber, now, now)
+
+
 def _digest_for(subscriber: Subscriber, now: dt.datetime, cutoff: dt.datetime) -> int:
     """Write one subscriber's digest (the caller commits); 1 if written."""
     rows = db.session.execute(

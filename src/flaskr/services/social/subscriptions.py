@@ -21,11 +21,13 @@ followed, and stops the mails already written for it and not sent yet.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import typing as t
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from flaskr.db import affected_rows
 from flaskr.db import db
 from flaskr.db import utcnow
 from flaskr.models import OutboxMail
@@ -45,6 +47,7 @@ from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.mail import site_title
 from flaskr.services.base.security_log import log_event
+from flaskr.services.social import newsletter
 from flaskr.services.social import subscriber_links
 
 #: The ``follow`` value that stands for the whole site.
@@ -351,6 +354,9 @@ def save_preferences(
     if remaining == 0:
         unsubscribe(subscriber)
         return False
+    if subscriber.cadence == WEEKLY and cadence == EACH_POST:
+        # Posts gathered for the digest would otherwise never be sent.
+        newsletter.send_waiting_digest(subscriber)
     subscriber.cadence = cadence
     db.session.commit()
     log_event(
@@ -399,4 +405,51 @@ def remove(actor: User, subscriber: Subscriber, author: User | None = None) -> N
         actor_id=actor.id,
         subscriber_id=subscriber_id,
         author_id=author.id if author is not None else None,
+    )
+
+
+#: How long an address that never confirmed is kept: its link works so long.
+UNCONFIRMED_KEPT = dt.timedelta(days=7)
+
+
+def purge_unconfirmed() -> int:
+    """Forget the addresses that asked to follow and never confirmed within
+    :data:`UNCONFIRMED_KEPT` (their links stop working); commit and return
+    how many."""
+    purged = db.session.execute(
+        sa.delete(Subscriber)
+        .where(
+            Subscriber.confirmed.is_(None),
+            Subscriber.created < utcnow() - UNCONFIRMED_KEPT,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    count = affected_rows(purged)
+    if count:
+        log_event("unconfirmed_subscribers_purged", count=count)
+    return count
+
+
+def follow_address_change(user: User) -> None:
+    """Move the account's subscriber row to the account's newly confirmed
+    address, so its mail follows it; the caller commits. Left as it was if
+    that address already follows on its own (a row of its own, with its own
+    choices)."""
+    if user.email is None:
+        return
+    key = email_key(user.email)
+    taken = db.session.scalar(
+        sa.select(Subscriber.id).where(
+            Subscriber.email_key == key,
+            sa.or_(Subscriber.user_id.is_(None), Subscriber.user_id != user.id),
+        )
+    )
+    if taken is not None:
+        return
+    db.session.execute(
+        sa.update(Subscriber)
+        .where(Subscriber.user_id == user.id)
+        .values(email=user.email, email_key=key)
+        .execution_options(synchronize_session=False)
     )
