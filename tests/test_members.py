@@ -103,6 +103,9 @@ def test_list_members_searches_filters_and_puts_waiting_accounts_first(app):
         with pytest.raises(Invalid) as refusal:
             members.list_members(test, role="king", state="asleep")
         assert set(refusal.value.problems) == {"role", "state"}
+        with pytest.raises(Invalid) as refusal:
+            members.list_members(test, search="a\x00b")
+        assert set(refusal.value.problems) == {"search"}
 
 
 def test_list_members_pages_and_counts_posts_and_comments(app):

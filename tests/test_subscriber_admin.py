@@ -143,6 +143,10 @@ def test_an_administrator_sees_every_address_and_what_it_follows(audience):
         logged_in(audience, "test").get(f"/admin/subscribers?q={'x' * 101}").status_code
         == 400
     )
+    # A NUL is in no address, and PostgreSQL refuses one in a query: a 400.
+    nul = logged_in(audience, "test").get("/admin/subscribers?q=a%00b")
+    assert nul.status_code == 400
+    assert b"cannot contain a NUL character" in nul.data
 
 
 # Removing one.

@@ -112,6 +112,9 @@ def list_members(
             "search": (
                 f"A search must be at most {SEARCH_MAX_LENGTH} characters."
                 if len(search) > SEARCH_MAX_LENGTH
+                # No name or address has one, and PostgreSQL refuses it.
+                else "A search cannot contain a NUL character."
+                if "\x00" in search
                 else None
             ),
         }

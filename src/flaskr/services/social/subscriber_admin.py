@@ -195,13 +195,15 @@ def list_subscribers(
 
     :param search: part of an address, any case.
     :raise NotAllowed: ``actor`` may not see these addresses.
-    :raise Invalid: a search too long.
+    :raise Invalid: a search too long, or with a NUL character.
     """
     check_addresses(actor, writer)
     if len(search) > SEARCH_MAX_LENGTH:
         raise Invalid.of(
             "search", f"A search must be at most {SEARCH_MAX_LENGTH} characters."
         )
+    if "\x00" in search:  # no address has one, and PostgreSQL refuses it
+        raise Invalid.of("search", "A search cannot contain a NUL character.")
     conditions = [following(writer)]
     words = search.strip().casefold()
     if words:
