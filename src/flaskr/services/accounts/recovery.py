@@ -190,8 +190,9 @@ def confirm_email(token: str) -> User | None:
         return None
     user.email, user.email_key = found.email, email_key(found.email)
     found.used = utcnow()
-    subscriptions.follow_address_change(user)
     try:
+        # Its first statement flushes the address: the unique index may refuse.
+        subscriptions.follow_address_change(user)
         db.session.commit()
     except IntegrityError:  # the unique index on the address
         db.session.rollback()
