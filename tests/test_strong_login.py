@@ -176,6 +176,17 @@ def test_the_app_code_logs_in_once_and_names_the_method(guarded):
         assert not is_logged_in(other)
 
 
+def test_each_use_of_the_app_is_mailed_to_the_owner(guarded):
+    app, secret, _ = guarded
+    give_address(app)
+    client = app.test_client()
+    password_step(client)
+    with time_machine.travel(time.time() + 30, tick=False):
+        assert second_step(client, pyotp.TOTP(secret).now()).status_code == 302
+    told = [body for body in mails(app) if "authenticator app's code was used" in body]
+    assert len(told) == 1 and "(logging in)" in told[0]
+
+
 def test_a_code_from_a_step_before_the_last_one_used_is_refused(guarded):
     app, secret, _ = guarded
     totp = pyotp.TOTP(secret)

@@ -601,6 +601,19 @@ def test_screenshots_cover_every_page_template(blog):
         "auth/waiting.html": "waiting",
         "errors/error.html": "not-found",
     }
+    # The pages a subscriber's mailed links open need a subscriber each (and
+    # leaving forgets it): test_subscribe_pages.py runs the same axe and
+    # layout checks on them at every width, in both schemes.
+    checked_with_the_follow_form = {
+        "blog/subscribe_sent.html",
+        "blog/subscribe_confirm.html",
+        "blog/subscribe_manage.html",
+        "blog/subscribe_unsubscribe.html",
+        "blog/subscribe_left.html",
+        "blog/subscribe_link_invalid.html",
+    }
+    assert checked_with_the_follow_form <= pages
+    pages -= checked_with_the_follow_form
     assert pages == set(shown), "a page template has no screen: add it to screens()"
     names = {screen.name for screen in screens(blog)}
     assert set(shown.values()) <= names

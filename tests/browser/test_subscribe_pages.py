@@ -93,7 +93,7 @@ def check_and_shoot(page, name, width, screenshot, problems):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_follow_form_and_its_pages(
-    browser, live_server, subscribe_site, screenshot, width
+    browser, live_server, live_app, subscribe_site, screenshot, width
 ):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: ./dev.sh browser installs it with npm")
@@ -145,6 +145,23 @@ def test_the_follow_form_and_its_pages(
     check_and_shoot(page, "unsubscribe", width, screenshot, problems)
     page.goto("/subscribe/unsubscribe/not-a-link")
     check_and_shoot(page, "link-gone", width, screenshot, problems)
+    # Leaving forgets the subscriber: one of its own for each width.
+    with live_app.app_context():
+        leaver = Subscriber(
+            email=f"leaver{width}@example.org",
+            email_key=f"leaver{width}@example.org",
+            link_key=subscriber_links.new_link_key(),
+            confirmed=dt.datetime.now(dt.UTC),
+        )
+        db.session.add(leaver)
+        db.session.flush()
+        db.session.add(Subscription(subscriber_id=leaver.id, author_id=None))
+        db.session.commit()
+        leave = subscriber_links.token(leaver, subscriber_links.UNSUBSCRIBE)
+    page.goto(f"/subscribe/unsubscribe/{leave}")
+    page.get_by_role("button", name="Unsubscribe").click()
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
+    check_and_shoot(page, "left", width, screenshot, problems)
 
     # A logged-in reader with a confirmed address: one button.
     reader = context.new_page()

@@ -149,7 +149,16 @@ def prove(user: User, code: str, *, purpose: str = "login") -> str | None:
             f" ({_purposes[purpose]}).",
             purpose=purpose,
         )
+    elif step == APP:
+        tell_owner(
+            user,
+            "second_factor_used",
+            f"Your authenticator app's code was used ({_purposes[purpose]}).",
+            step=step,
+            purpose=purpose,
+        )
     else:
+        # recovery_codes.use told the owner, with how many are left.
         log_event("second_factor_used", user_id=user.id, step=step, purpose=purpose)
     db.session.commit()
     return step
