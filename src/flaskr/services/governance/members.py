@@ -37,6 +37,8 @@ from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.site import set_role
+from flaskr.services.base.text import contains_pattern
+from flaskr.services.base.text import search_problem
 from flaskr.services.governance.standing import reach_of
 from flaskr.services.governance.standing import recount
 from flaskr.services.social.subscriber_admin import stop_mail_of_account
@@ -45,8 +47,6 @@ from flaskr.services.social.subscriber_admin import stop_mail_of_account
 REASON_MAX_LENGTH = 500
 #: Accounts per page of the users page.
 MEMBERS_PER_PAGE = 50
-#: The longest search the users page takes.
-SEARCH_MAX_LENGTH = 100
 
 
 def reason_problem(reason: str) -> str | None:
@@ -77,11 +77,6 @@ class MemberPage:
     pages: int
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def list_members(
     actor: User,
     *,
@@ -109,20 +104,13 @@ def list_members(
                 if state and state not in ACCOUNT_STATES
                 else None
             ),
-            "search": (
-                f"A search must be at most {SEARCH_MAX_LENGTH} characters."
-                if len(search) > SEARCH_MAX_LENGTH
-                # No name or address has one, and PostgreSQL refuses it.
-                else "A search cannot contain a NUL character."
-                if "\x00" in search
-                else None
-            ),
+            "search": search_problem(search),
         }
     )
     conditions: list[sa.ColumnElement[bool]] = []
     words = search.strip().casefold()
     if words:
-        pattern = _like_pattern(words)
+        pattern = contains_pattern(words)
         conditions.append(
             sa.or_(
                 User.username_key.like(pattern, escape="\\"),
