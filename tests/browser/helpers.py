@@ -81,6 +81,7 @@ def axe_violations(page) -> str:
                 "rule": found["id"],
                 "help": found["help"],
                 "nodes": [node["target"] for node in found["nodes"]][:5],
+                "why": [node["failureSummary"] for node in found["nodes"]][:2],
             }
             for found in violations
         ],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import re
 import typing as t
 from pathlib import Path
@@ -42,12 +41,12 @@ from flaskr.services.governance import reports
 from flaskr.services.social import follows
 from flaskr.services.social import reactions
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import AXE
+from tests.browser.helpers import axe_violations
 from tests.browser.helpers import log_in
 from tests.browser.helpers import PASSWORD
 from tests.browser.layout import layout_problems
 
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 PAGES = SCREENSHOTS / "pages"
 WIDTHS = {
     "390": {"width": 390, "height": 844},
@@ -472,28 +471,6 @@ def screens(blog: Blog) -> list[Screen]:
     ]
 
 
-def violations_of(page: Page) -> list[dict[str, t.Any]]:
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return t.cast(list[dict[str, t.Any]], result["violations"])
-
-
-def described(violations: list[dict[str, t.Any]]) -> str:
-    return json.dumps(
-        [
-            {
-                "rule": found["id"],
-                "help": found["help"],
-                "nodes": [node["target"] for node in found["nodes"]][:5],
-                "why": [node["failureSummary"] for node in found["nodes"]][:2],
-            }
-            for found in violations
-        ],
-        indent=1,
-    )
-
-
 @pytest.fixture(scope="module")
 def axe_source() -> str:
     if not AXE.exists():
@@ -526,9 +503,8 @@ def test_every_page_is_accessible_and_whole(
                 if screen.act is not None:
                     screen.act(page)
             page.wait_for_load_state("load")
-            problems = violations_of(page)
-            if problems:
-                found[f"{screen.name} ({scheme}, {width})"] = described(problems)
+            if problems := axe_violations(page):
+                found[f"{screen.name} ({scheme}, {width})"] = problems
             # The layout is the same in both schemes: measured once.
             if scheme == "light" and (wrong := layout_problems(page)):
                 broken[f"{screen.name} ({width})"] = wrong
