@@ -44,6 +44,7 @@ from flaskr.schema import BOOKKEEPING_TABLES
 from flaskr.schema import init_db
 from flaskr.services.accounts.passwords import Passwords
 from flaskr.services.base import markdown
+from tests.fediverse import RemoteServer
 
 TEST_DATABASE_URL = os.environ.get("FLASKR_TEST_DATABASE_URL")
 
@@ -538,3 +539,18 @@ def security_events(caplog: pytest.LogCaptureFixture) -> list[dict[str, t.Any]]:
     logging.getLogger("flaskr.security").addHandler(handler)
     yield logged
     logging.getLogger("flaskr.security").removeHandler(handler)
+
+
+@pytest.fixture
+def remote_server() -> t.Iterator[RemoteServer]:
+    """A fediverse server on 127.0.0.1 (``tests/fediverse.py``)."""
+    with RemoteServer() as server:
+        yield server
+
+
+#: What an app needs to federate with ``remote_server`` on loopback.
+FEDERATION_TEST_CONFIG = {
+    "SITE_URL": "http://localhost",
+    "FEDERATION_ALLOW_HTTP": True,
+    "FEDERATION_ALLOW_PRIVATE": True,
+}

@@ -48,7 +48,7 @@ def test_upgrade_empty_database_matches_models(make_app, tmp_path):
         upgrade_db()
         assert_models_match_schema()
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version"))
-        assert version.scalar() == "0029"
+        assert version.scalar() == "0030"
 
 
 def make_tutorial_database(path, users):

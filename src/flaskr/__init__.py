@@ -75,6 +75,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     from flaskr.blueprints import api
     from flaskr.blueprints import auth
     from flaskr.blueprints import blog
+    from flaskr.blueprints import federation
 
     web.init_app(app)  # g.user is loaded after the hooks above have run
     app.register_blueprint(auth.bp)
@@ -83,6 +84,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     # The API authenticates by token and ignores cookies: nothing to forge.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
+    # Remote servers sign their requests (HTTP Signatures) and have no cookie.
+    csrf.exempt(federation.bp)
+    app.register_blueprint(federation.bp)
     # The tutorial's url_for("index") keeps working next to url_for("blog.index").
     app.add_url_rule("/", endpoint="index")
     return app

@@ -176,6 +176,24 @@ DEFAULTS: dict[str, t.Any] = {
     #: Failed logins per account from any address; past one, even the right
     #: password waits until the oldest failure in that window is old enough.
     "LOGIN_ACCOUNT_LIMITS": "5 per minute; 10 per 5 minutes; 15 per 15 minutes",
+    #: ActivityPub: the site's writers as fediverse actors, when ``SITE_URL``
+    #: is set too (docs/federation.md).
+    "FEDERATION": True,
+    #: Let the federation client reach ``http`` addresses, and private or
+    #: loopback ones: for tests and peers on one private network only.
+    "FEDERATION_ALLOW_HTTP": False,
+    "FEDERATION_ALLOW_PRIVATE": False,
+    #: Seconds one remote fetch or delivery may take in all, and the largest
+    #: answer or inbox POST read.
+    "FEDERATION_FETCH_TIMEOUT": 10,
+    "FEDERATION_MAX_BYTES": 1_000_000,
+    #: How far a signed request's ``Date`` may be from now, either way.
+    "FEDERATION_SIGNATURE_WINDOW": dt.timedelta(hours=1),
+    #: Inbox POSTs per remote server (its domain), whatever its addresses.
+    "FEDERATION_INBOX_LIMITS": "300 per minute; 5000 per hour",
+    #: Tries of one delivery to one inbox before it is given up (backing off
+    #: from a minute to a day between them).
+    "FEDERATION_MAX_ATTEMPTS": 12,
     #: JSON API requests that change something (POST, PUT, DELETE), per client
     #: address.
     "API_WRITE_LIMITS": "60 per minute; 1000 per hour",
@@ -184,6 +202,7 @@ DEFAULTS: dict[str, t.Any] = {
 #: Settings given in seconds in the environment or in ``config.py``.
 _DURATIONS = (
     "SECOND_STEP_TIMEOUT",
+    "FEDERATION_SIGNATURE_WINDOW",
     "FRESH_CONFIRMATION",
     "SESSION_IDLE_TIMEOUT",
     "SESSION_ABSOLUTE_LIFETIME",

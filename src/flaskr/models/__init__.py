@@ -37,6 +37,13 @@ from flaskr.models.events import EventDelivery as EventDelivery
 from flaskr.models.factors import AuthenticatorApp as AuthenticatorApp
 from flaskr.models.factors import Passkey as Passkey
 from flaskr.models.factors import RecoveryCode as RecoveryCode
+from flaskr.models.federation import ActorKey as ActorKey
+from flaskr.models.federation import BlockedDomain as BlockedDomain
+from flaskr.models.federation import FederationDelivery as FederationDelivery
+from flaskr.models.federation import RemoteActor as RemoteActor
+from flaskr.models.federation import RemoteFollower as RemoteFollower
+from flaskr.models.federation import RemoteReaction as RemoteReaction
+from flaskr.models.federation import URI_MAX_LENGTH
 from flaskr.models.governance import ACTIVE as ACTIVE
 from flaskr.models.governance import ADMIN as ADMIN
 from flaskr.models.governance import AuditEntry as AuditEntry
@@ -143,6 +150,10 @@ class User(Model):
     post_count: Mapped[int] = mapped_column(default=0, server_default="0")
     follower_count: Mapped[int] = mapped_column(default=0, server_default="0")
     following_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Followers from the fediverse wait for the writer's approval.
+    approve_fediverse_followers: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
 
     def __init__(self, username: str, password_hash: str) -> None:
         super().__init__(
@@ -297,6 +308,10 @@ class Post(Model):
     #: show them without counting rows.
     like_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    #: Likes and boosts (``Announce``) from the fediverse, kept by the
+    #: federation service as ``RemoteReaction`` rows come and go.
+    fediverse_likes: Mapped[int] = mapped_column(default=0, server_default="0")
+    fediverse_shares: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Moves by one with each save by the author, so a save from a form opened
     #: at an older version is refused instead of mixed into a newer one.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -526,6 +541,7 @@ class Comment(Model):
     __table_args__ = (
         # A post's comments, oldest first.
         sa.Index("ix_comment_post_id_created", "post_id", "created", "id"),
+        sa.Index("uq_comment_remote_id", "remote_id", unique=True),
         # The moderation queue: held comments, oldest first.
         sa.Index(
             "ix_comment_held",
@@ -557,5 +573,14 @@ class Comment(Model):
     )
     #: Hidden from readers while its author is suspended.
     withheld: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: A reply from the fediverse: its remote author (``author_id`` is then
+    #: ``None``), the ``Note``'s id (unique) and its page there. Removing a
+    #: remote actor removes its comments first (the posts' counts change).
+    remote_actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("remote_actor.id"), index=True
+    )
+    remote_id: Mapped[str | None] = mapped_column(sa.String(URI_MAX_LENGTH))
+    remote_url: Mapped[str | None] = mapped_column(sa.String(URI_MAX_LENGTH))
 
     author: Mapped[User | None] = relationship(lazy="joined")
+    remote_actor: Mapped[RemoteActor | None] = relationship(lazy="joined")
