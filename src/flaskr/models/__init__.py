@@ -42,7 +42,10 @@ from flaskr.models.federation import BlockedDomain as BlockedDomain
 from flaskr.models.federation import FederationDelivery as FederationDelivery
 from flaskr.models.federation import RemoteActor as RemoteActor
 from flaskr.models.federation import RemoteFollower as RemoteFollower
+from flaskr.models.federation import RemoteFollowing as RemoteFollowing
+from flaskr.models.federation import RemotePost as RemotePost
 from flaskr.models.federation import RemoteReaction as RemoteReaction
+from flaskr.models.federation import RemoteReply as RemoteReply
 from flaskr.models.federation import URI_MAX_LENGTH
 from flaskr.models.governance import ACTIVE as ACTIVE
 from flaskr.models.governance import ADMIN as ADMIN

@@ -201,3 +201,74 @@ class FederationDelivery(Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     #: Given up after ``FEDERATION_MAX_ATTEMPTS``, or refused for good (4xx).
     failed: Mapped[bool] = mapped_column(default=False)
+
+
+class RemoteFollowing(Model):
+    """One of this site's users following a remote actor: its posts reach
+    the user's fediverse reading page (``RemotePost``)."""
+
+    __tablename__ = "remote_following"
+    __table_args__ = (sa.Index("ix_remote_following_actor_id", "actor_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("remote_actor.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: :data:`PENDING` until the remote server sends ``Accept``.
+    state: Mapped[str] = mapped_column(sa.String(10), default=PENDING)
+    #: Our ``Follow`` activity's id: its ``Accept`` and our ``Undo`` name it.
+    follow_id: Mapped[str] = mapped_column(sa.String(URI_MAX_LENGTH))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemotePost(Model):
+    """A post (``Article`` or ``Note``) by a remote actor that someone here
+    follows, as it arrived: sanitised, shown on the readers' fediverse page,
+    and answerable with a reply (``RemoteReply``)."""
+
+    __tablename__ = "remote_post"
+    __table_args__ = (
+        sa.Index("uq_remote_post_uri", "uri", unique=True),
+        sa.Index("ix_remote_post_actor_id_published", "actor_id", "published"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("remote_actor.id", ondelete="CASCADE")
+    )
+    #: The object's ``id``.
+    uri: Mapped[str] = mapped_column(sa.String(URI_MAX_LENGTH))
+    #: Its page there, an ``http(s)`` address or ``None``.
+    url: Mapped[str | None] = mapped_column(sa.String(URI_MAX_LENGTH))
+    #: ``name`` (an ``Article``'s title), plain text; empty for a ``Note``.
+    title: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: ``content``, sanitised.
+    content_html: Mapped[str] = mapped_column(sa.Text, default="")
+    published: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemoteReply(Model):
+    """A reply written here to a remote post: sent as a ``Note`` (id
+    ``/ap/replies/<id>``, served so the remote server can fetch it)."""
+
+    __tablename__ = "remote_reply"
+    __table_args__ = (
+        sa.Index("ix_remote_reply_remote_post_id", "remote_post_id", "id"),
+        sa.Index("ix_remote_reply_user_id", "user_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    remote_post_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("remote_post.id", ondelete="CASCADE")
+    )
+    #: As typed (light Markdown, as comments), and rendered.
+    body: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

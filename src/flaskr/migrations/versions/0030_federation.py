@@ -153,6 +153,54 @@ def upgrade() -> None:
         sqlite_where=sa.text("done IS NULL AND failed = 0"),
         postgresql_where=sa.text("done IS NULL AND NOT failed"),
     )
+    op.create_table(
+        "remote_following",
+        sa.Column("user_id", BigId, nullable=False),
+        sa.Column("actor_id", BigId, nullable=False),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("follow_id", sa.String(URI), nullable=False),
+        sa.Column("created", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "actor_id", name="pk_remote_following"),
+        _key("user_id", "remote_following", "user", "CASCADE"),
+        _key("actor_id", "remote_following", "remote_actor", "CASCADE"),
+    )
+    op.create_index("ix_remote_following_actor_id", "remote_following", ["actor_id"])
+    op.create_table(
+        "remote_post",
+        sa.Column("id", BigId, nullable=False),
+        sa.Column("actor_id", BigId, nullable=False),
+        sa.Column("uri", sa.String(URI), nullable=False),
+        sa.Column("url", sa.String(URI), nullable=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("content_html", sa.Text(), nullable=False),
+        sa.Column("published", UTCDateTime, nullable=False),
+        sa.Column("updated", UTCDateTime, nullable=True),
+        sa.Column("received", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_remote_post"),
+        _key("actor_id", "remote_post", "remote_actor", "CASCADE"),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("uq_remote_post_uri", "remote_post", ["uri"], unique=True)
+    op.create_index(
+        "ix_remote_post_actor_id_published", "remote_post", ["actor_id", "published"]
+    )
+    op.create_table(
+        "remote_reply",
+        sa.Column("id", BigId, nullable=False),
+        sa.Column("user_id", BigId, nullable=False),
+        sa.Column("remote_post_id", BigId, nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("created", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_remote_reply"),
+        _key("user_id", "remote_reply", "user", "CASCADE"),
+        _key("remote_post_id", "remote_reply", "remote_post", "CASCADE"),
+        sqlite_autoincrement=True,
+    )
+    op.create_index(
+        "ix_remote_reply_remote_post_id", "remote_reply", ["remote_post_id", "id"]
+    )
+    op.create_index("ix_remote_reply_user_id", "remote_reply", ["user_id"])
     op.add_column(
         "user",
         sa.Column(
@@ -199,6 +247,9 @@ def downgrade() -> None:
     op.drop_column("post", "fediverse_shares")
     op.drop_column("post", "fediverse_likes")
     op.drop_column("user", "approve_fediverse_followers")
+    op.drop_table("remote_reply")
+    op.drop_table("remote_post")
+    op.drop_table("remote_following")
     op.drop_table("federation_delivery")
     op.drop_table("blocked_domain")
     op.drop_table("remote_reaction")
