@@ -76,11 +76,13 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     from flaskr.blueprints import auth
     from flaskr.blueprints import blog
     from flaskr.blueprints import federation
+    from flaskr.blueprints import fediverse
 
     web.init_app(app)  # g.user is loaded after the hooks above have run
     app.register_blueprint(auth.bp)
     app.register_blueprint(blog.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(fediverse.bp)
     # The API authenticates by token and ignores cookies: nothing to forge.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
