@@ -4,7 +4,9 @@ and the author and post pages answering it by ``Accept``
 
 import datetime as dt
 import json
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -604,3 +606,32 @@ def test_nothing_federates_when_federation_is_off(make_fed_app, config):
     assert page.mimetype == "text/html"
     assert 'type="application/activity+json"' not in page.text
     assert client.get("/1", headers={"Accept": ACTIVITY}).mimetype == "text/html"
+
+
+# The nginx front
+
+
+NGINX_CONF = Path(__file__).parents[1] / "deploy" / "nginx" / "flaskr.conf"
+
+
+def test_nginx_passes_the_fediverse_doors_to_flaskr():
+    settings = NGINX_CONF.read_text()
+    found = re.search(r"^    location ~ (\S+) \{\n(.*?)^    \}", settings, re.M | re.S)
+    assert found is not None
+    pattern, block = found.groups()
+    for path in (
+        "/.well-known/webfinger",
+        "/.well-known/nodeinfo",
+        "/.well-known/host-meta",
+        "/nodeinfo/2.1",
+        "/ap/users/1/inbox",
+        "/ap/inbox",
+    ):
+        assert re.search(pattern, path), path
+    for path in ("/", "/apple", "/.well-known/acme-challenge/x", "/u/test"):
+        assert not re.search(pattern, path), path
+    assert "proxy_pass http://flaskr_gunicorn;" in block
+    assert "client_max_body_size 1m;" in block
+    assert "proxy_cache" not in settings.replace("No proxy_cache", "")
+    # The proxy settings every location inherits sit at the server level.
+    assert re.search(r"^    proxy_set_header Host \$host;", settings, re.M)
