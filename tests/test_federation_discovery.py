@@ -7,6 +7,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -30,6 +31,7 @@ from flaskr.services.base.site import settings
 from tests.conftest import add_test_data
 from tests.conftest import FEDERATION_TEST_CONFIG
 from tests.conftest import make_post
+from tests.helpers import HOSTILE
 
 ACTIVITY = "application/activity+json"
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -124,6 +126,8 @@ def test_webfinger_finds_a_writer_with_the_port_kept(make_fed_app):
         "acct:test@example.com",
         "https://example.com/u/test",
         "http://localhost/ap/users/999",
+        "http://localhost/ap/users/99999999999999999999999",
+        "http://localhost/ap/users/1/outbox",
         "http://localhost/u/nobody",
     ],
 )
@@ -472,7 +476,17 @@ def test_only_public_posts_are_articles(fed_app, change):
             post.withheld = True
         db.session.commit()
     client = fed_app.test_client()
-    assert client.get("/ap/posts/1").status_code == 404
+    response = client.get("/ap/posts/1")
+    if change == "trashed":
+        # It was out: servers that kept it learn it is gone.
+        assert response.status_code == 410
+        assert response.mimetype == ACTIVITY
+        gone = json.loads(response.data)
+        assert gone["type"] == "Tombstone"
+        assert gone["id"] == f"{BASE}/ap/posts/1"
+        assert gone["formerType"] == "Article"
+    else:
+        assert response.status_code == 404
     _, outbox = get_json(client, "/ap/users/1/outbox")
     assert outbox["totalItems"] == 0
 
@@ -635,3 +649,27 @@ def test_nginx_passes_the_fediverse_doors_to_flaskr():
     assert "proxy_cache" not in settings.replace("No proxy_cache", "")
     # The proxy settings every location inherits sit at the server level.
     assert re.search(r"^    proxy_set_header Host \$host;", settings, re.M)
+
+
+def test_hostile_values_get_no_5xx(fed_app):
+    client = fed_app.test_client()
+    for value in HOSTILE:
+        quoted = quote(value, safe="")
+        for path, query in (
+            ("/.well-known/webfinger", {"resource": value}),
+            ("/.well-known/webfinger", {"resource": f"acct:{value}@localhost"}),
+            ("/.well-known/webfinger", {"resource": f"{BASE}/u/{value}"}),
+            ("/ap/users/1/outbox", {"page": value}),
+            (f"/nodeinfo/{quoted}", {}),
+            (f"/u/{quoted}", {}),
+            (f"/p/{quoted}", {}),
+            (f"/ap/users/{quoted}", {}),
+        ):
+            for accept in (ACTIVITY, BROWSER_ACCEPT, value):
+                try:
+                    response = client.get(
+                        path, query_string=query, headers={"Accept": accept}
+                    )
+                except ValueError:
+                    continue  # a header no client can send
+                assert response.status_code < 500, (path, query, accept)

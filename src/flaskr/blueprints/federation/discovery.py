@@ -104,7 +104,7 @@ def site_actor() -> Response:
     return _found(discovery.site_actor_document(), commit=True)
 
 
-@bp.route("/ap/users/<int:user_id>")
+@bp.route("/ap/users/<id:user_id>")
 def actor(user_id: int) -> Response:
     """A writer's actor (a ``Person``)."""
     user = discovery.actor_user(user_id)
@@ -113,7 +113,7 @@ def actor(user_id: int) -> Response:
     return _found(discovery.actor_document(user), commit=True)
 
 
-@bp.route("/ap/users/<int:user_id>/outbox")
+@bp.route("/ap/users/<id:user_id>/outbox")
 def outbox(user_id: int) -> Response:
     """A writer's outbox: the collection, or ``?page=N`` of its ``Create``
     activities, newest first."""
@@ -130,22 +130,28 @@ def outbox(user_id: int) -> Response:
     return _found(document)
 
 
-@bp.route("/ap/users/<int:user_id>/followers")
+@bp.route("/ap/users/<id:user_id>/followers")
 def followers(user_id: int) -> Response:
     """How many follow a writer from the fediverse."""
     return _found(discovery.followers(user_id))
 
 
-@bp.route("/ap/users/<int:user_id>/following")
+@bp.route("/ap/users/<id:user_id>/following")
 def following(user_id: int) -> Response:
     """Whom a writer follows on the fediverse (nobody is listed)."""
     return _found(discovery.following(user_id))
 
 
-@bp.route("/ap/posts/<int:post_id>")
+@bp.route("/ap/posts/<id:post_id>")
 def article(post_id: int) -> Response:
-    """A public post as an ``Article``."""
-    return _found(discovery.article_document(post_id=post_id))
+    """A public post as an ``Article``; :raise 410: with a ``Tombstone``,
+    for one in the trash."""
+    document = discovery.article_document(post_id=post_id)
+    if document is None and (gone := discovery.tombstone(post_id)) is not None:
+        response = _json(gone)
+        response.status_code = 410
+        return response
+    return _found(document)
 
 
 @bp.app_template_global()

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from flaskr.db import db
+from flaskr.db import MAX_ID
 from flaskr.db import utcnow
 from flaskr.models import Post
 from flaskr.models import RemoteFollower
@@ -67,6 +68,8 @@ def is_actor(user: User | None) -> t.TypeGuard[User]:
 
 def actor_user(user_id: int) -> User | None:
     """The writer whose actor is ``/ap/users/<user_id>``, or ``None``."""
+    if not 1 <= user_id <= MAX_ID:
+        return None  # no row has it (and the database cannot compare it)
     user = db.session.get(User, user_id)
     return user if is_actor(user) else None
 
@@ -298,6 +301,12 @@ def following(user_id: int) -> Document | None:
     )
 
 
+def _post(post_id: int | None) -> Post | None:
+    if post_id is None or not 1 <= post_id <= MAX_ID:
+        return None
+    return db.session.get(Post, post_id)
+
+
 def _federated(post: Post | None) -> Post | None:
     """``post`` if it is an ``Article``: public, by an actor."""
     if post is None or not post.is_public or not is_actor(post.author):
@@ -312,9 +321,31 @@ def article_document(
     if it is not public or not by an actor."""
     if post_id is None and slug is not None:
         post_id = find_post_id(slug)
-    post = None if post_id is None else db.session.get(Post, post_id)
-    found = _federated(post)
+    found = _federated(_post(post_id))
     return None if found is None else _with_context(objects.article(found))
+
+
+def tombstone(post_id: int) -> Document | None:
+    """A ``Tombstone`` for a post that was an ``Article`` and is now in the
+    trash (its ``Delete`` went out), or ``None``. A purged post is simply
+    gone: nothing says it ever was."""
+    post = _post(post_id)
+    if (
+        post is None
+        or post.deleted is None
+        or post.published is None
+        or post.published > utcnow()
+        or not is_actor(post.author)
+    ):
+        return None
+    return _with_context(
+        {
+            "id": ids.article(post.id),
+            "type": "Tombstone",
+            "formerType": "Article",
+            "deleted": objects.when(post.deleted),
+        }
+    )
 
 
 def actor_id_of(user: User | None) -> str | None:
