@@ -9,6 +9,8 @@ so the event line's handlers build the same documents the views serve.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import typing as t
 
 from flaskr.models import Post
@@ -21,7 +23,24 @@ from flaskr.services.social.newsletter import post_address
 
 Document = dict[str, t.Any]
 
-CONTEXT: list[t.Any] = [ids.CONTEXT, ids.SECURITY_CONTEXT]
+#: The terms outside ActivityStreams these documents use, named as Mastodon
+#: names them, so a JSON-LD processor keeps them.
+EXTENSIONS: Document = {
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "sensitive": "as:sensitive",
+    "Hashtag": "as:Hashtag",
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+}
+
+CONTEXT: list[t.Any] = [ids.CONTEXT, ids.SECURITY_CONTEXT, EXTENSIONS]
+
+#: An ``href`` or ``src`` naming a path on this site (``/p/x``, not ``//x``),
+#: as the sanitiser writes attributes: double-quoted.
+_SITE_PATH = re.compile(r'(\s(?:href|src)=")(/(?!/))')
 
 
 def when(moment: dt.datetime) -> str:
@@ -31,6 +50,27 @@ def when(moment: dt.datetime) -> str:
 
 def author_page(user: User) -> str:
     return f"{ids.base()}/u/{user.username}"
+
+
+def absolute_links(fragment: str) -> str:
+    """``fragment`` (sanitised HTML) with its links and pictures on this
+    site's paths made absolute on ``SITE_URL``: a remote server shows it on
+    its own host."""
+    return _SITE_PATH.sub(lambda found: found.group(1) + ids.base() + "/", fragment)
+
+
+def avatar_url(avatar_id: int) -> str:
+    """The large copy of an avatar (``blog.avatar``'s path)."""
+    return f"{ids.base()}/avatars/{avatar_id}.webp"
+
+
+def image_url(image_id: int) -> str:
+    """A post picture's display copy (``blog.image``'s path)."""
+    return f"{ids.base()}/images/{image_id}.webp"
+
+
+def tag_page(name: str) -> str:
+    return f"{ids.base()}/tag/{name}"
 
 
 def _public_key(owner: str, actor_uri: str) -> Document:
@@ -51,7 +91,7 @@ def actor(user: User) -> Document:
         "type": "Person",
         "preferredUsername": user.username,
         "name": user.shown_name,
-        "summary": user.bio_html,
+        "summary": absolute_links(user.bio_html),
         "url": author_page(user),
         "inbox": ids.inbox(user.id),
         "outbox": ids.outbox(user.id),
@@ -64,6 +104,23 @@ def actor(user: User) -> Document:
     }
     if user.created is not None:
         document["published"] = when(user.created)
+    if user.avatar_id is not None:
+        document["icon"] = {
+            "type": "Image",
+            "mediaType": "image/webp",
+            "url": avatar_url(user.avatar_id),
+        }
+    if user.website:
+        link = html.escape(user.website, quote=True)
+        label = html.escape(user.website_label)
+        document["attachment"] = [
+            {
+                "type": "PropertyValue",
+                "name": "Website",
+                "value": f'<a href="{link}" rel="me nofollow noopener noreferrer" '
+                f'target="_blank">{label}</a>',
+            }
+        ]
     return document
 
 
@@ -86,23 +143,47 @@ def site_actor(title: str) -> Document:
 
 def article(post: Post) -> Document:
     """``post`` as an ``Article``, addressed to everyone and its writer's
-    followers."""
+    followers.
+
+    No ``summary``: Mastodon shows one as a content warning over the post.
+    Its site links and pictures are absolute, its tags ``Hashtag`` objects
+    linking to their pages, its picture an ``Image`` attachment.
+    """
     assert post.author_id is not None and post.published is not None
     document: Document = {
         "id": ids.article(post.id),
         "type": "Article",
         "attributedTo": ids.actor(post.author_id),
         "name": post.title,
-        "content": post.body_html,
+        "content": absolute_links(post.body_html),
         "mediaType": "text/html",
         "url": post_address(post),
         "published": when(post.published),
         "to": [ids.PUBLIC],
         "cc": [ids.followers(post.author_id)],
+        "sensitive": False,
+        "tag": [
+            {"type": "Hashtag", "href": tag_page(name), "name": f"#{name}"}
+            for name in post.tag_names
+        ],
     }
+    if post.image is not None:
+        document["attachment"] = [
+            {
+                "type": "Image",
+                "mediaType": "image/webp",
+                "url": image_url(post.image.id),
+                "name": post.image.alt,
+            }
+        ]
     if post.updated is not None and post.updated > post.published:
         document["updated"] = when(post.updated)
     return document
+
+
+def create_id(post_id: int) -> str:
+    """The id of the ``Create`` that brought a post out (the outbox lists it)."""
+    return f"{ids.article(post_id)}#create"
 
 
 def reply_note(reply: RemoteReply, in_reply_to: str, to: str) -> Document:
