@@ -22,6 +22,7 @@ from flaskr.models import Post
 from flaskr.models import RemoteActor
 from flaskr.models import RemoteFollower
 from flaskr.models import User
+from flaskr.models.governance import REMOVED
 from flaskr.services.accounts import users
 from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
@@ -30,6 +31,7 @@ from flaskr.services.federation import delivery
 from flaskr.services.federation import ids
 from flaskr.services.federation import keys
 from flaskr.services.federation import signatures
+from flaskr.services.governance import removal
 from tests.conftest import FEDERATION_TEST_CONFIG
 from tests.fediverse import Received
 from tests.fediverse import RemoteServer
@@ -600,3 +602,19 @@ def test_no_transaction_is_open_while_posting(fed, server, monkeypatch):
         publish()
         assert handle_and_send() == 2
     assert seen == [False, False]
+
+
+def test_a_purged_account_s_actor_is_deleted_remotely(fed, server):
+    with fed.app_context():
+        follow(server, "ann")
+        keys.key_of("1")
+        user = writer()
+        user.state = REMOVED
+        user.state_changed = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        db.session.commit()
+        assert removal.purge_removed_accounts() == 1
+        assert handle_and_send() == 1
+        assert db.session.get(ActorKey, "1") is None
+    [item] = server.inbox_posts()
+    assert item.json()["type"] == "Delete"
+    assert item.json()["object"] == "http://localhost/ap/users/1"
