@@ -103,8 +103,10 @@ def _updated(event: Event) -> None:
         post, writer = found
         activity_id = f"{ids.article(post.id)}#updates/{post.version}"
         _send_article("Update", post, writer, activity_id)
-    else:
-        _deleted(event)  # saved as a draft: it went away
+    elif event.post_id is not None:
+        saved = db.session.get(Post, event.post_id)
+        if saved is None or saved.published is None:
+            _deleted(event)  # unpublished in the editor: it went away
 
 
 def _deleted(event: Event) -> None:
