@@ -16,6 +16,8 @@ from flaskr.cli.demo import seed_demo_command
 from flaskr.cli.deploy_check import check_deploy_command
 from flaskr.cli.export import export_command
 from flaskr.cli.export import import_command
+from flaskr.cli.federation import deliver_federation_command
+from flaskr.cli.federation import federation_group
 from flaskr.cli.mail import deliver_events_command
 from flaskr.cli.mail import send_digests_command
 from flaskr.cli.mail import send_mail_command
@@ -48,5 +50,7 @@ def init_app(app: Flask) -> None:
         deliver_events_command,
         send_digests_command,
         send_test_mail_command,
+        deliver_federation_command,
+        federation_group,
     ):
         app.cli.add_command(command)

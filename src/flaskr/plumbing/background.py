@@ -4,7 +4,8 @@ Each process that serves requests runs one daemon thread that, every
 ``BACKGROUND_INTERVAL`` seconds, moves the site version when a scheduled post's
 time has come, hands due events to their handlers (new posts to their
 subscribers among them), writes the weekly digests that are due and forgets
-addresses that never confirmed (an hour apart at most) and sends due mail.
+addresses that never confirmed (an hour apart at most), sends due mail, and
+then delivers due activities to remote inboxes (``services/federation/delivery.py``).
 Until it existed, retries waited for a response that reached Flask, so a
 site whose readers were all served kept pages (``page_cache``) never retried
 a mail.
@@ -13,7 +14,8 @@ The thread starts after gunicorn forks a worker (``post_worker_init`` in
 ``gunicorn.conf.py``), or with the first request that reaches Flask on other
 servers; never in the process that forked, since a thread does not survive a
 fork. Every step is safe in any number of processes at once, and each is also
-a command for cron (``send-mail``, ``deliver-events``, ``send-digests``).
+a command for cron (``send-mail``, ``deliver-events``, ``send-digests``,
+``deliver-federation``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from flaskr.models import SiteVersion
 from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.content.lifecycle import publish_due
 from flaskr.services.event_handlers import deliver_due_events
+from flaskr.services.federation.delivery import deliver_due as deliver_federation
 from flaskr.services.social.newsletter import send_weekly_digests
 from flaskr.services.social.subscriptions import purge_unconfirmed
 
@@ -110,6 +113,8 @@ class BackgroundWork:
                 self._run(send_weekly_digests)
                 self._run(purge_unconfirmed)
             self._run(deliver_due_mail)
+            # Last: a slow remote inbox must not hold up the site's mail.
+            self._run(deliver_federation)
 
     def _run(self, step: t.Callable[[], object]) -> None:
         try:

@@ -31,6 +31,8 @@ from flaskr.services.base.mail import deliver_due_mail
 from flaskr.services.base.mail import mail_logger
 from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.event_handlers import HANDLED_KINDS
+from flaskr.services.federation.delivery import deliver_due as deliver_federation
+from flaskr.services.federation.delivery import delivery_logger
 
 _RECORDED_MAIL = "flaskr_mail_recorded"
 _COMMITTED = "flaskr_work_committed"
@@ -65,12 +67,15 @@ def _forget_rolled_back_work(session: Session) -> None:
 
 def deliver_events_then_mail(app: Flask) -> None:
     """Send the due mail, after running the handlers on the due events if no
-    timer does (then the mail includes what they recorded). A failure leaves
-    the work for the next look."""
+    timer does (then the mail includes what they recorded, and the activities
+    they queued for remote inboxes go after it). A failure leaves the work
+    for the next look."""
     with app.app_context():
         steps = [(deliver_due_mail, mail_logger)]
         if not _timer_runs():
+            # What the handlers queued for remote inboxes goes too.
             steps.insert(0, (deliver_due_events, event_logger))
+            steps.append((deliver_federation, delivery_logger))
         for deliver, logger in steps:
             try:
                 deliver()
@@ -80,7 +85,7 @@ def deliver_events_then_mail(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for logger in (mail_logger, event_logger):
+    for logger in (mail_logger, event_logger, delivery_logger):
         if logger.level == logging.NOTSET:
             # Mails written to the log (no MAIL_SERVER) are INFO: show them.
             logger.setLevel(logging.INFO)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flaskr.services.base import events
 from flaskr.services.base.events import Handler
+from flaskr.services.federation.publishing import federate_event
+from flaskr.services.federation.publishing import KINDS as FEDERATED_KINDS
 from flaskr.services.governance.moderation import mail_moderators_about_waiting
 from flaskr.services.social.newsletter import mail_subscribers_about_post
 from flaskr.services.social.reactions import mail_writer_about_comment
@@ -29,6 +31,7 @@ HANDLERS: tuple[Handler, ...] = (
         kinds=frozenset({events.POST_PUBLISHED}),
         run=mail_subscribers_about_post,
     ),
+    Handler(name="federation", kinds=FEDERATED_KINDS, run=federate_event),
 )
 
 #: The kinds some handler wants.

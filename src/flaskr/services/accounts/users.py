@@ -28,6 +28,8 @@ from flaskr.db import db
 from flaskr.models import FormerUsername
 from flaskr.models import MediaImage
 from flaskr.models import Post
+from flaskr.models import RemoteActor
+from flaskr.models import RemoteFollower
 from flaskr.models import User
 from flaskr.models import username_key
 from flaskr.models.governance import ACTIVE
@@ -468,6 +470,20 @@ def update_account(
         log_event("email_change_requested", user_id=user.id)
 
 
+def fediverse_inboxes_of(user_id: int) -> list[str]:
+    """The inboxes of a user's fediverse followers (a server's shared inbox
+    once), for the event of their account's deletion: the follower rows go
+    with the account, and the federation handler sends the ``Delete`` of its
+    actor there."""
+    found = db.session.scalars(
+        sa.select(sa.func.coalesce(RemoteActor.shared_inbox, RemoteActor.inbox))
+        .join(RemoteFollower, RemoteFollower.actor_id == RemoteActor.id)
+        .where(RemoteFollower.user_id == user_id)
+        .distinct()
+    )
+    return sorted(found)
+
+
 @dataclasses.dataclass(frozen=True)
 class DeletedAccount:
     """What went with an account."""
@@ -496,7 +512,11 @@ def delete_account(user: User, password: str, *, keep_posts: bool) -> DeletedAcc
             sa.select(Post.id, Post.author_id).where(Post.author_id == user.id)
         )
     record_event(
-        ACCOUNT_DELETED, user_id=user.id, username=user.username, kept_posts=keep_posts
+        ACCOUNT_DELETED,
+        user_id=user.id,
+        username=user.username,
+        kept_posts=keep_posts,
+        fediverse_inboxes=fediverse_inboxes_of(user.id),
     )
     posts = sa.update(Post).values(author_id=None) if keep_posts else sa.delete(Post)
     result = db.session.execute(

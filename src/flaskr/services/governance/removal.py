@@ -31,6 +31,7 @@ from flaskr.models.governance import REMOVED
 from flaskr.models.governance import SUSPENDED
 from flaskr.services.accounts.profiles import forget_avatar
 from flaskr.services.accounts.sessions import delete_sessions_of_user
+from flaskr.services.accounts.users import fediverse_inboxes_of
 from flaskr.services.base import audit
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
@@ -191,7 +192,11 @@ def _purge(user: User) -> None:
         sa.select(Post.id, Post.author_id).where(Post.author_id == user_id)
     )
     record_event(
-        ACCOUNT_DELETED, user_id=user_id, username=user.username, kept_posts=False
+        ACCOUNT_DELETED,
+        user_id=user_id,
+        username=user.username,
+        kept_posts=False,
+        fediverse_inboxes=fediverse_inboxes_of(user_id),
     )
     stop_mail_of_account(user, forget=True)
     for table in (Post, Comment):
