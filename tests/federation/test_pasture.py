@@ -170,6 +170,7 @@ def test_the_article_fetched_by_a_signed_peer(pasture, writer):
     fetched = pasture.fetch(writer.article)
     assert fetched["status"] == 200, fetched["text"]
     article = fetched["object"]
+    assert "https://www.w3.org/ns/activitystreams" in str(article["@context"])
     assert article["id"] == writer.article
     assert article["type"] == "Article"
     assert article["attributedTo"] == writer.actor
