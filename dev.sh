@@ -80,7 +80,7 @@ ensure_pasture_venv() {
         say "Installing fediverse-pasture into $PASTURE_VENV/"
         "$PASTURE_VENV/bin/python" -m pip install -qq --upgrade pip
         "$PASTURE_VENV/bin/python" -m pip install -qq -c constraints-pasture.txt \
-            "fediverse-pasture==$(sed -n 's/^fediverse-pasture==//p' constraints-pasture.txt)"
+            fediverse-pasture fediverse-pasture-inputs
         echo "$stamp" > "$PASTURE_VENV/.installed"
     fi
 }
@@ -272,7 +272,7 @@ lock)
 lock-pasture)
     rm -rf "$PASTURE_VENV.lock"
     "$PYTHON" -m venv "$PASTURE_VENV.lock"
-    "$PASTURE_VENV.lock/bin/pip" install -q fediverse-pasture
+    "$PASTURE_VENV.lock/bin/pip" install -q fediverse-pasture fediverse-pasture-inputs
     {
         echo "# fediverse-pasture and its dependencies, for ./dev.sh federation only: installed"
         echo "# into $PASTURE_VENV, never into Flaskr's environment. Refresh: ./dev.sh lock-pasture"

@@ -108,6 +108,8 @@ def site_environment(instance: Path, url: str) -> dict[str, str]:
         "FLASKR_SECRET_KEY": secrets.token_hex(32),
         "FLASKR_REGISTER_LIMITS": "100 per minute",
         "FLASKR_REGISTER_MIN_FILL_SECONDS": "0",
+        # pasture sends a few hundred activities from one address.
+        "FLASKR_FEDERATION_INBOX_LIMITS": "10000 per minute",
         # Two workers: one may wait on the other site while the other
         # answers a fetch of this site's actor.
         "WEB_CONCURRENCY": "2",
@@ -292,6 +294,16 @@ class Pasture:
             json={"to": to, "content": content, "in_reply_to": in_reply_to},
             timeout=60,
         ).json()
+
+    def send_inputs(self, to: str, in_reply_to: str) -> list[dict[str, t.Any]]:
+        """Every fediverse-pasture-inputs example sent as a reply."""
+        return list(
+            requests.post(
+                self.url + "/send-inputs",
+                json={"to": to, "in_reply_to": in_reply_to},
+                timeout=120,
+            ).json()
+        )
 
     @property
     def actor(self) -> str:

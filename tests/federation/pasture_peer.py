@@ -20,8 +20,12 @@ It serves, on ``http://127.0.0.1:PORT``:
 - ``POST /fetch`` ``{"uri": ...}``: pasture's application actor (``/actor``)
   fetches ``uri`` with bovine's signed GET; answers ``{"status", "object"}``.
 - ``POST /send-note`` ``{"to", "content", "in_reply_to"}``: the same actor
-  sends a public ``Create`` of a ``Note`` (pasture's ActivitySender, signed by
-  bovine) to the inbox of the actor ``to``; answers ``{"status", "note"}``.
+  sends a public ``Create`` of a ``Note`` (made by pasture's ActivitySender,
+  signed by bovine) to the inbox of the actor ``to``; answers
+  ``{"status", "note"}``.
+- ``POST /send-inputs`` ``{"to", "in_reply_to"}``: the same for every example
+  of fediverse-pasture-inputs (the Notes behind funfedi.dev's support
+  tables); answers ``[{"input": "name/number", "status", "note"}]``.
 
 The data (the actors' keys) is made in FOLDER (``data.toml``) on first run.
 """
@@ -29,10 +33,12 @@ The data (the actors' keys) is made in FOLDER (``data.toml``) on first run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import typing as t
 
 import aiohttp
+import fediverse_pasture_inputs
 from fediverse_pasture.data_provider import bovine_actor_for_actor_data
 from fediverse_pasture.data_provider import DataProvider
 from fediverse_pasture.runner import ActivitySender
@@ -62,30 +68,77 @@ def serve(port: int, timeout: float) -> None:
                 data = None
             return {"status": response.status, "object": data, "text": text[:2000]}
 
-    @app.post("/send-note")
-    async def send_note() -> t.Any:
-        wanted = await request.get_json()
+    async def post_notes(
+        to: str, modifiers: list[t.Callable[[dict[str, t.Any]], dict[str, t.Any]]]
+    ) -> list[dict[str, t.Any]]:
+        """Each modifier's Note, in a public Create from the application
+        actor, POSTed to the inbox of ``to``: its answer's status (``None``:
+        no answer) and the Note."""
+        sent = []
         async with aiohttp.ClientSession() as session:
             actor, actor_object = bovine_actor_for_actor_data(
                 actor_id, application_actor
             )
             await actor.init(session=session)
+            inbox = (await actor.get(to))["inbox"]
             sender = ActivitySender.for_actor(actor, actor_object)
-            sender.sleep_after_getting_inbox = False
+            for modifier in modifiers:
+                sender.init_create_note(modifier)
+                # As ActivitySender.send addresses and wraps it.
+                note = {**(sender.note or {})}
+                addressed = note.get("to")
+                if isinstance(addressed, str):
+                    addressed = [addressed]
+                note["to"] = [*(addressed or []), to]
+                create = sender.activity_factory.create(
+                    note, id=sender.make_id(activity=True)
+                ).build()
+                create["@context"] = note.get("@context") or [
+                    create["@context"],
+                    {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"},
+                ]
+                try:
+                    # bovine's client signs; its answer is kept whatever it is.
+                    response = await actor.client.post(inbox, json.dumps(create))
+                    await response.read()
+                    status: int | None = response.status
+                except aiohttp.ClientError:
+                    status = None
+                sent.append({"status": status, "note": note})
+        return sent
 
-            def modifier(note: dict[str, t.Any]) -> dict[str, t.Any]:
-                note = {**note, "content": wanted["content"]}
-                if wanted.get("in_reply_to"):
-                    note["inReplyTo"] = wanted["in_reply_to"]
-                return note
+    @app.post("/send-note")
+    async def send_note() -> t.Any:
+        wanted = await request.get_json()
 
-            sender.init_create_note(modifier)
-            try:
-                response = await sender.send(wanted["to"])
-            except Exception as error:  # noqa: BLE001 (reported to the test)
-                return {"status": None, "error": repr(error), "note": sender.note}
-            status = None if response is None else response.status
-            return {"status": status, "note": sender.note}
+        def modifier(note: dict[str, t.Any]) -> dict[str, t.Any]:
+            note = {**note, "content": wanted["content"]}
+            if wanted.get("in_reply_to"):
+                note["inReplyTo"] = wanted["in_reply_to"]
+            return note
+
+        return (await post_notes(wanted["to"], [modifier]))[0]
+
+    @app.post("/send-inputs")
+    async def send_inputs() -> t.Any:
+        """Every example of fediverse-pasture-inputs (the support tables'
+        Notes: HTML, mentions, attachments, missing properties...) as a reply
+        to ``in_reply_to``, unless the example sets its own ``inReplyTo``."""
+        wanted = await request.get_json()
+        names, modifiers = [], []
+        for name, data in sorted(fediverse_pasture_inputs.available.items()):
+            for number, example in enumerate(data.examples):
+                names.append(f"{name}/{number}")
+                base = {"content": "text", "inReplyTo": wanted["in_reply_to"]}
+                modifiers.append(
+                    lambda note, example=example, base=base: {
+                        **note,
+                        **base,
+                        **example,
+                    }
+                )
+        sent = await post_notes(wanted["to"], modifiers)
+        return [{"input": name, **one} for name, one in zip(names, sent, strict=True)]
 
     app.run(host="127.0.0.1", port=port, use_reloader=False)
 

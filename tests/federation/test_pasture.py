@@ -233,3 +233,24 @@ def test_a_reply_from_pasture_is_held_for_a_moderator(pasture, writer):
     assert (
         content not in requests.get(writer.site.url + writer.post_path, timeout=10).text
     )
+
+
+def test_pastures_inputs_are_taken_or_refused_never_break(pasture, writer):
+    """fediverse-pasture-inputs' examples (the Notes behind funfedi.dev's
+    support tables: HTML tags, anchors, mentions, attachments, content
+    warnings, languages, missing properties, odd types and addresses) as
+    replies: each is taken or refused with a 4xx, and the pages that show
+    replies still work."""
+    sent = pasture.send_inputs(writer.actor, writer.article)
+    assert len(sent) > 100
+    answers = {one["input"]: one["status"] for one in sent}
+    broken = {name: status for name, status in answers.items() if not status}
+    broken |= {name: status for name, status in answers.items() if status >= 500}
+    assert broken == {}
+    assert 429 not in answers.values()
+    queue = writer.admin.get("/moderation")
+    assert queue.status_code == 200
+    assert "javascript:" not in queue.text
+    page = requests.get(writer.site.url + writer.post_path, timeout=10)
+    assert page.status_code == 200
+    assert "javascript:" not in page.text
