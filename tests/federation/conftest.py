@@ -9,6 +9,7 @@ names its interpreter in ``FLASKR_PASTURE_PYTHON``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import re
@@ -191,6 +192,23 @@ class Browser:
         )
         assert response.status_code == 302, f"{name} could not log in"
 
+    def hold_first_comments(self) -> None:
+        """As the site's administrator: hold every account's first comment
+        for a moderator (a remote author's first reply is one)."""
+        response = self.post(
+            "/admin/comments",
+            "/admin",
+            _prefix="comments-",
+            **{
+                "comments-policy": "anyone",
+                "comments-rules": ["first_comment"],
+                "comments-link_limit": "2",
+                "comments-words": "",
+                "comments-account_hours": "24",
+            },
+        )
+        assert response.status_code == 302, response.text[:2000]
+
     def publish(self, title: str, body: str) -> tuple[str, int]:
         """Publish a post; its page's path and its id."""
         response = self.post(
@@ -248,16 +266,24 @@ def logs(request: pytest.FixtureRequest) -> t.Iterator[list[tuple[str, Path]]]:
 @pytest.fixture
 def sites(
     logs: list[tuple[str, Path]], tmp_path: Path
-) -> t.Iterator[t.Callable[[str], Site]]:
-    """Starts Flaskr sites by name; stops them after the test (and prints
+) -> t.Iterator[t.Callable[..., list[Site]]]:
+    """Starts Flaskr sites by name, side by side (each ``init-db`` and
+    gunicorn's start take seconds); stops them after the test (and prints
     their logs when it failed)."""
     started: list[Site] = []
 
-    def start(name: str) -> Site:
-        site = start_site(tmp_path, name)
-        started.append(site)
-        logs.append((f"Flaskr {name} ({site.url})", site.log))
-        return wait_ready(site)
+    def start(*names: str) -> list[Site]:
+        with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+            futures = [pool.submit(start_site, tmp_path, name) for name in names]
+        new = [future.result() for future in futures if not future.exception()]
+        started.extend(new)  # stopped after the test, whatever happens next
+        for future in futures:
+            future.result()  # raises what one start raised
+        for site in new:
+            logs.append((f"Flaskr {site.name} ({site.url})", site.log))
+        for site in new:
+            wait_ready(site)
+        return new
 
     yield start
     for site in started:

@@ -79,6 +79,7 @@ def writer(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Writer]:
         wait_ready(site)
         admin = Browser(site)
         admin.register_and_log_in("admin")  # a fresh site's first account
+        admin.hold_first_comments()
         author = Browser(site)
         author.register_and_log_in("writer")
         body = f"Grazing in the pasture {secrets.token_hex(4)}"

@@ -27,24 +27,11 @@ PATIENCE = 60
 
 
 def test_a_reply_from_another_flaskr_reaches_the_moderation_queue(sites):
-    a, b = sites("A"), sites("B")
+    a, b = sites("A", "B")
 
     admin_a = Browser(a)
     admin_a.register_and_log_in("admin")  # a fresh site's first account
-    # Hold every account's first comment (a remote reply is one).
-    response = admin_a.post(
-        "/admin/comments",
-        "/admin",
-        _prefix="comments-",
-        **{
-            "comments-policy": "anyone",
-            "comments-rules": ["first_comment"],
-            "comments-link_limit": "2",
-            "comments-words": "",
-            "comments-account_hours": "24",
-        },
-    )
-    assert response.status_code == 302, response.text[:2000]
+    admin_a.hold_first_comments()
     writer = Browser(a)
     writer.register_and_log_in("writer")
     reader = Browser(b)
