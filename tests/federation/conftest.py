@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -118,20 +119,14 @@ def site_environment(instance: Path, url: str) -> dict[str, str]:
     }
 
 
-def start_site(folder: Path, name: str) -> Site:
-    """A fresh Flaskr (its database made with ``init-db``) serving on a free
-    port; wait for it with :func:`wait_ready`."""
+def start_site(folder: Path, name: str, database: Path) -> Site:
+    """A fresh Flaskr serving on a free port, on a copy of ``database`` (see
+    :func:`empty_database`); wait for it with :func:`wait_ready`."""
     url = f"http://127.0.0.1:{free_port()}"
     instance = folder / name
     instance.mkdir(parents=True)
     env = site_environment(instance, url)
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "flaskr", "init-db", "--yes"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    shutil.copyfile(database, instance / "flaskr.sqlite")
     log = folder / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -145,6 +140,21 @@ def start_site(folder: Path, name: str) -> Site:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     return Site(name, url, log, process, env)
+
+
+@pytest.fixture(scope="session")
+def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database made by ``init-db``, which every site copies: making
+    one takes seconds on a busy machine."""
+    instance = tmp_path_factory.mktemp("empty")
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "flaskr", "init-db", "--yes"],
+        env=site_environment(instance, "http://127.0.0.1"),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return instance / "flaskr.sqlite"
 
 
 def wait_ready(site: Site) -> Site:
@@ -265,7 +275,7 @@ def logs(request: pytest.FixtureRequest) -> t.Iterator[list[tuple[str, Path]]]:
 
 @pytest.fixture
 def sites(
-    logs: list[tuple[str, Path]], tmp_path: Path
+    logs: list[tuple[str, Path]], tmp_path: Path, empty_database: Path
 ) -> t.Iterator[t.Callable[..., list[Site]]]:
     """Starts Flaskr sites by name, side by side (each ``init-db`` and
     gunicorn's start take seconds); stops them after the test (and prints
@@ -274,7 +284,10 @@ def sites(
 
     def start(*names: str) -> list[Site]:
         with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
-            futures = [pool.submit(start_site, tmp_path, name) for name in names]
+            futures = [
+                pool.submit(start_site, tmp_path, name, empty_database)
+                for name in names
+            ]
         new = [future.result() for future in futures if not future.exception()]
         started.extend(new)  # stopped after the test, whatever happens next
         for future in futures:

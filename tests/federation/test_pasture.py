@@ -73,8 +73,10 @@ class Writer(t.NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def writer(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Writer]:
-    site = start_site(tmp_path_factory.mktemp("flaskr"), "writer-site")
+def writer(
+    tmp_path_factory: pytest.TempPathFactory, empty_database: Path
+) -> t.Iterator[Writer]:
+    site = start_site(tmp_path_factory.mktemp("flaskr"), "writer-site", empty_database)
     try:
         wait_ready(site)
         admin = Browser(site)
