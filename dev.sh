@@ -14,10 +14,13 @@
 #   ./dev.sh lighthouse     Lighthouse's scores of the main pages, as a phone
 #                           sees them, in Debian's Chromium
 #   ./dev.sh multiserver    two gunicorn servers sharing PostgreSQL and Redis
+#   ./dev.sh federation     fediverse-pasture's peers and two Flaskr sites on
+#                           loopback (pasture in .venv-pasture)
 #   ./dev.sh production     nginx in front of gunicorn at http://127.0.0.1:8080
 #   ./dev.sh slow-clients   the production stack against idle and slow clients
 #   ./dev.sh lint           ruff check and format, import layers, mypy
 #   ./dev.sh lock           refresh constraints.txt from a fresh install
+#   ./dev.sh lock-pasture   refresh constraints-pasture.txt the same way
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -62,6 +65,23 @@ ensure_venv() {
         "$VENV/bin/python" -m pip install -qq -c constraints.txt -e '.[dev]'
         echo "$stamp" > "$VENV/.installed"
         say "Installed."
+    fi
+}
+
+# fediverse-pasture (bovine, quart, tortoise-orm...) in an environment of its
+# own, at the versions constraints-pasture.txt pins: the federation tests run
+# it as a separate process, so none of it enters Flaskr's environment.
+PASTURE_VENV=.venv-pasture
+ensure_pasture_venv() {
+    [[ -x $PASTURE_VENV/bin/python ]] || "$PYTHON" -m venv "$PASTURE_VENV"
+    local stamp
+    stamp=$(sha256sum constraints-pasture.txt | cut -d' ' -f1)
+    if [[ ! -f $PASTURE_VENV/.installed || $(cat "$PASTURE_VENV/.installed") != "$stamp" ]]; then
+        say "Installing fediverse-pasture into $PASTURE_VENV/"
+        "$PASTURE_VENV/bin/python" -m pip install -qq --upgrade pip
+        "$PASTURE_VENV/bin/python" -m pip install -qq -c constraints-pasture.txt \
+            fediverse-pasture fediverse-pasture-inputs
+        echo "$stamp" > "$PASTURE_VENV/.installed"
     fi
 }
 
@@ -214,6 +234,13 @@ multiserver)
     FLASKR_TEST_DATABASE_URL=${FLASKR_TEST_DATABASE_URL:-$DEFAULT_PG_URL} \
         exec "$VENV/bin/pytest" -m multiserver "$@"
     ;;
+federation)
+    ensure_venv
+    ensure_pasture_venv
+    shift
+    FLASKR_PASTURE_PYTHON=$PWD/$PASTURE_VENV/bin/python \
+        exec "$VENV/bin/pytest" -m federation tests/federation "$@"
+    ;;
 production)
     ensure_venv
     run_production
@@ -242,8 +269,19 @@ lock)
     } > constraints.txt
     rm -rf "$VENV.lock"
     ;;
+lock-pasture)
+    rm -rf "$PASTURE_VENV.lock"
+    "$PYTHON" -m venv "$PASTURE_VENV.lock"
+    "$PASTURE_VENV.lock/bin/pip" install -q fediverse-pasture fediverse-pasture-inputs
+    {
+        echo "# fediverse-pasture and its dependencies, for ./dev.sh federation only: installed"
+        echo "# into $PASTURE_VENV, never into Flaskr's environment. Refresh: ./dev.sh lock-pasture"
+        "$PASTURE_VENV.lock/bin/pip" freeze | grep -v '^#'
+    } > constraints-pasture.txt
+    rm -rf "$PASTURE_VENV.lock"
+    ;;
 *)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
