@@ -192,13 +192,14 @@ def numbers() -> FederationNumbers:
     def count(query: sa.Select[t.Any]) -> int:
         return int(db.session.scalar(query) or 0)
 
-    by_state = dict(
-        db.session.execute(
+    by_state: dict[str, int] = {
+        state: count
+        for state, count in db.session.execute(
             sa.select(RemoteFollower.state, sa.func.count()).group_by(
                 RemoteFollower.state
             )
-        ).tuples()
-    )
+        )
+    }
     return FederationNumbers(
         remote_followers=by_state.get("accepted", 0),
         pending_followers=by_state.get("pending", 0),
