@@ -86,7 +86,7 @@ def _take(user_id: int | None) -> tuple[Response, int] | Response:
     return response
 
 
-@bp.route("/ap/users/<int:user_id>/inbox", methods=["POST"], endpoint="user_inbox")
+@bp.route("/ap/users/<id:user_id>/inbox", methods=["POST"], endpoint="user_inbox")
 @_limited
 def user_inbox(user_id: int) -> t.Any:
     """Take an activity for one writer."""
