@@ -15,6 +15,7 @@ on PostgreSQL.
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 from urllib.parse import quote
@@ -28,11 +29,15 @@ from flaskr.models import Subscription
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.base import site
 from flaskr.services.content.access import get_post
+from flaskr.services.federation import blocks
 from flaskr.services.governance import reports
 from flaskr.services.social import reactions
 from flaskr.services.social import subscriber_links
 from tests.conftest import AuthActions
 from tests.conftest import csrf_token_from
+from tests.conftest import FEDERATION_TEST_CONFIG
+from tests.fediverse import ACTIVITY_JSON
+from tests.fediverse import signed_headers
 from tests.helpers import HOSTILE
 from tests.helpers import make_admin
 
@@ -154,7 +159,9 @@ def _subscribers(app) -> None:
         db.session.commit()
 
 
-def test_generated_requests_never_get_a_5xx(app):
+def test_generated_requests_never_get_a_5xx(app_with):
+    # A site with an address, so that its fediverse pages are there too.
+    app = app_with(SITE_URL="http://localhost")
     rng = random.Random(SEED)
     rules = [
         (rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}))
@@ -163,6 +170,8 @@ def test_generated_requests_never_get_a_5xx(app):
     _held_comment_and_report(app)
     _subscribers(app)
     make_admin(app, "test")
+    with app.app_context():
+        blocks.block_domain(find_user("test"), "spam.example", "A reason.")
     admin, writer, stranger = (
         Visitor(app, "test"),
         Visitor(app, "other"),
@@ -189,7 +198,9 @@ def test_generated_requests_never_get_a_5xx(app):
         "/admin/users/2/remove",
         "/admin/invitations",
         "/admin/subscribers",
+        "/admin/federation",
         "/subscribers",
+        "/fediverse/followers",
         "/moderation",
         "/review",
         "/report/post/1",
@@ -208,6 +219,8 @@ def test_generated_requests_never_get_a_5xx(app):
         "file",
     } <= fields
     assert {"reason", "role"} <= {name.rpartition("-")[2] for name in fields}
+    # So are blocking servers and approving followers from the fediverse.
+    assert {"block-domain", "unblock-domain", "approval-approve"} <= fields
     # So are following by e-mail and a subscriber's preferences.
     assert {"subscribe-email", "subscribe-to", "cadence", "writers", "site"} <= fields
 
@@ -242,3 +255,82 @@ def test_generated_requests_never_get_a_5xx(app):
     assert sum(answered.values()) == REQUESTS
     # The walk reached past the front doors: saves, redirects, refusals.
     assert {200, 302, 400, 404, 422} <= set(answered), answered
+
+
+#: The activity types the hostile inbox walk sends with a good signature, so
+#: that their use cases meet hostile shapes (an ``Undo`` of a ``Follow``).
+#: Add the others (Create, Like, Announce, Delete...) as their use cases are
+#: written.
+SIGNED_TYPES = ["Follow", "Undo", "Nonsense", "Follow"]
+
+
+def hostile_json(rng: random.Random, depth: int = 0) -> object:
+    """A JSON value of any shape: what a broken or hostile server sends."""
+    kind = 7 if depth == 5 else rng.randrange(8 if depth < 3 else 5)
+    if kind == 0:
+        return hostile(rng)
+    if kind == 1:
+        return rng.choice([0, -1, 2**63, 1.5, True, None])
+    if kind == 2:
+        return "http://localhost/ap/users/" + rng.choice(["1", "2", "999", "x"])
+    if kind == 3:
+        return rng.choice(["https://evil.example/u", "http://127.0.0.1:1/x", ""])
+    if kind == 4:
+        return []
+    if kind == 5:
+        return [hostile_json(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+    keys = ["id", "type", "actor", "object", "to", "cc", "inReplyTo", "content"]
+    return {
+        key: hostile_json(rng, depth + 1)
+        for key in rng.sample(keys, k=rng.randint(0, len(keys)))
+    }
+
+
+def test_hostile_inbox_posts_never_get_a_5xx(app_with, remote_server):
+    """POSTs to the shared inbox and a writer's: bodies of any shape, signed
+    by a real remote actor or not, under any content type."""
+    app = app_with(**FEDERATION_TEST_CONFIG)
+    client = app.test_client()
+    rng = random.Random(SEED)
+    ann = remote_server.add_user("ann")
+    answered: dict[int, int] = {}
+    failures = []
+    for number in range(300):
+        path = rng.choice(["/ap/inbox", "/ap/users/1/inbox", "/ap/users/2/inbox"])
+        activity = hostile_json(rng, depth=number % 2 * 5)
+        if number % 2:
+            # An object at the top (depth 5 gives no lists), from ann.
+            activity = activity if isinstance(activity, dict) else {}
+            activity["actor"] = ann.uri
+            activity["type"] = rng.choice(SIGNED_TYPES)
+            if activity["type"] == "Undo":
+                activity["object"] = {
+                    "type": "Follow",
+                    "id": hostile_json(rng),
+                    "object": hostile_json(rng),
+                }
+            elif rng.random() < 0.5:
+                activity["object"] = rng.choice(
+                    ["http://localhost/ap/users/1", hostile_json(rng)]
+                )
+        body = rng.choice(
+            [json.dumps(activity).encode()] * 4 + [hostile(rng).encode(), b"{" * 5000]
+        )
+        headers = signed_headers(ann, "POST", "http://localhost" + path, body)
+        if rng.random() < 0.2:
+            headers["Signature"] = hostile(rng)
+        if rng.random() < 0.1:
+            headers["Digest"] = hostile(rng)
+        headers["Content-Type"] = rng.choice(
+            [ACTIVITY_JSON, ACTIVITY_JSON, "application/json", "text/plain", ""]
+        )
+        response = client.post(path, data=body, headers=headers)
+        answered[response.status_code] = answered.get(response.status_code, 0) + 1
+        if response.status_code >= 500:
+            failures.append((path, body[:200]))
+        elif response.status_code >= 400:
+            assert response.is_json, (path, response.status_code)
+        response.close()
+    assert failures == [], failures[:5]
+    # The walk got past the signature to the use cases, and was refused too.
+    assert {202, 400, 401, 415} <= set(answered), answered

@@ -20,10 +20,14 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 
 from flaskr.db import db
+from flaskr.models import BlockedDomain
+from flaskr.models import RemoteActor
+from flaskr.models import RemoteFollower
 from flaskr.services.accounts import authenticator
 from flaskr.services.accounts import directory
 from flaskr.services.accounts import recovery
@@ -36,6 +40,7 @@ from flaskr.services.content import held_images
 from flaskr.services.content import lifecycle
 from flaskr.services.content import media
 from flaskr.services.content import writing
+from flaskr.services.federation import blocks
 from flaskr.services.governance import moderation
 from flaskr.services.governance import reports
 from flaskr.services.social import follows
@@ -97,8 +102,11 @@ class Blog:
 
 
 @pytest.fixture(scope="module")
-def blog(live_app) -> t.Iterator[Blog]:
+def blog(live_app, live_server) -> t.Iterator[Blog]:
     made = Blog()
+    # The fediverse pages exist on a site with an address to federate from.
+    site_url = live_app.config["SITE_URL"]
+    live_app.config["SITE_URL"] = live_server
     with live_app.test_request_context():
         writer = directory.find_user(WRITER) or accounts.register_user(WRITER, PASSWORD)
         reader = directory.find_user(READER) or accounts.register_user(READER, PASSWORD)
@@ -258,6 +266,7 @@ def blog(live_app) -> t.Iterator[Blog]:
         recovery_codes.make_new(writer)
         assert second.published is not None
         made.month = f"{second.published.year}/{second.published.month}"
+        add_fediverse_followers(writer)
     yield made
     # The other browser tests share the site: give it back as it was.
     with live_app.test_request_context():
@@ -268,7 +277,63 @@ def blog(live_app) -> t.Iterator[Blog]:
         )
         reports.resolve_report(writer, made.report_id, "dismiss")
         site.update_identity("", "", "")
+        for row in blocks.blocked_domains():
+            blocks.unblock_domain(writer, row.domain)
+        db.session.execute(sa.delete(RemoteActor))
+        db.session.commit()
         site.set_admin(writer, False)
+    live_app.config["SITE_URL"] = site_url
+
+
+def add_fediverse_followers(writer) -> None:
+    """Followers from elsewhere, waiting and accepted, with long handles and
+    right-to-left names; and blocked servers, one with a long name."""
+    people = [
+        ("mira", "social.example", "מירה לוי", "pending"),
+        (
+            "a_very_long_username_of_a_fediverse_account",
+            "mastodon.example",
+            "",
+            "pending",
+        ),
+        ("noor", "ar.social.example", "نور الهدى", "accepted"),
+        (
+            "typographer",
+            "a-community-server-with-a-long-name.fediverse.example",
+            "Typographer at a community server",
+            "accepted",
+        ),
+        ("sam", "pixel.example", "Sam", "accepted"),
+    ]
+    for username, domain, name, state in people:
+        uri = f"https://{domain}/users/{username}"
+        if db.session.scalar(sa.select(RemoteActor.id).where(RemoteActor.uri == uri)):
+            continue
+        actor = RemoteActor(
+            uri=uri,
+            domain=domain,
+            inbox=f"{uri}/inbox",
+            username=username,
+            name=name,
+            profile_url=f"https://{domain}/@{username}",
+            key_id=f"{uri}#main-key",
+            public_key_pem="(not used)",
+        )
+        db.session.add(actor)
+        db.session.flush()
+        db.session.add(
+            RemoteFollower(
+                user_id=writer.id, actor_id=actor.id, state=state, follow_id=f"{uri}#f"
+            )
+        )
+    db.session.commit()
+    for domain, reason in (
+        ("spam.example", "Sends spam replies to every post"),
+        ("a-server-with-a-very-long-domain-name.instances.example", "שרת ספאם"),
+        ("quiet.example", ""),
+    ):
+        if db.session.get(BlockedDomain, domain) is None:
+            blocks.block_domain(writer, domain, reason)
 
 
 def submit_empty(button: str) -> t.Callable[[Page], None]:
@@ -461,6 +526,14 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("admin", "/admin", WRITER),
         Screen("admin-errors", "/admin", WRITER, admin_errors),
         Screen("invitations", "/admin/invitations", WRITER),
+        Screen("admin-federation", "/admin/federation", WRITER),
+        Screen(
+            "admin-federation-errors",
+            "/admin/federation",
+            WRITER,
+            submit_empty("Block"),
+        ),
+        Screen("fediverse-followers", "/fediverse/followers", WRITER),
         Screen("users", "/admin/users", WRITER),
         Screen("user", f"/admin/users/{blog.reader_id}", WRITER),
         Screen("remove-user", f"/admin/users/{blog.reader_id}/remove", WRITER),
@@ -568,6 +641,8 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/edit_comment.html": "edit-comment",
         "admin/settings.html": "admin",
         "admin/invitations.html": "invitations",
+        "admin/federation.html": "admin-federation",
+        "fediverse/followers.html": "fediverse-followers",
         "admin/users.html": "users",
         "admin/user.html": "user",
         "admin/remove_user.html": "remove-user",

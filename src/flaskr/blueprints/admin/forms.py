@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import SelectChoice  # type: ignore[attr-defined]
@@ -11,12 +12,16 @@ from wtforms import SelectChoice  # type: ignore[attr-defined]
 # types-WTForms predates WTForms 3.3, which added SelectChoice.
 from wtforms import SelectField
 from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
 from flaskr.models import ABOUT_MAX_LENGTH
 from flaskr.models import SITE_DESCRIPTION_MAX_LENGTH
 from flaskr.models import SITE_TITLE_MAX_LENGTH
+from flaskr.models.federation import DOMAIN_MAX_LENGTH
 from flaskr.models.governance import AUTHOR
 from flaskr.services.accounts.joining import INVITATION_DAYS_MAX
 from flaskr.services.accounts.joining import invitation_days_problem
@@ -28,6 +33,9 @@ from flaskr.services.base.roles import ROLE_LABELS
 from flaskr.services.base.site import about_problem
 from flaskr.services.base.site import description_problem
 from flaskr.services.base.site import title_problem
+from flaskr.services.federation.blocks import (
+    REASON_MAX_LENGTH as BLOCK_REASON_MAX_LENGTH,
+)
 from flaskr.services.social.comment_policy import POLICY_LABELS
 from flaskr.services.social.comment_policy import policy_problem
 from flaskr.services.social.hold_rules import ACCOUNT_HOURS_MAX
@@ -186,3 +194,27 @@ class SecondFactorRuleForm(FlaskForm):
     """Whether administrators and editors must have a second factor."""
 
     required = BooleanField("Require a second factor of administrators and editors")
+
+
+class BlockForm(FlaskForm):
+    domain = StringField(
+        "Domain",
+        description="Its subdomains are blocked too. Its followers of this site's"
+        " writers are removed, and nothing more is sent to it.",
+        filters=[strip],
+        validators=[
+            InputRequired("Give a domain name, such as social.example."),
+            Length(max=DOMAIN_MAX_LENGTH),
+        ],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    reason = StringField(
+        "Reason",
+        description="For other administrators; the server is not told.",
+        filters=[strip],
+        validators=[Length(max=BLOCK_REASON_MAX_LENGTH)],
+    )
+
+
+class UnblockForm(FlaskForm):
+    domain = HiddenField(validators=[InputRequired()])
