@@ -3,6 +3,9 @@ replies become comments, held or dropped as local ones are; likes and boosts
 are counted on the posts; ``Update``, ``Delete`` and ``Undo`` follow them."""
 
 import datetime as dt
+import io
+import json
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +25,14 @@ from flaskr.services.federation import ids
 from flaskr.services.federation import remote_actors
 from flaskr.services.federation import replies
 from flaskr.services.governance import moderation
+from flaskr.services.portability.exports import export_zip
+from flaskr.services.portability.exports import Scope
 from flaskr.services.social import reactions
 from tests.conftest import add_test_data
+from tests.conftest import csrf_token_from
 from tests.conftest import FEDERATION_TEST_CONFIG
 from tests.conftest import make_post
+from tests.helpers import logged_in
 from tests.helpers import set_comment_settings
 from tests.helpers import user_named
 from tests.helpers import visible_comment_count
@@ -546,20 +553,45 @@ def test_the_post_page_shows_remote_comments_at_once(fed, ann):
     # No edit link for anyone; its writer may delete it.
     with fed.app_context():
         [comment] = comments()
-    writer = fed.test_client()
-    writer.post("/auth/login", data={"username": "test", "password": "test"})
+    writer = logged_in(fed)
     assert f"/comments/{comment.id}/edit" not in writer.get("/1").get_data(as_text=True)
+    assert writer.get(f"/comments/{comment.id}/edit").status_code == 403
+    token = csrf_token_from(writer, "/1")
+    deleted = writer.post(f"/comments/{comment.id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    with fed.app_context():
+        assert comments() == []
+        assert post_1().comment_count == 0
+    assert "via the fediverse" not in reader.get("/1").get_data(as_text=True)
 
 
-def test_the_api_shows_a_remote_author(fed, ann):
+def test_an_export_names_the_remote_author_beside_no_account(fed, ann):
     with fed.app_context():
         post_1().slug = "test-title"
         db.session.commit()
         remote = actor(ann)
         replies.receive_note(remote, create(ann, note(ann)))
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(export_zip(Scope()))))
+        [record] = json.loads(archive.read("comments.json"))
+        assert record["author"] is None
+        assert record["remote_author"] == remote.handle
+        assert record["body"] == "Nice post"
+
+
+def test_the_api_shows_a_remote_author(fed, ann, remote_server):
+    carol = remote_server.add_user("carol", icon=None)
+    with fed.app_context():
+        post_1().slug = "test-title"
+        db.session.commit()
+        remote = actor(ann)
+        replies.receive_note(remote, create(ann, note(ann)))
+        replies.receive_note(actor(carol), create(carol, note(carol)))
         handle, icon = remote.handle, remote.icon_url
     listed = fed.test_client().get("/api/articles/test-title/comments").json
-    [comment] = listed["comments"]
+    comment, pictureless = listed["comments"]
+    # No icon: the default picture, as for a member without one.
+    assert pictureless["author"]["image"].endswith("avatar.svg")
+    assert pictureless["author"]["username"].startswith("carol@")
     author = comment["author"]
     assert author["username"] == handle.removeprefix("@")
     assert "@" in author["username"] and not author["username"].startswith("@")

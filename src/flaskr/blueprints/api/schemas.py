@@ -112,11 +112,12 @@ def profile_json(user: User | None, *, following: bool) -> Json:
 def remote_profile_json(actor: RemoteActor) -> Json:
     """A fediverse author's profile: ``user@host`` as the username (the
     handle without its first ``@``), their picture's address as kept (never
-    fetched here), never followed through this API."""
+    fetched here; the default picture's if they have none, as the schema
+    wants a string), never followed through this API."""
     return {
         "username": actor.handle.removeprefix("@"),
         "bio": "",
-        "image": actor.icon_url,
+        "image": actor.icon_url or image_url(None),
         "following": False,
         "displayName": actor.shown_name,
         "url": actor.profile_url or actor.uri,
