@@ -547,6 +547,8 @@ def test_the_post_page_shows_remote_comments_at_once(fed, ann):
     assert "via the fediverse" in page
     assert f'<a href="{profile}" rel="nofollow ugc noopener"><bdi>Ann</bdi>' in page
     assert f'<span class="handle" dir="ltr">{handle}</span>' in page
+    original = f"{ann.uri.replace('/users/', '/@')}/1"
+    assert f'<a class="action" href="{original}" rel="nofollow ugc noopener">' in page
     assert "Comments (1)" in page
     assert "1 like and 1 boost from the fediverse" in page
     assert "/avatars/ann.png" not in page  # the CSP loads no remote picture
