@@ -26,6 +26,7 @@ from playwright.sync_api import Page
 
 from flaskr.db import db
 from flaskr.models import BlockedDomain
+from flaskr.models import Post
 from flaskr.models import RemoteActor
 from flaskr.models import RemoteFollower
 from flaskr.services.accounts import authenticator
@@ -41,6 +42,9 @@ from flaskr.services.content import lifecycle
 from flaskr.services.content import media
 from flaskr.services.content import writing
 from flaskr.services.federation import blocks
+from flaskr.services.federation import ids
+from flaskr.services.federation import remote_actors
+from flaskr.services.federation import replies
 from flaskr.services.governance import moderation
 from flaskr.services.governance import reports
 from flaskr.services.social import follows
@@ -99,6 +103,67 @@ class Blog:
     report_id: int = 0
     guarded_id: int = 0
     guarded_reset_token: str = ""
+
+
+def fediverse_replies(post: Post) -> None:
+    """Replies to ``post`` from the fediverse: one by an author with a long
+    handle, one with a right-to-left name, one the links rule holds; and a
+    like and a boost. Built as the inbox would pass them on (no fetch: the
+    actors are written as kept)."""
+    far = "https://a-much-longer-instance-name.social.example.org"
+    long_name = RemoteActor(
+        uri=f"{far}/users/a_very_long_username_from_far_away",
+        domain=remote_actors.domain_of(far),
+        inbox=f"{far}/inbox",
+        username="a_very_long_username_from_far_away",
+        name="Margaret Hamilton-Lovelace",
+        profile_url=f"{far}/@a_very_long_username_from_far_away",
+        icon_url=f"{far}/avatar.png",
+        key_id=f"{far}/users/long#main-key",
+        public_key_pem="-",
+    )
+    rtl = RemoteActor(
+        uri="https://mastodon.example/users/noa",
+        domain="mastodon.example",
+        inbox="https://mastodon.example/inbox",
+        username="noa",
+        name="נועה כהן",
+        profile_url="https://mastodon.example/@noa",
+        key_id="https://mastodon.example/users/noa#main-key",
+        public_key_pem="-",
+    )
+    db.session.add_all([long_name, rtl])
+    db.session.commit()
+    mention = (
+        '<span class="h-card"><a href="http://localhost/@ada" class="u-url'
+        ' mention">@<span>ada</span></a></span>'
+    )
+    for number, (remote, content) in enumerate(
+        [
+            (long_name, f"<p>{mention} Thank you: the table of sizes helps.</p>"),
+            (rtl, "<p>תודה רבה! המאמר הזה עזר לי מאוד.</p>"),
+            (
+                rtl,
+                "<p>Cheap fonts: https://a.example https://b.example"
+                " https://c.example</p>",
+            ),
+        ]
+    ):
+        note = {
+            "id": f"{remote.uri}/statuses/{number}",
+            "type": "Note",
+            "attributedTo": remote.uri,
+            "inReplyTo": ids.article(post.id),
+            "content": content,
+            "url": f"{remote.profile_url}/{number}",
+        }
+        activity = {"type": "Create", "actor": remote.uri, "object": note}
+        replies.receive_note(remote, activity)
+        reaction = {"id": f"{remote.uri}/likes/{number}", "object": note["inReplyTo"]}
+        replies.receive_like(remote, reaction)
+    replies.receive_announce(
+        rtl, {"id": f"{rtl.uri}/boosts/1", "object": ids.article(post.id)}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +250,7 @@ def blog(live_app, live_server) -> t.Iterator[Blog]:
             "Prices: https://a.example https://b.example https://c.example",
             post_link="/",
         ).id
+        fediverse_replies(first)
         made.report_id = reports.report(
             reader, "post", first.id, "It copies a photo from my blog."
         ).id
@@ -276,6 +342,8 @@ def blog(live_app, live_server) -> t.Iterator[Blog]:
             writer, [made.held_comment_id], "reject", post_link="/"
         )
         reports.resolve_report(writer, made.report_id, "dismiss")
+        for remote in db.session.scalars(sa.select(RemoteActor)).all():
+            replies.forget_actor(remote)
         site.update_identity("", "", "")
         for row in blocks.blocked_domains():
             blocks.unblock_domain(writer, row.domain)
@@ -449,6 +517,7 @@ def screens(blog: Blog) -> list[Screen]:
         ),
         Screen("post-draft", f"/{blog.draft_id}", WRITER),
         Screen("post-rtl", f"/{blog.rtl_id}"),
+        Screen("post-fediverse", f"/{blog.other_post_id}"),
         Screen("post-long-word", f"/{blog.long_word_id}"),
         Screen("post-pictured", f"/{blog.pictured_id}"),
         Screen("subscribe", "/subscribe"),

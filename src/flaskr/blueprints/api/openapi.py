@@ -40,14 +40,20 @@ _SCHEMAS: Json = {
     "Profile": _object(
         ["username", "bio", "image", "following"],
         {
-            "username": _string(description="Empty for a deleted account."),
+            "username": _string(
+                description="Empty for a deleted account; user@host for a"
+                " fediverse author (a comment's)."
+            ),
             "bio": _string(description="Markdown."),
             "image": _string(format="uri"),
             "following": {"type": "boolean"},
             "displayName": _string(),
             "followersCount": {"type": "integer", "minimum": 0},
             "followingCount": {"type": "integer", "minimum": 0},
-            "url": _string(format="uri", description="The author page."),
+            "url": _string(
+                format="uri",
+                description="The author page (a fediverse author's, on their server).",
+            ),
         },
     ),
     "User": _object(

@@ -17,6 +17,7 @@ from flask import url_for
 
 from flaskr.models import Comment
 from flaskr.models import Post
+from flaskr.models import RemoteActor
 from flaskr.models import User
 from flaskr.services.accounts.directory import USERNAME_PATTERN
 from flaskr.services.social.follows import followed_among
@@ -108,6 +109,27 @@ def profile_json(user: User | None, *, following: bool) -> Json:
     }
 
 
+def remote_profile_json(actor: RemoteActor) -> Json:
+    """A fediverse author's profile: ``user@host`` as the username (the
+    handle without its first ``@``), their picture's address as kept (never
+    fetched here; the default picture's if they have none, as the schema
+    wants a string), never followed through this API."""
+    return {
+        "username": actor.handle.removeprefix("@"),
+        "bio": "",
+        "image": actor.icon_url or image_url(None),
+        "following": False,
+        "displayName": actor.shown_name,
+        "url": actor.profile_url or actor.uri,
+    }
+
+
+def _comment_author_json(comment: Comment, followed: set[int]) -> Json:
+    if comment.author is None and comment.remote_actor is not None:
+        return remote_profile_json(comment.remote_actor)
+    return profile_json(comment.author, following=comment.author_id in followed)
+
+
 def user_json(user: User, token: str, email: str) -> Json:
     return {
         "email": email,
@@ -187,9 +209,7 @@ def comments_json(comments: list[Comment], reader: User | None) -> list[Json]:
             # Not in RealWorld's spec (extra fields are allowed): "held"
             # while it waits for a moderator, shown only to its writer.
             "state": comment.state,
-            "author": profile_json(
-                comment.author, following=comment.author_id in followed
-            ),
+            "author": _comment_author_json(comment, followed),
         }
         for comment in comments
     ]

@@ -217,13 +217,17 @@ def decide_comments(
         else:
             hide_comment(comment, _STATE_OF[decision])
         writer = comment.author
+        remote = comment.remote_actor
         audit.record(
             actor,
             _ACTION_OF[decision],
             writer,
             post_id=post.id,
             comment_id=comment.id,
-            detail=comment.hold_reason,
+            # A fediverse author has no account to name: their handle does.
+            detail=comment.hold_reason
+            if remote is None
+            else f"{remote.handle}: {comment.hold_reason}"[:200],
         )
         if (
             decision == MARK_SPAM

@@ -218,13 +218,18 @@ def _comments(scope: Scope) -> t.Iterator[CommentRecord]:
             .order_by(Comment.post_id, Comment.id)
         )
         for comment in db.session.scalars(query):
-            yield {
+            record: CommentRecord = {
                 "post": slugs[comment.post_id],
                 "author": comment.author.username if comment.author else None,
                 "body": comment.body,
                 "created": timestamp(comment.created),
                 "edited": timestamp(comment.edited),
             }
+            if comment.remote_actor is not None:
+                # A fediverse reply has no account here to name (an import
+                # would make one): its handle goes beside it, for readers.
+                record["remote_author"] = comment.remote_actor.handle
+            yield record
 
 
 def _likes(scope: Scope) -> t.Iterator[LikeRecord]:

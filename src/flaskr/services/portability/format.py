@@ -67,6 +67,9 @@ class CommentRecord(t.TypedDict):
     body: str
     created: str | None
     edited: str | None
+    #: A fediverse reply's author (``@user@host``), who has no account here:
+    #: ``author`` is then ``None``, and an import keeps it without an author.
+    remote_author: t.NotRequired[str]
 
 
 class LikeRecord(t.TypedDict):

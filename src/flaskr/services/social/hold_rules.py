@@ -129,8 +129,8 @@ def normalized(text: str) -> str:
     return _SPACES.sub(" ", text.casefold()).strip()
 
 
-def _has_commented(author: User) -> bool:
-    earlier = sa.select(Comment.id).where(Comment.author_id == author.id).limit(1)
+def _has_commented(whose: sa.ColumnElement[bool]) -> bool:
+    earlier = sa.select(Comment.id).where(whose).limit(1)
     return db.session.scalar(earlier) is not None
 
 
@@ -140,11 +140,13 @@ def _is_young(author: User, hours: int, now: dt.datetime) -> bool:
     )
 
 
-def _repeats(author: User, post: Post, text: str, now: dt.datetime) -> bool:
+def _repeats(
+    whose: sa.ColumnElement[bool], post: Post, text: str, now: dt.datetime
+) -> bool:
     recent = (
         sa.select(Comment.body)
         .where(
-            Comment.author_id == author.id,
+            whose,
             Comment.post_id != post.id,
             Comment.created >= now - REPEAT_WINDOW,
         )
@@ -174,12 +176,34 @@ def hold_verdict(author: User, post: Post, text: str) -> Verdict:
     ``post`` (none for moderators and the post's writer)."""
     if roles.may_moderate(author) or author.id == post.author_id:
         return Verdict([])
+    whose = Comment.author_id == author.id
+    return _verdict_of(whose, post, text, "the account's first comment", author)
+
+
+def remote_hold_verdict(remote_actor_id: int, post: Post, text: str) -> Verdict:
+    """Which of the rules that are on hold a fediverse reply ``text`` on
+    ``post`` by the remote actor ``remote_actor_id``: the same rules, the
+    first comment counted per remote actor; the account's age is unknown
+    there, so ``young_account`` does not apply."""
+    whose = Comment.remote_actor_id == remote_actor_id
+    return _verdict_of(whose, post, text, "the fediverse account's first reply")
+
+
+def _verdict_of(
+    whose: sa.ColumnElement[bool],
+    post: Post,
+    text: str,
+    first: str,
+    account: User | None = None,
+) -> Verdict:
+    """What the rules on say of ``text`` on ``post`` by the author ``whose``
+    selects (``young_account`` only for a local ``account``)."""
     settings = site.settings()
     rules = active_rules(settings)
     now = utcnow()
     reasons = []
-    if FIRST_COMMENT in rules and not _has_commented(author):
-        reasons.append("the account's first comment")
+    if FIRST_COMMENT in rules and not _has_commented(whose):
+        reasons.append(first)
     if LINKS in rules:
         links = count_links(text)
         if links > settings.hold_link_limit:
@@ -191,9 +215,10 @@ def hold_verdict(author: User, post: Post, text: str) -> Verdict:
         word = listed_word_in(text, word_list(settings.hold_words))
         if word is not None:
             reasons.append(f"the listed word '{word}'")
-    if YOUNG_ACCOUNT in rules and _is_young(author, settings.hold_account_hours, now):
-        reasons.append(f"an account younger than {settings.hold_account_hours} hours")
-    if REPEATED in rules and _repeats(author, post, text, now):
+    young = settings.hold_account_hours
+    if YOUNG_ACCOUNT in rules and account and _is_young(account, young, now):
+        reasons.append(f"an account younger than {young} hours")
+    if REPEATED in rules and _repeats(whose, post, text, now):
         reasons.append("the same text on another post")
     return Verdict(reasons)
 

@@ -48,7 +48,7 @@ from flaskr.services.social.hold_rules import note_waiting_for_moderators
 REACTED = -1
 
 
-def _change_count(post_id: int, counter: t.Any, by: int) -> None:
+def change_count(post_id: int, counter: t.Any, by: int) -> None:
     """Add ``by`` to one of the post's counter columns, in the database
     (``by=0`` only tells the page cache that the post's comments changed)."""
     db.session.execute(
@@ -82,7 +82,7 @@ def set_like(
         )
         changed = affected_rows(deleted) > 0
     if changed:
-        _change_count(post.id, Post.like_count, 1 if liked else -1)
+        change_count(post.id, Post.like_count, 1 if liked else -1)
     db.session.commit()
     db.session.refresh(post, ["like_count"])
 
@@ -227,30 +227,47 @@ def add_comment(post: Post, author: User, body: str, *, post_link: str) -> Comme
         state=HELD if verdict.held else VISIBLE,
         hold_reason=verdict.reason,
     )
+    place_comment(comment, post_link=post_link)
+    db.session.commit()
+    return comment
+
+
+def place_comment(comment: Comment, *, post_link: str) -> None:
+    """Add a new comment (its ``state`` decided, ``held`` or ``visible``):
+    a visible one is counted and its event recorded (:func:`show_comment`),
+    a held one tells the moderators; the caller commits."""
     db.session.add(comment)
     db.session.flush()
-    if verdict.held:
-        _change_count(post.id, Post.comment_count, 0)
+    if comment.state == HELD:
+        change_count(comment.post_id, Post.comment_count, 0)
         note_waiting_for_moderators()
     else:
         show_comment(comment, post_link=post_link)
-    db.session.commit()
-    return comment
 
 
 def show_comment(comment: Comment, *, post_link: str) -> None:
     """Count a comment that is now visible (new, or approved) and record its
     :data:`COMMENT_ADDED` event; the caller commits."""
-    _change_count(comment.post_id, Post.comment_count, 0 if comment.withheld else 1)
-    author = comment.author
+    change_count(comment.post_id, Post.comment_count, 0 if comment.withheld else 1)
     record_event(
         COMMENT_ADDED,
         post_id=comment.post_id,
         user_id=comment.author_id,
         comment_id=comment.id,
-        commenter=author.shown_name if author is not None else "deleted user",
+        commenter=commenter_name(comment),
         post_link=post_link,
     )
+
+
+def commenter_name(comment: Comment) -> str:
+    """Who wrote ``comment``, as mail names them: a member's shown name; a
+    fediverse author's name and handle; "deleted user" for an account gone."""
+    if comment.author is not None:
+        return comment.author.shown_name
+    remote = comment.remote_actor
+    if remote is not None:
+        return f"{remote.shown_name} ({remote.handle})"
+    return "deleted user"
 
 
 def hide_comment(comment: Comment, state: str) -> None:
@@ -258,7 +275,7 @@ def hide_comment(comment: Comment, state: str) -> None:
     counted; the caller commits."""
     counted = comment.state == VISIBLE and not comment.withheld
     comment.state = state
-    _change_count(comment.post_id, Post.comment_count, -1 if counted else 0)
+    change_count(comment.post_id, Post.comment_count, -1 if counted else 0)
 
 
 def mail_writer_about_comment(event: Event) -> None:
@@ -273,7 +290,8 @@ def mail_writer_about_comment(event: Event) -> None:
         .where(
             Comment.id == event.payload["comment_id"],
             Comment.state == VISIBLE,
-            User.id != Comment.author_id,
+            # A fediverse reply has no local author, and is never the writer's.
+            sa.or_(Comment.author_id.is_(None), User.id != Comment.author_id),
             User.notify_comments,
             User.email.is_not(None),
         )
@@ -326,7 +344,7 @@ def import_comment(
         edited=edited,
     )
     db.session.add(comment)
-    _change_count(post.id, Post.comment_count, 1)
+    change_count(post.id, Post.comment_count, 1)
     db.session.commit()
     return comment
 
@@ -372,7 +390,7 @@ def delete_comment(comment: Comment) -> None:
     post_id = comment.post_id
     counted = comment.state == VISIBLE and not comment.withheld
     db.session.delete(comment)
-    _change_count(post_id, Post.comment_count, -1 if counted else 0)
+    change_count(post_id, Post.comment_count, -1 if counted else 0)
     db.session.commit()
 
 
