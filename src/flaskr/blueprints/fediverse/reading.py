@@ -20,6 +20,7 @@ from flaskr.services.base.roles import may_write
 from flaskr.services.federation import following as following_service
 from flaskr.services.federation import remote_posts
 from flaskr.services.federation.following import WRITERS_ONLY
+from flaskr.services.federation.remote_actors import domain_of
 from flaskr.web.page_links import page_position
 from flaskr.web.page_links import per_page
 from flaskr.web.shared_forms import ButtonForm
@@ -92,6 +93,7 @@ def _post_page(post_id: int, form: ReplyForm) -> str:
         post=post,
         actor=actor,
         replies=remote_posts.replies_of(g.user.id, post.id),
+        url_host=domain_of(post.url) if post.url else None,
         form=form,
         may_reply=may_write(g.user),
     )
