@@ -204,6 +204,7 @@ def test_generated_requests_never_get_a_5xx(app_with):
         "/moderation",
         "/review",
         "/report/post/1",
+        "/fediverse/following",
     ):
         fields.update(FIELD_NAME.findall(admin.client.get(page).get_data(True)))
     field_names = sorted(fields)
@@ -223,6 +224,8 @@ def test_generated_requests_never_get_a_5xx(app_with):
     assert {"block-domain", "unblock-domain", "approval-approve"} <= fields
     # So are following by e-mail and a subscriber's preferences.
     assert {"subscribe-email", "subscribe-to", "cadence", "writers", "site"} <= fields
+    # And following fediverse accounts.
+    assert "handle" in fields
 
     answered: dict[int, int] = {}
     failures = []

@@ -29,6 +29,11 @@ from flaskr.models import BlockedDomain
 from flaskr.models import Post
 from flaskr.models import RemoteActor
 from flaskr.models import RemoteFollower
+from flaskr.models import RemoteFollowing
+from flaskr.models import RemotePost
+from flaskr.models import RemoteReply
+from flaskr.models.federation import ACCEPTED
+from flaskr.models.federation import PENDING
 from flaskr.services.accounts import authenticator
 from flaskr.services.accounts import directory
 from flaskr.services.accounts import recovery
@@ -103,6 +108,90 @@ class Blog:
     report_id: int = 0
     guarded_id: int = 0
     guarded_reset_token: str = ""
+    remote_post_id: int = 0
+    remote_rtl_id: int = 0
+
+
+def _fediverse(writer_id: int) -> tuple[int, int]:
+    """Remote accounts the writer follows (one still waiting, with a long
+    handle), their posts (a long word, a right-to-left note) and a reply:
+    rows as the federation services keep them, without a network."""
+    uri = "https://typography.example/users/nora"
+    actor = db.session.scalars(
+        sa.select(RemoteActor).where(RemoteActor.uri == uri)
+    ).first()
+    if actor is None:
+        long_uri = "https://a-very-long-server-name-for-a-small-club.example/users/x"
+        actor, waiting = (
+            RemoteActor(
+                uri=address,
+                domain=address.split("/")[2],
+                inbox=address + "/inbox",
+                username=username,
+                name=name,
+                profile_url=address,
+                key_id=address + "#main-key",
+                public_key_pem="-",
+            )
+            for address, username, name in (
+                (uri, "nora", "Nora Lindqvist"),
+                (long_uri, "Supercalifragilistic" * 4, "רותם כהן"),
+            )
+        )
+        db.session.add_all([actor, waiting])
+        db.session.flush()
+        db.session.add_all(
+            [
+                RemoteFollowing(
+                    user_id=writer_id, actor_id=actor.id, state=ACCEPTED, follow_id="f1"
+                ),
+                RemoteFollowing(
+                    user_id=writer_id,
+                    actor_id=waiting.id,
+                    state=PENDING,
+                    follow_id="f2",
+                ),
+            ]
+        )
+        posts = [
+            RemotePost(
+                actor_id=actor.id,
+                uri=f"{uri}/posts/{number}",
+                url=f"https://typography.example/@nora/{number}",
+                title=title,
+                content_html=html,
+            )
+            for number, (title, html) in enumerate(
+                [
+                    (
+                        "Kerning " + "Typographically" * 6 + " by hand",
+                        "<p>Letters need room to breathe. A long word: "
+                        + "x" * 100
+                        + '.</p><blockquote><p>A quote.</p></blockquote><p><a href="'
+                        "https://typography.example/a/very/long/link/that/goes/on/and/on"
+                        '">A link</a></p>',
+                    ),
+                    ("", "<p>שורה קצרה בעברית, מימין לשמאל, עם מילה באנגלית: CSS.</p>"),
+                ]
+            )
+        ]
+        db.session.add_all(posts)
+        db.session.flush()
+        db.session.add(
+            RemoteReply(
+                user_id=writer_id,
+                remote_post_id=posts[0].id,
+                body="A *fine* point.",
+                body_html="<p>A <em>fine</em> point.</p>",
+            )
+        )
+        db.session.commit()
+    found = db.session.scalars(
+        sa.select(RemotePost.id)
+        .where(RemotePost.actor_id == actor.id)
+        .order_by(RemotePost.id)
+    ).all()
+    return found[0], found[1]
 
 
 def fediverse_replies(post: Post) -> None:
@@ -329,6 +418,7 @@ def blog(live_app, live_server) -> t.Iterator[Blog]:
             GUARDED, lambda token: tokens.append(token) or ""
         )
         made.guarded_id, made.guarded_reset_token = guarded.id, tokens[-1]
+        made.remote_post_id, made.remote_rtl_id = _fediverse(writer.id)
         recovery_codes.make_new(writer)
         assert second.published is not None
         made.month = f"{second.published.year}/{second.published.month}"
@@ -529,6 +619,22 @@ def screens(blog: Blog) -> list[Screen]:
         Screen("likes", f"/u/{READER}/likes"),
         Screen("author-logged-in", f"/u/{WRITER}", READER),
         Screen("following", "/following", READER),
+        Screen("fediverse-following", "/fediverse/following", WRITER),
+        Screen(
+            "fediverse-follow-errors",
+            "/fediverse/following",
+            WRITER,
+            submit_empty("Follow"),
+        ),
+        Screen("fediverse-following-reader", "/fediverse/following", READER),
+        Screen("fediverse-post", f"/fediverse/posts/{blog.remote_post_id}", WRITER),
+        Screen("fediverse-post-rtl", f"/fediverse/posts/{blog.remote_rtl_id}", WRITER),
+        Screen(
+            "fediverse-reply-errors",
+            f"/fediverse/posts/{blog.remote_post_id}",
+            WRITER,
+            submit_empty("Send reply"),
+        ),
         Screen("followers", f"/u/{WRITER}/followers"),
         Screen("about", "/about"),
         Screen("search", "/search"),
@@ -695,6 +801,8 @@ def test_screenshots_cover_every_page_template(blog):
         "blog/likes.html": "likes",
         "blog/following.html": "following",
         "blog/people.html": "followers",
+        "fediverse/following.html": "fediverse-following",
+        "fediverse/post.html": "fediverse-post",
         "blog/about.html": "about",
         "blog/subscribe.html": "subscribe",
         "blog/search.html": "search",

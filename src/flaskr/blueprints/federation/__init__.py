@@ -4,6 +4,7 @@
 # Their views register themselves on bp when imported.
 from flaskr.blueprints.federation import discovery  # noqa: F401
 from flaskr.blueprints.federation import inbox  # noqa: F401
+from flaskr.blueprints.federation import replies_view  # noqa: F401
 from flaskr.blueprints.federation.views import bp
 
 __all__ = ["bp"]
