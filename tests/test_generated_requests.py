@@ -261,10 +261,20 @@ def test_generated_requests_never_get_a_5xx(app_with):
 
 
 #: The activity types the hostile inbox walk sends with a good signature, so
-#: that their use cases meet hostile shapes (an ``Undo`` of a ``Follow``).
-#: Add the others (Create, Like, Announce, Delete...) as their use cases are
-#: written.
-SIGNED_TYPES = ["Follow", "Undo", "Nonsense", "Follow"]
+#: that each type's use case meets hostile shapes (a reply to post 1 with
+#: content of any shape, an ``Undo`` of a ``Follow``, a ``Delete`` of ann).
+SIGNED_TYPES = [
+    "Follow",
+    "Undo",
+    "Nonsense",
+    "Create",
+    "Update",
+    "Delete",
+    "Like",
+    "Announce",
+    "Accept",
+    "Reject",
+]
 
 
 def hostile_json(rng: random.Random, depth: int = 0) -> object:
@@ -314,7 +324,19 @@ def test_hostile_inbox_posts_never_get_a_5xx(app_with, remote_server):
                 }
             elif rng.random() < 0.5:
                 activity["object"] = rng.choice(
-                    ["http://localhost/ap/users/1", hostile_json(rng)]
+                    [
+                        "http://localhost/ap/users/1",
+                        "http://localhost/ap/posts/1",
+                        ann.uri,
+                        {
+                            "type": rng.choice(["Note", "Article", "Follow"]),
+                            "id": hostile_json(rng),
+                            "inReplyTo": "http://localhost/ap/posts/1",
+                            "attributedTo": ann.uri,
+                            "content": hostile_json(rng),
+                        },
+                        hostile_json(rng),
+                    ]
                 )
         body = rng.choice(
             [json.dumps(activity).encode()] * 4 + [hostile(rng).encode(), b"{" * 5000]
