@@ -23,11 +23,13 @@ from flaskr.models import RemoteActor
 from flaskr.models import RemoteFollower
 from flaskr.models import User
 from flaskr.models.governance import REMOVED
+from flaskr.services.accounts import profiles
 from flaskr.services.accounts import users
 from flaskr.services.content import lifecycle
 from flaskr.services.content import writing
 from flaskr.services.event_handlers import deliver_due_events
 from flaskr.services.federation import delivery
+from flaskr.services.federation import follows as follows_service
 from flaskr.services.federation import ids
 from flaskr.services.federation import keys
 from flaskr.services.federation import signatures
@@ -485,6 +487,21 @@ def test_a_rename_updates_the_actor(fed, server):
         activity = checked(item)
         assert activity["type"] == "Update"
         assert activity["object"]["preferredUsername"] == "tess"
+
+
+def test_a_profile_change_updates_the_actor(fed, server):
+    with fed.app_context():
+        follow(server, "ann")
+        profiles.update_profile(
+            writer(), display_name="Tess Writer", bio="Writes.", website=""
+        )
+        follows_service.set_approval(writer(), True)
+        follows_service.set_approval(writer(), True)  # no change: nothing sent
+        handle_and_send()
+        updates = [checked(item) for item in server.inbox_posts()]
+        assert [update["type"] for update in updates] == ["Update", "Update"]
+        assert updates[0]["object"]["name"] == "Tess Writer"
+        assert updates[1]["object"]["manuallyApprovesFollowers"] is True
 
 
 def test_rotate_keys_tells_the_followers(fed, server):

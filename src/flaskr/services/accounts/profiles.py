@@ -18,6 +18,8 @@ from flaskr.models import DISPLAY_NAME_MAX_LENGTH
 from flaskr.models import User
 from flaskr.models import WEBSITE_MAX_LENGTH
 from flaskr.services.base.errors import Invalid
+from flaskr.services.base.events import ACCOUNT_UPDATED
+from flaskr.services.base.events import record_event
 from flaskr.services.base.images import ProcessedAvatar
 from flaskr.services.base.markdown import render_light
 from flaskr.services.base.text import has_control_characters
@@ -106,12 +108,14 @@ def update_profile(user: User, *, display_name: str, bio: str, website: str) -> 
     """
     profile_problems(display_name=display_name, bio=bio, website=website)
     set_profile(user, display_name=display_name, bio=bio, website=website)
+    record_event(ACCOUNT_UPDATED, user_id=user.id)
     db.session.commit()
 
 
 def set_avatar(user: User, picture: ProcessedAvatar) -> None:
     """Give the user this picture, replacing any they had; commit."""
     attach_avatar(user, picture)
+    record_event(ACCOUNT_UPDATED, user_id=user.id)
     db.session.commit()
 
 
@@ -143,6 +147,8 @@ def clear_avatar(user: User) -> bool:
 def remove_avatar(user: User) -> bool:
     """Go back to the default picture; commit. Whether there was one."""
     removed = clear_avatar(user)
+    if removed:
+        record_event(ACCOUNT_UPDATED, user_id=user.id)
     db.session.commit()
     return removed
 

@@ -78,6 +78,9 @@ POST_DELETED = "post.deleted"
 COMMENT_ADDED = "comment.added"
 ACCOUNT_RENAMED = "account.renamed"
 ACCOUNT_DELETED = "account.deleted"
+#: What others see of an account changed: its profile, picture, or whether
+#: it approves new followers (its fediverse actor is sent again).
+ACCOUNT_UPDATED = "account.updated"
 #: Something waits in the moderation queue (a held comment, a report):
 #: recorded with a key per day, so moderators are mailed once a day at most.
 MODERATION_WAITING = "moderation.waiting"

@@ -24,6 +24,7 @@ from flaskr.models import User
 from flaskr.models.federation import ACCEPTED
 from flaskr.models.federation import PENDING
 from flaskr.models.federation import URI_MAX_LENGTH
+from flaskr.services.base import events
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.security_log import log_event
@@ -292,6 +293,9 @@ def set_approval(user: User, approve: bool) -> int:
     it off accepts those waiting (as Mastodon does when an account is
     unlocked); return how many were accepted."""
     _may_have_followers(user)
+    if user.approve_fediverse_followers != approve:
+        # The actor says so (``manuallyApprovesFollowers``): send it again.
+        events.record_event(events.ACCOUNT_UPDATED, user_id=user.id)
     user.approve_fediverse_followers = approve
     accepted = 0
     if not approve:

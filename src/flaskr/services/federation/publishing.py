@@ -11,7 +11,8 @@ shared inbox once for all its followers), and sent by the delivery sender:
 - a post unpublished, trashed or deleted: ``Delete`` of a ``Tombstone``, if
   it had been federated (an activity of it is in ``federation_delivery``),
   to its writer's followers and every inbox that had it;
-- a writer renamed: ``Update`` of their actor;
+- a writer renamed, or their profile, picture or approval of followers
+  changed: ``Update`` of their actor;
 - an account deleted: ``Delete`` of the actor, to the inboxes its followers
   had (captured in the event when it was recorded, as the follower rows go
   with the user); the writer's key signs it, then goes.
@@ -52,6 +53,7 @@ KINDS = frozenset(
         events.POST_DELETED,
         events.POST_RESTORED,
         events.ACCOUNT_RENAMED,
+        events.ACCOUNT_UPDATED,
         events.ACCOUNT_DELETED,
     }
 )
@@ -153,7 +155,8 @@ def _actor_update(user: User, activity_id: str) -> int:
     )
 
 
-def _renamed(event: Event) -> None:
+def _actor_changed(event: Event) -> None:
+    """A rename, or a change of what the actor shows: its ``Update``."""
     user = db.session.get(User, event.user_id) if event.user_id else None
     if user is not None:
         _actor_update(user, f"{ids.actor(user.id)}#updates/event-{event.id}")
@@ -183,7 +186,8 @@ _BY_KIND: dict[str, t.Callable[[Event], None]] = {
     events.POST_UNPUBLISHED: _deleted,
     events.POST_TRASHED: _deleted,
     events.POST_DELETED: _deleted,
-    events.ACCOUNT_RENAMED: _renamed,
+    events.ACCOUNT_RENAMED: _actor_changed,
+    events.ACCOUNT_UPDATED: _actor_changed,
     events.ACCOUNT_DELETED: _account_deleted,
 }
 
