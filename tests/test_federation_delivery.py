@@ -33,6 +33,7 @@ from flaskr.services.federation import follows as follows_service
 from flaskr.services.federation import ids
 from flaskr.services.federation import keys
 from flaskr.services.federation import signatures
+from flaskr.services.governance import members
 from flaskr.services.governance import removal
 from tests.conftest import FEDERATION_TEST_CONFIG
 from tests.fediverse import Received
@@ -635,3 +636,70 @@ def test_a_purged_account_s_actor_is_deleted_remotely(fed, server):
     [item] = server.inbox_posts()
     assert item.json()["type"] == "Delete"
     assert item.json()["object"] == "http://localhost/ap/users/1"
+
+
+def make_admin(name="other"):
+    user = writer(name)
+    user.role = "admin"
+    db.session.commit()
+    return user
+
+
+def test_a_suspension_deletes_the_posts_and_lifting_it_sends_them_again(fed, server):
+    with fed.app_context():
+        follow(server, "ann")
+        post = publish()
+        writing.create_post(writer(), "A draft", "Not out.", tags=[], publish=False)
+        handle_and_send()
+        admin = make_admin()
+        members.suspend(admin, writer(), "Spam")
+        handle_and_send()
+        members.lift(admin, writer())
+        handle_and_send()
+        kinds = [
+            (activity["type"], activity["object"]["id"])
+            for activity in (checked(item) for item in server.inbox_posts())
+        ]
+        article = ids.article(post.id)
+    # The tutorial's test post never went out, and the draft never will.
+    assert kinds == [("Create", article), ("Delete", article), ("Create", article)]
+
+
+def test_a_removal_deletes_the_posts_and_a_restore_sends_them_again(fed, server):
+    with fed.app_context():
+        follow(server, "ann")
+        post = publish()
+        handle_and_send()
+        admin = make_admin()
+        counts = removal.removal_counts(writer())
+        removal.remove(
+            admin,
+            writer(),
+            "Spam",
+            expected_posts=counts.posts,
+            expected_comments=counts.comments,
+        )
+        handle_and_send()
+        removal.restore(admin, writer())
+        handle_and_send()
+        kinds = [
+            (activity["type"], activity["object"]["id"])
+            for activity in (checked(item) for item in server.inbox_posts())
+        ]
+        article = ids.article(post.id)
+    assert kinds == [("Create", article), ("Delete", article), ("Create", article)]
+
+
+def test_a_suspension_lifted_before_it_was_handled_sends_nothing(fed, server):
+    with fed.app_context():
+        follow(server, "ann")
+        publish()
+        handle_and_send()
+        admin = make_admin()
+        members.suspend(admin, writer(), "Spam")
+        members.lift(admin, writer())
+        handle_and_send()
+        kinds = [checked(item)["type"] for item in server.inbox_posts()]
+    # The Delete is skipped (active again); the Create goes with a new id,
+    # harmless to a server that still has the post.
+    assert kinds[:1] == ["Create"] and "Delete" not in kinds

@@ -81,6 +81,10 @@ ACCOUNT_DELETED = "account.deleted"
 #: What others see of an account changed: its profile, picture, or whether
 #: it approves new followers (its fediverse actor is sent again).
 ACCOUNT_UPDATED = "account.updated"
+#: An account's writing was hidden from readers (suspended, removed), or is
+#: back (the suspension lifted, the account restored).
+ACCOUNT_WITHHELD = "account.withheld"
+ACCOUNT_RETURNED = "account.returned"
 #: Something waits in the moderation queue (a held comment, a report):
 #: recorded with a key per day, so moderators are mailed once a day at most.
 MODERATION_WAITING = "moderation.waiting"

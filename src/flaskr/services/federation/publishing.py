@@ -13,6 +13,8 @@ shared inbox once for all its followers), and sent by the delivery sender:
   to its writer's followers and every inbox that had it;
 - a writer renamed, or their profile, picture or approval of followers
   changed: ``Update`` of their actor;
+- a writer suspended or removed: ``Delete`` of each post that had gone out;
+  the suspension lifted or the account restored: ``Create`` of each again;
 - an account deleted: ``Delete`` of the actor, to the inboxes its followers
   had (captured in the event when it was recorded, as the follower rows go
   with the user); the writer's key signs it, then goes.
@@ -54,6 +56,8 @@ KINDS = frozenset(
         events.POST_RESTORED,
         events.ACCOUNT_RENAMED,
         events.ACCOUNT_UPDATED,
+        events.ACCOUNT_WITHHELD,
+        events.ACCOUNT_RETURNED,
         events.ACCOUNT_DELETED,
     }
 )
@@ -122,7 +126,13 @@ def _deleted(event: Event) -> None:
     writer = db.session.get(User, event.user_id)
     if writer is None:
         return  # the account went: its actor's Delete removes its posts
-    article = ids.article(event.post_id)
+    _send_delete(event.post_id, writer, event.id)
+
+
+def _send_delete(post_id: int, writer: User, event_id: int) -> None:
+    """A ``Delete`` of a post that had been federated, to its writer's
+    followers and every inbox that had it; nothing for one never sent."""
+    article = ids.article(post_id)
     had_it = set(
         db.session.scalars(
             sa.select(FederationDelivery.inbox)
@@ -136,12 +146,47 @@ def _deleted(event: Event) -> None:
         "Delete",
         ids.actor(writer.id),
         {"id": article, "type": "Tombstone"},
-        f"{article}#delete-{event.id}",
+        f"{article}#delete-{event_id}",
     )
     document["to"] = [ids.PUBLIC]
     document["cc"] = [ids.followers(writer.id)]
     inboxes = sorted(had_it | set(delivery.follower_inboxes(writer.id)))
     delivery.enqueue(document, inboxes, ids.owner_of_user(writer.id))
+
+
+def _withheld(event: Event) -> None:
+    """A writer suspended or removed: a ``Delete`` of each post of theirs
+    that had been federated, unless they are back by now. Their actor stays
+    (a suspension ends; a removal is purged later, with the actor's
+    ``Delete``)."""
+    writer = db.session.get(User, event.user_id) if event.user_id else None
+    if writer is None or writer.is_active:
+        return
+    posts = sa.select(Post.id).where(
+        Post.author_id == writer.id, Post.published.is_not(None)
+    )
+    for post_id in db.session.scalars(posts.order_by(Post.id)):
+        _send_delete(post_id, writer, event.id)
+
+
+def _returned(event: Event) -> None:
+    """A suspension lifted, or an account restored: a ``Create`` of each of
+    its posts that is public again and had gone out before (new ids, as
+    after a ``Delete``). Older posts that never went out stay out of the
+    followers' timelines."""
+    writer = _writer(event.user_id)
+    if writer is None:
+        return
+    posts = sa.select(Post).where(Post.author_id == writer.id, Post.is_public)
+    for post in db.session.scalars(posts.order_by(Post.published, Post.id)):
+        went_out = sa.select(FederationDelivery.id).where(
+            _activities_of(ids.article(post.id))
+        )
+        if db.session.scalar(went_out.limit(1)) is None:
+            continue
+        _send_article(
+            "Create", post, writer, f"{ids.article(post.id)}#create-{event.id}"
+        )
 
 
 def _actor_update(user: User, activity_id: str) -> int:
@@ -188,6 +233,8 @@ _BY_KIND: dict[str, t.Callable[[Event], None]] = {
     events.POST_DELETED: _deleted,
     events.ACCOUNT_RENAMED: _actor_changed,
     events.ACCOUNT_UPDATED: _actor_changed,
+    events.ACCOUNT_WITHHELD: _withheld,
+    events.ACCOUNT_RETURNED: _returned,
     events.ACCOUNT_DELETED: _account_deleted,
 }
 

@@ -35,6 +35,9 @@ from flaskr.services.base import audit
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
+from flaskr.services.base.events import ACCOUNT_RETURNED
+from flaskr.services.base.events import ACCOUNT_WITHHELD
+from flaskr.services.base.events import record_event
 from flaskr.services.base.mail import record_mail
 from flaskr.services.base.site import set_role
 from flaskr.services.base.text import contains_pattern
@@ -292,6 +295,7 @@ def suspend(actor: User | None, user: User, reason: str) -> None:
     # Its posts are withheld and its subscriber rows stop receiving (the
     # newsletter asks); what already waits in the outbox stops here.
     stop_mail_of_account(user)
+    record_event(ACCOUNT_WITHHELD, user_id=user.id)
     audit.record(actor, "suspended", user, detail=user.state_reason)
     if user.email:
         record_mail(
@@ -319,5 +323,6 @@ def lift(actor: User | None, user: User) -> None:
     withhold_writing(user, False)
     db.session.flush()
     recount(reach)
+    record_event(ACCOUNT_RETURNED, user_id=user.id)
     audit.record(actor, "lifted", user)
     db.session.commit()

@@ -37,6 +37,8 @@ from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.events import ACCOUNT_DELETED
+from flaskr.services.base.events import ACCOUNT_RETURNED
+from flaskr.services.base.events import ACCOUNT_WITHHELD
 from flaskr.services.base.events import record_event
 from flaskr.services.base.events import record_post_deletions
 from flaskr.services.base.mail import record_mail
@@ -133,6 +135,7 @@ def remove(
     db.session.flush()
     recount(reach)
     stop_mail_of_account(user)
+    record_event(ACCOUNT_WITHHELD, user_id=user.id)
     audit.record(
         actor,
         "removed",
@@ -182,6 +185,7 @@ def restore(actor: User, user: User) -> None:
     )
     db.session.flush()
     recount(reach_of(user.id))
+    record_event(ACCOUNT_RETURNED, user_id=user.id)
     audit.record(actor, "restored", user)
     db.session.commit()
 
