@@ -613,9 +613,10 @@ def test_nothing_federates_when_federation_is_off(make_fed_app, config):
         "/ap/users/1/followers",
         "/ap/users/1/following",
         "/ap/posts/1",
-        "/ap/inbox",
     ):
         assert client.get(path, headers={"Accept": ACTIVITY}).status_code == 404, path
+    for inbox in ("/ap/inbox", "/ap/users/1/inbox"):
+        assert client.post(inbox, json={"type": "Follow"}).status_code == 404, inbox
     page = client.get("/u/test", headers={"Accept": ACTIVITY})
     assert page.mimetype == "text/html"
     assert 'type="application/activity+json"' not in page.text

@@ -8,7 +8,6 @@ import datetime as dt
 import typing as t
 import urllib.parse
 
-import nh3
 import sqlalchemy as sa
 
 from flaskr.db import db
@@ -55,6 +54,8 @@ def is_blocked(domain: str) -> bool:
 
 def _text(value: t.Any, limit: int) -> str:
     """A plain-text string from a remote field: markup removed, trimmed."""
+    import nh3  # only here: a worker that serves readers never loads it
+
     if not isinstance(value, str):
         return ""
     return " ".join(nh3.clean(value, tags=set()).split())[:limit]

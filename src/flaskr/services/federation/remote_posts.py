@@ -10,7 +10,6 @@ import datetime as dt
 import typing as t
 import urllib.parse
 
-import nh3
 import sqlalchemy as sa
 
 from flaskr.db import db
@@ -55,6 +54,8 @@ def _keep_absolute_links(element: str, attribute: str, value: str) -> str | None
 
 def clean_html(html: str) -> str:
     """A remote post's ``content`` as HTML safe to show here."""
+    import nh3  # only here: a worker that serves readers never loads it
+
     return nh3.clean(
         html,
         tags=TAGS,
@@ -67,6 +68,8 @@ def clean_html(html: str) -> str:
 
 def plain_text(value: t.Any, limit: int) -> str:
     """A remote field as plain text: markup removed, spaces folded."""
+    import nh3  # only here: a worker that serves readers never loads it
+
     if not isinstance(value, str):
         return ""
     return " ".join(nh3.clean(value, tags=set()).split())[:limit]

@@ -21,7 +21,6 @@ import re
 import typing as t
 import urllib.parse
 
-import nh3
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -161,6 +160,8 @@ def sanitised(content: str) -> str:
     breaks and ``http(s)`` links (``rel="nofollow ugc noopener"``); every
     other element (its text kept, but scripts' and styles'), attribute and
     class removed."""
+    import nh3  # only here: a worker that serves readers never loads it
+
     return nh3.clean(
         content.replace("\x00", ""),
         tags={"p", "br", "a"},
@@ -171,6 +172,8 @@ def sanitised(content: str) -> str:
 
 
 def _text_of(fragment: str) -> str:
+    import nh3  # only here: a worker that serves readers never loads it
+
     return html.unescape(nh3.clean(fragment, tags=set()))
 
 
