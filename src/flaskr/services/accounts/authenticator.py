@@ -11,18 +11,13 @@ one is accepted again.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hmac
 import time
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
-from cryptography.fernet import MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from flaskr.db import db
@@ -34,7 +29,12 @@ from flaskr.services.accounts.lockout import refuse_if_locked_out
 from flaskr.services.accounts.notices import tell_owner
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.mail import site_title
+from flaskr.services.base.sealing import sealer
 from flaskr.services.base.security_log import log_event
+
+#: What the sealing key is derived for: changing it leaves every kept
+#: secret unreadable.
+SEALED_AS = b"flaskr totp secret"
 
 DIGITS = 6
 
@@ -53,23 +53,9 @@ class Setup:
     qr_svg: str
 
 
-def _fernet() -> MultiFernet:
-    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
-    keys = [current_app.secret_key, *fallbacks]
-    return MultiFernet([Fernet(_derived(key)) for key in keys if key])
-
-
-def _derived(key: str | bytes) -> bytes:
-    raw = key.encode() if isinstance(key, str) else key
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"flaskr totp secret"
-    ).derive(raw)
-    return base64.urlsafe_b64encode(derived)
-
-
 def _secret_of(app: AuthenticatorApp) -> str | None:
     try:
-        return _fernet().decrypt(app.secret.encode()).decode()
+        return sealer(SEALED_AS).decrypt(app.secret.encode()).decode()
     except InvalidToken:
         # Written under a key no longer configured: it cannot be checked.
         log_event("authenticator_secret_unreadable", user_id=app.user_id)
@@ -110,7 +96,7 @@ def begin_setup(user: User) -> Setup:
     if row is None:
         row = AuthenticatorApp(user_id=user.id)
         db.session.add(row)
-    row.secret = _fernet().encrypt(secret.encode()).decode()
+    row.secret = sealer(SEALED_AS).encrypt(secret.encode()).decode()
     row.created, row.last_step, row.last_used = utcnow(), None, None
     db.session.commit()
     return _setup_of(user, secret)

@@ -36,6 +36,7 @@ from flaskr.services.base.security_log import log_event
 from flaskr.services.base.text import normalize_text
 from flaskr.services.federation import client
 from flaskr.services.federation import delivery
+from flaskr.services.federation import fields
 from flaskr.services.federation import ids
 from flaskr.services.federation import objects
 from flaskr.services.federation import remote_actors
@@ -226,7 +227,7 @@ def unfollow(user: User, actor_id: int) -> bool:
 def _our_follow(actor: RemoteActor, activity: Activity) -> RemoteFollowing | None:
     """The follow of ``actor`` whose ``Follow`` the activity's object is:
     named by its id, or embedded with it."""
-    follow_id = remote_posts.id_of(activity.get("object"))
+    follow_id = fields.id_of(activity.get("object"))
     if follow_id is None:
         return None
     return db.session.scalars(
@@ -298,7 +299,7 @@ def receive_post(actor: RemoteActor, activity: Activity) -> None:
 
 def receive_delete(actor: RemoteActor, activity: Activity) -> bool:
     """A ``Delete`` of one of ``actor``'s kept posts removes it."""
-    uri = remote_posts.id_of(activity.get("object"))
+    uri = fields.id_of(activity.get("object"))
     if uri is None:
         return False
     kept = db.session.scalars(

@@ -23,12 +23,12 @@ from flaskr.models import RemoteFollower
 from flaskr.models import User
 from flaskr.models.federation import ACCEPTED
 from flaskr.models.federation import PENDING
-from flaskr.models.federation import URI_MAX_LENGTH
 from flaskr.services.base import events
 from flaskr.services.base import roles
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.security_log import log_event
 from flaskr.services.federation import delivery
+from flaskr.services.federation import fields
 from flaskr.services.federation import ids
 from flaskr.services.federation import objects
 from flaskr.services.federation import remote_actors
@@ -43,15 +43,6 @@ STATES = (ACCEPTED, PENDING)
 class MalformedFollow(ValueError):
     """A ``Follow`` or its ``Undo`` that names no activity or no writer in a
     form this site reads; the inbox answers 400."""
-
-
-def _id_of(value: t.Any) -> str | None:
-    """An object's id: the string itself, or a dict's ``id``."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    if isinstance(value, str) and 0 < len(value) <= URI_MAX_LENGTH:
-        return value
-    return None
 
 
 def _reply_id(user_id: int, kind: str, actor: RemoteActor, follow_id: str) -> str:
@@ -96,8 +87,8 @@ def receive_follow(actor: RemoteActor, activity: Activity) -> None:
     :raise MalformedFollow: no Follow id, or no object.
     :raise remote_actors.ActorRefused: ``actor``'s domain is blocked.
     """
-    follow_id = _id_of(activity.get("id"))
-    target = _id_of(activity.get("object"))
+    follow_id = fields.id_of(activity.get("id"))
+    target = fields.id_of(activity.get("object"))
     if follow_id is None or target is None:
         raise MalformedFollow("the Follow has no id or no object")
     if remote_actors.is_blocked(actor.domain):
@@ -141,8 +132,8 @@ def receive_undo_follow(actor: RemoteActor, activity: Activity) -> None:
     :raise MalformedFollow: the Undo names no Follow.
     """
     follow = activity.get("object")
-    follow_id = _id_of(follow)
-    target = _id_of(follow.get("object")) if isinstance(follow, dict) else None
+    follow_id = fields.id_of(follow)
+    target = fields.id_of(follow.get("object")) if isinstance(follow, dict) else None
     user_id = ids.user_id_of_actor(target) if target else None
     if user_id is not None and not 0 < user_id <= MAX_ID:
         user_id = None

@@ -8,38 +8,22 @@ Made with ``cryptography``; 2048-bit RSA, as Mastodon's keys are.
 
 from __future__ import annotations
 
-import base64
-
-from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
-from cryptography.fernet import MultiFernet
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 
 from flaskr.db import db
 from flaskr.db import insert_for_dialect
 from flaskr.db import utcnow
 from flaskr.models import ActorKey
+from flaskr.services.base.sealing import sealer
 from flaskr.services.base.security_log import log_event
 
+#: What the sealing key is derived for: changing it leaves every kept
+#: secret unreadable.
+SEALED_AS = b"flaskr actor key"
+
 KEY_BITS = 2048
-
-
-def _fernet() -> MultiFernet:
-    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
-    keys = [current_app.secret_key, *fallbacks]
-    return MultiFernet([Fernet(_derived(key)) for key in keys if key])
-
-
-def _derived(key: str | bytes) -> bytes:
-    raw = key.encode() if isinstance(key, str) else key
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"flaskr actor key"
-    ).derive(raw)
-    return base64.urlsafe_b64encode(derived)
 
 
 def _new_pair() -> tuple[str, str]:
@@ -57,7 +41,7 @@ def _new_pair() -> tuple[str, str]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return public_pem, _fernet().encrypt(private_pem).decode()
+    return public_pem, sealer(SEALED_AS).encrypt(private_pem).decode()
 
 
 def key_of(owner: str) -> ActorKey:
@@ -91,7 +75,7 @@ def private_key(owner: str) -> rsa.RSAPrivateKey | None:
     ``SECRET_KEY`` no longer configured (logged: rotate the keys)."""
     row = key_of(owner)
     try:
-        pem = _fernet().decrypt(row.private_pem.encode())
+        pem = sealer(SEALED_AS).decrypt(row.private_pem.encode())
     except InvalidToken:
         log_event("actor_key_unreadable", owner=owner)
         return None

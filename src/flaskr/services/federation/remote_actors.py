@@ -18,6 +18,7 @@ from flaskr.models import RemoteActor
 from flaskr.models.federation import SITE_OWNER
 from flaskr.models.federation import URI_MAX_LENGTH
 from flaskr.services.federation import client
+from flaskr.services.federation import fields
 
 #: The actor types that may follow, reply and react.
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
@@ -61,21 +62,6 @@ def _text(value: t.Any, limit: int) -> str:
     return " ".join(nh3.clean(value, tags=set()).split())[:limit]
 
 
-def _address(value: t.Any) -> str | None:
-    """An ``http(s)`` address from a remote field (a string, a ``Link`` or an
-    ``Image``), or ``None``."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("href") or value.get("url")
-        if isinstance(value, list | dict):
-            return _address(value)
-    if not isinstance(value, str) or len(value) > URI_MAX_LENGTH:
-        return None
-    scheme = urllib.parse.urlsplit(value).scheme
-    return value if scheme in ("http", "https") else None
-
-
 def parse_actor(document: t.Mapping[str, t.Any], uri: str) -> dict[str, t.Any]:
     """The columns of a ``RemoteActor`` from a fetched ``document``.
 
@@ -87,7 +73,7 @@ def parse_actor(document: t.Mapping[str, t.Any], uri: str) -> dict[str, t.Any]:
         raise ActorRefused("the actor's id is not the address it came from")
     if document.get("type") not in ACTOR_TYPES:
         raise ActorRefused("not an actor")
-    inbox = _address(document.get("inbox"))
+    inbox = fields.http_address(document.get("inbox"))
     key = document.get("publicKey")
     if isinstance(key, list):
         key = next((item for item in key if isinstance(item, dict)), None)
@@ -100,7 +86,9 @@ def parse_actor(document: t.Mapping[str, t.Any], uri: str) -> dict[str, t.Any]:
         raise ActorRefused("the actor's key is too long")
     endpoints = document.get("endpoints")
     shared = (
-        _address(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
+        fields.http_address(endpoints.get("sharedInbox"))
+        if isinstance(endpoints, dict)
+        else None
     )
     username = _text(document.get("preferredUsername"), NAME_MAX_LENGTH)
     return {
@@ -110,8 +98,8 @@ def parse_actor(document: t.Mapping[str, t.Any], uri: str) -> dict[str, t.Any]:
         "shared_inbox": shared,
         "username": username or domain_of(uri),
         "name": _text(document.get("name"), NAME_MAX_LENGTH),
-        "profile_url": _address(document.get("url")) or uri,
-        "icon_url": _address(document.get("icon")),
+        "profile_url": fields.http_address(document.get("url")) or uri,
+        "icon_url": fields.http_address(document.get("icon")),
         "key_id": key_id,
         "public_key_pem": pem,
     }

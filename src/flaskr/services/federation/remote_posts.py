@@ -21,6 +21,7 @@ from flaskr.models import RemoteReply
 from flaskr.models.federation import ACCEPTED
 from flaskr.models.federation import URI_MAX_LENGTH
 from flaskr.services.base.paging import Cursor
+from flaskr.services.federation import fields
 from flaskr.services.federation import ids
 from flaskr.services.federation.remote_actors import domain_of
 
@@ -75,31 +76,6 @@ def plain_text(value: t.Any, limit: int) -> str:
     return " ".join(nh3.clean(value, tags=set()).split())[:limit]
 
 
-def address(value: t.Any) -> str | None:
-    """An ``http(s)`` address from a remote ``url`` (a string, a ``Link``, or
-    a list of them, the first ``text/html`` one preferred), or ``None``."""
-    if isinstance(value, list):
-        html = [
-            item
-            for item in value
-            if isinstance(item, dict) and item.get("mediaType") == "text/html"
-        ]
-        value = (html or value or [None])[0]
-    if isinstance(value, dict):
-        value = value.get("href")
-    if not isinstance(value, str) or len(value) > URI_MAX_LENGTH:
-        return None
-    parts = urllib.parse.urlsplit(value)
-    return value if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def id_of(value: t.Any) -> str | None:
-    """The id a field names: the string itself, or an embedded object's."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
-
-
 def moment(value: t.Any) -> dt.datetime | None:
     """An ``xsd:dateTime`` as an aware UTC time, or ``None``; never later
     than now (a post dated in the future would stay on top)."""
@@ -116,7 +92,7 @@ def moment(value: t.Any) -> dt.datetime | None:
 
 def _names(value: t.Any) -> set[str]:
     items = value if isinstance(value, list) else [value]
-    return {name for name in (id_of(item) for item in items) if name}
+    return {name for name in (fields.id_of(item) for item in items) if name}
 
 
 def is_public(obj: t.Mapping[str, t.Any]) -> bool:
@@ -131,7 +107,7 @@ def post_columns(actor: RemoteActor, obj: t.Any) -> dict[str, t.Any] | None:
     too long."""
     if not isinstance(obj, dict) or obj.get("type") not in POST_TYPES:
         return None
-    uri = id_of(obj)
+    uri = fields.id_of(obj)
     if uri is None or len(uri) > URI_MAX_LENGTH or domain_of(uri) != actor.domain:
         return None
     if urllib.parse.urlsplit(uri).scheme not in ("http", "https"):
@@ -147,7 +123,7 @@ def post_columns(actor: RemoteActor, obj: t.Any) -> dict[str, t.Any] | None:
     return {
         "actor_id": actor.id,
         "uri": uri,
-        "url": address(obj.get("url")),
+        "url": fields.http_address(obj.get("url")),
         "title": plain_text(obj.get("name"), TITLE_MAX_LENGTH),
         "content_html": clean_html(content),
         "published": moment(obj.get("published")) or utcnow(),

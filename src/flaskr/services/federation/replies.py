@@ -45,6 +45,7 @@ from flaskr.models.governance import VISIBLE
 from flaskr.services.base.security_log import log_event
 from flaskr.services.base.text import normalize_text
 from flaskr.services.federation import client
+from flaskr.services.federation import fields
 from flaskr.services.federation import ids
 from flaskr.services.federation.remote_actors import domain_of
 from flaskr.services.social import comment_policy
@@ -68,26 +69,6 @@ _ANCHOR = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 _LINE_BREAK = re.compile(r"<br\s*/?>")
 _PARAGRAPH_END = re.compile(r"</p>")
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def _id_of(value: t.Any) -> str | None:
-    """The address an object field names: a string, or an object's ``id``."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    if isinstance(value, str) and 0 < len(value) <= URI_MAX_LENGTH:
-        return value
-    return None
-
-
-def _http_address(value: t.Any) -> str | None:
-    """An ``http(s)`` address from a ``url`` field (a string or ``Link``)."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("href")
-    if not isinstance(value, str) or len(value) > URI_MAX_LENGTH:
-        return None
-    return value if urllib.parse.urlsplit(value).scheme in ("http", "https") else None
 
 
 def _post_at(uri: str | None) -> Post | None:
@@ -137,13 +118,13 @@ def _reply_refusal(
     actor: RemoteActor, note: dict[str, t.Any], post: Post
 ) -> str | None:
     """Why the reply ``note`` to ``post`` is not taken, or ``None``."""
-    note_id = _id_of(note.get("id"))
+    note_id = fields.id_of(note.get("id"))
     if note_id is None or domain_of(note_id) != actor.domain:
         return "the object's id is not on the actor's host"
     attributed = note.get("attributedTo")
     if isinstance(attributed, list):
         attributed = attributed[0] if len(attributed) == 1 else None
-    if _id_of(attributed) != actor.uri:
+    if fields.id_of(attributed) != actor.uri:
         return "the object is attributed to someone else"
     if not post.is_public:
         return "the post is not public"
@@ -233,7 +214,7 @@ def receive_note(actor: RemoteActor, activity: Activity) -> bool:
     note = _object_of(actor, activity)
     if note is None or note.get("type") not in REPLY_TYPES:
         return False
-    post = _post_at(_id_of(note.get("inReplyTo")))
+    post = _post_at(fields.id_of(note.get("inReplyTo")))
     if post is None:
         return False
     refusal = _reply_refusal(actor, note, post)
@@ -274,7 +255,7 @@ def _add(
         author_id=None,
         remote_actor_id=actor.id,
         remote_id=str(note["id"]),
-        remote_url=_http_address(note.get("url")),
+        remote_url=fields.http_address(note.get("url")),
         body=body,
         body_html=body_html,
         created=_created(note.get("published"), post),
@@ -324,7 +305,7 @@ def _edit(comment: Comment, post: Post, body: str, body_html: str) -> None:
 def receive_delete(actor: RemoteActor, activity: Activity) -> bool:
     """A ``Delete`` of one of ``actor``'s comments here removes it; whether
     it named one."""
-    note_id = _id_of(activity.get("object"))
+    note_id = fields.id_of(activity.get("object"))
     if note_id is None:
         return False
     comment = db.session.scalars(
@@ -347,8 +328,8 @@ def receive_delete(actor: RemoteActor, activity: Activity) -> bool:
 def _react(actor: RemoteActor, activity: Activity, kind: str) -> None:
     """Count ``activity`` (a ``Like`` or ``Announce``) of a public post here,
     once per actor and kind; anything else is ignored."""
-    activity_id = _id_of(activity.get("id"))
-    post = _post_at(_id_of(activity.get("object")))
+    activity_id = fields.id_of(activity.get("id"))
+    post = _post_at(fields.id_of(activity.get("object")))
     if activity_id is None or post is None or not post.is_public:
         return
     inserted = db.session.execute(
@@ -387,7 +368,7 @@ def receive_undo(actor: RemoteActor, activity: Activity) -> None:
     embedded (then also found by its post and kind, as servers that give
     the undone activity a new id send it)."""
     undone = activity.get("object")
-    undone_id = _id_of(undone)
+    undone_id = fields.id_of(undone)
     found = sa.select(RemoteReaction).where(RemoteReaction.actor_id == actor.id)
     reaction = None
     if undone_id is not None:
@@ -396,7 +377,7 @@ def receive_undo(actor: RemoteActor, activity: Activity) -> None:
         ).first()
     if reaction is None and isinstance(undone, dict):
         kind = _KIND_OF.get(str(undone.get("type")))
-        post = _post_at(_id_of(undone.get("object")))
+        post = _post_at(fields.id_of(undone.get("object")))
         if kind is None or post is None or undone.get("actor") not in (None, actor.uri):
             return
         reaction = db.session.scalars(

@@ -1,0 +1,28 @@
+"""Secrets kept in the database sealed (Fernet, from ``cryptography``) under
+a key derived from ``SECRET_KEY`` for one purpose, so that a copy of the
+database alone opens nothing; secrets sealed before a key rotation still open
+through ``SECRET_KEY_FALLBACKS``."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+
+def sealer(purpose: bytes) -> MultiFernet:
+    """Seals with ``SECRET_KEY``'s key for ``purpose``; opens with it or a
+    fallback's (``InvalidToken`` when none fits)."""
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    keys = [current_app.secret_key, *fallbacks]
+    return MultiFernet([Fernet(_derived(key, purpose)) for key in keys if key])
+
+
+def _derived(key: str | bytes, purpose: bytes) -> bytes:
+    raw = key.encode() if isinstance(key, str) else key
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+    return base64.urlsafe_b64encode(derived.derive(raw))
