@@ -106,6 +106,14 @@ DEFAULTS: dict[str, t.Any] = {
     "PAGE_CACHE_BYTES": 8 * 1024 * 1024,
     #: The longest a kept page is served, even if nothing changed.
     "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
+    #: A Redis that every server of the site shares (``redis://host:6379/0``):
+    #: kept pages are shared there by every worker (a second tier), and
+    #: throttling counts there unless ``RATELIMIT_STORAGE_URI`` says otherwise.
+    "REDIS_URL": "",
+    #: What the names of kept pages in Redis start with (one per site sharing it).
+    "PAGE_CACHE_REDIS_PREFIX": "flaskr:pages:",
+    #: Seconds to wait for Redis before serving without it.
+    "PAGE_CACHE_REDIS_TIMEOUT": 0.25,
     #: Post cards (summaries in lists) kept rendered per worker
     #: (``web/cards.py``); 0 renders every card every time.
     "CARD_CACHE_SIZE": 500,
@@ -127,6 +135,9 @@ DEFAULTS: dict[str, t.Any] = {
     # Throttling (Flask-Limiter settings keep Flask-Limiter's names).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: When that storage (Redis) fails, count in each process until it is back,
+    #: rather than fail the request.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     #: Every POST form, per client address, unless a form has its own limit.
     "RATELIMIT_DEFAULT": "30 per minute; 300 per hour",
@@ -241,6 +252,10 @@ def load(app: Flask, test_config: t.Mapping[str, t.Any] | None) -> None:
     origins = app.config["API_CORS_ORIGINS"]
     if isinstance(origins, str):  # from the environment: separated by spaces or commas
         app.config["API_CORS_ORIGINS"] = origins.replace(",", " ").split()
+
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # Several servers share one Redis: their throttling counts must be shared too.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True

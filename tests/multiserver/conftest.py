@@ -26,6 +26,8 @@ DATABASE = os.environ.get(
 REDIS = os.environ.get("FLASKR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "multi-server passphrase"
+#: Where this run's servers keep pages in Redis.
+PAGE_PREFIX = f"multiserver:{secrets.token_hex(4)}:"
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -64,6 +66,12 @@ def servers(
         "FLASKR_BACKGROUND_INTERVAL": "0.5",
         "FLASKR_DATABASE_URL": DATABASE,
         "FLASKR_RATELIMIT_STORAGE_URI": REDIS,
+        # Kept pages shared by both servers, in a namespace of this run's own.
+        "FLASKR_REDIS_URL": REDIS,
+        "FLASKR_PAGE_CACHE_REDIS_PREFIX": PAGE_PREFIX,
+        # On a machine busy with both servers, a slow answer must not count
+        # as Redis failing (which keeps pages per worker for a while).
+        "FLASKR_PAGE_CACHE_REDIS_TIMEOUT": "2",
         # A fresh prefix: Redis keeps counts between runs.
         "FLASKR_RATELIMIT_KEY_PREFIX": secrets.token_hex(8),
         # The tests register more writers from one address than a minute's

@@ -13,12 +13,15 @@ import threading
 import time
 
 import pytest
+import redis
 import requests
 from PIL import Image as Pillow
 
 from tests.multiserver.conftest import Browser
 from tests.multiserver.conftest import DATABASE
+from tests.multiserver.conftest import PAGE_PREFIX
 from tests.multiserver.conftest import PASSWORD
+from tests.multiserver.conftest import REDIS
 from tests.multiserver.conftest import unique
 
 pytestmark = pytest.mark.multiserver
@@ -140,6 +143,41 @@ def test_pages_kept_by_either_server_change_at_once(servers):
         page = who.get(server, post_path).text
         assert after in page
         assert before not in page
+
+
+def test_a_page_asked_once_on_each_server_is_kept_once_for_both(servers):
+    """The first request (on one server) is remembered in Redis, so the second
+    (on the other) keeps the page there; then every worker of both serves it,
+    and an edit on either still shows at once everywhere."""
+    a, b = servers
+    writer = Browser()
+    name = unique("uma")
+    writer.register_and_log_in(a, name)
+    title = unique("Shared ")
+    response = writer.post(
+        a, "/create", "/create", title=title, body="x", action="publish"
+    )
+    post_path = response.headers["Location"]
+    shared = redis.Redis.from_url(REDIS)
+    before = set(shared.scan_iter(match=PAGE_PREFIX + "*page:*"))
+
+    def read(server: str) -> str:
+        # Behind a load balancer both servers see the site's one host name.
+        site = {"Host": a.removeprefix("http://")}
+        return requests.get(server + post_path, headers=site, timeout=10).text
+
+    assert title in read(a)
+    assert title in read(b)
+    assert len(set(shared.scan_iter(match=PAGE_PREFIX + "*page:*")) - before) == 1
+    for server in (a, b) * 4:
+        assert title in read(server)
+    post_id = re.search(r'href="/(\d+)/update"', writer.get(a, post_path).text)
+    assert post_id is not None
+    edit = f"/{post_id.group(1)}/update"
+    renamed = unique("Renamed ")
+    assert writer.post(b, edit, edit, title=renamed, body="x").status_code == 302
+    for server in (a, b) * 4:
+        assert renamed in read(server)
 
 
 def test_likes_and_comments_on_one_server_show_on_kept_pages_of_both(servers):

@@ -49,4 +49,6 @@ def failed_form(response: Response) -> bool:
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
-    lockout.init_app(app, storage=lambda: limiter.storage)
+    # The storage Flask-Limiter counts in now: its in-memory fallback while
+    # Redis is down (it notices at the form's own limits, checked first).
+    lockout.init_app(app, storage=lambda: limiter.limiter.storage)
