@@ -2,6 +2,7 @@
 and only to the visitor they were rendered for."""
 
 import datetime as dt
+import gzip
 import json
 
 import pytest
@@ -15,7 +16,7 @@ from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import SiteVersion
 from flaskr.models import User
-from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.kept_pages import kept_per_visitor
 from flaskr.plumbing.page_cache import PageCache
 from tests.conftest import csrf_token_from
 from tests.conftest import recorded_statements
@@ -529,13 +530,53 @@ def test_error_pages_are_not_kept(app):
 
 
 def test_memory_stays_within_its_limit(app_with):
-    # Room for a few home pages (one may take an eighth), not for all 40.
-    app = app_with(PAGE_CACHE_BYTES=48_000)
+    # Room for a few compressed home pages (one may take an eighth), not for 40.
+    app = app_with(PAGE_CACHE_BYTES=16_000)
     client = app.test_client()
-    sizes = [len(kept(client, f"/?q={number}").data) for number in range(40)]
+    for number in range(40):
+        kept(client, f"/?q={number}")
     cache = page_cache(app)
     assert 0 < len(cache) < 40
-    assert cache._bytes == sum(sizes[-len(cache) :]) <= 48_000
+    sizes = [len(page.body) for page in cache._pages.values()]
+    assert cache._bytes == sum(sizes) <= 16_000
+
+
+def test_kept_pages_are_stored_compressed(app, make_app):
+    """Memory that holds ten home pages as rendered holds over twice as many
+    compressed (this small test page has more markup than text)."""
+    rendered = len(app.test_client().get("/").data)
+    app = make_app(PAGE_CACHE_BYTES=rendered * 10)  # on the same database
+    client = app.test_client()
+    pages = [kept(client, f"/?q={number}").data for number in range(40)]
+    assert len(page_cache(app)) > 20
+    assert all(len(page) >= rendered for page in pages)  # served decompressed
+
+
+def test_a_client_that_accepts_gzip_gets_the_kept_bytes(client):
+    first = client.get("/")
+    client.get("/")
+    zipped = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(first.data)
+    assert gzip.decompress(zipped.data) == first.data
+    plain = client.get("/", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert plain.data == first.data
+    assert int(plain.headers["Content-Length"]) == len(first.data)
+    assert "Accept-Encoding" in plain.headers["Vary"]
+
+
+def test_a_compressed_feed_has_a_weak_etag_that_still_matches(client):
+    """Another representation, so only weakly equal; a conditional request
+    with it still gets a 304 (If-None-Match compares weakly)."""
+    first = client.get("/feed.atom")
+    client.get("/feed.atom")
+    zipped = client.get("/feed.atom", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["ETag"] == "W/" + first.headers["ETag"]
+    again = client.get("/feed.atom", headers={"If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_pages_older_than_the_maximum_age_are_rendered_again(app_with):

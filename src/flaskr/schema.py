@@ -125,6 +125,10 @@ def drop_everything() -> None:
                 )
 
 
+#: ``app.extensions`` key of the functions ``init-db`` calls after it.
+DATABASE_MADE_ANEW = "flaskr.database_made_anew"
+
+
 def init_db() -> None:
     """Clear the database and create a fresh, empty schema at the newest revision."""
     db.session.remove()
@@ -151,6 +155,10 @@ def init_db_command(yes: bool) -> None:
             "The database holds data. Delete all of it and start empty?", abort=True
         )
     init_db()
+    # Whatever keeps copies of the old data's pages forgets them (the shared
+    # page cache: a new database counts its versions from the start again).
+    for forget in current_app.extensions.get(DATABASE_MADE_ANEW, ()):
+        forget()
     click.echo("Initialized the database.")
 
 

@@ -30,6 +30,12 @@ so with ``Vary: Accept``, for the caches after ours; an answer that varies on
 any header the key does not hold (``Vary: Accept-Language``, ``*``) is never
 kept.
 
+Kept pages are stored gzip-compressed (``kept_pages``): the same memory holds
+several times more. With ``REDIS_URL`` set they are also kept in Redis
+(``shared_pages``) for every worker of every server, behind this process's
+memory; an entry from there is served only if it is exact by the same versions
+(and, after likes and comments, by the same posts), whichever tier answers.
+
 This is WSGI middleware in front of Flask, not a Flask extension, because a hit
 must cost less than Flask itself does (bench/README.md): one statement (the
 version, with the session row when there is a cookie), a dictionary look-up and
@@ -40,7 +46,6 @@ kept by the database, so it is written here.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import enum
 import json
 import threading
@@ -49,7 +54,6 @@ import typing as t
 
 import sqlalchemy as sa
 from flask import Flask
-from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
@@ -59,10 +63,20 @@ from flaskr.db import utcnow
 from flaskr.models import AuthSession
 from flaskr.models import Post
 from flaskr.models import SiteVersion
+from flaskr.plumbing.kept_pages import KEPT_ATTRIBUTE
+from flaskr.plumbing.kept_pages import KeptPage
+from flaskr.plumbing.kept_pages import Shown
+from flaskr.plumbing.kept_pages import SHOWN_KEY
+from flaskr.plumbing.kept_pages import Stamp
+from flaskr.plumbing.kept_pages import stored_form
+from flaskr.plumbing.kept_pages import varies_only_on_the_key
 from flaskr.plumbing.operations import log_access
 from flaskr.plumbing.operations import request_id_for
 from flaskr.plumbing.operations import REQUEST_ID_HEADER
 from flaskr.plumbing.read_only import autocommit_engine
+from flaskr.plumbing.shared_pages import SharedEntry
+from flaskr.plumbing.shared_pages import SharedPages
+from flaskr.schema import DATABASE_MADE_ANEW
 from flaskr.services.accounts.sessions import is_expired
 from flaskr.services.accounts.sessions import needs_touch
 from flaskr.services.accounts.sessions import session_id_from_cookie
@@ -72,12 +86,6 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
-
-#: The attribute :func:`kept_per_visitor` sets on a view function.
-_KEPT_ATTRIBUTE = "page_cache_kept_per_visitor"
-
-#: Where a request's :class:`_Shown` waits for the view (in the WSGI environ).
-_SHOWN_KEY = "flaskr.page_cache.shown"
 
 #: Requests that ask for something other than the whole current page, or
 #: whose answer depends on a header the key leaves out (CORS answers ``Origin``).
@@ -90,12 +98,6 @@ _PASS_THROUGH_HEADERS = (
 )
 
 
-#: Request headers a kept answer may vary on (its ``Vary``): the key holds the
-#: session (all that kept views read of ``Cookie``) and ``Accept``, and requests
-#: with the others pass through. An answer varying on another header is not kept.
-_KEYED_HEADERS = frozenset({"cookie", "accept", "origin", "authorization"})
-
-
 class _Cookie(enum.Enum):
     #: A session cookie with a signature that is not this site's.
     FOREIGN = "foreign"
@@ -104,67 +106,12 @@ class _Cookie(enum.Enum):
 #: One page may use at most this share of the cache.
 _LARGEST_SHARE = 8
 
+#: Posts whose latest reaction stamp is remembered (see ``_catch_up``).
+_REACTED_REMEMBERED = 100_000
+
 #: How many recently rendered pages are remembered (as hashes of their keys)
 #: per this many bytes of cache, to keep only pages asked for twice.
 _SEEN_PER_BYTES = 2048
-
-View = t.Callable[..., t.Any]
-
-
-def kept_per_visitor(view: View) -> View:
-    """Let the page cache keep this view's page.
-
-    Only for pages that show nothing but public content and the visitor's own
-    session (their name, their CSRF token): the page is served again to the
-    same visitor, with the same ``Accept`` header, until the site version
-    moves. Responses that are not a 200, that set a cookie, or that vary on a
-    request header other than the session cookie and ``Accept`` are never
-    kept. A view answering by ``Accept`` adds it to ``Vary`` itself.
-    """
-    setattr(view, _KEPT_ATTRIBUTE, True)
-    return view
-
-
-class _Shown:
-    """Whose reactions (likes, comments) one page shows: ``None`` until its
-    view says, which means anyone's."""
-
-    __slots__ = ("posts",)
-
-    def __init__(self) -> None:
-        self.posts: set[int] | None = None
-
-
-def shows_reactions_of(post_ids: t.Iterable[int]) -> None:
-    """Say that the page being rendered shows the likes and comments of these
-    posts and no others' (call it again to add more; with none, it shows no
-    one's), so a reaction elsewhere does not drop it from the page cache.
-
-    Leave it uncalled where the page depends on reactions in another way (a
-    list of the posts someone liked, an order by likes).
-    """
-    shown = request.environ.get(_SHOWN_KEY)
-    if shown is None:
-        return  # not a kept page, or no page cache
-    if shown.posts is None:
-        shown.posts = set()
-    shown.posts.update(post_ids)
-
-
-#: The versions a page was rendered at: ``(value, reactions)``.
-_Stamp = tuple[int, int]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Page:
-    stamp: _Stamp
-    stored: float
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    #: The posts whose reactions it shows; ``None`` for anyone's.
-    posts: frozenset[int] | None
-
 
 #: (session row id or None, scheme, host, path, query string, Accept or None)
 _Key = tuple[str | None, str, str, str, str, str | None]
@@ -173,7 +120,7 @@ _Key = tuple[str | None, str, str, str, str, str | None]
 class _Visitor(t.NamedTuple):
     """What the state read found: the versions, and the session's user if any."""
 
-    stamp: _Stamp
+    stamp: Stamp
     user_id: int | None
 
 
@@ -190,7 +137,7 @@ class PageCache:
         # On PostgreSQL a hit's one read makes one round trip, not three.
         with app.app_context():
             self.engine = autocommit_engine(app) or db.engine
-        self._pages: collections.OrderedDict[_Key, _Page] = collections.OrderedDict()
+        self._pages: collections.OrderedDict[_Key, KeptPage] = collections.OrderedDict()
         # The pages showing each post's reactions, and those showing anyone's.
         self._pages_of_post: dict[int, set[_Key]] = {}
         self._pages_of_anyone: set[_Key] = set()
@@ -201,15 +148,38 @@ class PageCache:
         # What the kept pages are exact for: site_version's two counts.
         self._version = -1
         self._reactions = -1
-        #: Requests answered from memory since the process started.
+        # Each post stamped by a like or comment since ``_reacted_since`` (at
+        # this version), with its stamp: what decides whether a page from
+        # the shared tier, rendered at an older count, is still exact.
+        self._reacted: dict[int, int] = {}
+        self._reacted_since = -1
+        #: Requests answered from either tier since the process started.
         self.hits = 0
         self._lock = threading.Lock()
         self._version_query = sa.select(
             SiteVersion.value, SiteVersion.reactions, SiteVersion.next_publication
         ).where(SiteVersion.id == 1)
-        self._reacted_query = sa.select(Post.id).where(
+        self._reacted_query = sa.select(Post.id, Post.reactions_version).where(
             Post.reactions_version > sa.bindparam("since")
         )
+        self._any_reacted_query = (
+            sa.select(Post.id)
+            .where(
+                Post.id.in_(sa.bindparam("ids", expanding=True)),
+                Post.reactions_version > sa.bindparam("since"),
+            )
+            .limit(1)
+        )
+        #: The second tier, in Redis, when ``REDIS_URL`` is set.
+        self.shared: SharedPages | None = None
+        if app.config["REDIS_URL"]:
+            self.shared = SharedPages(
+                app.config["REDIS_URL"],
+                secret_key=app.config["SECRET_KEY"],
+                prefix=app.config["PAGE_CACHE_REDIS_PREFIX"],
+                max_age=self.max_age,
+                timeout=float(app.config["PAGE_CACHE_REDIS_TIMEOUT"]),
+            )
         self._session_query = (
             sa.select(
                 SiteVersion.value,
@@ -243,20 +213,89 @@ class PageCache:
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT"),
         )
-        # Other pages cost no statement of ours, and neither does a page asked
-        # for the first time lately: it can be neither served from here nor
-        # kept, so the version is not needed.
-        if key not in self._pages and (
-            not self._is_kept(environ) or not self._asked_before(key)
-        ):
+        if key in self._pages:
+            visitor = self._read_visitor(session_id)
+            if visitor is None:
+                return self.wsgi_app(environ, start_response)
+            page = self._find(key)
+            if page is not None:
+                return self._serve(page, environ, start_response, started, visitor)
+            # Dropped as stale: another server may have rendered it since.
+            return self._from_second_tier(
+                key, visitor, environ, start_response, started
+            )
+        # Other pages cost no statement of ours.
+        if not self._is_kept(environ):
+            return self.wsgi_app(environ, start_response)
+        if self.shared is not None and self.shared.available:
+            return self._from_second_tier(key, None, environ, start_response, started)
+        # Neither does a page asked for the first time lately: it can be
+        # neither served from here nor kept, so the version is not needed.
+        if not self._asked_before(key):
             return self.wsgi_app(environ, start_response)
         visitor = self._read_visitor(session_id)
         if visitor is None:
             return self.wsgi_app(environ, start_response)
-        page = self._find(key)
+        page = self._find(key)  # kept by another thread meanwhile
         if page is not None:
             return self._serve(page, environ, start_response, started, visitor)
         return self._render_and_keep(key, visitor.stamp, environ, start_response)
+
+    def _from_second_tier(
+        self,
+        key: _Key,
+        visitor: _Visitor | None,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        started: float,
+    ) -> t.Iterable[bytes]:
+        """Serve the page from Redis if a worker of any server kept it and it is
+        still exact; else render it, and keep it if it was asked for lately.
+        ``visitor`` is ``None`` if the version was not read yet: a page nobody
+        asked for lately is then rendered without reading it."""
+        name = None
+        found = None
+        if self.shared is not None:
+            name = self.shared.name(key)
+            found = self.shared.look_up(name)
+        if found is None:  # no Redis, or it failed: this process alone
+            entry, asked = None, self._asked_before(key)
+        else:
+            entry, asked = found
+            self._asked_before(key)  # so an outage later keeps what was asked
+        if visitor is None:
+            if entry is None and not asked:
+                return self.wsgi_app(environ, start_response)
+            visitor = self._read_visitor(key[0])
+            if visitor is None:
+                return self.wsgi_app(environ, start_response)
+        if entry is not None:
+            page = KeptPage.from_shared(
+                entry, visitor.stamp, self.max_age, self._reacted_after
+            )
+            if page is not None:
+                assert self.shared is not None  # an entry came from it
+                self.shared.hits += 1
+                with self._lock:
+                    self.hits += 1
+                self._keep(key, page)
+                return self._serve(page, environ, start_response, started, visitor)
+        if not asked:
+            return self.wsgi_app(environ, start_response)
+        return self._render_and_keep(key, visitor.stamp, environ, start_response, name)
+
+    def _reacted_after(self, posts: frozenset[int], since: int) -> bool:
+        """Whether any of ``posts`` got a like or comment counted after ``since``
+        (this request caught up with the versions first)."""
+        with self._lock:
+            if since >= self._reacted_since:
+                return any(self._reacted.get(post, -1) > since for post in posts)
+        # Older than what this process has seen: ask the database.
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                self._any_reacted_query, {"ids": sorted(posts), "since": since}
+            ).first()
+        return found is not None
 
     def _session_id(self, environ: WSGIEnvironment) -> str | _Cookie | None:
         """The session row id the cookie names, ``None`` without a session
@@ -279,7 +318,7 @@ class PageCache:
         except HTTPException:  # 404, 405, and redirects to the canonical URL
             return False
         view = self.app.view_functions.get(endpoint)
-        return getattr(view, _KEPT_ATTRIBUTE, False)
+        return getattr(view, KEPT_ATTRIBUTE, False)
 
     def _read_visitor(self, session_id: str | None) -> _Visitor | None:
         """The site version and the visitor's session, in one statement; ``None``
@@ -314,7 +353,7 @@ class PageCache:
             return None
         return _Visitor(stamp, row.user_id)
 
-    def _catch_up(self, stamp: _Stamp) -> None:
+    def _catch_up(self, stamp: Stamp) -> None:
         """Drop the pages that the changes up to ``stamp`` make stale: all of
         them after an edit, those showing the reacted posts' reactions after
         likes and comments only."""
@@ -329,16 +368,21 @@ class PageCache:
         # Every post stamped after ``since``, including any stamped after this
         # request's read: dropping a few pages more is exact too.
         with self.engine.connect() as connection:
-            reacted = connection.scalars(self._reacted_query, {"since": since}).all()
+            reacted = connection.execute(self._reacted_query, {"since": since}).all()
         with self._lock:
             if value != self._version:
                 return  # another request saw an edit and dropped everything
             stale = set(self._pages_of_anyone)
-            for post_id in reacted:
+            for post_id, stamped in reacted:
                 stale.update(self._pages_of_post.get(post_id, ()))
+                self._reacted[post_id] = max(stamped, self._reacted.get(post_id, -1))
             for key in stale:
                 self._drop(key)
             self._reactions = max(self._reactions, reactions)
+            if len(self._reacted) > _REACTED_REMEMBERED:
+                # Older pages of the shared tier are checked in the database.
+                self._reacted.clear()
+                self._reacted_since = self._reactions
 
     def _session_is_quiet(self, row: sa.Row[t.Any]) -> bool:
         """Whether serving a kept page leaves nothing undone for this session:
@@ -357,7 +401,7 @@ class PageCache:
             return False
         return "_flashes" not in json.loads(row.data)
 
-    def _find(self, key: _Key) -> _Page | None:
+    def _find(self, key: _Key) -> KeptPage | None:
         """The kept page for ``key``, if it is young enough (the caller caught
         up with the versions first, which dropped the stale ones)."""
         with self._lock:
@@ -374,14 +418,15 @@ class PageCache:
 
     def _serve(
         self,
-        page: _Page,
+        page: KeptPage,
         environ: WSGIEnvironment,
         start_response: StartResponse,
         started: float,
         visitor: _Visitor,
     ) -> list[bytes]:
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
-        start_response(page.status, [*page.headers, (REQUEST_ID_HEADER, request_id)])
+        headers, body = page.answer(environ)
+        start_response(page.status, [*headers, (REQUEST_ID_HEADER, request_id)])
         log_access(
             request_id=request_id,
             method="GET",
@@ -390,18 +435,21 @@ class PageCache:
             started=started,
             address=environ.get("REMOTE_ADDR"),
             user_id=visitor.user_id,
-            size=len(page.body),
+            size=len(body),
             cached=True,
         )
-        return [page.body]
+        return [body]
 
     def _render_and_keep(
         self,
         key: _Key,
-        stamp: _Stamp,
+        stamp: Stamp,
         environ: WSGIEnvironment,
         start_response: StartResponse,
+        name: str | None = None,
     ) -> t.Iterable[bytes]:
+        """Let Flask render the page, and keep it in this process (and under
+        ``name`` in the shared tier, if given) if it may be kept."""
         sent: list[tuple[str, list[tuple[str, str]]]] = []
 
         def remember_start(
@@ -410,7 +458,7 @@ class PageCache:
             sent.append((status, headers))
             return start_response(status, headers, exc_info)
 
-        shown = environ[_SHOWN_KEY] = _Shown()
+        shown = environ[SHOWN_KEY] = Shown()
         body = self.wsgi_app(environ, remember_start)
         if not sent:
             return body
@@ -418,8 +466,7 @@ class PageCache:
         if (
             not status.startswith("200")
             or any(name.lower() == "set-cookie" for name, _ in headers)
-            or not _varies_only_on_the_key(headers)
-            or not self._asked_before(key)
+            or not varies_only_on_the_key(headers)
         ):
             return body
         try:
@@ -431,8 +478,29 @@ class PageCache:
             (name, value) for name, value in headers if name != REQUEST_ID_HEADER
         ]
         posts = None if shown.posts is None else frozenset(shown.posts)
-        page = _Page(stamp, time.monotonic(), status, kept_headers, content, posts)
+        stored, compressed = stored_form(kept_headers, content)
+        page = KeptPage.made(
+            stamp,
+            time.monotonic(),
+            status,
+            kept_headers,
+            stored,
+            compressed=compressed,
+            posts=posts,
+        )
         self._keep(key, page)
+        if name is not None and self.shared is not None and stamp[0] == self._version:
+            entry = SharedEntry(
+                value=stamp[0],
+                reactions=stamp[1],
+                posts=posts,
+                stored=time.time(),
+                status=status,
+                headers=kept_headers,
+                body=stored,
+                compressed=compressed,
+            )
+            self.shared.keep(name, entry)
         return [content]
 
     def _asked_before(self, key: _Key) -> bool:
@@ -452,7 +520,7 @@ class PageCache:
                 del self._seen[next(iter(self._seen))]
         return asked
 
-    def _keep(self, key: _Key, page: _Page) -> None:
+    def _keep(self, key: _Key, page: KeptPage) -> None:
         size = len(page.body)
         if size * _LARGEST_SHARE > self.max_bytes:
             return
@@ -485,7 +553,7 @@ class PageCache:
             if not keys:
                 del self._pages_of_post[post_id]
 
-    def _forget_all(self, stamp: _Stamp) -> None:
+    def _forget_all(self, stamp: Stamp) -> None:
         """Every kept page is from before an edit: free them at once (the
         caller holds the lock)."""
         self._pages.clear()
@@ -493,22 +561,11 @@ class PageCache:
         self._pages_of_anyone.clear()
         self._bytes = 0
         self._version, self._reactions = stamp
+        self._reacted.clear()
+        self._reacted_since = self._reactions
 
     def __len__(self) -> int:
         return len(self._pages)
-
-
-def _varies_only_on_the_key(headers: list[tuple[str, str]]) -> bool:
-    """Whether every request header the answer's ``Vary`` names is one the
-    cache keys on (or never serves from memory): :data:`_KEYED_HEADERS`."""
-    varied = {
-        field.strip().lower()
-        for name, value in headers
-        if name.lower() == "vary"
-        for field in value.split(",")
-        if field.strip()
-    }
-    return varied <= _KEYED_HEADERS
 
 
 def init_app(app: Flask) -> None:
@@ -518,5 +575,9 @@ def init_app(app: Flask) -> None:
     host and scheme in its keys are the ones the proxy reported.
     """
     if app.config["PAGE_CACHE_BYTES"] > 0:
+        cache = PageCache(app, app.wsgi_app)
         # Wrapping wsgi_app is Flask's documented way to add WSGI middleware.
-        app.wsgi_app = PageCache(app, app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = cache  # type: ignore[method-assign]
+        if cache.shared is not None:
+            forgets = app.extensions.setdefault(DATABASE_MADE_ANEW, [])
+            forgets.append(cache.shared.forget_all)

@@ -26,8 +26,8 @@ from flaskr.blueprints.api.schemas import comments_json
 from flaskr.db import MAX_ID
 from flaskr.models import Post
 from flaskr.models.governance import WITHDRAWN_STATES
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.accounts.directory import find_user
 from flaskr.services.base.errors import Invalid

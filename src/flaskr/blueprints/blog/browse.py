@@ -13,8 +13,8 @@ from flask import url_for
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.reading.navigation import archive
 from flaskr.services.reading.navigation import ARCHIVE_TITLES
 from flaskr.services.reading.navigation import month_list

@@ -15,8 +15,8 @@ from werkzeug import Response
 from flaskr.blueprints.blog.views import bp
 from flaskr.db import utcnow
 from flaskr.models import Post
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.base.markdown import with_absolute_addresses
 from flaskr.services.reading.queries import posts_by
 from flaskr.services.reading.queries import posts_tagged

@@ -12,8 +12,8 @@ from flask import url_for
 from werkzeug import Response
 
 from flaskr.blueprints.blog.views import bp
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.social.follows import follow
 from flaskr.services.social.follows import followed_by
 from flaskr.services.social.follows import followers_of

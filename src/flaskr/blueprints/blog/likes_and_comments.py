@@ -17,7 +17,7 @@ from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.blueprints.blog.views import bp
 from flaskr.models import Post
 from flaskr.models.governance import HELD
-from flaskr.plumbing.page_cache import kept_per_visitor
+from flaskr.plumbing.kept_pages import kept_per_visitor
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed

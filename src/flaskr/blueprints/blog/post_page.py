@@ -8,7 +8,7 @@ from flask import render_template
 
 from flaskr.blueprints.blog.forms import CommentForm
 from flaskr.models import Post
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.base.roles import may_take_part
 from flaskr.services.reading.navigation import neighbours
 from flaskr.services.reading.navigation import related_posts

@@ -16,8 +16,8 @@ from markupsafe import Markup
 from werkzeug import Response as WerkzeugResponse
 
 from flaskr.blueprints.blog.views import bp
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.base.site import about_html
 from flaskr.services.base.site import icon_bytes
 from flaskr.web.identity import site_identity

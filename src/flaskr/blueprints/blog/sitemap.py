@@ -9,8 +9,8 @@ from flask import url_for
 
 from flaskr.blueprints.blog.views import bp
 from flaskr.db import MAX_ID
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.reading.queries import highest_post_id
 from flaskr.services.reading.queries import published_in_id_range
 from flaskr.services.reading.queries import SITEMAP_POSTS

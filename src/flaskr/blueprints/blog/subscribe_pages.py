@@ -40,8 +40,8 @@ from flaskr.blueprints.blog.forms import SubscribeForm
 from flaskr.blueprints.blog.views import bp
 from flaskr.models import Subscriber
 from flaskr.models import User
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.plumbing.protection import open_endpoint_to_other_sites
 from flaskr.plumbing.throttle import limiter
 from flaskr.services.base import roles

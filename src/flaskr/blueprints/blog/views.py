@@ -27,8 +27,8 @@ from flaskr.blueprints.blog.post_page import render_post_page
 from flaskr.db import MAX_ID
 from flaskr.models import HeldImage
 from flaskr.models import Post
-from flaskr.plumbing.page_cache import kept_per_visitor
-from flaskr.plumbing.page_cache import shows_reactions_of
+from flaskr.plumbing.kept_pages import kept_per_visitor
+from flaskr.plumbing.kept_pages import shows_reactions_of
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import PostChanged
 from flaskr.services.base.images import ImageError
