@@ -133,15 +133,17 @@ def seed(size: int, postgresql: str | None = None) -> None:
 
 
 def serve(
-    app: str, env: dict[str, str], cwd: Path
+    app: str, env: dict[str, str], cwd: Path, workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve ``app`` with gunicorn (``workers`` sync workers) on a free port;
+    return the server and its URL once it answers."""
     url = f"http://127.0.0.1:{free_port()}"
     # Servers' logs (mail written to the log, warnings) go to a file, not
     # between the figures.
     log = (WORK / "servers.log").open("ab")
     process = subprocess.Popen(  # noqa: S603
         [
-            sys.executable, "-m", "gunicorn", "--workers", "1",
+            sys.executable, "-m", "gunicorn", "--workers", str(workers),
             "--worker-class", "sync", "--bind", url.removeprefix("http://"),
             "--log-level", "warning", app,
         ],
@@ -155,19 +157,34 @@ def serve(
         try:
             requests.get(url, timeout=1)
             return process, url
-        except requests.ConnectionError:
+        # Not listening yet, or its first page (rendered with every cache
+        # cold) took longer than the second a busy machine can take.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{app} did not start: see {log.name}")
 
 
-def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
-    output = subprocess.run(  # noqa: S603
-        ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency", *extra, url],  # noqa: S607
-        check=True,
-        capture_output=True,
+def start_wrk(
+    url: str, seconds: int, *extra: str, connections: int = 4
+) -> subprocess.Popen[str]:
+    """Start wrk (one thread) on ``url``; read its figures with :func:`wrk_figures`."""
+    return subprocess.Popen(  # noqa: S603
+        [  # noqa: S607
+            "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+            *extra, url,
+        ],
+        stdout=subprocess.PIPE,
         text=True,
-    ).stdout
+    )  # fmt: skip
+
+
+def wrk_figures(url: str, process: subprocess.Popen[str]) -> dict[str, float]:
+    """Wait for the wrk ``process`` loading ``url``; return its rate, p50 and
+    p99 (ms) and how many requests it made. Raises if any answer was an error."""
+    output, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, output)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests_made = int(re.search(r"(\d+) requests in", output).group(1))
     latencies = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
@@ -187,6 +204,11 @@ def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
     }
 
 
+def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
+    """Load ``url`` with wrk (one thread, four connections): see :func:`wrk_figures`."""
+    return wrk_figures(url, start_wrk(url, seconds, *extra))
+
+
 def logged_in_cookie(url: str) -> str:
     http = requests.Session()
     http.post(
@@ -197,13 +219,29 @@ def logged_in_cookie(url: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
 
 
-def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
-    children = subprocess.run(  # noqa: S603
-        ["ps", "--ppid", str(process.pid), "-o", "rss="],  # noqa: S607
+def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
+    """The process ids of gunicorn ``server``'s workers."""
+    found = subprocess.run(  # noqa: S603
+        ["ps", "--ppid", str(server.pid), "-o", "pid="],  # noqa: S607
         capture_output=True,
         text=True,
+        check=False,
     ).stdout.split()
-    return max(int(kb) for kb in children) / 1024
+    return [int(pid) for pid in found]
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A ``field`` of process ``pid``'s memory (``VmRSS``: resident now;
+    ``VmHWM``: the most it was), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no {field} for process {pid}")
+
+
+def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """The resident memory of gunicorn ``process``'s largest worker, in MB."""
+    return max(memory_mb(pid) for pid in workers_of(process))
 
 
 def search_rotation_script() -> Path:
