@@ -45,7 +45,34 @@ FLASKR_SETTINGS = {
     "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
     "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
 }
+#: What today's browsers send (Chrome since 123, Firefox since 126; Safari
+#: leaves out zstd), feed readers and HTTP libraries send a shorter list with
+#: gzip in it too, and nginx in front passes it on: so every request the
+#: benchmark makes says it. ``--accept-encoding none`` leaves it out, as the
+#: runs before issue 38 did (see bench/README.md).
+BROWSERS_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
+
+
+def add_accept_encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-encoding",
+        metavar="HEADER",
+        default=BROWSERS_ACCEPT_ENCODING,
+        help="the Accept-Encoding header of every request (default: a browser's,"
+        f" {BROWSERS_ACCEPT_ENCODING!r}); 'none' sends none, as runs before"
+        " issue 38 did",
+    )
+
+
+def accept_encoding(option: str) -> str | None:
+    """The header value ``--accept-encoding`` asks for, or ``None`` for none."""
+    return None if option.lower() == "none" else option
+
+
+def header_arguments(accept_encoding: str | None) -> list[str]:
+    """wrk's arguments adding the ``Accept-Encoding`` header, if there is one."""
+    return ["-H", f"Accept-Encoding: {accept_encoding}"] if accept_encoding else []
 
 
 def free_port() -> int:
@@ -453,11 +480,16 @@ MIXES = (
 
 
 def run_mixes(
-    urls: dict[bool, str], database: str, size: int, seconds: int
+    urls: dict[bool, str],
+    database: str,
+    size: int,
+    seconds: int,
+    accept_encoding: str | None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Load each mix of :data:`MIXES` (after a warm-up of half the time, which
-    writes too); return its figures and the page cache's hit ratio (hits over
-    all requests, writes included)."""
+    writes too), every request with ``accept_encoding`` (if any); return its
+    figures and the page cache's hit ratio (hits over all requests, writes
+    included)."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import mix
@@ -467,7 +499,9 @@ def run_mixes(
     figures, hit_ratios = {}, {}
     for name, write_share, cached in MIXES:
         url = urls[cached]
-        script = mix.script(audience, write_share, WORK / "mix.lua")
+        script = mix.script(
+            audience, write_share, WORK / "mix.lua", accept_encoding=accept_encoding
+        )
         wrk(url, max(1, seconds // 2), "-s", str(script))
         hits = page_cache_hits(url)
         figures[name] = wrk(url, seconds, "-s", str(script))
@@ -506,8 +540,11 @@ def main() -> None:
         help="use this PostgreSQL server (a URL naming any database on it) instead"
         " of SQLite; the benchmark makes its own databases there",
     )
+    add_accept_encoding_option(parser)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    encoding = accept_encoding(args.accept_encoding)
+    encoding_header = header_arguments(encoding)
 
     # Served from the project's folder, so gunicorn reads the same settings.
     yardstick_env = {**os.environ, "PYTHONPATH": str(HERE)}
@@ -534,7 +571,7 @@ def main() -> None:
                 flaskr_app, {**cold_env, "PYTHONPATH": str(HERE)}, ROOT
             )
             try:
-                hello_before = wrk(hello_url + "/", args.seconds)
+                hello_before = wrk(hello_url + "/", args.seconds, *encoding_header)
                 results[size] = {"hello": hello_before}
                 first_pages = pages(url)
                 post_url = first_pages["post page"][0]
@@ -552,15 +589,23 @@ def main() -> None:
                             FLOOR_LOG_IN: f"{hello_url}/floor/login",
                             LOG_IN: page,
                         }
-                        logins = login_rounds(urls, flaskr, args.seconds, *extra)
+                        logins = login_rounds(
+                            urls, flaskr, args.seconds, *extra, *encoding_header
+                        )
                         results[size].update(logins.figures)
                         login_timings[size] = logins.timings
                         during_logins = logins.memory_mb
                     else:
-                        results[size][name] = wrk(page, args.seconds, *extra)
+                        results[size][name] = wrk(
+                            page, args.seconds, *extra, *encoding_header
+                        )
                 database = database_url(size, args.postgresql)
                 mixed, hit_ratios[size] = run_mixes(
-                    {True: url, False: cold_url}, database, size, args.seconds
+                    {True: url, False: cold_url},
+                    database,
+                    size,
+                    args.seconds,
+                    encoding,
                 )
                 results[size].update(mixed)
                 at_end = worker_rss_mb(flaskr)
@@ -568,7 +613,7 @@ def main() -> None:
                 memory[size] = (during_logins, at_end, worker_rss_mb(flaskr))
                 # The machine's speed drifts during a run: the ratios are to the
                 # mean of the bare app timed before and after Flaskr's pages.
-                hello_after = wrk(hello_url + "/", args.seconds)
+                hello_after = wrk(hello_url + "/", args.seconds, *encoding_header)
                 hello_rates[size] = (hello_before["rate"], hello_after["rate"])
                 results[size]["hello"] = {
                     "rate": statistics.mean(hello_rates[size]),
@@ -583,6 +628,7 @@ def main() -> None:
         hello.terminate()
         hello.wait()
 
+    print(f"\nevery request with Accept-Encoding: {encoding or '(none)'}")
     print(f"\n{'page':<20}" + "".join(f"{f'{size:,} posts':>40}" for size in sizes))
     print(
         f"{'':<20}" + "".join(f"{'req/s   p50 ms   p99 ms   ratio':>40}" for _ in sizes)
