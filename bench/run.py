@@ -223,11 +223,15 @@ def wrk_figures(url: str, process: subprocess.Popen[str]) -> dict[str, float]:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{output}")
+    # Connections refused, cut or timed out (wrk gives up after 2 s).
+    socket_errors = re.search(r"Socket errors: ([^\n]+)", output)
+    broken = re.findall(r"\d+", socket_errors.group(1)) if socket_errors else []
     return {
         "rate": rate,
         "p50": ms(latencies["50"]),
         "p99": ms(latencies["99"]),
         "requests": requests_made,
+        "socket errors": sum(map(int, broken)),
     }
 
 

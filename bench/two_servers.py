@@ -132,6 +132,23 @@ def load_at_once(
                 process.wait()
 
 
+def forget_run_keys(url: str, prefix: str) -> tuple[int, int]:
+    """Delete the keys the run stored under ``prefix`` in the Redis at ``url``;
+    return how many there were and the bytes Redis held for them."""
+    store = redis.Redis.from_url(url)
+    keys = list(store.scan_iter(match=f"*{prefix}*", count=1000))
+    held = 0
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        sizes = store.pipeline(transaction=False)
+        for key in batch:
+            sizes.memory_usage(key)
+        held += sum(size or 0 for size in sizes.execute())
+        store.unlink(*batch)
+    store.close()
+    return len(keys), held
+
+
 def stop(servers: list[subprocess.Popen[bytes]]) -> None:
     for server in servers:
         server.terminate()
@@ -154,10 +171,13 @@ class Run:
     bare_servers: list[dict[str, float]]
     #: Page cache hits over all requests of the measured run, every worker.
     hit_ratio: float
+    #: Requests made in the warm-up, over both servers.
+    warm_up_requests: int
     #: Per server, each worker's resident memory at the end and its peak (MB).
     memory: list[list[tuple[float, float]]]
-    #: Keys under the run's prefix in Redis at the end.
+    #: Keys under the run's prefix in Redis at the end, and their bytes.
     redis_keys: int
+    redis_bytes: int
 
     @property
     def rate(self) -> float:
@@ -228,8 +248,8 @@ def measure(size: int, args: argparse.Namespace) -> Run:
             scripts.append(["-s", str(script)])
             dumps.append(dump)
 
-        warm_up = max(1, args.seconds // 2)
-        load_at_once(urls, warm_up, scripts, connections)
+        warm_up = args.warm_up or max(1, args.seconds // 2)
+        warming = load_at_once(urls, warm_up, scripts, connections)
         hits_before = check_timing.all_page_cache_hits(hits)
         figures = load_at_once(urls, args.seconds, scripts, connections)
         hits_during = check_timing.all_page_cache_hits(hits) - hits_before
@@ -253,11 +273,7 @@ def measure(size: int, args: argparse.Namespace) -> Run:
         )
     finally:
         stop([*flaskr_servers, *bare_servers, hello])
-        store = redis.Redis.from_url(args.redis)
-        kept = list(store.scan_iter(match=f"*{prefix}*", count=1000))
-        for start in range(0, len(kept), 1000):
-            store.unlink(*kept[start : start + 1000])
-        store.close()
+        redis_keys, redis_bytes = forget_run_keys(args.redis, prefix)
     return Run(
         servers=figures,
         p50=p50,
@@ -265,18 +281,21 @@ def measure(size: int, args: argparse.Namespace) -> Run:
         hello_rates=(hello_before["rate"], hello_after["rate"]),
         bare_servers=bare,
         hit_ratio=hits_during / requests_made,
+        warm_up_requests=sum(each["requests"] for each in warming),
         memory=memory,
-        redis_keys=len(kept),
+        redis_keys=redis_keys,
+        redis_bytes=redis_bytes,
     )
 
 
 def report(size: int, run: Run, args: argparse.Namespace) -> None:
     workers = SERVERS * args.workers_per_server
     encoding = accept_encoding(args.accept_encoding)
+    warm_up = args.warm_up or max(1, args.seconds // 2)
     print(
         f"\n{size:,} posts: {SERVERS} servers × {args.workers_per_server} sync"
-        f" worker(s), {args.write_share:.0%} writes, Accept-Encoding:"
-        f" {encoding or '(none)'}"
+        f" worker(s), {args.write_share:.0%} writes, {warm_up} s warm-up,"
+        f" {args.seconds} s measured, Accept-Encoding: {encoding or '(none)'}"
     )
     print(
         f"  {'':<28}{'req/s':>9}{'per worker':>12}{'ratio':>7}"
@@ -307,6 +326,12 @@ def report(size: int, run: Run, args: argparse.Namespace) -> None:
         f"  Flaskr per worker / the bare app served as Flaskr, per worker:"
         f" {run.rate / run.bare_rate:.3f}"
     )
+    requests_made = sum(each["requests"] for each in run.servers)
+    socket_errors = sum(each["socket errors"] for each in run.servers)
+    print(
+        f"  requests: {run.warm_up_requests:,} in the warm-up, {requests_made:,}"
+        f" measured; connections cut or timed out (wrk): {socket_errors:,}"
+    )
     print(
         f"  page cache hit ratio after the warm-up (hits of all {workers} workers"
         f" / all requests, writes included): {run.hit_ratio:.3f}"
@@ -316,7 +341,10 @@ def report(size: int, run: Run, args: argparse.Namespace) -> None:
             f"{now:.0f} MB (peak {peak:.0f})" for now, peak in workers_memory
         )
         print(f"  server {number}, each worker's resident memory at the end: {shown}")
-    print(f"  Redis keys under the run's prefix at the end: {run.redis_keys:,}")
+    print(
+        f"  Redis keys under the run's prefix at the end: {run.redis_keys:,}"
+        f" ({run.redis_bytes / 2**20:.1f} MiB)"
+    )
 
 
 def main() -> None:
@@ -332,6 +360,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--workers-per-server", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--warm-up", type=int, metavar="SECONDS", help="default: half of --seconds"
+    )
     parser.add_argument("--write-share", type=float, default=0.01)
     add_accept_encoding_option(parser)
     args = parser.parse_args()
