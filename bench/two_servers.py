@@ -91,6 +91,28 @@ end
 """
 
 
+def mix_script(
+    audience: mix.Audience,
+    write_share: float,
+    accept_encoding: str | None,
+    folder: Path,
+    number: int,
+) -> tuple[Path, Path]:
+    """The mix's wrk script for server ``number`` (a seed of its own), which
+    dumps its latencies at the end; return it and where they go."""
+    dump = folder / f"latencies-{number}.txt"
+    script = mix.script(
+        audience,
+        write_share,
+        folder / f"mix-{number}.lua",
+        accept_encoding=accept_encoding,
+        seed=mix.SEED + number,
+    )
+    with script.open("a") as lua:
+        lua.write(latency_dump(dump))
+    return script, dump
+
+
 def percentiles_ms(dumps: list[Path], *points: float) -> list[float]:
     """The latencies (ms) under which ``points`` percent of the requests
     recorded in every file of ``dumps`` (:func:`latency_dump`) were answered."""
@@ -233,25 +255,17 @@ def measure(size: int, args: argparse.Namespace) -> Run:
         users = max(10, size // 100)  # as seed-demo makes them
         database = database_url(size, args.postgresql)
         audience = mix.audience(urls[0], database, WORK, users)
-        scripts, dumps = [], []
-        for number in range(1, SERVERS + 1):
-            dump = folder / f"latencies-{number}.txt"
-            script = mix.script(
-                audience,
-                args.write_share,
-                folder / f"mix-{number}.lua",
-                accept_encoding=encoding,
-                seed=mix.SEED + number,
-            )
-            with script.open("a") as lua:
-                lua.write(latency_dump(dump))
-            scripts.append(["-s", str(script)])
-            dumps.append(dump)
+        scripts = [
+            mix_script(audience, args.write_share, encoding, folder, number)
+            for number in range(1, SERVERS + 1)
+        ]
+        dumps = [dump for _, dump in scripts]
 
         warm_up = args.warm_up or max(1, args.seconds // 2)
-        warming = load_at_once(urls, warm_up, scripts, connections)
+        script_arguments = [["-s", str(script)] for script, _ in scripts]
+        warming = load_at_once(urls, warm_up, script_arguments, connections)
         hits_before = check_timing.all_page_cache_hits(hits)
-        figures = load_at_once(urls, args.seconds, scripts, connections)
+        figures = load_at_once(urls, args.seconds, script_arguments, connections)
         hits_during = check_timing.all_page_cache_hits(hits) - hits_before
         memory = [
             [(memory_mb(pid), memory_mb(pid, "VmHWM")) for pid in workers_of(server)]
