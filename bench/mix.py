@@ -150,8 +150,18 @@ def _coprime_step(count: int) -> int:
     return step
 
 
-def script(audience: Audience, write_share: float, into: Path) -> Path:
-    """A wrk script for the mix, with ``write_share`` of requests writing."""
+def script(
+    audience: Audience,
+    write_share: float,
+    into: Path,
+    *,
+    accept_encoding: str | None = None,
+    seed: int = SEED,
+) -> Path:
+    """A wrk script for the mix, with ``write_share`` of requests writing, each
+    request sending ``accept_encoding`` (if any) as its ``Accept-Encoding``.
+    Scripts of different ``seed`` draw different requests (two wrk processes
+    with the same one would ask for the same pages at the same moments)."""
     read_edges = []
     total = 0.0
     for kind, share in READS.items():
@@ -183,8 +193,9 @@ local reads = {{{",".join(read_edges)}}}
 local writes = {{{",".join(write_edges)}}}
 local WRITE_SHARE = {write_share}
 local LOGGED_IN = {LOGGED_IN}
-local FORM = {{["Content-Type"] = "application/x-www-form-urlencoded"}}
-math.randomseed({SEED})
+local ACCEPT_ENCODING = {f'"{accept_encoding}"' if accept_encoding else "nil"}
+local FORM_TYPE = "application/x-www-form-urlencoded"
+math.randomseed({seed})
 local written = 0
 
 -- Zipf with exponent 1 over ranks 1..n: P(rank <= r) ~ ln(r) / ln(n).
@@ -208,25 +219,28 @@ local function pick(edges)
   end
   return edges[#edges][2]
 end
+-- Every request's own headers (wrk's -H ones are not added to them).
+local function headers(cookie, content_type)
+  return {{["Accept-Encoding"] = ACCEPT_ENCODING, ["Cookie"] = cookie,
+          ["Content-Type"] = content_type}}
+end
 local function get(path, cookie)
-  if cookie then return wrk.format("GET", path, {{["Cookie"] = cookie}}) end
-  return wrk.format("GET", path)
+  return wrk.format("GET", path, headers(cookie))
 end
 
 local function write()
   written = written + 1
-  local headers = {{["Content-Type"] = FORM["Content-Type"],
-                   ["Cookie"] = writers[math.random(#writers)]}}
+  local form = headers(writers[math.random(#writers)], FORM_TYPE)
   local kind = pick(writes)
   local post = post_path()
   if kind == "like" then
     local liked = math.random() < 0.5 and "yes" or "no"
-    return wrk.format("POST", post .. "/like", headers, "liked=" .. liked)
+    return wrk.format("POST", post .. "/like", form, "liked=" .. liked)
   elseif kind == "comment" then
-    return wrk.format("POST", post .. "/comments", headers,
+    return wrk.format("POST", post .. "/comments", form,
                       "body=A+comment+from+the+benchmark+" .. written)
   end
-  return wrk.format("POST", "/create", headers,
+  return wrk.format("POST", "/create", form,
                     "title=Benchmark+post+" .. written ..
                     "&body=Written+during+the+benchmark.&tags=benchmark")
 end

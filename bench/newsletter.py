@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE))
 
 from run import _postgresql  # noqa: E402
 from run import free_port  # noqa: E402
+from run import workers_of  # noqa: E402
 
 
 class Counter:
@@ -66,16 +67,6 @@ class Counter:
     def distinct(self) -> int:
         with self.lock:
             return len(self.by_id)
-
-
-def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
-    found = subprocess.run(  # noqa: S603
-        ["ps", "--ppid", str(server.pid), "-o", "pid="],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    return [int(pid) for pid in found]
 
 
 def peak_mb(pid: int) -> float | None:

@@ -45,7 +45,34 @@ FLASKR_SETTINGS = {
     "FLASKR_ACCESS_LOG_LEVEL": "WARNING",
     "FLASKR_SECURITY_LOG_LEVEL": "WARNING",
 }
+#: What today's browsers send (Chrome since 123, Firefox since 126; Safari
+#: leaves out zstd), feed readers and HTTP libraries send a shorter list with
+#: gzip in it too, and nginx in front passes it on: so every request the
+#: benchmark makes says it. ``--accept-encoding none`` leaves it out, as the
+#: runs before issue 38 did (see bench/README.md).
+BROWSERS_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 CSRF = re.compile(r'<input[^>]*name="[^"]*csrf_token"[^>]*value="([^"]+)"')
+
+
+def add_accept_encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-encoding",
+        metavar="HEADER",
+        default=BROWSERS_ACCEPT_ENCODING,
+        help="the Accept-Encoding header of every request (default: a browser's,"
+        f" {BROWSERS_ACCEPT_ENCODING!r}); 'none' sends none, as runs before"
+        " issue 38 did",
+    )
+
+
+def accept_encoding(option: str) -> str | None:
+    """The header value ``--accept-encoding`` asks for, or ``None`` for none."""
+    return None if option.lower() == "none" else option
+
+
+def header_arguments(accept_encoding: str | None) -> list[str]:
+    """wrk's arguments adding the ``Accept-Encoding`` header, if there is one."""
+    return ["-H", f"Accept-Encoding: {accept_encoding}"] if accept_encoding else []
 
 
 def free_port() -> int:
@@ -133,15 +160,17 @@ def seed(size: int, postgresql: str | None = None) -> None:
 
 
 def serve(
-    app: str, env: dict[str, str], cwd: Path
+    app: str, env: dict[str, str], cwd: Path, workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve ``app`` with gunicorn (``workers`` sync workers) on a free port;
+    return the server and its URL once it answers."""
     url = f"http://127.0.0.1:{free_port()}"
     # Servers' logs (mail written to the log, warnings) go to a file, not
     # between the figures.
     log = (WORK / "servers.log").open("ab")
     process = subprocess.Popen(  # noqa: S603
         [
-            sys.executable, "-m", "gunicorn", "--workers", "1",
+            sys.executable, "-m", "gunicorn", "--workers", str(workers),
             "--worker-class", "sync", "--bind", url.removeprefix("http://"),
             "--log-level", "warning", app,
         ],
@@ -155,19 +184,34 @@ def serve(
         try:
             requests.get(url, timeout=1)
             return process, url
-        except requests.ConnectionError:
+        # Not listening yet, or its first page (rendered with every cache
+        # cold) took longer than the second a busy machine can take.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{app} did not start: see {log.name}")
 
 
-def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
-    output = subprocess.run(  # noqa: S603
-        ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency", *extra, url],  # noqa: S607
-        check=True,
-        capture_output=True,
+def start_wrk(
+    url: str, seconds: int, *extra: str, connections: int = 4
+) -> subprocess.Popen[str]:
+    """Start wrk (one thread) on ``url``; read its figures with :func:`wrk_figures`."""
+    return subprocess.Popen(  # noqa: S603
+        [  # noqa: S607
+            "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+            *extra, url,
+        ],
+        stdout=subprocess.PIPE,
         text=True,
-    ).stdout
+    )  # fmt: skip
+
+
+def wrk_figures(url: str, process: subprocess.Popen[str]) -> dict[str, float]:
+    """Wait for the wrk ``process`` loading ``url``; return its rate, p50 and
+    p99 (ms) and how many requests it made. Raises if any answer was an error."""
+    output, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, output)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     requests_made = int(re.search(r"(\d+) requests in", output).group(1))
     latencies = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
@@ -179,12 +223,21 @@ def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{output}")
+    # Connections refused, cut or timed out (wrk gives up after 2 s).
+    socket_errors = re.search(r"Socket errors: ([^\n]+)", output)
+    broken = re.findall(r"\d+", socket_errors.group(1)) if socket_errors else []
     return {
         "rate": rate,
         "p50": ms(latencies["50"]),
         "p99": ms(latencies["99"]),
         "requests": requests_made,
+        "socket errors": sum(map(int, broken)),
     }
+
+
+def wrk(url: str, seconds: int, *extra: str) -> dict[str, float]:
+    """Load ``url`` with wrk (one thread, four connections): see :func:`wrk_figures`."""
+    return wrk_figures(url, start_wrk(url, seconds, *extra))
 
 
 def logged_in_cookie(url: str) -> str:
@@ -197,13 +250,29 @@ def logged_in_cookie(url: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
 
 
-def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
-    children = subprocess.run(  # noqa: S603
-        ["ps", "--ppid", str(process.pid), "-o", "rss="],  # noqa: S607
+def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
+    """The process ids of gunicorn ``server``'s workers."""
+    found = subprocess.run(  # noqa: S603
+        ["ps", "--ppid", str(server.pid), "-o", "pid="],  # noqa: S607
         capture_output=True,
         text=True,
+        check=False,
     ).stdout.split()
-    return max(int(kb) for kb in children) / 1024
+    return [int(pid) for pid in found]
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A ``field`` of process ``pid``'s memory (``VmRSS``: resident now;
+    ``VmHWM``: the most it was), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no {field} for process {pid}")
+
+
+def worker_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    """The resident memory of gunicorn ``process``'s largest worker, in MB."""
+    return max(memory_mb(pid) for pid in workers_of(process))
 
 
 def search_rotation_script() -> Path:
@@ -415,11 +484,16 @@ MIXES = (
 
 
 def run_mixes(
-    urls: dict[bool, str], database: str, size: int, seconds: int
+    urls: dict[bool, str],
+    database: str,
+    size: int,
+    seconds: int,
+    accept_encoding: str | None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Load each mix of :data:`MIXES` (after a warm-up of half the time, which
-    writes too); return its figures and the page cache's hit ratio (hits over
-    all requests, writes included)."""
+    writes too), every request with ``accept_encoding`` (if any); return its
+    figures and the page cache's hit ratio (hits over all requests, writes
+    included)."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import mix
@@ -429,7 +503,9 @@ def run_mixes(
     figures, hit_ratios = {}, {}
     for name, write_share, cached in MIXES:
         url = urls[cached]
-        script = mix.script(audience, write_share, WORK / "mix.lua")
+        script = mix.script(
+            audience, write_share, WORK / "mix.lua", accept_encoding=accept_encoding
+        )
         wrk(url, max(1, seconds // 2), "-s", str(script))
         hits = page_cache_hits(url)
         figures[name] = wrk(url, seconds, "-s", str(script))
@@ -468,8 +544,11 @@ def main() -> None:
         help="use this PostgreSQL server (a URL naming any database on it) instead"
         " of SQLite; the benchmark makes its own databases there",
     )
+    add_accept_encoding_option(parser)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    encoding = accept_encoding(args.accept_encoding)
+    encoding_header = header_arguments(encoding)
 
     # Served from the project's folder, so gunicorn reads the same settings.
     yardstick_env = {**os.environ, "PYTHONPATH": str(HERE)}
@@ -496,7 +575,7 @@ def main() -> None:
                 flaskr_app, {**cold_env, "PYTHONPATH": str(HERE)}, ROOT
             )
             try:
-                hello_before = wrk(hello_url + "/", args.seconds)
+                hello_before = wrk(hello_url + "/", args.seconds, *encoding_header)
                 results[size] = {"hello": hello_before}
                 first_pages = pages(url)
                 post_url = first_pages["post page"][0]
@@ -514,15 +593,23 @@ def main() -> None:
                             FLOOR_LOG_IN: f"{hello_url}/floor/login",
                             LOG_IN: page,
                         }
-                        logins = login_rounds(urls, flaskr, args.seconds, *extra)
+                        logins = login_rounds(
+                            urls, flaskr, args.seconds, *extra, *encoding_header
+                        )
                         results[size].update(logins.figures)
                         login_timings[size] = logins.timings
                         during_logins = logins.memory_mb
                     else:
-                        results[size][name] = wrk(page, args.seconds, *extra)
+                        results[size][name] = wrk(
+                            page, args.seconds, *extra, *encoding_header
+                        )
                 database = database_url(size, args.postgresql)
                 mixed, hit_ratios[size] = run_mixes(
-                    {True: url, False: cold_url}, database, size, args.seconds
+                    {True: url, False: cold_url},
+                    database,
+                    size,
+                    args.seconds,
+                    encoding,
                 )
                 results[size].update(mixed)
                 at_end = worker_rss_mb(flaskr)
@@ -530,7 +617,7 @@ def main() -> None:
                 memory[size] = (during_logins, at_end, worker_rss_mb(flaskr))
                 # The machine's speed drifts during a run: the ratios are to the
                 # mean of the bare app timed before and after Flaskr's pages.
-                hello_after = wrk(hello_url + "/", args.seconds)
+                hello_after = wrk(hello_url + "/", args.seconds, *encoding_header)
                 hello_rates[size] = (hello_before["rate"], hello_after["rate"])
                 results[size]["hello"] = {
                     "rate": statistics.mean(hello_rates[size]),
@@ -545,6 +632,7 @@ def main() -> None:
         hello.terminate()
         hello.wait()
 
+    print(f"\nevery request with Accept-Encoding: {encoding or '(none)'}")
     print(f"\n{'page':<20}" + "".join(f"{f'{size:,} posts':>40}" for size in sizes))
     print(
         f"{'':<20}" + "".join(f"{'req/s   p50 ms   p99 ms   ratio':>40}" for _ in sizes)
