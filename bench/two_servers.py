@@ -56,7 +56,7 @@ SERVERS = 2
 #: wrk's connections per worker: four, as ``bench/run`` loads its one worker.
 CONNECTIONS_PER_WORKER = 4
 #: The setting naming the prefix of the page cache's keys in Redis.
-REDIS_PREFIX_SETTING = "FLASKR_REDIS_KEY_PREFIX"
+REDIS_PREFIX_SETTING = "FLASKR_PAGE_CACHE_REDIS_PREFIX"
 
 
 def redis_settings(url: str, prefix: str) -> dict[str, str]:
