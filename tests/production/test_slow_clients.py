@@ -8,6 +8,7 @@ itself, on 127.0.0.1:8080 as documented, with its files in a temporary folder.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import signal
 import socket
@@ -199,3 +200,22 @@ def test_a_request_body_too_large_is_refused_before_gunicorn(stack):
         status_line = client.makefile("rb").readline()
     assert status_line.split()[1] == b"413"
     assert '"path": "/auth/login"' not in stack.log.read_text()
+
+
+@pytest.mark.parametrize("path", ["/", "/feed.atom"])
+def test_kept_pages_pass_nginx_compressed_once(stack, path):
+    """Flaskr sends kept pages gzip-compressed to clients that accept it;
+    nginx, which compresses these types itself, leaves them as they are."""
+    browser = {"Accept-Encoding": "gzip, deflate, br"}
+    # Each of the two workers keeps the page at its second request for it.
+    for _ in range(6):
+        response = requests.get(
+            f"{SITE}{path}", headers=browser, stream=True, timeout=10
+        )
+        body = response.raw.read(decode_content=False)
+        if "Content-Encoding" in response.headers:
+            break
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"].lower().count("accept-encoding") == 1
+    page = gzip.decompress(body)
+    assert page.lstrip().lower().startswith((b"<!doctype html", b"<?xml"))
