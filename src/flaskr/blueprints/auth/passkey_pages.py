@@ -26,8 +26,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.blueprints import BlueprintSetupState
-from webauthn.helpers import base64url_to_bytes
-from webauthn.helpers import bytes_to_base64url
 from werkzeug import Response
 
 from flaskr.blueprints.auth.forms import PasskeyNameForm
@@ -148,6 +146,10 @@ def _body() -> dict[str, t.Any] | None:
 def _keep_challenge(purpose: str, ceremony: passkeys.Ceremony) -> Response:
     """Keep ``ceremony``'s challenge for ``purpose`` (replacing any other)
     and answer with its options."""
+    # Imported here, as in services.accounts.passkeys: a worker whose readers
+    # never touch a passkey never loads webauthn.
+    from webauthn.helpers import bytes_to_base64url
+
     session[_CHALLENGE] = {
         "purpose": purpose,
         "challenge": bytes_to_base64url(ceremony.challenge),
@@ -159,6 +161,8 @@ def _keep_challenge(purpose: str, ceremony: passkeys.Ceremony) -> Response:
 def _take_challenge(purpose: str) -> bytes | None:
     """The challenge kept for ``purpose`` in this browser, spent by asking;
     ``None`` if none, if it was for something else, or if it is too old."""
+    from webauthn.helpers import base64url_to_bytes
+
     kept = session.pop(_CHALLENGE, None)
     if not isinstance(kept, dict) or kept.get("purpose") != purpose:
         return None

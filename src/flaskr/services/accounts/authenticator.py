@@ -15,9 +15,6 @@ import dataclasses
 import hmac
 import time
 
-import pyotp
-import segno
-from cryptography.fernet import InvalidToken
 from flask import current_app
 
 from flaskr.db import db
@@ -38,6 +35,9 @@ SEALED_AS = b"flaskr totp secret"
 
 DIGITS = 6
 
+# pyotp, segno and cryptography are imported in the functions that use them:
+# a worker whose readers never set up or use an app never loads them.
+
 WRONG_CODE = (
     "That is not the code the app shows now. Check that the phone's clock"
     " is right and type the newest code."
@@ -54,6 +54,8 @@ class Setup:
 
 
 def _secret_of(app: AuthenticatorApp) -> str | None:
+    from cryptography.fernet import InvalidToken
+
     try:
         return sealer(SEALED_AS).decrypt(app.secret.encode()).decode()
     except InvalidToken:
@@ -73,6 +75,9 @@ def confirmed_app(user: User) -> AuthenticatorApp | None:
 
 
 def _setup_of(user: User, secret: str) -> Setup:
+    import pyotp
+    import segno
+
     uri = pyotp.TOTP(secret, digits=DIGITS).provisioning_uri(
         name=user.username, issuer_name=site_title()
     )
@@ -87,6 +92,8 @@ def begin_setup(user: User) -> Setup:
 
     :raise Invalid: the account already has a confirmed app (field ``code``).
     """
+    import pyotp
+
     if confirmed_app(user) is not None:
         raise Invalid.of(
             "code", "An authenticator app is set up already: remove it first."
@@ -113,6 +120,8 @@ def setup_in_progress(user: User) -> Setup | None:
 
 def _matching_step(secret: str, code: str, after: int | None) -> int | None:
     """The time step ``code`` belongs to, near now and after ``after``."""
+    import pyotp
+
     code = "".join(code.split())
     if len(code) != DIGITS or not code.isascii() or not code.isdigit():
         return None

@@ -17,21 +17,6 @@ import secrets
 import typing as t
 
 import sqlalchemy as sa
-from webauthn import generate_authentication_options
-from webauthn import generate_registration_options
-from webauthn import verify_authentication_response
-from webauthn import verify_registration_response
-from webauthn.helpers import options_to_json_dict
-from webauthn.helpers import parse_authentication_credential_json
-from webauthn.helpers import parse_registration_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AuthenticationCredential
-from webauthn.helpers.structs import AuthenticatorSelectionCriteria
-from webauthn.helpers.structs import AuthenticatorTransport
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor
-from webauthn.helpers.structs import RegistrationCredential
-from webauthn.helpers.structs import ResidentKeyRequirement
-from webauthn.helpers.structs import UserVerificationRequirement
 
 from flaskr.db import db
 from flaskr.db import utcnow
@@ -45,6 +30,15 @@ from flaskr.services.accounts.notices import tell_owner
 from flaskr.services.base.errors import Invalid
 from flaskr.services.base.errors import NotAllowed
 from flaskr.services.base.security_log import log_event
+
+if t.TYPE_CHECKING:
+    from webauthn.helpers.structs import AuthenticationCredential
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+    from webauthn.helpers.structs import RegistrationCredential
+
+# webauthn (with pyOpenSSL and cryptography under it) is imported in the
+# functions that use it: a worker whose readers never touch a passkey never
+# loads it.
 
 #: How long the browser may wait for the authenticator, in milliseconds;
 #: the web layer refuses a challenge older than its own limit anyway.
@@ -102,17 +96,18 @@ def name_problem(name: str) -> str | None:
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    from webauthn.helpers.structs import AuthenticatorTransport
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+    known = {transport.value for transport in AuthenticatorTransport}
     return PublicKeyCredentialDescriptor(
         id=passkey.credential_id,
         transports=[
             AuthenticatorTransport(name)
             for name in passkey.transports.split(",")
-            if name in _TRANSPORTS
+            if name in known
         ],
     )
-
-
-_TRANSPORTS = frozenset(transport.value for transport in AuthenticatorTransport)
 
 
 def _passkeys_of(user: User) -> list[Passkey]:
@@ -134,6 +129,12 @@ def registration_options(user: User, rp: RelyingParty) -> Ceremony:
     no name typed), user verification preferred, none of the account's
     passkeys again. Gives the account its WebAuthn user handle the first
     time (and commits it)."""
+    from webauthn import generate_registration_options
+    from webauthn.helpers import options_to_json_dict
+    from webauthn.helpers.structs import AuthenticatorSelectionCriteria
+    from webauthn.helpers.structs import ResidentKeyRequirement
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     if user.webauthn_handle is None:
         user.webauthn_handle = secrets.token_bytes(32)
         db.session.commit()
@@ -168,6 +169,10 @@ def register(
         ``credential``: not for this challenge, origin or site, malformed,
         or a passkey already added here).
     """
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     name = name.strip()
     Invalid.collect({"name": name_problem(name)})
     credential = _parsed(parse_registration_credential_json, credential_json)
@@ -210,7 +215,7 @@ def register(
     return passkey
 
 
-Parsed = t.TypeVar("Parsed", RegistrationCredential, AuthenticationCredential)
+Parsed = t.TypeVar("Parsed", "RegistrationCredential", "AuthenticationCredential")
 
 
 def _parsed(parse: t.Callable[[t.Any], Parsed], credential_json: object) -> Parsed:
@@ -218,6 +223,8 @@ def _parsed(parse: t.Callable[[t.Any], Parsed], credential_json: object) -> Pars
 
     :raise Invalid: it is not one (field ``credential``).
     """
+    from webauthn.helpers.exceptions import WebAuthnException
+
     if not isinstance(credential_json, (str, dict)):
         raise Invalid.of("credential", "The browser's answer is missing.")
     try:
@@ -236,6 +243,10 @@ def login_options(rp: RelyingParty, user: User | None = None) -> Ceremony:
 
     :raise Invalid: ``user`` has no passkey.
     """
+    from webauthn import generate_authentication_options
+    from webauthn.helpers import options_to_json_dict
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     allowed = None
     if user is not None:
         allowed = [_descriptor(passkey) for passkey in _passkeys_of(user)]
@@ -276,6 +287,10 @@ def authenticate(
     :raise LockedOut: the account is locked out.
     :raise NotAllowed: the account is suspended or removed.
     """
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     credential = _parsed(parse_authentication_credential_json, credential_json)
     passkey = db.session.scalar(
         sa.select(Passkey).where(Passkey.credential_id == credential.raw_id)

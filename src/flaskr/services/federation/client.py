@@ -28,13 +28,15 @@ import time
 import typing as t
 import urllib.parse
 
-import urllib3
 from flask import current_app
 
 from flaskr.db import utcnow
 from flaskr.services.federation import ids
 from flaskr.services.federation import keys
 from flaskr.services.federation import signatures
+
+# urllib3 is imported in the one function that connects: a worker that never
+# fetches or delivers never loads it.
 
 MAX_REDIRECTS = 3
 #: What a fetch of an object asks for.
@@ -115,6 +117,8 @@ def _once(
     body: bytes | None,
     deadline: float,
 ) -> Response:
+    import urllib3
+
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = _resolve(host, port)

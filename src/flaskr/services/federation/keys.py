@@ -8,9 +8,7 @@ Made with ``cryptography``; 2048-bit RSA, as Mastodon's keys are.
 
 from __future__ import annotations
 
-from cryptography.fernet import InvalidToken
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+import typing as t
 
 from flaskr.db import db
 from flaskr.db import insert_for_dialect
@@ -18,6 +16,12 @@ from flaskr.db import utcnow
 from flaskr.models import ActorKey
 from flaskr.services.base.sealing import sealer
 from flaskr.services.base.security_log import log_event
+
+if t.TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# cryptography is imported in the functions that use it: a worker that
+# never signs for federation never loads it.
 
 #: What the sealing key is derived for: changing it leaves every kept
 #: secret unreadable.
@@ -27,6 +31,9 @@ KEY_BITS = 2048
 
 
 def _new_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     public_pem = (
         private.public_key()
@@ -73,6 +80,10 @@ def public_pem(owner: str) -> str:
 def private_key(owner: str) -> rsa.RSAPrivateKey | None:
     """``owner``'s private key, or ``None`` if it was written under a
     ``SECRET_KEY`` no longer configured (logged: rotate the keys)."""
+    from cryptography.fernet import InvalidToken
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     row = key_of(owner)
     try:
         pem = sealer(SEALED_AS).decrypt(row.private_pem.encode())

@@ -20,11 +20,11 @@ import re
 import typing as t
 import urllib.parse
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric import rsa
+if t.TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# cryptography is imported in the functions that sign and check: a worker
+# that never signs for federation, or checks a signature, never loads it.
 
 #: Longest ``Signature`` header read.
 MAX_HEADER_LENGTH = 4096
@@ -76,6 +76,9 @@ def signed_headers(
 ) -> dict[str, str]:
     """The headers that sign a request to ``url``: ``Host``, ``Date``,
     ``Digest`` (with a body) and ``Signature``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     parts = urllib.parse.urlsplit(url)
     target = parts.path or "/"
     if parts.query:
@@ -155,6 +158,12 @@ def verify(
     :param window: how far ``Date`` may be from ``now``, either way.
     :raise SignatureRefused: with the reason.
     """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     lower = {name.lower(): value for name, value in headers.items()}
     if parts.algorithm not in RSA_SHA256:
         raise SignatureRefused(f"algorithm {parts.algorithm} not supported")

@@ -17,8 +17,6 @@ import re
 import typing as t
 import zipfile
 
-import yaml
-
 from flaskr.services.base.errors import ServiceError
 from flaskr.services.portability.format import Fields
 from flaskr.services.portability.format import FORMAT
@@ -131,6 +129,10 @@ def parse_post(data: bytes) -> tuple[Fields, str]:
 
     :raise ValueError: it has no front matter, or not plain YAML data.
     """
+    # Imported here: only imports and exports read YAML, and a worker
+    # serving pages never loads it.
+    import yaml
+
     text = data.decode("utf-8")
     if not text.startswith("---\n"):
         raise ValueError("no front matter")

@@ -36,7 +36,6 @@ import typing as t
 import zipfile
 
 import sqlalchemy as sa
-import yaml
 
 from flaskr.db import db
 from flaskr.db import utcnow
@@ -119,6 +118,10 @@ def front_matter(post: Post) -> PostMatter:
 
 
 def post_markdown(post: Post) -> bytes:
+    # Imported here: only exports write YAML, and a worker serving pages
+    # never loads it.
+    import yaml
+
     matter = yaml.safe_dump(front_matter(post), sort_keys=False, allow_unicode=True)
     return f"---\n{matter}---\n{relative_pictures(post.body)}".encode()
 

@@ -26,8 +26,6 @@ import typing as t
 import zipfile
 from pathlib import Path
 
-import yaml
-
 from flaskr.db import utcnow
 from flaskr.services.content.rules import slugify
 from flaskr.services.portability.archives import ArchiveRefused
@@ -138,6 +136,10 @@ def split_front_matter(text: str) -> tuple[Json, str]:
 
     :raise ValueError: no front matter, or not plain data.
     """
+    # Imported here: only imports read YAML, and a worker serving pages never
+    # loads it.
+    import yaml
+
     text = text.lstrip("\ufeff")
     for fence, parse in (("---", yaml.safe_load), ("+++", tomllib.loads)):
         if text.startswith(fence + "\n"):

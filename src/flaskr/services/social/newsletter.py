@@ -28,7 +28,6 @@ import datetime as dt
 import secrets
 import typing as t
 
-import css_inline
 import sqlalchemy as sa
 from flask import current_app
 from markupsafe import escape
@@ -153,6 +152,10 @@ class _Written:
 def _inlined(html: str) -> str:
     """``html`` with its ``<style>`` moved into ``style`` attributes: many mail
     programs drop a style sheet."""
+    # Imported here: only mail needs css_inline, and a worker that never
+    # sends a newsletter or notice never loads it.
+    import css_inline
+
     inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
     return inliner.inline(html)
 
