@@ -245,7 +245,7 @@ def test_title_matches_that_fill_the_page_are_all_it_reads(app, client, author):
         assert text_searches == [], text_searches
         return
     [(statement, parameters)] = [
-        (s, p) for s, p in statements if s.startswith("WITH titled")
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
     ]
     with app.app_context():
         connection = db.session.connection()
@@ -274,7 +274,7 @@ def test_the_row_past_the_page_gets_no_highlights(app, client, author):
         assert len(ids) == 10, marked
         return
     [(statement, parameters)] = [
-        (s, p) for s, p in statements if s.startswith("WITH titled")
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
     ]
     with app.app_context():
         rows = db.session.connection().exec_driver_sql(statement, parameters).all()
@@ -343,6 +343,54 @@ def test_the_count_reads_the_full_text_index_not_the_table(app, client, author):
     plan = query_plan(app, statement, parameters)
     assert any("Bitmap Index Scan on ix_post_search_vector" in s for s in plan), plan
     assert not any("Seq Scan on post" in step for step in plan), plan
+
+
+def title_lists_run(app, statements):
+    """Whether the search walked the newest titles and whether it looked its
+    title matches up in their index: each list waits behind a one-time filter
+    on ``rare_in_titles``, the walk's negated."""
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
+    ]
+    with app.app_context():
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN ANALYZE {statement}", parameters
+        )
+        steps = [row[0] for row in plan]
+    ran = {}
+    for number, step in enumerate(steps):
+        condition = step.partition("One-Time Filter: ")[2]
+        if not condition or "<" in condition:  # the other matches' filter
+            continue
+        scan = next(later for later in steps[number:] if " on post " in later)
+        name = "walked" if condition.startswith("(NOT ") else "looked_up"
+        ran[name] = "never executed" not in scan
+    return ran
+
+
+@needs_postgresql
+def test_a_word_rare_in_titles_is_looked_up_not_walked_for(app, client, author):
+    """Walking the newest titles for a word few titles have would read them
+    all: its title matches come from the titles' full-text index instead."""
+    add_posts(app, 30)  # titled "post N": "post" is common in titles
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE post"))
+        db.session.commit()
+    write(author, title="Walrus old", body="tusks")
+    write(author, title="Notes", body="a walrus in the text")
+    write(author, title="Walrus new", body="tusks")
+    with recorded_statements(app) as statements:
+        page = search(client, "walrus").get_data(as_text=True)
+    assert titles_on(page) == [
+        "<mark>Walrus</mark> new",
+        "<mark>Walrus</mark> old",
+        "Notes",
+    ]
+    assert title_lists_run(app, statements) == {"walked": False, "looked_up": True}
+    with recorded_statements(app) as statements:
+        page = search(client, "post").get_data(as_text=True)
+    assert titles_on(page)[0] == "<mark>post</mark> 29"
+    assert title_lists_run(app, statements) == {"walked": True, "looked_up": False}
 
 
 def index_pieces(app):

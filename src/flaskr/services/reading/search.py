@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import time
 import typing as t
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import escape
 from markupsafe import Markup
 
@@ -62,13 +64,34 @@ _SQLITE_MARKED = sa.text(
     " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
 ).bindparams(sa.bindparam("ids", expanding=True))
 
+# On PostgreSQL the newest title matches are walked for in the public titles'
+# index (``walked``), which stops as soon as the page is full. For a word
+# that is rare in titles that walk would read every title before giving up,
+# and the planner cannot tell: its guess for a word outside the most common
+# ones that ANALYZE lists is a fixed share of the titles. So a query with
+# such a word (``rare_in_titles``) takes its few title matches from the
+# titles' full-text index and sorts them (``looked_up``); a listed word's
+# matches can be too many for that. Without statistics, the walk.
 _POSTGRESQL_SEARCH = sa.text(
-    "WITH titled AS ("
+    "WITH rare_in_titles AS MATERIALIZED ("
+    "  SELECT coalesce(NOT tsvector_to_array(to_tsvector('english', :query))"
+    "  <@ CAST(:common_title_words AS text[]), false) AS yes),"
+    " walked AS ("
     "  SELECT post.id FROM post"
-    "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
+    "  WHERE NOT (SELECT yes FROM rare_in_titles)"
+    "  AND post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.published <= :now"
     "  AND post.deleted IS NULL AND NOT post.withheld"
     "  ORDER BY post.id DESC LIMIT :wanted),"
+    " looked_up AS MATERIALIZED ("
+    "  SELECT post.id FROM post"
+    "  WHERE (SELECT yes FROM rare_in_titles)"
+    "  AND post.title_vector @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.published <= :now"
+    "  AND post.deleted IS NULL AND NOT post.withheld),"
+    " titled AS ("
+    "  SELECT id FROM walked UNION ALL"
+    "  (SELECT id FROM looked_up ORDER BY id DESC LIMIT :wanted)),"
     # Read only when the title matches do not fill the page (a one-time test).
     " others AS ("
     "  SELECT post.id FROM post"
@@ -281,6 +304,34 @@ def _sqlite_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     return SearchPage(hits=hits, page=page, has_next=has_next)
 
 
+#: The most common title words ANALYZE lists in ``post.title_vector``'s
+#: statistics (``None`` before the first ANALYZE).
+_COMMON_TITLE_WORDS = sa.text(
+    "SELECT most_common_elems::text FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = 'post'"
+    " AND attname = 'title_vector' AND NOT inherited"
+)
+#: ``app.extensions`` key: the common title words, and when they were read.
+_COMMON_TITLE_WORDS_KEY = "flaskr.search.common_title_words"
+#: How long a process keeps the common title words before reading them again.
+#: They change only when ANALYZE runs; reading them in every search would
+#: add the planning of a view over several catalogs to each one.
+COMMON_TITLE_WORDS_SECONDS = 600.0
+
+
+def _common_title_words() -> str | None:
+    """The lexemes PostgreSQL's statistics list as the most common in titles,
+    as an array's text (the statement reads it back as one), read at most once
+    per ``COMMON_TITLE_WORDS_SECONDS`` in each process."""
+    now = time.monotonic()
+    kept = current_app.extensions.get(_COMMON_TITLE_WORDS_KEY)
+    if kept is None or now - kept[1] >= COMMON_TITLE_WORDS_SECONDS:
+        kept = (db.session.scalar(_COMMON_TITLE_WORDS), now)
+        current_app.extensions[_COMMON_TITLE_WORDS_KEY] = kept
+    words: str | None = kept[0]
+    return words
+
+
 def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     """One page of results on PostgreSQL, in rank order."""
     markers = f'StartSel="{_START}", StopSel="{_STOP}"'
@@ -289,6 +340,7 @@ def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage
         _POSTGRESQL_SEARCH,
         {
             "query": " ".join(terms),
+            "common_title_words": _common_title_words(),
             "offset": offset,
             "limit": per_page + 1,  # one more: is there a next page?
             "wanted": offset + per_page + 1,
