@@ -393,6 +393,21 @@ def test_a_word_rare_in_titles_is_looked_up_not_walked_for(app, client, author):
     assert title_lists_run(app, statements) == {"walked": True, "looked_up": False}
 
 
+@needs_postgresql
+def test_the_common_title_words_are_read_once_in_a_while(app, client, monkeypatch):
+    def statistics_reads(statements):
+        return [s for s, _ in statements if "FROM pg_stats" in s]
+
+    with recorded_statements(app) as statements:
+        search(client, "walrus")
+        search(client, "narwhal")
+    assert len(statistics_reads(statements)) == 1
+    monkeypatch.setattr(search_module, "COMMON_TITLE_WORDS_SECONDS", 0)
+    with recorded_statements(app) as statements:
+        search(client, "walrus")
+    assert len(statistics_reads(statements)) == 1
+
+
 def index_pieces(app):
     """How many segments SQLite's full-text index is in."""
     with app.app_context():
