@@ -9,12 +9,17 @@ from flaskr.db import db
 from flaskr.models import Post
 from flaskr.services.reading import search as search_module
 from tests.conftest import csrf_token_from
+from tests.conftest import query_plan
 from tests.conftest import recorded_statements
 from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import add_posts
 from tests.helpers import write
 
 needs_sqlite = pytest.mark.skipif(
     TEST_DATABASE_URL is not None, reason="SQLite's full-text index"
+)
+needs_postgresql = pytest.mark.skipif(
+    TEST_DATABASE_URL is None, reason="PostgreSQL's planner"
 )
 
 
@@ -240,7 +245,7 @@ def test_title_matches_that_fill_the_page_are_all_it_reads(app, client, author):
         assert text_searches == [], text_searches
         return
     [(statement, parameters)] = [
-        (s, p) for s, p in statements if s.startswith("WITH titled")
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
     ]
     with app.app_context():
         connection = db.session.connection()
@@ -269,13 +274,138 @@ def test_the_row_past_the_page_gets_no_highlights(app, client, author):
         assert len(ids) == 10, marked
         return
     [(statement, parameters)] = [
-        (s, p) for s, p in statements if s.startswith("WITH titled")
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
     ]
     with app.app_context():
         rows = db.session.connection().exec_driver_sql(statement, parameters).all()
     assert len(rows) == 11
     assert all(row.title and row.snippet for row in rows[:10])
     assert rows[10].title is None and rows[10].snippet is None
+
+
+@pytest.fixture
+def count_limit(monkeypatch):
+    """Matches counted before the page says "more than", made small."""
+
+    def set_limit(limit):
+        from flaskr.blueprints.blog import browse
+
+        monkeypatch.setattr(search_module, "COUNT_LIMIT", limit)
+        monkeypatch.setattr(browse, "COUNT_LIMIT", limit)
+
+    return set_limit
+
+
+def test_search_counts_up_to_the_limit_then_says_more_than(client, author, count_limit):
+    count_limit(4)
+    for number in range(4):
+        write(author, title=f"Narwhal {number}", body="tusks")
+    page = search(client, "narwhal").get_data(as_text=True)
+    assert "About 4 posts match “narwhal”" in page
+    write(author, title="Narwhal 4", body="tusks")
+    page = search(client, "narwhal").get_data(as_text=True)
+    assert "More than 4 posts match “narwhal”" in page
+    assert "About" not in page
+
+
+def count_statements(statements):
+    return [s for s, _ in statements if s.startswith("SELECT count(*)")]
+
+
+@needs_postgresql
+def test_a_query_expected_to_pass_the_limit_is_not_counted(app, client, count_limit):
+    """The planner's estimate says "more than" without reading the matches;
+    a query it expects to stay under the limit is counted."""
+    count_limit(10)
+    add_posts(app, 40)  # each titled "post N", with "body N" for text
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE post"))
+        db.session.commit()
+    with recorded_statements(app) as statements:
+        page = search(client, "post").get_data(as_text=True)
+    assert "More than 10 posts match “post”" in page
+    assert count_statements(statements) == []
+    with recorded_statements(app) as statements:
+        page = search(client, "post 7").get_data(as_text=True)
+    assert "One post matches “post 7”" in page
+    assert len(count_statements(statements)) == 1
+
+
+@needs_postgresql
+def test_the_count_reads_the_full_text_index_not_the_table(app, client, author):
+    write(author, title="Counted capybara")
+    with recorded_statements(app) as statements:
+        page = search(client, "capybara").get_data(as_text=True)
+    assert "One post matches “capybara”" in page
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if s.startswith("SELECT count(*)")
+    ]
+    plan = query_plan(app, statement, parameters)
+    assert any("Bitmap Index Scan on ix_post_search_vector" in s for s in plan), plan
+    assert not any("Seq Scan on post" in step for step in plan), plan
+
+
+def title_lists_run(app, statements):
+    """Whether the search walked the newest titles and whether it looked its
+    title matches up in their index: each list waits behind a one-time filter
+    on ``rare_in_titles``, the walk's negated."""
+    [(statement, parameters)] = [
+        (s, p) for s, p in statements if s.startswith("WITH rare_in_titles")
+    ]
+    with app.app_context():
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN ANALYZE {statement}", parameters
+        )
+        steps = [row[0] for row in plan]
+    ran = {}
+    for number, step in enumerate(steps):
+        condition = step.partition("One-Time Filter: ")[2]
+        if not condition or "<" in condition:  # the other matches' filter
+            continue
+        scan = next(later for later in steps[number:] if " on post " in later)
+        name = "walked" if condition.startswith("(NOT ") else "looked_up"
+        ran[name] = "never executed" not in scan
+    return ran
+
+
+@needs_postgresql
+def test_a_word_rare_in_titles_is_looked_up_not_walked_for(app, client, author):
+    """Walking the newest titles for a word few titles have would read them
+    all: its title matches come from the titles' full-text index instead."""
+    add_posts(app, 30)  # titled "post N": "post" is common in titles
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE post"))
+        db.session.commit()
+    write(author, title="Walrus old", body="tusks")
+    write(author, title="Notes", body="a walrus in the text")
+    write(author, title="Walrus new", body="tusks")
+    with recorded_statements(app) as statements:
+        page = search(client, "walrus").get_data(as_text=True)
+    assert titles_on(page) == [
+        "<mark>Walrus</mark> new",
+        "<mark>Walrus</mark> old",
+        "Notes",
+    ]
+    assert title_lists_run(app, statements) == {"walked": False, "looked_up": True}
+    with recorded_statements(app) as statements:
+        page = search(client, "post").get_data(as_text=True)
+    assert titles_on(page)[0] == "<mark>post</mark> 29"
+    assert title_lists_run(app, statements) == {"walked": True, "looked_up": False}
+
+
+@needs_postgresql
+def test_the_common_title_words_are_read_once_in_a_while(app, client, monkeypatch):
+    def statistics_reads(statements):
+        return [s for s, _ in statements if "FROM pg_stats" in s]
+
+    with recorded_statements(app) as statements:
+        search(client, "walrus")
+        search(client, "narwhal")
+    assert len(statistics_reads(statements)) == 1
+    monkeypatch.setattr(search_module, "COMMON_TITLE_WORDS_SECONDS", 0)
+    with recorded_statements(app) as statements:
+        search(client, "walrus")
+    assert len(statistics_reads(statements)) == 1
 
 
 def index_pieces(app):

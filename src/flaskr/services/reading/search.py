@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import time
 import typing as t
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import escape
 from markupsafe import Markup
 
@@ -62,13 +64,34 @@ _SQLITE_MARKED = sa.text(
     " AND rowid >= :first AND rowid <= :last AND +rowid IN :ids"
 ).bindparams(sa.bindparam("ids", expanding=True))
 
+# On PostgreSQL the newest title matches are walked for in the public titles'
+# index (``walked``), which stops as soon as the page is full. For a word
+# that is rare in titles that walk would read every title before giving up,
+# and the planner cannot tell: its guess for a word outside the most common
+# ones that ANALYZE lists is a fixed share of the titles. So a query with
+# such a word (``rare_in_titles``) takes its few title matches from the
+# titles' full-text index and sorts them (``looked_up``); a listed word's
+# matches can be too many for that. Without statistics, the walk.
 _POSTGRESQL_SEARCH = sa.text(
-    "WITH titled AS ("
+    "WITH rare_in_titles AS MATERIALIZED ("
+    "  SELECT coalesce(NOT tsvector_to_array(to_tsvector('english', :query))"
+    "  <@ CAST(:common_title_words AS text[]), false) AS yes),"
+    " walked AS ("
     "  SELECT post.id FROM post"
-    "  WHERE post.title_vector @@ plainto_tsquery('english', :query)"
+    "  WHERE NOT (SELECT yes FROM rare_in_titles)"
+    "  AND post.title_vector @@ plainto_tsquery('english', :query)"
     "  AND post.published IS NOT NULL AND post.published <= :now"
     "  AND post.deleted IS NULL AND NOT post.withheld"
     "  ORDER BY post.id DESC LIMIT :wanted),"
+    " looked_up AS MATERIALIZED ("
+    "  SELECT post.id FROM post"
+    "  WHERE (SELECT yes FROM rare_in_titles)"
+    "  AND post.title_vector @@ plainto_tsquery('english', :query)"
+    "  AND post.published IS NOT NULL AND post.published <= :now"
+    "  AND post.deleted IS NULL AND NOT post.withheld),"
+    " titled AS ("
+    "  SELECT id FROM walked UNION ALL"
+    "  (SELECT id FROM looked_up ORDER BY id DESC LIMIT :wanted)),"
     # Read only when the title matches do not fill the page (a one-time test).
     " others AS ("
     "  SELECT post.id FROM post"
@@ -128,15 +151,25 @@ class SearchPage:
 #: Matches counted for "about N posts"; past it the page says "more than".
 COUNT_LIMIT = 10_000
 
-_SQLITE_COUNT = sa.text(
-    "SELECT count(*) FROM (SELECT rowid FROM post_fts WHERE post_fts MATCH :query"
-    " LIMIT :limit)"
-)
-_POSTGRESQL_COUNT = sa.text(
+# On PostgreSQL counting a common word's matches, even only up to the limit,
+# reads a table page for each match (to see it is public and not deleted): a
+# heap of pages on a large blog, and planned as a walk of the whole table when
+# the planner expects the limit to come soon. So the planner is asked first:
+# its estimate comes from the statistics ANALYZE keeps of the most common
+# words, costs no read of the table, and when it says the limit would be
+# passed the page says "more than" without counting. Only a query the
+# statistics call rarer is counted, from the full-text index.
+_POSTGRESQL_COUNT_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM post"
     " WHERE post.search_vector @@ plainto_tsquery('english', :query)"
     " AND post.published IS NOT NULL AND post.published <= :now"
     " AND post.deleted IS NULL AND NOT post.withheld LIMIT :limit) AS matches"
+)
+_POSTGRESQL_COUNT = sa.text(_POSTGRESQL_COUNT_SQL)
+_POSTGRESQL_ESTIMATE = sa.text("EXPLAIN (FORMAT JSON) " + _POSTGRESQL_COUNT_SQL)
+_SQLITE_COUNT = sa.text(
+    "SELECT count(*) FROM (SELECT rowid FROM post_fts WHERE post_fts MATCH :query"
+    " LIMIT :limit)"
 )
 
 
@@ -145,14 +178,26 @@ def _fts_query(terms: list[str]) -> str:
     return " ".join(f'"{term}"' for term in terms)
 
 
+def _postgresql_count(query: str) -> int:
+    """How many public posts match ``query``, up to ``COUNT_LIMIT + 1``: that
+    many without counting when the planner expects more."""
+    values = {"query": query, "now": utcnow(), "limit": COUNT_LIMIT + 1}
+    [plan] = db.session.scalars(_POSTGRESQL_ESTIMATE, values)
+    step = plan[0]["Plan"]
+    while step["Node Type"] != "Limit":
+        [step] = step["Plans"]
+    # The limit's estimate is the matches expected, or the limit if fewer.
+    if step["Plan Rows"] > COUNT_LIMIT:
+        return COUNT_LIMIT + 1
+    return db.session.scalar(_POSTGRESQL_COUNT, values) or 0
+
+
 def _count_matches(terms: list[str]) -> int:
     """How many posts match ``terms``, up to ``COUNT_LIMIT + 1``."""
     if db.session.get_bind().dialect.name == "postgresql":
-        query, values = _POSTGRESQL_COUNT, {"query": " ".join(terms), "now": utcnow()}
-    else:
-        query = _SQLITE_COUNT
-        values = {"query": _fts_query(terms)}
-    return db.session.scalar(query, {**values, "limit": COUNT_LIMIT + 1}) or 0
+        return _postgresql_count(" ".join(terms))
+    values = {"query": _fts_query(terms), "limit": COUNT_LIMIT + 1}
+    return db.session.scalar(_SQLITE_COUNT, values) or 0
 
 
 def search_terms(text: str) -> list[str]:
@@ -259,6 +304,34 @@ def _sqlite_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     return SearchPage(hits=hits, page=page, has_next=has_next)
 
 
+#: The most common title words ANALYZE lists in ``post.title_vector``'s
+#: statistics (``None`` before the first ANALYZE).
+_COMMON_TITLE_WORDS = sa.text(
+    "SELECT most_common_elems::text FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = 'post'"
+    " AND attname = 'title_vector' AND NOT inherited"
+)
+#: ``app.extensions`` key: the common title words, and when they were read.
+_COMMON_TITLE_WORDS_KEY = "flaskr.search.common_title_words"
+#: How long a process keeps the common title words before reading them again.
+#: They change only when ANALYZE runs; reading them in every search would
+#: add the planning of a view over several catalogs to each one.
+COMMON_TITLE_WORDS_SECONDS = 600.0
+
+
+def _common_title_words() -> str | None:
+    """The lexemes PostgreSQL's statistics list as the most common in titles,
+    as an array's text (the statement reads it back as one), read at most once
+    per ``COMMON_TITLE_WORDS_SECONDS`` in each process."""
+    now = time.monotonic()
+    kept = current_app.extensions.get(_COMMON_TITLE_WORDS_KEY)
+    if kept is None or now - kept[1] >= COMMON_TITLE_WORDS_SECONDS:
+        kept = (db.session.scalar(_COMMON_TITLE_WORDS), now)
+        current_app.extensions[_COMMON_TITLE_WORDS_KEY] = kept
+    words: str | None = kept[0]
+    return words
+
+
 def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage:
     """One page of results on PostgreSQL, in rank order."""
     markers = f'StartSel="{_START}", StopSel="{_STOP}"'
@@ -267,6 +340,7 @@ def _postgresql_search(terms: list[str], page: int, per_page: int) -> SearchPage
         _POSTGRESQL_SEARCH,
         {
             "query": " ".join(terms),
+            "common_title_words": _common_title_words(),
             "offset": offset,
             "limit": per_page + 1,  # one more: is there a next page?
             "wanted": offset + per_page + 1,
