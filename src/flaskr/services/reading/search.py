@@ -149,7 +149,9 @@ class SearchPage:
 
 
 #: Matches counted for "about N posts"; past it the page says "more than".
-COUNT_LIMIT = 10_000
+#: Counting reads a post for each match (on PostgreSQL a table page), so the
+#: cap bounds what a search below it costs.
+COUNT_LIMIT = 1_000
 
 # On PostgreSQL counting a common word's matches, even only up to the limit,
 # reads a table page for each match (to see it is public and not deleted): a
