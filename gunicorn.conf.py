@@ -17,7 +17,10 @@ bind = os.environ.get("FLASKR_BIND", "127.0.0.1:8000")
 #: Sync workers: each handles one request at a time. gunicorn's rule of thumb is
 #: two per core plus one; WEB_CONCURRENCY (gunicorn's own variable) overrides.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+worker_class = os.environ.get("FLASKR_WORKER_CLASS", "sync")
+
+#: Threads per worker, for ``worker_class = "gthread"`` only (sync ignores it).
+threads = int(os.environ.get("FLASKR_THREADS", 1))
 
 #: A request taking longer than this is killed and its worker replaced.
 timeout = int(os.environ.get("FLASKR_TIMEOUT", 30))
@@ -60,7 +63,8 @@ class MemoryTrimmer:
     """Calls ``trim`` once ``after`` seconds have passed since the worker's last
     request (checked by a background thread), and once ``after`` seconds have
     passed since ``last_hash()``, the last argon2 run, checked after each request.
-    Each moment is trimmed for once."""
+    Each moment is trimmed for once, and never while one of the worker's threads
+    is serving a request."""
 
     def __init__(
         self,
@@ -72,18 +76,18 @@ class MemoryTrimmer:
         self.trim = trim
         self.last_hash = last_hash
         self._lock = threading.Lock()
-        self._busy = False
+        self._in_flight = 0
         self._last_request = time.monotonic()
         self._trimmed_idle = False
         self._trimmed_hash: float | None = None
 
     def request_started(self) -> None:
         with self._lock:
-            self._busy = True
+            self._in_flight += 1
 
     def request_finished(self) -> None:
         with self._lock:
-            self._busy = False
+            self._in_flight -= 1
             self._last_request = time.monotonic()
             self._trimmed_idle = False
 
@@ -98,7 +102,7 @@ class MemoryTrimmer:
                 and last_hash != self._trimmed_hash
                 and now - last_hash >= self.after
             )
-            if self._busy or not (idle or hashes_stopped):
+            if self._in_flight or not (idle or hashes_stopped):
                 return False
             self._trimmed_idle = True
             self._trimmed_hash = last_hash

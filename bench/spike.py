@@ -439,14 +439,16 @@ class Front(t.NamedTuple):
     log: Path
 
 
-def documented_workers() -> int:
-    """gunicorn.conf.py's own number of workers (without WEB_CONCURRENCY)."""
-    saved = os.environ.pop("WEB_CONCURRENCY", None)
+def documented_model() -> dict[str, t.Any]:
+    """gunicorn.conf.py's own worker model (workers, worker_class, threads),
+    with none of the variables that change it set."""
+    names = ("WEB_CONCURRENCY", "FLASKR_WORKER_CLASS", "FLASKR_THREADS")
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
     try:
-        return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
+        settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     finally:
-        if saved is not None:
-            os.environ["WEB_CONCURRENCY"] = saved
+        os.environ.update(saved)
+    return {name: settings[name] for name in ("workers", "worker_class", "threads")}
 
 
 def start_front(args: argparse.Namespace, page_cache: bool) -> Front:
@@ -619,18 +621,25 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=200)
     parser.add_argument("--write-share", type=float, default=0.01)
     parser.add_argument("--page-cache", choices=("on", "off", "both"), default="both")
+    model = documented_model()
     parser.add_argument(
         "--workers",
         type=int,
-        default=documented_workers(),
-        help="WEB_CONCURRENCY (default: gunicorn.conf.py's)",
+        default=model["workers"],
+        help="WEB_CONCURRENCY (default: gunicorn.conf.py's, %(default)s)",
     )
     parser.add_argument(
         "--worker-class",
         choices=("sync", "gthread"),
-        default=os.environ.get("FLASKR_WORKER_CLASS", "sync"),
+        default=model["worker_class"],
+        help="FLASKR_WORKER_CLASS (default: gunicorn.conf.py's, %(default)s)",
     )
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=model["threads"],
+        help="FLASKR_THREADS, for gthread (default: gunicorn.conf.py's, %(default)s)",
+    )
     args = parser.parse_args()
     if not 1 <= args.addresses <= 250 * 256:
         parser.error("--addresses: from 1 to 64,000")

@@ -12,16 +12,35 @@ CONF = Path(__file__).parents[1] / "gunicorn.conf.py"
 
 @pytest.fixture
 def settings(monkeypatch):
-    for name in ("WEB_CONCURRENCY", "FLASKR_MAX_REQUESTS", "FLASKR_TRIM_MEMORY_AFTER"):
+    for name in (
+        "WEB_CONCURRENCY",
+        "FLASKR_WORKER_CLASS",
+        "FLASKR_THREADS",
+        "FLASKR_MAX_REQUESTS",
+        "FLASKR_TRIM_MEMORY_AFTER",
+    ):
         monkeypatch.delenv(name, raising=False)
     return runpy.run_path(str(CONF))
 
 
 def test_defaults(settings):
     assert settings["worker_class"] == "sync"
+    assert settings["threads"] == 1
     assert settings["graceful_timeout"] == 30
     assert settings["max_requests"] == 0  # restarts stall requests (bench/README)
     assert settings["trim_memory_after"] == 2
+
+
+def test_the_worker_model_is_read_from_the_environment(settings, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("FLASKR_WORKER_CLASS", "gthread")
+    monkeypatch.setenv("FLASKR_THREADS", "4")
+    chosen = runpy.run_path(str(CONF))
+    assert (chosen["workers"], chosen["worker_class"], chosen["threads"]) == (
+        3,
+        "gthread",
+        4,
+    )
 
 
 def test_memory_is_trimmed_once_per_quiet_moment(settings, monkeypatch):
@@ -45,6 +64,25 @@ def test_memory_is_trimmed_once_per_quiet_moment(settings, monkeypatch):
     clock[0] += 2
     assert trimmer.trim_if_due()
     assert trims == [112.0, 119.0]
+
+
+def test_memory_is_not_trimmed_while_another_thread_serves_a_request(
+    settings, monkeypatch
+):
+    clock = [100.0]
+    monkeypatch.setattr(settings["time"], "monotonic", lambda: clock[0])
+    trims = []
+    trimmer = settings["MemoryTrimmer"](2, lambda: trims.append(clock[0]))
+
+    trimmer.request_started()  # a long request on one thread
+    trimmer.request_started()  # a short one on another
+    trimmer.request_finished()
+    clock[0] += 10
+    assert not trimmer.trim_if_due()  # the long one still runs
+    trimmer.request_finished()
+    clock[0] += 2
+    assert trimmer.trim_if_due()
+    assert trims == [112.0]
 
 
 def test_memory_is_trimmed_when_password_checks_stop_on_a_busy_worker(
