@@ -14,13 +14,17 @@ import typing
 #: Where to listen. Put a reverse proxy (TLS, buffering of slow clients) in front.
 bind = os.environ.get("FLASKR_BIND", "127.0.0.1:8000")
 
-#: Sync workers: each handles one request at a time. gunicorn's rule of thumb is
-#: two per core plus one; WEB_CONCURRENCY (gunicorn's own variable) overrides.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = os.environ.get("FLASKR_WORKER_CLASS", "sync")
-
-#: Threads per worker, for ``worker_class = "gthread"`` only (sync ignores it).
-threads = int(os.environ.get("FLASKR_THREADS", 1))
+#: One worker per core, each with a few threads (gthread): chosen with the spike
+#: through nginx (bench/README.md, "A spike through the front"). Under a spike
+#: with writes, a sync worker's cheap kept pages wait behind each page it
+#: renders again, and more sync workers than cores only take turns on them;
+#: threads let a kept page go out between a render's steps, and one process per
+#: core keeps one page cache per core. WEB_CONCURRENCY (gunicorn's own
+#: variable), FLASKR_WORKER_CLASS (``sync`` serves one request at a time per
+#: worker) and FLASKR_THREADS override.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = os.environ.get("FLASKR_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("FLASKR_THREADS", 4))
 
 #: A request taking longer than this is killed and its worker replaced.
 timeout = int(os.environ.get("FLASKR_TIMEOUT", 30))

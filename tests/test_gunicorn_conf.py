@@ -1,6 +1,7 @@
 """The gunicorn settings file: its defaults and the memory trimmer."""
 
 import gc
+import multiprocessing
 import runpy
 import types
 from pathlib import Path
@@ -24,8 +25,10 @@ def settings(monkeypatch):
 
 
 def test_defaults(settings):
-    assert settings["worker_class"] == "sync"
-    assert settings["threads"] == 1
+    # One worker per core with threads: measured with bench/spike.py.
+    assert settings["workers"] == multiprocessing.cpu_count()
+    assert settings["worker_class"] == "gthread"
+    assert settings["threads"] == 4
     assert settings["graceful_timeout"] == 30
     assert settings["max_requests"] == 0  # restarts stall requests (bench/README)
     assert settings["trim_memory_after"] == 2
@@ -33,13 +36,13 @@ def test_defaults(settings):
 
 def test_the_worker_model_is_read_from_the_environment(settings, monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    monkeypatch.setenv("FLASKR_WORKER_CLASS", "gthread")
-    monkeypatch.setenv("FLASKR_THREADS", "4")
+    monkeypatch.setenv("FLASKR_WORKER_CLASS", "sync")
+    monkeypatch.setenv("FLASKR_THREADS", "1")
     chosen = runpy.run_path(str(CONF))
     assert (chosen["workers"], chosen["worker_class"], chosen["threads"]) == (
         3,
-        "gthread",
-        4,
+        "sync",
+        1,
     )
 
 

@@ -1,5 +1,5 @@
 """The production stack (``./dev.sh production``: nginx in front of gunicorn's
-two sync workers) keeps answering while clients hold connections open.
+two workers) keeps answering while clients hold connections open.
 
 Run with ``./dev.sh slow-clients`` (CI does). It starts ``./dev.sh production``
 itself, on 127.0.0.1:8080 as documented, with its files in a temporary folder.
@@ -64,7 +64,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Stack]:
         "FLASKR_BIND": f"{gunicorn[0]}:{gunicorn[1]}",
         "FLASKR_DATABASE_URL": f"sqlite:///{folder / 'flaskr.sqlite'}",
     }
-    env.pop("WEB_CONCURRENCY", None)  # the documented two workers
+    for name in ("WEB_CONCURRENCY", "FLASKR_WORKER_CLASS", "FLASKR_THREADS"):
+        env.pop(name, None)  # the documented two workers, as gunicorn.conf.py has them
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
             [str(ROOT / "dev.sh"), "production"],
@@ -141,11 +142,14 @@ def test_requests_are_answered_while_slow_clients_hold_connections(stack, capsys
     assert slowest < ANSWER_WITHIN
 
 
-def test_without_nginx_a_few_idle_clients_stop_gunicorn(stack):
-    """Why nginx is there: the same clients, sent to gunicorn itself, hold both
-    of its workers, and a normal request waits (until the clients give up or
-    gunicorn's worker timeout)."""
-    with slow_clients(stack.gunicorn, idle=4, half_sent=0):
+def test_without_nginx_idle_clients_stop_gunicorn(stack):
+    """Why nginx is there: the same idle clients, sent to gunicorn itself, hold
+    every thread of its two workers (a thread waits for a new connection's
+    request; two workers of four threads are stopped by eight, but which worker
+    takes which connection is the kernel's choice, so all of them are sent),
+    and a normal request waits (until the clients give up or gunicorn's worker
+    timeout)."""
+    with slow_clients(stack.gunicorn, idle=IDLE_CLIENTS, half_sent=0):
         host, port = stack.gunicorn
         with pytest.raises(requests.Timeout):
             requests.get(f"http://{host}:{port}/hello", timeout=ANSWER_WITHIN)
