@@ -15,11 +15,11 @@ import typing
 bind = os.environ.get("FLASKR_BIND", "127.0.0.1:8000")
 
 #: One worker per core, each with a few threads (gthread): chosen with the spike
-#: through nginx (bench/README.md, "A spike through the front"). Under a spike
-#: with writes, a sync worker's cheap kept pages wait behind each page it
-#: renders again, and more sync workers than cores only take turns on them;
-#: threads let a kept page go out between a render's steps, and one process per
-#: core keeps one page cache per core. WEB_CONCURRENCY (gunicorn's own
+#: through nginx (bench/README.md, "A spike through the front"). Each worker
+#: keeps its own pages and renders them again after every write, so more
+#: workers than cores cost more renders and only take turns on the cores;
+#: threads keep a worker serving kept pages while one request waits on the
+#: database or sends a mail after its response. WEB_CONCURRENCY (gunicorn's own
 #: variable), FLASKR_WORKER_CLASS (``sync`` serves one request at a time per
 #: worker) and FLASKR_THREADS override.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))

@@ -474,8 +474,14 @@ def start_front(args: argparse.Namespace, page_cache: bool) -> Front:
     }
     if args.redis:
         env["FLASKR_REDIS_URL"] = args.redis
+    # Every run's log is kept, one after the other: a 502 is explained there
+    # (nginx's error log goes to it too).
     log = WORK / f"{name}.log"
-    with log.open("wb") as output:
+    with log.open("ab") as output:
+        output.write(
+            f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {vars(args)}\n".encode()
+        )
+        output.flush()
         process = subprocess.Popen(  # noqa: S603
             [str(ROOT / "dev.sh"), "production"],
             env=env,
