@@ -81,14 +81,20 @@ class Audience:
     post_page: str
     post_ids: list[int]
     writers: list[Write]
+    #: The header every request sends (bench/run.py's ``--accept-encoding``).
+    accept_encoding: str | None
     written: int = 0
 
-    def reading(self, path: str) -> bytes:
+    def _headers(self) -> str:
+        encoding = self.accept_encoding
         return (
-            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"User-Agent: {USER_AGENT}\r\nAccept: text/html\r\n"
-            "Accept-Encoding: gzip\r\n\r\n"
-        ).encode()
+            f"Host: {self.host}:{self.port}\r\nUser-Agent: {USER_AGENT}\r\n"
+            "Accept: text/html\r\n"
+            + (f"Accept-Encoding: {encoding}\r\n" if encoding else "")
+        )
+
+    def reading(self, path: str) -> bytes:
+        return f"GET {path} HTTP/1.1\r\n{self._headers()}\r\n".encode()
 
     def writing(self, rng: random.Random) -> bytes:
         """A like, an unlike or a comment on one of the home page's posts."""
@@ -103,9 +109,7 @@ class Audience:
             form = {"body": f"A comment from the spike, number {self.written}."}
         body = urllib.parse.urlencode({**form, "csrf_token": writer.csrf_token})
         return (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"User-Agent: {USER_AGENT}\r\nAccept: text/html\r\n"
-            f"Accept-Encoding: gzip\r\nCookie: {writer.cookie}\r\n"
+            f"POST {path} HTTP/1.1\r\n{self._headers()}Cookie: {writer.cookie}\r\n"
             f"Origin: http://{self.host}:{self.port}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\n\r\n{body}"
@@ -408,7 +412,7 @@ def log_in(site: str, username: str, post_page: str) -> Write:
     return Write(cookie, form_token.group(1))
 
 
-def audience(site: str) -> Audience:
+def audience(site: str, accept_encoding: str | None) -> Audience:
     """The home page's first post as the spike's post, the home page's posts
     as the ones written to, and ``WRITERS`` logged-in writers."""
     home = requests.get(f"{site}/", timeout=60).text
@@ -430,6 +434,7 @@ def audience(site: str) -> Audience:
         post_page=pages[0],
         post_ids=post_ids,
         writers=writers,
+        accept_encoding=accept_encoding,
     )
 
 
@@ -520,7 +525,7 @@ async def spike(
     args: argparse.Namespace, front: Front, page_cache: bool
 ) -> list[Phase]:
     site, group = front.site, front.process.pid
-    crowd = audience(site)
+    crowd = audience(site, bench.accept_encoding(args.accept_encoding))
     split = urllib.parse.urlsplit(site)
     for path in ("/", crowd.post_page):  # the first view renders each page
         requests.get(site + path, timeout=60)
@@ -627,6 +632,7 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=200)
     parser.add_argument("--write-share", type=float, default=0.01)
     parser.add_argument("--page-cache", choices=("on", "off", "both"), default="both")
+    bench.add_accept_encoding_option(parser)
     model = documented_model()
     parser.add_argument(
         "--workers",
