@@ -181,7 +181,10 @@ def serve(
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable, "-m", "gunicorn", "--workers", str(workers),
-            "--worker-class", "sync", "--bind", url.removeprefix("http://"),
+            # One thread: with more, gunicorn would run gthread whatever the
+            # class says (gunicorn.conf.py's default is four).
+            "--worker-class", "sync", "--threads", "1",
+            "--bind", url.removeprefix("http://"),
             "--log-level", "warning", app,
         ],
         env=env,
