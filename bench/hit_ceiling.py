@@ -5,7 +5,7 @@ sharing PostgreSQL and Redis").
 A model: it draws requests as ``bench/mix.py``'s script does (its shares and
 its Zipf draws) and plays the page cache's rules on them. Each request goes
 to one of the workers at random. A worker keeps a page it renders when it
-rendered that page lately (among its last ``PAGE_CACHE_BYTES / 2048``
+rendered that page lately (among its last ``PAGE_CACHE_BYTES / 1024``
 renders, a memory that outlives changes), in a tier of ``--pages-per-worker``
 pages, the least recently used going first. A shared tier (Redis), if there
 is one, holds without limit the pages workers keep (``kept``) or every page
@@ -37,7 +37,7 @@ from flaskr.cli.demo import WORDS  # noqa: E402
 from flaskr.config import DEFAULTS  # noqa: E402
 
 #: Pages whose render each worker remembers (``page_cache._SEEN_PER_BYTES``).
-REMEMBERED = DEFAULTS["PAGE_CACHE_BYTES"] // 2048
+REMEMBERED = DEFAULTS["PAGE_CACHE_BYTES"] // 1024
 #: The shared tier's rules: none, the pages workers keep, every page rendered.
 SHARED_TIERS = ("none", "kept", "every")
 

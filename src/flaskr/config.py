@@ -103,7 +103,9 @@ DEFAULTS: dict[str, t.Any] = {
     "PASSWORD_HASH_PARALLELISM": 1,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     #: Memory for rendered pages kept per worker (``page_cache``); 0 turns it off.
-    "PAGE_CACHE_BYTES": 8 * 1024 * 1024,
+    #: Pages are kept compressed: this holds about as many as twice as much
+    #: memory held before they were.
+    "PAGE_CACHE_BYTES": 4 * 1024 * 1024,
     #: The longest a kept page is served, even if nothing changed.
     "PAGE_CACHE_MAX_AGE": dt.timedelta(minutes=10),
     #: A Redis that every server of the site shares (``redis://host:6379/0``):

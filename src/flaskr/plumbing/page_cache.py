@@ -111,7 +111,7 @@ _REACTED_REMEMBERED = 100_000
 
 #: How many recently rendered pages are remembered (as hashes of their keys)
 #: per this many bytes of cache, to keep only pages asked for twice.
-_SEEN_PER_BYTES = 2048
+_SEEN_PER_BYTES = 1024
 
 #: (session row id or None, scheme, host, path, query string, Accept or None)
 _Key = tuple[str | None, str, str, str, str, str | None]
