@@ -52,7 +52,8 @@ def unsafe_settings(app: Flask, *, servers: int, workers: int) -> list[str]:
         problems.append(
             f"Throttling counts in each process's memory, but {servers * workers}"
             " processes serve the site, so each allows the full rate. Set"
-            " FLASKR_RATELIMIT_STORAGE_URI=redis://..."
+            " FLASKR_REDIS_URL=redis://... (kept pages are then shared there too)"
+            " or FLASKR_RATELIMIT_STORAGE_URI"
         )
     if not config["MAIL_SERVER"]:
         problems.append(
