@@ -98,8 +98,6 @@ class KeptPage:
     stamp: Stamp
     stored: float
     status: str
-    #: The headers as rendered, without the request id.
-    headers: list[tuple[str, str]]
     #: The body as kept: gzip-compressed if ``compressed``.
     body: bytes
     compressed: bool
@@ -121,11 +119,10 @@ class KeptPage:
         compressed: bool,
         posts: frozenset[int] | None,
     ) -> KeptPage:
-        """The page with its two sets of headers worked out once."""
+        """The page with its two sets of headers worked out once from
+        ``headers``, as rendered without the request id."""
         if not compressed:
-            return cls(
-                stamp, stored, status, headers, body, False, posts, headers, headers
-            )
+            return cls(stamp, stored, status, body, False, posts, headers, headers)
         plain = _varying_on_encoding(headers)
         encoded = [
             (name, _weak_etag(value) if name.lower() == "etag" else value)
@@ -133,7 +130,7 @@ class KeptPage:
             if name.lower() != "content-length"
         ]
         encoded += [("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]
-        return cls(stamp, stored, status, headers, body, True, posts, encoded, plain)
+        return cls(stamp, stored, status, body, True, posts, encoded, plain)
 
     @classmethod
     def from_shared(
