@@ -3,10 +3,12 @@ from the current folder (or pass ``-c gunicorn.conf.py``). Each setting can be
 changed by the environment variable named beside it."""
 
 import ctypes
+import faulthandler
 import functools
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import typing
@@ -135,6 +137,10 @@ def post_worker_init(worker: typing.Any) -> None:
     # garbage collector need not walk it again on every full collection
     # (logins measured faster, bench/README.md).
     gc.freeze()
+    # ``kill -USR2 <worker pid>`` writes every thread's stack to the error log:
+    # how to see what a stuck worker (or its timer thread) waits on. gunicorn
+    # leaves USR2 at its default in workers, which would end the worker.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     post_fork_work(worker)
     trim = _malloc_trim()
     if trim_memory_after > 0 and trim is not None:

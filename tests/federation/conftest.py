@@ -10,11 +10,14 @@ names its interpreter in ``FLASKR_PASTURE_PYTHON``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import re
 import secrets
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -82,6 +85,28 @@ class Site:
     def host(self) -> str:
         """The host part of this site's handles: ``127.0.0.1:PORT``."""
         return self.url.removeprefix("http://")
+
+    def record_state(self) -> None:
+        """Add to the log what a failed test needs to be understood: each
+        worker's threads' stacks (``kill -USR2``, see ``gunicorn.conf.py``)
+        and the site's queues of events and deliveries."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        workers = children.read_text().split() if children.exists() else []
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(worker), signal.SIGUSR2)
+        time.sleep(1)  # the stacks are written by the workers themselves
+        queues = {
+            "event": "SELECT id, kind, due, dispatched FROM event",
+            "event_delivery": "SELECT * FROM event_delivery",
+            "federation_delivery": "SELECT id, inbox, signer, attempts, "
+            "next_attempt, done, failed, last_error FROM federation_delivery",
+        }
+        with self.log.open("a") as log, sqlite3.connect(self.database) as database:
+            for table, query in queues.items():
+                print(f"--- {table}", file=log)
+                for row in database.execute(query):
+                    print(row, file=log)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -270,12 +295,15 @@ def logs(request: pytest.FixtureRequest) -> t.Iterator[list[tuple[str, Path]]]:
     if request.node.stash.get(FAILED, False):
         for name, path in kept:
             print(f"\n===== log of {name} =====")
-            print(path.read_text(errors="replace")[-20_000:])
+            print(path.read_text(errors="replace")[-60_000:])
 
 
 @pytest.fixture
 def sites(
-    logs: list[tuple[str, Path]], tmp_path: Path, empty_database: Path
+    request: pytest.FixtureRequest,
+    logs: list[tuple[str, Path]],
+    tmp_path: Path,
+    empty_database: Path,
 ) -> t.Iterator[t.Callable[..., list[Site]]]:
     """Starts Flaskr sites by name, side by side (each ``init-db`` and
     gunicorn's start take seconds); stops them after the test (and prints
@@ -299,6 +327,9 @@ def sites(
         return new
 
     yield start
+    if request.node.stash.get(FAILED, False):
+        for site in started:
+            site.record_state()
     for site in started:
         site.stop()
 
