@@ -19,6 +19,7 @@ from flaskr.models.federation import PENDING
 from flaskr.services.base.errors import Invalid
 from flaskr.services.federation import following
 from flaskr.services.federation import ids
+from flaskr.services.federation import remote_posts
 from flaskr.services.federation import signatures
 from tests.conftest import csrf_token_from
 from tests.conftest import FEDERATION_TEST_CONFIG
@@ -296,7 +297,6 @@ def test_a_post_is_kept_sanitised(fed_app, remote_server):
     "change",
     [
         "not followed",
-        "pending",
         "other host",
         "other author",
         "reply",
@@ -305,7 +305,7 @@ def test_a_post_is_kept_sanitised(fed_app, remote_server):
     ],
 )
 def test_other_posts_are_dropped(fed_app, remote_server, change):
-    remote = followed(fed_app, remote_server, accept=change != "pending")
+    remote = followed(fed_app, remote_server)
     obj_id = f"{remote_server.base}/posts/1"
     fields = {
         "other host": {"id": "https://elsewhere.example/posts/1"},
@@ -322,6 +322,24 @@ def test_other_posts_are_dropped(fed_app, remote_server, change):
             following.unfollow(local_user(), actor.id)
         following.receive_post(actor, activity)
         assert db.session.scalars(sa.select(RemotePost)).first() is None
+
+
+def test_a_post_that_overtakes_the_accept_shows_once_accepted(fed_app, remote_server):
+    # The remote site sends its Accept and its new post side by side, and the
+    # post arrives first: it is kept, and shown once the follow is on.
+    remote = followed(fed_app, remote_server, accept=False)
+    with fed_app.app_context():
+        actor = actor_row(remote)
+        following.receive_post(actor, create(remote, f"{remote_server.base}/posts/1"))
+        assert db.session.scalars(sa.select(RemotePost)).one().title == "A title"
+        user_id = local_user().id
+        assert remote_posts.posts_for(user_id, per_page=10).posts == []
+        row = db.session.get(RemoteFollowing, (user_id, actor.id))
+        following.receive_accept(
+            actor, {"type": "Accept", "actor": actor.uri, "object": row.follow_id}
+        )
+        shown = remote_posts.posts_for(user_id, per_page=10).posts
+        assert [post.title for post, _ in shown] == ["A title"]
 
 
 def test_an_update_changes_the_kept_post(fed_app, remote_server):

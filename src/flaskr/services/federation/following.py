@@ -261,19 +261,26 @@ def receive_reject(actor: RemoteActor, activity: Activity) -> None:
     log_event("fediverse_follow_rejected", user_id=user_id, actor=actor.uri)
 
 
-def _followed(actor: RemoteActor) -> bool:
+def _followed_or_asked(actor: RemoteActor) -> bool:
     found = db.session.scalar(
         sa.select(RemoteFollowing.user_id)
-        .where(RemoteFollowing.actor_id == actor.id, RemoteFollowing.state == ACCEPTED)
+        .where(RemoteFollowing.actor_id == actor.id)
         .limit(1)
     )
     return found is not None
 
 
 def receive_post(actor: RemoteActor, activity: Activity) -> None:
-    """A ``Create`` or ``Update`` of a post by an actor someone here follows
-    is kept (anything else is dropped)."""
-    if activity.get("type") not in ("Create", "Update") or not _followed(actor):
+    """A ``Create`` or ``Update`` of a post by an actor someone here follows,
+    or asked to, is kept (anything else is dropped). The reading pages show
+    it once the follow is accepted (``remote_posts``).
+
+    A follow still waiting counts because a site sends its ``Accept`` and its
+    posts side by side: a post sent just after the ``Accept`` can arrive
+    first, and dropping it would lose it for good."""
+    if activity.get("type") not in ("Create", "Update") or not _followed_or_asked(
+        actor
+    ):
         return
     columns = remote_posts.post_columns(actor, activity.get("object"))
     if columns is None:
