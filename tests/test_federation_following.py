@@ -70,11 +70,16 @@ def followed(fed_app, remote_server, name="ann", *, accept=True):
     with fed_app.app_context():
         actor = following.follow(local_user(), handle_of(remote_server, name))
         if accept:
-            row = db.session.get(RemoteFollowing, (local_user().id, actor.id))
-            following.receive_accept(
-                actor, {"type": "Accept", "actor": actor.uri, "object": row.follow_id}
-            )
+            accept_follow(actor)
     return remote
+
+
+def accept_follow(actor):
+    """``actor`` accepts ``test``'s follow, named by its id."""
+    row = db.session.get(RemoteFollowing, (local_user().id, actor.id))
+    following.receive_accept(
+        actor, {"type": "Accept", "actor": actor.uri, "object": row.follow_id}
+    )
 
 
 def create(remote, obj_id, kind="Create", **fields):
@@ -334,10 +339,7 @@ def test_a_post_that_overtakes_the_accept_shows_once_accepted(fed_app, remote_se
         assert db.session.scalars(sa.select(RemotePost)).one().title == "A title"
         user_id = local_user().id
         assert remote_posts.posts_for(user_id, per_page=10).posts == []
-        row = db.session.get(RemoteFollowing, (user_id, actor.id))
-        following.receive_accept(
-            actor, {"type": "Accept", "actor": actor.uri, "object": row.follow_id}
-        )
+        accept_follow(actor)
         shown = remote_posts.posts_for(user_id, per_page=10).posts
         assert [post.title for post, _ in shown] == ["A title"]
 
